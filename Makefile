@@ -1,0 +1,61 @@
+# Tandem: `make run` starts the assistant, `make test` runs every test suite.
+# Both create the two virtual environments first (scripts/setup.sh), once.
+
+SHELL := /bin/bash
+VENV ?= .venv
+ENGINE := $(VENV)/engine/bin/python
+ACTIONS := $(VENV)/actions/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+TEST_OUT := .tandem/test-results
+
+.PHONY: help setup run train shell test test-rasa test-engine test-python check bench clean
+
+help:
+	@echo "make run    start the assistant (Rasa :5005, actions :5055)"
+	@echo "make test   set up, train if needed, run every test suite"
+	@echo "make check  ruff + mypy;  make train / shell / bench / clean"
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(ACTIONS) -m bot run
+
+train: setup
+	$(ACTIONS) -m bot train
+
+shell: setup
+	$(ACTIONS) -m bot shell
+
+test: setup
+	$(ACTIONS) -m bot train
+	$(MAKE) --no-print-directory test-rasa test-engine test-python
+
+# Rasa's own checks: domain/data consistency and the test stories.
+test-rasa:
+	$(ENGINE) -m rasa data validate --fail-on-warnings --domain domain.yml --data data --config config.yml
+	$(ENGINE) -m rasa test core --model models --stories tests/stories \
+		--fail-on-prediction-errors --out $(TEST_OUT)/core
+
+# Tests of the code Rasa loads (Python 3.10 engine venv).
+test-engine:
+	$(ENGINE) -m pytest -m engine -p no:cacheprovider tests
+
+# Everything else: actions, generators, CLI, end-to-end (Python 3.11 venv).
+test-python:
+	$(ACTIONS) -m pytest -m "not engine" -p no:cacheprovider tests
+
+check: setup
+	$(ACTIONS) -m ruff check .
+	$(ACTIONS) -m ruff format --check .
+	$(ACTIONS) -m mypy
+
+bench: setup
+	$(ACTIONS) -m benchmarks.serving
+
+clean:
+	rm -rf .tandem models

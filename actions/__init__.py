@@ -1,0 +1,1 @@
+"""Custom actions of the reference assistant (rasa-sdk action server, actions venv)."""

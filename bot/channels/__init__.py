@@ -1,0 +1,1 @@
+"""Tandem channels for Rasa (engine venv): referenced from credentials.yml by module path."""

@@ -1,0 +1,75 @@
+"""What the engine does when the action server fails.
+
+Rasa 3.6 logs a failed custom action and carries on in silence: the customer
+gets no answer at all. :class:`ResilientRemoteAction` keeps Rasa's behaviour
+(the action's events are lost, the log says why) and adds what the customer
+needs: an apology, the domain's ``utter_action_failed`` response when the
+domain defines one (to word or translate it), else a plain English default. A failed
+``action_session_start`` falls back to Rasa's built-in session start, so a
+conversation can always begin.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import rasa.core.actions.action as rasa_actions
+from rasa.shared.exceptions import RasaException
+
+if TYPE_CHECKING:
+    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.nlg import NaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+APOLOGY_RESPONSE = "utter_action_failed"
+_FALLBACK_APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+
+
+class ResilientRemoteAction(rasa_actions.RemoteAction):
+    """A custom action whose failure reaches the customer as an apology, not silence."""
+
+    async def run(
+        self,
+        output_channel: OutputChannel,
+        nlg: NaturalLanguageGenerator,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+    ) -> list[Event]:
+        try:
+            return await super().run(output_channel, nlg, tracker, domain)
+        except rasa_actions.ActionExecutionRejection:
+            raise  # a form's "not this slot": part of the dialogue, not a failure
+        except RasaException as e:
+            logger.error("custom action %r failed: %s", self.name(), e)
+            if self.name() == rasa_actions.ACTION_SESSION_START_NAME:
+                return await rasa_actions.ActionSessionStart().run(
+                    output_channel, nlg, tracker, domain
+                )
+            return await _apology(output_channel, nlg, tracker, domain)
+
+
+async def _apology(
+    output_channel: OutputChannel,
+    nlg: NaturalLanguageGenerator,
+    tracker: DialogueStateTracker,
+    domain: Domain,
+) -> list[Event]:
+    from rasa.shared.core.events import BotUttered
+
+    if APOLOGY_RESPONSE in domain.responses:
+        return await rasa_actions.ActionBotResponse(APOLOGY_RESPONSE).run(
+            output_channel, nlg, tracker, domain
+        )
+    return [BotUttered(_FALLBACK_APOLOGY, metadata={"utter_action": APOLOGY_RESPONSE})]
+
+
+def install() -> None:
+    """Make every custom action Rasa creates a :class:`ResilientRemoteAction`."""
+    module: Any = rasa_actions
+    if module.RemoteAction is not ResilientRemoteAction:
+        module.RemoteAction = ResilientRemoteAction

@@ -1,0 +1,54 @@
+"""Tandem's exceptions. Every error the framework raises derives from one root::
+
+    TandemError
+     ├── ConfigError          a setting, file or credential is missing or invalid
+     ├── SetupError           an interpreter or virtual environment is missing
+     ├── TrainingError        ``rasa train`` failed
+     └── ServerError          a server process misbehaved (carries ``server``)
+          ├── ServerNotReady  it did not answer its health check in time
+          └── ServerDied      it exited while it should have been running
+
+Messages say what to do next, not only what went wrong.
+"""
+
+from __future__ import annotations
+
+
+class TandemError(Exception):
+    """Root of every error Tandem raises on purpose."""
+
+
+class ConfigError(TandemError):
+    """A setting, file or credential is missing or has an invalid value."""
+
+
+class SetupError(TandemError):
+    """The environment Tandem needs (interpreters, venvs) is not in place."""
+
+
+class TrainingError(TandemError):
+    """Training the Rasa model failed."""
+
+
+class ServerError(TandemError):
+    """A server process misbehaved."""
+
+    def __init__(self, message: str, *, server: str, log_tail: str = "") -> None:
+        self.server = server
+        self.log_tail = log_tail
+        full = message
+        if log_tail:
+            full += f"\n--- last lines of the {server} log ---\n{log_tail}"
+        super().__init__(full)
+
+
+class ServerNotReady(ServerError):
+    """The server did not pass its health check before the deadline."""
+
+
+class ServerDied(ServerError):
+    """The server exited while it was supposed to run."""
+
+    def __init__(self, message: str, *, server: str, returncode: int, log_tail: str = "") -> None:
+        self.returncode = returncode
+        super().__init__(message, server=server, log_tail=log_tail)

@@ -1,0 +1,115 @@
+"""Settings of the tools side (CLI, supervisor), read from ``TANDEM_*`` variables.
+
+Environment variables are read here and only here; everything else receives a
+:class:`Settings` object. Defaults give the embedded run: loopback only, SQLite
+under ``.tandem/``, Rasa on 5005 and the action server on 5055.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: Mapping[str, str], key: str, default: int, *, low: int = 1, high: int = 65535) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ConfigError(f"{key}={raw!r} is not a whole number; unset it or give one.") from e
+    if not low <= value <= high:
+        raise ConfigError(f"{key}={value} is out of range; use a value between {low} and {high}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and which ports the servers use."""
+
+    project_dir: Path = PROJECT_ROOT
+    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".tandem")
+    venv_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".venv")
+    models_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    ready_timeout_s: float = 240.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        base = cls()
+        project = Path(env.get("TANDEM_PROJECT_DIR") or base.project_dir).resolve()
+        return cls(
+            project_dir=project,
+            state_dir=Path(env.get("TANDEM_STATE_DIR") or project / ".tandem").resolve(),
+            venv_dir=Path(env.get("TANDEM_VENV_DIR") or base.venv_dir).resolve(),
+            models_dir=Path(env.get("TANDEM_MODELS_DIR") or project / "models").resolve(),
+            host=env.get("TANDEM_HOST") or base.host,
+            rasa_port=_int(env, "TANDEM_RASA_PORT", base.rasa_port),
+            action_port=_int(env, "TANDEM_ACTION_PORT", base.action_port),
+            ready_timeout_s=float(
+                _int(env, "TANDEM_READY_TIMEOUT", int(base.ready_timeout_s), high=3600)
+            ),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def engine_python(self) -> Path:
+        return self.venv_dir / "engine" / "bin" / "python"
+
+    @property
+    def actions_python(self) -> Path:
+        return self.venv_dir / "actions" / "bin" / "python"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.state_dir / "tracker.db"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.rasa_port}"
+
+    def engine_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Environment for every Rasa process: the values endpoints.yml expands."""
+        env = dict(os.environ if base is None else base)
+        env.update(QUIET_ENV)
+        env["TANDEM_ACTION_SERVER_URL"] = self.action_server_url
+        env["TANDEM_TRACKER_DB"] = str(self.tracker_db)
+        env["TANDEM_STATE_DIR"] = str(self.state_dir)
+        return env
+
+
+# Telemetry off, and the known harmless start-up noise of TensorFlow, SQLAlchemy
+# and friends silenced so that what is left in the logs is worth reading.
+QUIET_ENV: dict[str, str] = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}

@@ -1,0 +1,318 @@
+"""Runs the action server and the Rasa server side by side and watches them.
+
+Each server is a :class:`ServerProcess`: a child process whose output goes to
+its own log file (and, prefixed, to the console), with an HTTP health check
+that decides when it is ready. :class:`Supervisor` starts them together, waits
+until both are ready, then watches them: if one dies the other is stopped and
+:class:`~bot.errors.ServerDied` says which one and shows its last log lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+from bot.errors import ServerDied, ServerNotReady
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], bool]
+
+# Start-up noise of rasa's dependencies (deprecation notices from TensorFlow,
+# pkg_resources, SQLAlchemy...): kept in the log files, left off the console.
+_WARNING_HEADER = re.compile(r"^\S+\.py:\d+: \w*(Deprecation|PendingDeprecation|Future)Warning\b")
+_NOISE = re.compile(r"^(fatal: bad revision|\s*import pkg_resources$|Implementing implicit)")
+
+
+class ConsoleFilter:
+    """Drops known-harmless warnings (header and its indented source lines)."""
+
+    def __init__(self) -> None:
+        self._in_warning = False
+
+    def keep(self, line: str) -> bool:
+        if _WARNING_HEADER.match(line):
+            self._in_warning = True
+            return False
+        if self._in_warning and (line[:1].isspace() or _NOISE.match(line)):
+            return False
+        self._in_warning = False
+        return not _NOISE.match(line)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_ok(
+    url: str, *, timeout: float = 2.0, expect: Callable[[bytes], bool] | None = None
+) -> bool:
+    """True when ``url`` answers 2xx (and ``expect`` accepts the body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own URL
+            body = response.read()
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+    return expect(body) if expect else True
+
+
+def rasa_model_loaded(body: bytes) -> bool:
+    """Rasa's ``/status`` answers before a model is loaded; ready means loaded."""
+    try:
+        return bool(json.loads(body).get("model_id"))
+    except (ValueError, AttributeError):
+        return False
+
+
+class ServerProcess:
+    """One server: its command, its log, its health check."""
+
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        health: HealthCheck,
+        log_file: Path,
+        cwd: Path,
+        env: dict[str, str],
+        echo: IO[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.command = list(command)
+        self.health = health
+        self.log_file = log_file
+        self.cwd = cwd
+        self.env = env
+        self.echo = echo
+        self._process: subprocess.Popen[str] | None = None
+        self._tail: deque[str] = deque(maxlen=40)
+        self._pump: threading.Thread | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(list(self._tail)[-lines:])
+
+    def start(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        logger.info("starting %s: %s", self.name, " ".join(self.command))
+        self._tail.clear()
+        self._process = subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us alone; we stop children in order
+        )
+        self._pump = threading.Thread(
+            target=self._copy_output, name=f"{self.name}-log", daemon=True
+        )
+        self._pump.start()
+
+    def _copy_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        console = ConsoleFilter()
+        with self.log_file.open("a", encoding="utf-8") as log:
+            for line in self._process.stdout:
+                log.write(line)
+                log.flush()
+                self._tail.append(line.rstrip("\n"))
+                if self.echo is not None and console.keep(line):
+                    self.echo.write(f"[{self.name}] {line}")
+                    self.echo.flush()
+
+    def wait_ready(self, deadline: float, *, poll_s: float = 0.5) -> None:
+        """Block until the health check passes; raise if the process dies or time runs out."""
+        while True:
+            code = self.returncode
+            if code is not None:
+                self._drain()
+                raise ServerDied(
+                    f"The {self.name} server exited with code {code} before it was ready; "
+                    f"its full log is {self.log_file}.",
+                    server=self.name,
+                    returncode=code,
+                    log_tail=self.log_tail(),
+                )
+            if self.health():
+                return
+            if time.monotonic() > deadline:
+                raise ServerNotReady(
+                    f"The {self.name} server did not become ready in time; see {self.log_file} "
+                    "or raise TANDEM_READY_TIMEOUT.",
+                    server=self.name,
+                    log_tail=self.log_tail(),
+                )
+            time.sleep(poll_s)
+
+    def stop(self, *, grace_s: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace_s``; the whole process group goes."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            self._drain()
+            return
+        logger.info("stopping %s (pid %s)", self.name, process.pid)
+        self._signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            logger.warning("%s ignored SIGTERM for %.0f s; killing it", self.name, grace_s)
+            self._signal(signal.SIGKILL)
+            process.wait(timeout=5)
+        self._drain()
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self._process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, sig)
+
+    def _drain(self) -> None:
+        if self._pump is not None:
+            self._pump.join(timeout=5)
+
+
+class Supervisor:
+    """Starts the action server and Rasa, waits until both are ready, watches them."""
+
+    def __init__(self, settings: Settings, *, model: Path, echo: IO[str] | None = None) -> None:
+        self.settings = settings
+        self.model = model
+        self.echo = echo
+        self.actions = self._action_server()
+        self.rasa = self._rasa_server()
+
+    @property
+    def servers(self) -> tuple[ServerProcess, ServerProcess]:
+        return (self.actions, self.rasa)
+
+    def _action_server(self) -> ServerProcess:
+        s = self.settings
+        return ServerProcess(
+            "actions",
+            [
+                str(s.actions_python),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(s.action_port),
+            ],
+            health=lambda: http_ok(f"http://127.0.0.1:{s.action_port}/health"),
+            log_file=s.log_dir / "actions.log",
+            cwd=s.project_dir,
+            env={**s.engine_env(), "SANIC_HOST": "127.0.0.1"},  # rasa-sdk's bind address
+            echo=self.echo,
+        )
+
+    def _rasa_server(self) -> ServerProcess:
+        s = self.settings
+        return ServerProcess(
+            "rasa",
+            [
+                str(s.engine_python),
+                "-m",
+                "bot.engine",
+                "run",
+                "--model",
+                str(self.model),
+                "--interface",
+                s.host,
+                "--port",
+                str(s.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--enable-api",
+            ],
+            health=lambda: http_ok(f"{s.rasa_url}/status", expect=rasa_model_loaded),
+            log_file=s.log_dir / "rasa.log",
+            cwd=s.project_dir,
+            env=s.engine_env(),
+            echo=self.echo,
+        )
+
+    def start(self) -> None:
+        """Start both servers and return once both pass their health checks."""
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.settings.ready_timeout_s
+        try:
+            for server in self.servers:
+                server.start()
+            for server in self.servers:
+                server.wait_ready(deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def restart_rasa(self) -> None:
+        """Stop and start the Rasa server alone (the action server keeps running)."""
+        self.rasa.stop()
+        self.rasa.start()
+        self.rasa.wait_ready(time.monotonic() + self.settings.ready_timeout_s)
+
+    def watch(
+        self, *, poll_s: float = 1.0, should_stop: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Return when ``should_stop()``; raise :class:`ServerDied` when a server exits."""
+        while not should_stop():
+            for server in self.servers:
+                code = server.returncode
+                if code is not None:
+                    server.stop()
+                    self.stop()
+                    raise ServerDied(
+                        f"The {server.name} server exited unexpectedly with code {code}; "
+                        f"the other server was stopped. Full log: {server.log_file}.",
+                        server=server.name,
+                        returncode=code,
+                        log_tail=server.log_tail(),
+                    )
+            time.sleep(poll_s)
+
+    def stop(self) -> None:
+        """Stop Rasa first (it calls the action server), then the action server."""
+        for server in reversed(self.servers):
+            server.stop()
+
+    def __enter__(self) -> Supervisor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

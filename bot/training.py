@@ -1,0 +1,115 @@
+"""Training only when something that shapes the model changed.
+
+The fingerprint covers ``config.yml``, the domain, the training data (the YAML
+files under ``data/`` that hold ``nlu``, ``rules``, ``stories`` or ``responses``;
+catalogs and knowledge documents there are not training data) and the
+NLU components in ``bot/nlu``; the model file is named
+after it (``models/tandem-<fingerprint>.tar.gz``), so "is there a model for this
+fingerprint?" is a file lookup and needs no Rasa start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import subprocess
+from pathlib import Path
+
+from bot.errors import TrainingError
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_CONFIG = ("config.yml", "domain.yml", "domain")
+_ENGINE_CODE = ("bot/nlu",)  # components that shape the model; channels do not
+_TRAINING_KEYS = re.compile(rb"^(nlu|rules|stories|responses|intents|slots|forms):", re.MULTILINE)
+
+
+def _files(root: Path, rel: str, suffixes: tuple[str, ...]) -> list[Path]:
+    path = root / rel
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts
+        )
+    return []
+
+
+def _inputs(project_dir: Path) -> list[Path]:
+    files = [f for rel in _CONFIG for f in _files(project_dir, rel, (".yml", ".yaml"))]
+    files += [
+        f
+        for f in _files(project_dir, "data", (".yml", ".yaml"))
+        if _TRAINING_KEYS.search(f.read_bytes())
+    ]
+    files += [f for rel in _ENGINE_CODE for f in _files(project_dir, rel, (".py",))]
+    return files
+
+
+def fingerprint(project_dir: Path) -> str:
+    """A short hash of everything that determines the trained model."""
+    digest = hashlib.sha256()
+    for path in _inputs(project_dir):
+        digest.update(path.relative_to(project_dir).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.models_dir / f"tandem-{fingerprint(settings.project_dir)}.tar.gz"
+
+
+def ensure_model(settings: Settings, *, force: bool = False) -> Path:
+    """Return the model for the current project files, training it if needed."""
+    target = model_path(settings)
+    if target.exists() and not force:
+        logger.info("model is up to date: %s", target.name)
+        return target
+    if not settings.engine_python.exists():
+        raise TrainingError(
+            f"The engine venv is missing ({settings.engine_python}); run `make setup` first."
+        )
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.log_dir / "train.log"
+    logger.info("training %s (log: %s)", target.name, log_file)
+    name = target.name.removesuffix(".tar.gz")
+    command = [
+        str(settings.engine_python), "-m", "rasa", "train",
+        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        "--out", str(settings.models_dir), "--fixed-model-name", name,
+    ]  # fmt: skip
+    with log_file.open("w") as log:
+        result = subprocess.run(
+            command,
+            cwd=settings.project_dir,
+            env=settings.engine_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if result.returncode != 0 or not target.exists():
+        tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-30:])
+        raise TrainingError(
+            f"`rasa train` failed with exit code {result.returncode}; the full log is in "
+            f"{log_file}. Last lines:\n{tail}"
+        )
+    _prune_old_models(settings.models_dir, keep=target)
+    return target
+
+
+def _prune_old_models(models_dir: Path, *, keep: Path, retain: int = 3) -> None:
+    """Keep the newest few models so that switching branches does not retrain."""
+    old = sorted(
+        (p for p in models_dir.glob("tandem-*.tar.gz") if p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for path in old[retain - 1 :]:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,113 @@
+"""The real thing: Rasa and the action server as processes, a conversation over REST.
+
+Both servers start on free ports with their own state directory, so this runs
+beside a `make run` on the default ports. The model is the one `make test`
+trained (or trained here if missing).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.settings import Settings
+from bot.supervisor import Supervisor, free_port
+from bot.training import ensure_model
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
+    settings = Settings.from_env().with_overrides(
+        state_dir=tmp_path_factory.mktemp("state"), rasa_port=free_port(), action_port=free_port()
+    )
+    supervisor = Supervisor(settings, model=ensure_model(settings))
+    supervisor.start()
+    yield supervisor
+    supervisor.stop()
+
+
+def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
+    response = httpx.post(
+        f"{assistant.settings.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return [m.get("text", "") for m in response.json()]
+
+
+def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
+    )
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def test_conversation_goes_through_custom_actions_and_survives_a_restart(
+    assistant: Supervisor,
+) -> None:
+    sender = "e2e-restart"
+    first = say(assistant, sender, "hello")
+    assert "What should I call you?" in first
+
+    assert say(assistant, sender, "my name is ana") == [
+        "Nice to meet you, Ana! How can I help you today?"
+    ]
+    hours = say(assistant, sender, "when does the downtown store open?")
+    assert hours and hours[0].startswith("Voltline Downtown (12 Market Street)")
+
+    assistant.restart_rasa()
+
+    assert say(assistant, sender, "what's my name?") == ["Of course, you're Ana."]
+    state = tracker(assistant, sender)
+    assert state["slots"]["customer_name"] == "Ana"
+    user_texts = [e["text"] for e in state["events"] if e["event"] == "user"]
+    assert user_texts[:3] == ["hello", "my name is ana", "when does the downtown store open?"]
+    assert sum(1 for e in state["events"] if e["event"] == "session_started") == 1
+
+    db: Path = assistant.settings.tracker_db
+    with sqlite3.connect(db) as conn:
+        (stored,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchone()
+    assert stored == 4
+
+
+def test_bad_input_gets_4xx_or_a_polite_reply_and_nothing_breaks(assistant: Supervisor) -> None:
+    url = f"{assistant.settings.rasa_url}/webhooks/rest/webhook"
+    post = httpx.Client(timeout=60).post
+    assert post(url, content=b"{not json").status_code == 400
+    assert post(url, content=b"\xff\xfe\xfa").status_code == 400
+    missing_sender = post(url, json={"message": "hi"})
+    assert missing_sender.status_code == 400
+    assert '"sender" is missing' in missing_sender.json()["error"]
+    too_long = post(url, json={"sender": "e2e-bad", "message": "x" * 100_000})
+    assert too_long.status_code == 413
+    empty = post(url, json={"sender": "e2e-bad", "message": ""})
+    assert empty.status_code == 200
+    assert "empty" in empty.json()[0]["text"]
+
+    assert say(assistant, "e2e-bad", "am I talking to a bot?")[0].startswith("I'm")
+    events = tracker(assistant, "e2e-bad")["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["am I talking to a bot?"]
+
+
+def test_dead_action_server_gets_an_apology_then_recovers(assistant: Supervisor) -> None:
+    assistant.actions.stop()
+    try:
+        reply = say(assistant, "e2e-dead", "when are you open?")
+        assert len(reply) == 1
+        assert reply[0].startswith("Sorry, something went wrong on our side")
+    finally:
+        assistant.actions.start()
+        assistant.actions.wait_ready(time.monotonic() + 60)
+    assert say(assistant, "e2e-dead", "when are you open?")[0].startswith("Our stores:")

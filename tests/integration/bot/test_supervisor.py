@@ -1,0 +1,110 @@
+"""ServerProcess against real child processes (tiny Python servers, no Rasa)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ServerDied, ServerNotReady
+from bot.settings import Settings
+from bot.supervisor import ServerProcess, Supervisor, free_port, http_ok
+
+
+def server(tmp_path: Path, code: str, *, port: int, name: str = "toy") -> ServerProcess:
+    return ServerProcess(
+        name,
+        [sys.executable, "-u", "-c", code],
+        health=lambda: http_ok(f"http://127.0.0.1:{port}/"),
+        log_file=tmp_path / f"{name}.log",
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+HTTP_SERVER = (
+    "import http.server, sys; print('listening', flush=True); "
+    "http.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)"
+    ".serve_forever()"
+)
+
+
+def test_ready_server_is_detected_and_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    proc = server(tmp_path, HTTP_SERVER.format(port=port), port=port)
+    proc.start()
+    proc.wait_ready(time.monotonic() + 20)
+    assert proc.running
+    proc.stop()
+    assert not proc.running
+    assert "listening" in (tmp_path / "toy.log").read_text()
+
+
+def test_server_dying_before_ready_reports_its_log(tmp_path: Path) -> None:
+    proc = server(tmp_path, "print('bad config: no model'); raise SystemExit(3)", port=free_port())
+    proc.start()
+    with pytest.raises(ServerDied) as exc:
+        proc.wait_ready(time.monotonic() + 20)
+    assert exc.value.returncode == 3
+    assert "bad config: no model" in str(exc.value)
+    assert exc.value.server == "toy"
+
+
+def test_server_that_never_answers_times_out(tmp_path: Path) -> None:
+    proc = server(tmp_path, "import time; time.sleep(60)", port=free_port())
+    proc.start()
+    try:
+        with pytest.raises(ServerNotReady, match="TANDEM_READY_TIMEOUT"):
+            proc.wait_ready(time.monotonic() + 1.5, poll_s=0.2)
+    finally:
+        proc.stop(grace_s=2)
+    assert not proc.running
+
+
+def test_stubborn_server_is_killed_after_the_grace_period(tmp_path: Path) -> None:
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('up', flush=True); time.sleep(60)"
+    )
+    proc = server(tmp_path, code, port=free_port())
+    proc.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    proc.stop(grace_s=1)
+    assert not proc.running
+    assert time.monotonic() - started < 10
+
+
+def test_watch_stops_everything_when_one_server_dies(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path)
+    supervisor = Supervisor(settings, model=tmp_path / "model.tar.gz")
+    port = free_port()
+    supervisor.actions = server(tmp_path, HTTP_SERVER.format(port=port), port=port, name="actions")
+    supervisor.rasa = server(
+        tmp_path, "import time; time.sleep(1); raise SystemExit(7)", port=free_port(), name="rasa"
+    )
+    for proc in supervisor.servers:
+        proc.start()
+    with pytest.raises(ServerDied, match="rasa server exited unexpectedly with code 7"):
+        supervisor.watch(poll_s=0.2)
+    assert not supervisor.actions.running
+
+
+def test_console_filter_drops_dependency_warnings_only() -> None:
+    from bot.supervisor import ConsoleFilter
+
+    lines = [
+        "/x/pkg_resources/__init__.py:3117: DeprecationWarning: Deprecated call\n",
+        "Implementing implicit namespace packages (PEP 420) is preferred\n",
+        "  declare_namespace(pkg)\n",
+        "2026-11-28 INFO rasa.core.processor - Loading model\n",
+        "/x/rasa/utils/io.py:100: UserWarning: slot x is not used\n",
+        "  warnings.warn(...)\n",
+        "Traceback (most recent call last):\n",
+        '  File "x.py", line 1\n',
+    ]
+    console = ConsoleFilter()
+    kept = [line for line in lines if console.keep(line)]
+    assert kept == [lines[3], lines[4], lines[5], lines[6], lines[7]]

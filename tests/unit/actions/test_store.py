@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.store import DEFAULT_STORES_FILE, ActionStoreHours, StoreDataError, StoreDirectory
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def directory() -> StoreDirectory:
+    return StoreDirectory.from_file(DEFAULT_STORES_FILE)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment in the week of Monday 2026-11-23 (day 0) in London."""
+    return datetime(2026, 11, 23 + day, hour, minute, tzinfo=LONDON)
+
+
+def test_open_and_closed_moments(directory: StoreDirectory) -> None:
+    downtown = directory.stores["downtown"]
+    assert downtown.is_open(at(0, 9, 0))
+    assert not downtown.is_open(at(0, 8, 59))
+    assert not downtown.is_open(at(0, 20, 0))  # closing time is exclusive
+    assert downtown.is_open(at(3, 20, 30))  # late opening on Thursday
+    assert not downtown.is_open(at(6, 12))  # closed on Sunday
+
+
+def test_weekly_summary_groups_equal_days(directory: StoreDirectory) -> None:
+    assert directory.stores["downtown"].weekly_summary() == (
+        "Mon-Wed 09:00-20:00, Thu-Fri 09:00-21:00, Sat 10:00-18:00, Sun closed"
+    )
+    assert directory.stores["airport"].weekly_summary() == "Mon-Sun 06:00-22:00"
+
+
+def test_describe_says_when_it_opens_later_today(directory: StoreDirectory) -> None:
+    text = directory.describe(directory.stores["riverside"], now=at(1, 8, 30))
+    assert "closed right now and opens today at 10:00" in text
+    text = directory.describe(directory.stores["riverside"], now=at(1, 12))
+    assert "open now until 19:00" in text
+
+
+def test_times_in_other_zones_are_converted(directory: StoreDirectory) -> None:
+    new_york = datetime(2026, 11, 23, 4, 30, tzinfo=ZoneInfo("America/New_York"))  # 09:30 London
+    assert "open now" in directory.describe(directory.stores["downtown"], now=new_york)
+
+
+def test_find_accepts_key_and_name_case_insensitively(directory: StoreDirectory) -> None:
+    assert directory.find("Downtown") is directory.stores["downtown"]
+    assert directory.find("voltline airport") is directory.stores["airport"]
+    assert directory.find("Mars") is None
+
+
+def test_bad_hours_are_reported_with_store_and_day(tmp_path: Path) -> None:
+    path = tmp_path / "stores.yml"
+    hours = {d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    hours["sun"] = "nine till five"
+    import yaml
+
+    path.write_text(
+        yaml.safe_dump({"stores": {"x": {"name": "X", "address": "a", "hours": hours}}})
+    )
+    with pytest.raises(StoreDataError, match=r"x\.hours\.sun"):
+        StoreDirectory.from_file(path)
+
+
+async def test_action_answers_for_a_named_store(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        intent="ask_store_hours", entities=[{"entity": "store", "value": "airport"}]
+    )
+    assert await ActionStoreHours().run(dispatcher, tracker, {}) == []
+    assert dispatcher.messages[0]["text"].startswith("Voltline Airport (Terminal 2")
+
+
+async def test_action_lists_all_stores_without_a_store(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionStoreHours().run(dispatcher, tracker_factory(intent="ask_store_hours"), {})
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("Our stores:")
+    assert all(name in text for name in ("Downtown", "Riverside", "Airport"))
+
+
+async def test_action_says_so_for_an_unknown_store(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(entities=[{"entity": "store", "value": "Narnia"}])
+    await ActionStoreHours().run(dispatcher, tracker, {})
+    assert "I don't know a store called 'Narnia'" in dispatcher.messages[0]["text"]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import EXIT_CONFIG, main
+
+
+def test_exposing_the_api_beyond_loopback_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    assert main(["run", "--host", "0.0.0.0", "--no-train"]) == EXIT_CONFIG
+    assert "Refusing to serve Rasa's HTTP API on 0.0.0.0" in caplog.text
+
+
+def test_unknown_command_exits_with_usage() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fly"])
+    assert exc.value.code == 2
+
+
+def test_no_train_without_models_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TANDEM_MODELS_DIR", str(tmp_path))
+    assert main(["run", "--no-train", "--quiet"]) == EXIT_CONFIG
+    assert "No trained model" in caplog.text

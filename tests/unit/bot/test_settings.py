@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def test_defaults_are_the_embedded_run() -> None:
+    s = Settings.from_env({})
+    assert (s.host, s.rasa_port, s.action_port) == ("127.0.0.1", 5005, 5055)
+    assert s.tracker_db == s.state_dir / "tracker.db"
+    assert s.action_server_url == "http://127.0.0.1:5055/webhook"
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "TANDEM_RASA_PORT": "6005",
+            "TANDEM_ACTION_PORT": "6055",
+            "TANDEM_STATE_DIR": str(tmp_path),
+        }
+    )
+    assert (s.rasa_port, s.action_port, s.state_dir) == (6005, 6055, tmp_path)
+    env = s.engine_env({})
+    assert env["TANDEM_ACTION_SERVER_URL"] == "http://127.0.0.1:6055/webhook"
+    assert env["TANDEM_TRACKER_DB"] == str(tmp_path / "tracker.db")
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+@pytest.mark.parametrize(("value", "match"), [("http", "not a whole number"), ("70000", "range")])
+def test_bad_ports_say_what_to_do(value: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Settings.from_env({"TANDEM_RASA_PORT": value})
+
+
+def test_flags_override_and_none_is_ignored() -> None:
+    s = Settings.from_env({}).with_overrides(rasa_port=7000, action_port=None)
+    assert (s.rasa_port, s.action_port) == (7000, 5055)
+
+
+def test_rasa_url_uses_loopback_for_wildcard_host() -> None:
+    assert Settings(host="0.0.0.0", rasa_port=1).rasa_url == "http://127.0.0.1:1"

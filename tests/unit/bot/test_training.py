@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import TrainingError
+from bot.settings import Settings
+from bot.training import ensure_model, fingerprint, model_path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "nlu.yml").write_text("version: '3.1'\nnlu: []\n")
+    return tmp_path
+
+
+def test_fingerprint_is_stable_and_tracks_training_inputs(project: Path) -> None:
+    first = fingerprint(project)
+    assert fingerprint(project) == first
+    (project / "data" / "nlu.yml").write_text("version: '3.1'\nnlu: [] # changed\n")
+    assert fingerprint(project) != first
+
+
+def test_fingerprint_ignores_files_rasa_does_not_read(project: Path) -> None:
+    first = fingerprint(project)
+    (project / "README.md").write_text("docs")
+    (project / "actions").mkdir()
+    (project / "actions" / "x.py").write_text("x = 1")
+    assert fingerprint(project) == first
+
+
+def test_fingerprint_tracks_engine_extensions(project: Path) -> None:
+    first = fingerprint(project)
+    (project / "bot" / "nlu").mkdir(parents=True)
+    (project / "bot" / "nlu" / "component.py").write_text("A = 1")
+    assert fingerprint(project) != first
+
+
+def test_existing_model_is_reused_without_rasa(project: Path, tmp_path: Path) -> None:
+    settings = Settings(
+        project_dir=project, models_dir=tmp_path / "models", venv_dir=tmp_path / "no"
+    )
+    target = model_path(settings)
+    target.parent.mkdir()
+    target.write_bytes(b"model")
+    assert ensure_model(settings) == target
+
+
+def test_missing_engine_venv_is_explained(project: Path, tmp_path: Path) -> None:
+    settings = Settings(
+        project_dir=project, models_dir=tmp_path / "models", venv_dir=tmp_path / "no"
+    )
+    with pytest.raises(TrainingError, match="make setup"):
+        ensure_model(settings)

@@ -70,6 +70,7 @@ def ensure_model(settings: Settings, *, force: bool = False) -> Path:
     target = model_path(settings)
     if target.exists() and not force:
         logger.info("model is up to date: %s", target.name)
+        target.touch()  # newest = in use: `rasa ... --model models/` and pruning rely on it
         return target
     if not settings.engine_python.exists():
         raise TrainingError(

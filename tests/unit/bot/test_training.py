@@ -50,7 +50,10 @@ def test_existing_model_is_reused_without_rasa(project: Path, tmp_path: Path) ->
     target = model_path(settings)
     target.parent.mkdir()
     target.write_bytes(b"model")
+    older = target.parent / "tandem-0000000000000000.tar.gz"
+    older.write_bytes(b"other model")
     assert ensure_model(settings) == target
+    assert target.stat().st_mtime >= older.stat().st_mtime  # the one in use is the newest
 
 
 def test_missing_engine_venv_is_explained(project: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ help:
 	@echo "make check  ruff + mypy;  make train / shell / bench / clean"
 
 setup:
-	@bash scripts/setup.sh
+	@TANDEM_VENV_DIR=$(abspath $(VENV)) bash scripts/setup.sh
 
 run: setup
 	$(ACTIONS) -m bot run

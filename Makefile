@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 ENGINE := $(VENV)/engine/bin/python
 ACTIONS := $(VENV)/actions/bin/python
+export TANDEM_VENV_DIR := $(abspath $(VENV))
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -20,7 +21,7 @@ help:
 	@echo "make check  ruff + mypy;  make train / shell / bench / clean"
 
 setup:
-	@TANDEM_VENV_DIR=$(abspath $(VENV)) bash scripts/setup.sh
+	@bash scripts/setup.sh
 
 run: setup
 	$(ACTIONS) -m bot run

@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 TEST_OUT := .tandem/test-results
 
-.PHONY: help setup run train shell test test-rasa test-engine test-python check bench clean
+.PHONY: help setup run train shell test test-rasa test-engine test-python check bench train-credit clean
 
 help:
 	@echo "make run    start the assistant (Rasa :5005, actions :5055)"
@@ -55,8 +55,16 @@ check: setup
 	$(ACTIONS) -m ruff format --check .
 	$(ACTIONS) -m mypy
 
-bench: setup
+bench:
+	@bash scripts/setup.sh --with-train
 	$(ACTIONS) -m benchmarks.serving
+	$(ACTIONS) -m benchmarks.structured
+
+# Retrain the committed credit scorecard (generators/artifacts/credit_scorecard.json).
+CREDIT_DATA ?= ../shared/data/credit/germancredit.csv
+train-credit:
+	@bash scripts/setup.sh --with-train
+	$(ACTIONS) -m generators.credit train --data $(CREDIT_DATA)
 
 clean:
 	rm -rf .tandem models

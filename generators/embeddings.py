@@ -60,7 +60,7 @@ class SentenceTransformerEmbedder(Embedder):
             ) from e
         self.model_path = path
         self.batch_size = batch_size
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.dim = int(self._model.get_embedding_dimension() or 0)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -98,4 +98,14 @@ if "$venvs/actions/bin/python" -c 'import torch, sys; sys.exit(torch.version.cud
     exit 1
 fi
 make_venv engine "$py310" "engine,engine-dev"
+
+# --with-train: what training the credit scorecard and the benchmarks need.
+# optbinning's ortools declares protobuf<6.34 but only uses it for model export;
+# rasa-sdk needs protobuf 7.36, so its pin is restored afterwards.
+if [ "${1:-}" = "--with-train" ] && ! "$venvs/actions/bin/python" -c "import optbinning" 2>/dev/null; then
+    say "installing the training extras into $venvs/actions"
+    protobuf="$("$venvs/actions/bin/python" -c 'import google.protobuf as p; print(p.__version__)')"
+    pip_install "$venvs/actions/bin/python" -e ".[train]"
+    pip_install "$venvs/actions/bin/python" "protobuf==$protobuf" 2>/dev/null
+fi
 say "venvs ready: $venvs/engine (rasa) and $venvs/actions (actions, generators, tools)"

@@ -1,55 +1,18 @@
-"""The real thing: Rasa and the action server as processes, a conversation over REST.
-
-Both servers start on free ports with their own state directory, so this runs
-beside a `make run` on the default ports. The model is the one `make test`
-trained (or trained here if missing).
-"""
+"""The real thing: Rasa and the action server as processes, a conversation over REST."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from bot.settings import Settings
-from bot.supervisor import Supervisor, free_port
-from bot.training import ensure_model
+from bot.supervisor import Supervisor
+from tests.e2e.conftest import say, tracker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
-    settings = Settings.from_env().with_overrides(
-        state_dir=tmp_path_factory.mktemp("state"), rasa_port=free_port(), action_port=free_port()
-    )
-    supervisor = Supervisor(settings, model=ensure_model(settings))
-    supervisor.start()
-    yield supervisor
-    supervisor.stop()
-
-
-def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
-    response = httpx.post(
-        f"{assistant.settings.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": text},
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return [m.get("text", "") for m in response.json()]
-
-
-def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
-    response = httpx.get(
-        f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
-    )
-    response.raise_for_status()
-    return dict(response.json())
 
 
 def test_conversation_goes_through_custom_actions_and_survives_a_restart(

@@ -1,0 +1,236 @@
+"""Credit pre-check: the form that collects the scorecard's inputs, and its submission.
+
+The reply says plainly that this is an indicative pre-check; a customer who is
+declined or referred is offered a person straight away.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import (
+    Parsed,
+    SlotSpec,
+    TextFormValidation,
+    apology_for,
+    choice_parser,
+    known,
+    number_parser,
+    reset,
+)
+from generators.credit import DEFAULT_ARTIFACT, CreditScore, Decision, Scorecard
+from generators.errors import GeneratorError
+from generators.schemas import payload
+
+logger = logging.getLogger(__name__)
+
+_NO_ACCOUNT = re.compile(
+    r"\b(no|don'?t have an?|haven'?t got an?)\s+(current |checking |bank )?account\b", re.I
+)
+_OVERDRAWN = re.compile(r"\b(overdrawn|minus|in the red|overdraft)\b", re.I)
+_NOT_WORKING = re.compile(r"\b(unemployed|not working|no job|out of work|between jobs)\b", re.I)
+
+_checking_amount = number_parser(
+    low=-100_000, high=10_000_000, example="250 or -50", what="the balance"
+)
+_employment_years = number_parser(
+    low=0,
+    high=60,
+    example="3 years",
+    what="the time in your job",
+    units={"month": 1 / 12, "week": 1 / 52},
+)
+
+
+def parse_checking(text: str) -> Parsed:
+    if _NO_ACCOUNT.search(text):
+        return Parsed(value="no_account")
+    parsed = _checking_amount(text)
+    if parsed.value is not None and _OVERDRAWN.search(text):
+        return Parsed(value=-abs(parsed.value))
+    return parsed
+
+
+def parse_employment(text: str) -> Parsed:
+    return Parsed(value=0.0) if _NOT_WORKING.search(text) else _employment_years(text)
+
+
+PRODUCT_PURPOSE = {
+    "phones": "electronics",
+    "laptops": "electronics",
+    "tvs": "electronics",
+    "headphones": "electronics",
+    "tablets": "electronics",
+    "audio": "electronics",
+    "wearables": "electronics",
+    "accessories": "electronics",
+    "appliances": "appliances",
+}
+
+CREDIT_SLOTS: dict[str, SlotSpec] = {
+    "credit_amount": SlotSpec(
+        number_parser(low=50, high=100_000, example="1500", what="the amount"),
+        keywords=("amount", "borrow"),
+        label="the amount",
+    ),
+    "credit_term_months": SlotSpec(
+        number_parser(
+            low=1,
+            high=72,
+            example="24 months",
+            what="the term",
+            integer=True,
+            units={"year": 12, "yr": 12},
+        ),
+        keywords=("term", "repay over", "pay it back over"),
+        label="the term (months)",
+    ),
+    "credit_monthly_income": SlotSpec(
+        number_parser(
+            low=1,
+            high=1_000_000,
+            example="2200",
+            what="your monthly income",
+            units={"a year": 1 / 12, "per year": 1 / 12, "annual": 1 / 12},
+        ),
+        keywords=("income", "salary", "earn"),
+        allow_unknown=True,
+        label="your monthly income",
+    ),
+    "credit_checking_balance": SlotSpec(
+        parse_checking, keywords=("current account", "checking account"), allow_unknown=True
+    ),
+    "credit_savings": SlotSpec(
+        number_parser(low=0, high=100_000_000, example="500 (or 0)", what="your savings"),
+        keywords=("savings",),
+        allow_unknown=True,
+        label="your savings",
+    ),
+    "credit_employment_years": SlotSpec(
+        parse_employment, keywords=("job", "employed for"), allow_unknown=True
+    ),
+    "credit_housing": SlotSpec(
+        choice_parser(
+            {
+                "own": ("own", "mortgage", "homeowner"),
+                "rent": ("rent", "tenant", "lease"),
+                "free": ("free", "parents", "family", "with friends"),
+            },
+            question="Do you own your home, rent, or live rent-free (for example with family)?",
+        ),
+        keywords=("housing",),
+        allow_unknown=True,
+    ),
+    "credit_history": SlotSpec(
+        choice_parser(
+            {
+                "past_delays": ("late", "delay", "missed", "behind"),
+                "critical": ("default", "arrears", "other loans", "other credit", "several loans"),
+                "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
+                "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
+            },
+            question="Have you paid past credit on time, been late before, or never borrowed?",
+        ),
+        keywords=("history",),
+        allow_unknown=True,
+    ),
+    "credit_other_installments": SlotSpec(
+        choice_parser(
+            {
+                "none": ("no", "none", "nothing", "nope"),
+                "bank": ("bank", "loan", "finance"),
+                "stores": ("store", "shop", "catalogue", "buy now"),
+            },
+            question="Are you paying off other instalment plans: with a bank, a store, or none?",
+        ),
+        keywords=("instalment", "installment"),
+        allow_unknown=True,
+    ),
+}
+
+
+class ValidateCreditForm(TextFormValidation):
+    slots: ClassVar[dict[str, SlotSpec]] = CREDIT_SLOTS
+
+    def name(self) -> str:
+        return "validate_credit_form"
+
+
+def application_from_slots(tracker: Tracker) -> dict[str, Any]:
+    """Form answers → scorecard input; "I don't know" becomes a neutral missing value.
+
+    A plain dict, so the scorecard's own validation reports anything missing.
+    """
+    slot = lambda name: known(tracker.get_slot(name))  # noqa: E731
+    checking = slot("credit_checking_balance")
+    return dict(
+        credit_amount=slot("credit_amount"),
+        duration_months=slot("credit_term_months"),
+        monthly_income=slot("credit_monthly_income"),
+        has_checking_account=checking != "no_account",
+        checking_balance=None if checking == "no_account" else checking,
+        savings_balance=slot("credit_savings"),
+        employment_years=slot("credit_employment_years"),
+        housing=slot("credit_housing"),
+        credit_history=slot("credit_history"),
+        other_installments=slot("credit_other_installments"),
+        purpose=PRODUCT_PURPOSE.get(tracker.get_slot("product_category") or ""),
+    )
+
+
+_HEADLINES = {
+    Decision.PRE_APPROVED: "Good news: you look likely to qualify for financing.",
+    Decision.REVIEW: "Your application would need a closer look by our finance team.",
+    Decision.DECLINED: "Based on these answers, financing looks unlikely at the moment.",
+}
+
+
+def summary(result: CreditScore) -> str:
+    """The plain-text version of the card, for channels that can't render it."""
+    lines = [
+        f"{_HEADLINES[result.decision]} Indicative score: {result.score} "
+        f"(estimated chance of payment problems: {result.probability_of_default:.0%}).",
+    ]
+    if result.reasons and result.decision is not Decision.PRE_APPROVED:
+        lines.append("The main factors that lowered your score:")
+        lines += [f"• {r.reason}" for r in result.reasons]
+    lines.append(result.disclaimer)
+    return "\n".join(lines)
+
+
+@functools.cache
+def default_scorecard() -> Scorecard:
+    return Scorecard(artifact_path=os.environ.get("TANDEM_CREDIT_ARTIFACT", DEFAULT_ARTIFACT))
+
+
+class ActionCreditPrecheck(Action):
+    def name(self) -> str:
+        return "action_credit_precheck"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            result = default_scorecard().score(application_from_slots(tracker))
+        except GeneratorError as e:
+            logger.warning("Credit pre-check failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="your pre-check"))
+            return reset(CREDIT_SLOTS)
+        dispatcher.utter_message(text=summary(result), json_message=payload("credit_score", result))
+        if result.decision is not Decision.PRE_APPROVED:
+            dispatcher.utter_message(
+                text="Would you like to talk it through with a person from our finance team?",
+                buttons=[
+                    {"title": "Yes, talk to a person", "payload": "/ask_human"},
+                    {"title": "No, thanks", "payload": "/deny"},
+                ],
+            )
+        return reset(CREDIT_SLOTS)

@@ -1,0 +1,289 @@
+"""Mobile-plan and savings-plan forms and their submissions.
+
+Both results are pure arithmetic on the customer's answers (see
+:mod:`generators.mobile_plans` and :mod:`generators.savings`); the replies show
+the cost breakdown or the working so the customer can check it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import logging
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import (
+    Parsed,
+    SlotSpec,
+    TextFormValidation,
+    apology_for,
+    choice_parser,
+    known,
+    number_parser,
+    reset,
+)
+from generators.errors import GeneratorError
+from generators.mobile_plans import DEFAULT_CATALOG, MobilePlanAdvisor, MobilePlanRecommendation
+from generators.savings import SavingsPlan, SavingsPlanner
+from generators.schemas import payload
+
+logger = logging.getLogger(__name__)
+
+_data_gb = number_parser(
+    low=0,
+    high=2000,
+    example="10 GB",
+    what="your data use",
+    units={"mb": 1 / 1000, "tb": 1000},
+    wrong_units={
+        "minute": "That sounds like minutes. How many gigabytes (GB) of data do you use a month?",
+        "hour": "That sounds like call time. How many gigabytes (GB) of data do you use a month?",
+    },
+)
+_NONE = re.compile(r"^\s*(no|none|nope|never|not really|nothing|zero)\b", re.I)
+
+
+def _zero_or(parse: Callable[[str], Parsed]) -> Callable[[str], Parsed]:
+    """Accept "none"/"never" as 0 before parsing a number."""
+    return lambda text: Parsed(value=0.0) if _NONE.search(text) else parse(text)
+
+
+MOBILE_SLOTS: dict[str, SlotSpec] = {
+    "plan_data_gb": SlotSpec(_zero_or(_data_gb), keywords=("data",), label="your data use (GB)"),
+    "plan_minutes": SlotSpec(
+        _zero_or(
+            number_parser(
+                low=0,
+                high=50_000,
+                example="300 minutes",
+                what="your call minutes",
+                units={"hour": 60},
+                wrong_units={
+                    "gb": "That sounds like data. How many minutes of calls do you make a month?",
+                    "gig": "That sounds like data. How many minutes of calls do you make a month?",
+                },
+            )
+        ),
+        keywords=("minutes", "calls"),
+        label="your call minutes",
+    ),
+    "plan_roaming_days": SlotSpec(
+        _zero_or(
+            number_parser(
+                low=0,
+                high=31,
+                example="5 days",
+                what="the days abroad",
+                units={"week": 7},
+                integer=True,
+            )
+        ),
+        keywords=("roaming", "abroad"),
+        label="your days abroad",
+    ),
+    "plan_budget": SlotSpec(
+        number_parser(low=1, high=1000, example="25", what="your monthly budget"),
+        keywords=("budget", "spend"),
+        allow_unknown=True,
+        label="your budget",
+    ),
+}
+
+
+class ValidateMobilePlanForm(TextFormValidation):
+    slots: ClassVar[dict[str, SlotSpec]] = MOBILE_SLOTS
+
+    def name(self) -> str:
+        return "validate_mobile_plan_form"
+
+
+def mobile_summary(result: MobilePlanRecommendation) -> str:
+    best = result.best
+    money = lambda x: f"£{x:,.2f}" if result.currency == "GBP" else f"{x:,.2f} {result.currency}"  # noqa: E731
+    lines = [
+        f"The cheapest way to cover your usage is {best.plan_name} "
+        f"at {money(best.monthly_total)} a month:"
+    ]
+    lines += [
+        f"• {i.name}{f' x {i.quantity}' if i.quantity > 1 else ''}: {money(i.monthly_cost)}"
+        for i in best.line_items
+    ]
+    if result.over_budget_by is not None:
+        lines.append(
+            f"That's {money(result.over_budget_by)} over your budget; nothing cheaper covers it."
+        )
+    if result.runner_up:
+        lines.append(
+            f"Runner-up: {result.runner_up.plan_name} "
+            f"at {money(result.runner_up.monthly_total)} a month."
+        )
+    return "\n".join(lines)
+
+
+@functools.cache
+def default_advisor() -> MobilePlanAdvisor:
+    return MobilePlanAdvisor(catalog_path=os.environ.get("TANDEM_MOBILE_CATALOG", DEFAULT_CATALOG))
+
+
+class ActionMobilePlan(Action):
+    def name(self) -> str:
+        return "action_mobile_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        usage = {
+            "data_gb": tracker.get_slot("plan_data_gb"),
+            "minutes": tracker.get_slot("plan_minutes"),
+            "roaming_days": tracker.get_slot("plan_roaming_days"),
+            "budget": known(tracker.get_slot("plan_budget")),
+        }
+        try:
+            result = default_advisor().recommend(usage)
+        except GeneratorError as e:
+            logger.warning("Mobile plan advice failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="a plan for you"))
+            return reset(MOBILE_SLOTS)
+        dispatcher.utter_message(
+            text=mobile_summary(result), json_message=payload("mobile_plan", result)
+        )
+        return reset(MOBILE_SLOTS)
+
+
+# --------------------------------------------------------------------------- savings
+
+_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name.lower(): n for n, name in enumerate(calendar.month_abbr) if name}
+
+
+def parse_target_date(text: str, *, today: date) -> Parsed:
+    """ "in 5 years", "18 months", "by June 2030", "2030", "2030-06-01" → a date."""
+    lowered = text.lower()
+    if iso := re.search(r"\b(20\d\d)-(\d\d)-(\d\d)\b", lowered):
+        try:
+            return _future(date(int(iso[1]), int(iso[2]), int(iso[3])), today)
+        except ValueError:
+            return Parsed(
+                error="That date doesn't exist. Please give it like 2030-06-01 or 'in 5 years'."
+            )
+    if rel := re.search(r"(\d+(?:\.\d+)?)\s*(year|yr|month)", lowered):
+        months = round(float(rel[1]) * (12 if rel[2] in ("year", "yr") else 1))
+        total = today.month - 1 + months
+        year = today.year + total // 12
+        return (
+            _future(date(year, total % 12 + 1, 1), today) if year <= today.year + 60 else _too_far()
+        )
+    if named := re.search(r"\b(20\d\d|19\d\d)\b", lowered):
+        month = next((n for name, n in _MONTHS.items() if re.search(rf"\b{name}\b", lowered)), 1)
+        return _future(date(int(named[1]), month, 1), today)
+    return Parsed(error="When do you need the money? For example 'in 5 years' or 'by June 2030'.")
+
+
+def _too_far() -> Parsed:
+    return Parsed(error="I can plan up to 50 years ahead. When do you need the money?")
+
+
+def _future(when: date, today: date) -> Parsed:
+    months = (when.year - today.year) * 12 + when.month - today.month
+    if months < 1:
+        return Parsed(error="That date isn't in the future. When do you need the money?")
+    if months > 600:
+        return _too_far()
+    return Parsed(value=when.isoformat())
+
+
+SAVINGS_SLOTS: dict[str, SlotSpec] = {
+    "savings_goal": SlotSpec(
+        number_parser(low=100, high=10_000_000, example="10000", what="the goal amount"),
+        keywords=("goal", "target"),
+        label="your goal",
+    ),
+    "savings_date": SlotSpec(lambda text: parse_target_date(text, today=date.today())),
+    "savings_current": SlotSpec(
+        _zero_or(
+            number_parser(low=0, high=10_000_000, example="1000 (or 0)", what="your savings so far")
+        ),
+        keywords=("already have", "saved"),
+        label="what you've saved so far",
+    ),
+    "savings_loss_reaction": SlotSpec(
+        choice_parser(
+            {
+                "sell": ("sell", "get out", "panic", "cash out", "withdraw"),
+                "buy_more": ("buy more", "invest more", "top up", "opportunity"),
+                "wait": ("wait", "hold", "nothing", "keep", "ride", "stay"),
+            },
+            question="If your savings fell 20% in a year, would you sell, wait, or invest more?",
+        ),
+    ),
+    "savings_experience": SlotSpec(
+        choice_parser(
+            {
+                "none": ("none", "no", "never", "beginner", "new"),
+                "experienced": ("experienced", "a lot", "years", "expert", "regularly"),
+                "some": ("some", "a bit", "little", "once", "few"),
+            },
+            question="Have you invested before: never, a little, or regularly?",
+        ),
+    ),
+}
+
+
+class ValidateSavingsPlanForm(TextFormValidation):
+    slots: ClassVar[dict[str, SlotSpec]] = SAVINGS_SLOTS
+
+    def name(self) -> str:
+        return "validate_savings_plan_form"
+
+
+def savings_summary(plan: SavingsPlan) -> str:
+    mix = ", ".join(f"{share:.0%} {asset}" for asset, share in plan.allocation.items())
+    return "\n".join(
+        [
+            f"To reach £{plan.goal_amount:,.0f} by {plan.target_date:%B %Y}, put aside "
+            f"£{plan.monthly_contribution:,.2f} a month ({plan.months} months).",
+            f"Your answers suggest a {plan.risk_profile.value} mix: {mix}.",
+            "How I worked it out:",
+            *(f"• {step}" for step in plan.steps),
+            plan.disclaimer,
+        ]
+    )
+
+
+@functools.cache
+def default_planner() -> SavingsPlanner:
+    return SavingsPlanner()
+
+
+class ActionSavingsPlan(Action):
+    def name(self) -> str:
+        return "action_savings_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        goal = {
+            "goal_amount": tracker.get_slot("savings_goal"),
+            "target_date": tracker.get_slot("savings_date"),
+            "current_savings": known(tracker.get_slot("savings_current")) or 0,
+            "loss_reaction": tracker.get_slot("savings_loss_reaction"),
+            "experience": tracker.get_slot("savings_experience"),
+        }
+        try:
+            plan = default_planner().plan(goal)
+        except GeneratorError as e:
+            logger.warning("Savings plan failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="a savings plan"))
+            return reset(SAVINGS_SLOTS)
+        dispatcher.utter_message(
+            text=savings_summary(plan), json_message=payload("savings_plan", plan)
+        )
+        return reset(SAVINGS_SLOTS)

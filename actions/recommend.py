@@ -1,0 +1,100 @@
+"""Product recommendations: the customer's history, this conversation and their wish.
+
+The customer is the conversation's sender id (matched against the interaction
+log); products viewed in this conversation come from the ``viewed_products``
+slot, which a channel can set from page metadata; the wish is whatever the
+message says beyond "what do you recommend?".
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import apology_for
+from generators.embeddings import SentenceTransformerEmbedder
+from generators.errors import GeneratorError
+from generators.recommend import HybridRecommender, Recommendations
+from generators.schemas import payload
+
+logger = logging.getLogger(__name__)
+
+_GENERIC = frozenset(
+    re.findall(
+        r"\w+",
+        "a an any anything best buy can could do for get give good got have i id ill im "
+        "is it me my need new please recommend recommendation recommendations should some "
+        "something suggest suggestion suggestions the to want what which would you your",
+    )
+)
+
+
+def wish_from(text: str) -> str | None:
+    """The part of a request that says what the customer wants, or None if it's generic."""
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    return text.strip() if any(w not in _GENERIC for w in words) else None
+
+
+def catalog_category(value: str | None, categories: set[str]) -> str | None:
+    """ "Headphone", "TVs", "phone" → the catalog's category name; None if there is none."""
+    if not value:
+        return None
+    word = value.strip().lower()
+    forms = (word, f"{word}s", word.removesuffix("s"), word.removesuffix("y") + "ies")
+    return next((c for c in forms if c in categories), None)
+
+
+def summary(result: Recommendations) -> str:
+    if not result.items:
+        return "I couldn't find anything to suggest. Could you tell me what you're looking for?"
+    lines = ["Here's what I'd suggest:"]
+    lines += [
+        f"• {i.name} (£{i.price:,.0f}): {i.reason[0].lower()}{i.reason[1:]}" for i in result.items
+    ]
+    return "\n".join(lines)
+
+
+@functools.cache
+def default_recommender() -> HybridRecommender:
+    embedder = SentenceTransformerEmbedder(
+        model_path=os.environ.get("TANDEM_EMBEDDING_MODEL") or None
+    )
+    return HybridRecommender.from_catalog(embedder=embedder)
+
+
+class ActionRecommendProducts(Action):
+    def name(self) -> str:
+        return "action_recommend_products"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            recommender = default_recommender()
+            asked = tracker.get_slot("product_category")
+            category = catalog_category(asked, {p.category for p in recommender.products})
+            wish = wish_from((tracker.latest_message or {}).get("text") or "")
+            result = recommender.recommend(
+                {
+                    "customer_id": tracker.sender_id,
+                    "seen_product_ids": list(tracker.get_slot("viewed_products") or []),
+                    "query": wish or (asked if asked and not category else None),
+                    "category": category,
+                    "k": 3,
+                }
+            )
+        except GeneratorError as e:
+            logger.warning("Recommendation failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="recommendations"))
+            return []
+        dispatcher.utter_message(
+            text=summary(result), json_message=payload("recommendations", result)
+        )
+        return []

@@ -1,0 +1,74 @@
+"""JSON schemas of the structured results: the contract with channels.
+
+Each result reaches a channel as a custom payload
+``{"type": <result type>, "schema_version": 1, "data": <model JSON>}`` next to a
+plain-text summary. The committed ``<type>.schema.json`` files are generated
+from the pydantic models by ``python -m generators.schemas`` and a unit test
+fails when they drift, so a channel can validate payloads without Python.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from generators.credit import CreditScore
+from generators.errors import ValidationFailed
+from generators.mobile_plans import MobilePlanRecommendation
+from generators.recommend import Recommendations
+from generators.savings import SavingsPlan
+
+SCHEMA_VERSION = 1
+SCHEMA_DIR = Path(__file__).parent
+RESULT_TYPES: dict[str, type[BaseModel]] = {
+    "credit_score": CreditScore,
+    "mobile_plan": MobilePlanRecommendation,
+    "savings_plan": SavingsPlan,
+    "recommendations": Recommendations,
+}
+
+
+def json_schema(result_type: str) -> dict[str, Any]:
+    """The JSON schema of one result type's ``data``, with an id channels can pin."""
+    schema = RESULT_TYPES[result_type].model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"tandem:{result_type}:v{SCHEMA_VERSION}",
+        **schema,
+    }
+
+
+def schema_text(result_type: str) -> str:
+    return json.dumps(json_schema(result_type), indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_path(result_type: str, directory: Path = SCHEMA_DIR) -> Path:
+    return directory / f"{result_type}.schema.json"
+
+
+def payload(result_type: str, result: BaseModel) -> dict[str, Any]:
+    """The custom payload for ``dispatcher.utter_message(json_message=...)``."""
+    expected = RESULT_TYPES.get(result_type)
+    if expected is None or not isinstance(result, expected):
+        raise ValidationFailed(
+            f"{type(result).__name__} is not a {result_type!r} result; "
+            f"known types: {sorted(RESULT_TYPES)}.",
+            raw=result,
+        )
+    return {
+        "type": result_type,
+        "schema_version": SCHEMA_VERSION,
+        "data": result.model_dump(mode="json"),
+    }
+
+
+def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    paths = []
+    for result_type in RESULT_TYPES:
+        path = schema_path(result_type, directory)
+        path.write_text(schema_text(result_type), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,52 @@
+"""One pair of real servers (Rasa + action server) for the whole e2e session.
+
+They run on free ports with their own state directory, so the suite runs beside
+a `make run` on the default ports. The model is the one `make test` trained (or
+trained here if missing). Tests that stop a server start it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.settings import Settings
+from bot.supervisor import Supervisor, free_port
+from bot.training import ensure_model
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
+    settings = Settings.from_env().with_overrides(
+        state_dir=tmp_path_factory.mktemp("state"), rasa_port=free_port(), action_port=free_port()
+    )
+    supervisor = Supervisor(settings, model=ensure_model(settings))
+    supervisor.start()
+    yield supervisor
+    supervisor.stop()
+
+
+def send(assistant: Supervisor, sender: str, text: str) -> list[dict[str, Any]]:
+    """One REST turn; the bot's messages as Rasa returns them."""
+    response = httpx.post(
+        f"{assistant.settings.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
+    return [m.get("text", "") for m in send(assistant, sender, text)]
+
+
+def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
+    )
+    response.raise_for_status()
+    return dict(response.json())

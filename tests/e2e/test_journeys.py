@@ -1,0 +1,82 @@
+"""The structured journeys through the real engine: forms, cards, corrections, abandonment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.supervisor import Supervisor
+from tests.e2e.conftest import send, tracker
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+def card(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    cards = [m["custom"] for m in messages if m.get("custom")]
+    assert len(cards) == 1, messages
+    return dict(cards[0])
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def test_mobile_plan_with_a_correction_mid_form(assistant: Supervisor) -> None:
+    user = "e2e-mobile"
+    opening = send(assistant, user, "I need a new mobile plan")
+    assert "How much mobile data" in texts(opening)
+    assert "minutes" in texts(send(assistant, user, "about 12 GB"))
+    send(assistant, user, "500 minutes")
+    corrected = send(assistant, user, "actually my budget is 30")
+    assert "budget 30" in texts(corrected)
+    result = send(assistant, user, "3 days a month")
+    payload = card(result)
+    assert payload["type"] == "mobile_plan"
+    assert payload["data"]["usage"]["budget"] == 30.0
+    assert payload["data"]["usage"]["data_gb"] == 12.0
+    state = tracker(assistant, user)
+    assert state["active_loop"] in ({}, None) or not state["active_loop"].get("name")
+
+
+def test_credit_pre_check_to_a_scored_result(assistant: Supervisor) -> None:
+    user = "e2e-credit"
+    assert "indicative pre-check" in texts(send(assistant, user, "can I pay in instalments?"))
+    for answer in [
+        "2000",
+        "24 months",
+        "2500",
+        "800",
+        "3000",
+        "6 years",
+        "I own my home",
+        "I've always paid on time",
+        "none",
+    ]:
+        reply = send(assistant, user, answer)
+    payload = card(reply)
+    assert payload["type"] == "credit_score"
+    data = payload["data"]
+    assert 0 < data["probability_of_default"] < 1
+    assert data["decision"] in {"pre_approved", "review", "declined"}
+    assert "pre-check" in texts(reply).lower()
+
+
+def test_stop_abandons_a_form_and_clears_its_answers(assistant: Supervisor) -> None:
+    user = "e2e-abandon"
+    send(assistant, user, "can I pay in instalments?")
+    send(assistant, user, "1500")
+    assert tracker(assistant, user)["slots"]["credit_amount"] == 1500
+    send(assistant, user, "stop, forget it")
+    state = tracker(assistant, user)
+    assert not (state.get("active_loop") or {}).get("name")
+    assert state["slots"]["credit_amount"] is None
+    assert "I'm" in texts(send(assistant, user, "are you a bot?"))
+
+
+def test_recommendations_come_as_a_card_with_reasons(assistant: Supervisor) -> None:
+    reply = send(assistant, "e2e-recs", "can you recommend a laptop?")
+    payload = card(reply)
+    assert payload["type"] == "recommendations"
+    items = payload["data"]["items"]
+    assert items and all(item["reason"] for item in items)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.recommend as recommend_actions
+from actions.recommend import ActionRecommendProducts, catalog_category, wish_from
+from generators.embeddings import HashingEmbedder
+from generators.errors import ModelLoadError
+from generators.recommend import HybridRecommender
+from generators.schemas import json_schema
+from tests.unit.actions.form_driver import tracker
+
+
+@pytest.fixture
+def fake_recommender(monkeypatch) -> HybridRecommender:
+    rec = HybridRecommender.from_catalog(embedder=HashingEmbedder())
+    monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
+    return rec
+
+
+async def ask(text: str, *, sender: str = "web-123", **slots) -> list[dict]:
+    dispatcher = CollectingDispatcher()
+    t = tracker(text, slots, intent="ask_recommendation", sender=sender)
+    events = await ActionRecommendProducts().run(dispatcher, t, {})
+    assert events == []
+    return dispatcher.messages
+
+
+def test_generic_requests_carry_no_wish() -> None:
+    assert wish_from("What would you recommend?") is None
+    assert wish_from("Can you suggest something good?") is None
+    assert wish_from("I'd like headphones for running") == "I'd like headphones for running"
+
+
+def test_categories_are_matched_to_the_catalog() -> None:
+    cats = {"headphones", "tvs", "phones"}
+    assert catalog_category("Headphone", cats) == "headphones"
+    assert catalog_category("TVs", cats) == "tvs"
+    assert catalog_category("drones", cats) is None
+
+
+async def test_returning_customer_gets_reasons_from_their_history(fake_recommender) -> None:
+    [message] = await ask("what do you recommend?", sender="c0001")
+    data = message["custom"]["data"]
+    jsonschema.validate(data, json_schema("recommendations"))
+    assert message["custom"]["type"] == "recommendations" and len(data["items"]) == 3
+    assert all(i["reason"].startswith("Because you") for i in data["items"])
+    assert message["text"].startswith("Here's what I'd suggest:")
+
+
+async def test_new_visitor_with_a_category_and_viewed_item(fake_recommender) -> None:
+    [message] = await ask(
+        "any accessories?", product_category="accessory", viewed_products=["nova-8"]
+    )
+    items = message["custom"]["data"]["items"]
+    assert {i["category"] for i in items} == {"accessories"}
+    assert all(i["reason"] == "Because you looked at Nova 8" for i in items)
+
+
+async def test_new_visitor_with_nothing_gets_popular_items(fake_recommender) -> None:
+    [message] = await ask("what do you recommend?")
+    assert {i["source"] for i in message["custom"]["data"]["items"]} == {"popular"}
+
+
+async def test_recommender_failure_becomes_a_polite_message(monkeypatch) -> None:
+    def broken():
+        raise ModelLoadError("no model", path="x")
+
+    monkeypatch.setattr(recommend_actions, "default_recommender", broken)
+    [message] = await ask("recommend me headphones")
+    assert "can't work out recommendations right now" in message["text"]
+    assert not message["custom"]
+
+
+@pytest.mark.slow
+async def test_real_minilm_matches_a_wish(monkeypatch) -> None:
+    from generators.embeddings import SentenceTransformerEmbedder
+
+    rec = HybridRecommender.from_catalog(embedder=SentenceTransformerEmbedder())
+    monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
+    [message] = await ask("I need headphones for running")
+    assert message["custom"]["data"]["items"][0]["product_id"] in {"pulse-sport", "pulse-buds"}

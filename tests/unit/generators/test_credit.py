@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generators.credit import (
+    DEFAULT_ARTIFACT,
+    FEATURES,
+    PROTECTED,
+    CreditApplication,
+    CreditScore,
+    Decision,
+    Scorecard,
+    to_record,
+)
+from generators.errors import ModelLoadError, ValidationFailed
+
+
+@functools.cache
+def _shared_card() -> Scorecard:
+    return Scorecard()
+
+
+@pytest.fixture
+def card() -> Scorecard:
+    return _shared_card()
+
+
+STRONG = {
+    "credit_amount": 1200,
+    "duration_months": 6,
+    "has_checking_account": False,
+    "savings_balance": 2000,
+    "employment_years": 5,
+    "housing": "own",
+    "credit_history": "critical",
+    "other_installments": "none",
+    "monthly_income": 3000,
+    "purpose": "electronics",
+}
+WEAK = {
+    "credit_amount": 9000,
+    "duration_months": 48,
+    "checking_balance": -50,
+    "savings_balance": 20,
+    "employment_years": 0.5,
+    "housing": "rent",
+    "credit_history": "past_delays",
+    "other_installments": "bank",
+    "monthly_income": 800,
+    "purpose": "education",
+}
+
+
+def test_artifact_excludes_protected_attributes() -> None:
+    artifact = json.loads(DEFAULT_ARTIFACT.read_text())
+    columns = {b["column"] for b in artifact["bins"]} | set(artifact["coefficients"])
+    assert not columns & set(PROTECTED)
+    assert columns == {f.column for f in FEATURES}
+
+
+def test_points_add_up_to_the_score_and_match_the_probability(card: Scorecard) -> None:
+    result = card.score(WEAK)
+    assert abs(sum(result.points.values()) - result.score) <= 1
+    scaling = card.artifact["scaling"]
+    factor = scaling["pdo"] / math.log(2)
+    odds_good = (1 - result.probability_of_default) / result.probability_of_default
+    expected = (
+        scaling["base_score"]
+        - factor * math.log(scaling["base_odds"])
+        + factor * math.log(odds_good)
+    )
+    assert abs(expected - result.score) <= 1.5
+
+
+def test_strong_applicant_scores_higher_and_is_pre_approved(card: Scorecard) -> None:
+    strong, weak = card.score(STRONG), card.score(WEAK)
+    assert strong.score > weak.score + 100
+    assert strong.decision is Decision.PRE_APPROVED
+    assert weak.decision is Decision.DECLINED
+
+
+def test_declined_applicant_gets_plain_language_reasons(card: Scorecard) -> None:
+    result = card.score(WEAK)
+    assert 1 <= len(result.reasons) <= 3
+    assert result.reasons[0].points_lost >= result.reasons[-1].points_lost > 0
+    reasons = {r.feature for r in result.reasons}
+    assert "duration_in_month" in reasons or "status_of_existing_checking_account" in reasons
+    assert all(r.reason[0].isupper() and "_" not in r.reason for r in result.reasons)
+
+
+def test_unknown_answers_are_neutral_and_listed(card: Scorecard) -> None:
+    result = card.score({"credit_amount": 1500, "duration_months": 12})
+    assert "savings" in result.unknown_inputs
+    assert result.points["savings_account_and_bonds"] == result.points["housing"]
+    assert all(r.feature in {"duration_in_month", "credit_amount"} for r in result.reasons)
+
+
+def test_longer_term_never_raises_the_score(card: Scorecard) -> None:
+    scores = [card.score({**STRONG, "duration_months": m}).score for m in (6, 12, 24, 36, 60)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_income_becomes_the_repayment_share_band() -> None:
+    app = CreditApplication(credit_amount=1200, duration_months=12, monthly_income=1000)
+    assert to_record(app)["installment_rate_in_percentage_of_disposable_income"] == 1
+    app = CreditApplication(credit_amount=4800, duration_months=12, monthly_income=1000)
+    assert to_record(app)["installment_rate_in_percentage_of_disposable_income"] == 4
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"credit_amount": -5, "duration_months": 12},
+        {"credit_amount": 1e12, "duration_months": 12},
+        {"credit_amount": 1000, "duration_months": 0},
+        {"credit_amount": 1000, "duration_months": 12, "housing": "castle"},
+        {"credit_amount": 1000, "duration_months": 12, "shoe_size": 9},
+    ],
+)
+def test_bad_input_raises_a_typed_error_that_keeps_the_input(card: Scorecard, bad: dict) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        card.score(bad)
+    assert info.value.raw == bad
+
+
+def test_missing_artifact_says_how_to_retrain(tmp_path) -> None:
+    with pytest.raises(ModelLoadError, match=r"python -m generators\.credit train"):
+        Scorecard(artifact_path=tmp_path / "nope.json")
+
+
+def test_training_refuses_protected_attributes() -> None:
+    from generators.credit import fit_scorecard
+
+    with pytest.raises(ValidationFailed, match="Protected"):
+        fit_scorecard(None, None, columns=["duration_in_month", "age_in_years"])
+
+
+applications = st.fixed_dictionaries(
+    {
+        "credit_amount": st.floats(min_value=1, max_value=1_000_000),
+        "duration_months": st.integers(min_value=1, max_value=120),
+    },
+    optional={
+        "monthly_income": st.floats(min_value=1, max_value=1_000_000),
+        "has_checking_account": st.booleans(),
+        "checking_balance": st.floats(min_value=-1_000_000, max_value=100_000_000),
+        "savings_balance": st.floats(min_value=0, max_value=100_000_000),
+        "employment_years": st.floats(min_value=0, max_value=70),
+        "housing": st.sampled_from(["own", "rent", "free"]),
+        "credit_history": st.sampled_from(
+            ["none_or_all_paid", "paid_on_time", "past_delays", "critical"]
+        ),
+        "other_installments": st.sampled_from(["none", "bank", "stores"]),
+        "purpose": st.sampled_from(["electronics", "appliances", "furniture", "car_new", "other"]),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(applications)
+def test_every_valid_application_gets_a_schema_valid_score(app: dict) -> None:
+    result = _shared_card().score(app)
+    again = CreditScore.model_validate(result.model_dump(mode="json"))
+    assert again == result
+    assert 0 < result.probability_of_default < 1

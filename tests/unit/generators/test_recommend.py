@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generators.embeddings import HashingEmbedder
+from generators.errors import ModelLoadError, ValidationFailed
+from generators.recommend import (
+    HybridRecommender,
+    Interaction,
+    Product,
+    Recommendations,
+    load_interactions,
+    load_products,
+)
+
+
+@functools.cache
+def voltline() -> HybridRecommender:
+    return HybridRecommender.from_catalog(embedder=HashingEmbedder())
+
+
+def small() -> HybridRecommender:
+    products = [
+        Product(
+            id="phone",
+            name="Nova 8",
+            category="phones",
+            price=699,
+            description="smartphone camera 5G",
+        ),
+        Product(
+            id="case",
+            name="Nova 8 Case",
+            category="accessories",
+            price=25,
+            description="case for smartphone",
+        ),
+        Product(
+            id="glass",
+            name="Nova 8 Glass",
+            category="accessories",
+            price=19,
+            description="screen glass smartphone",
+        ),
+        Product(
+            id="tv", name="Vista 55", category="tvs", price=599, description="television 4K HDR"
+        ),
+        Product(
+            id="bar",
+            name="Soundbar",
+            category="audio",
+            price=279,
+            description="soundbar for television",
+        ),
+        Product(
+            id="fold",
+            name="Flip Z",
+            category="phones",
+            price=899,
+            description="foldable smartphone camera",
+        ),
+    ]
+    log = []
+    for n in range(20):
+        items = ["phone", "case", "glass"] if n % 2 else ["tv", "bar"]
+        log += [Interaction(customer_id=f"u{n}", product_id=i, weight=3.0) for i in items]
+    return HybridRecommender(products, log, embedder=HashingEmbedder(), factors=4, iterations=10)
+
+
+def test_catalog_ships_products_and_a_consistent_log() -> None:
+    products, currency = load_products()
+    ids = {p.id for p in products}
+    assert currency == "GBP" and len(products) >= 30
+    assert {"nova-8", "aerobook-14", "pulse-anc"} <= ids
+    log = load_interactions()
+    assert {i.product_id for i in log} <= ids
+    assert {"flip-z", "terra-x"} & {i.product_id for i in log} == set()
+
+
+def test_collaborative_signal_completes_a_basket() -> None:
+    result = small().recommend({"seen_product_ids": ["phone"], "k": 2})
+    assert {i.product_id for i in result.items} == {"case", "glass"}
+    assert all(i.reason == "Because you looked at Nova 8" for i in result.items)
+    assert all(i.source == "hybrid" for i in result.items)
+
+
+def test_known_customer_gets_items_from_their_cluster_and_never_what_they_had() -> None:
+    rec = small()
+    rec_items = rec.recommend({"customer_id": "u0", "k": 2}).items
+    assert "tv" not in {i.product_id for i in rec_items} and "bar" not in {
+        i.product_id for i in rec_items
+    }
+
+
+def test_new_item_reaches_customers_through_content() -> None:
+    result = small().recommend({"seen_product_ids": ["phone", "case", "glass"], "k": 1})
+    assert result.items[0].product_id == "fold"
+    assert result.items[0].source == "content"
+
+
+def test_new_customer_with_a_wish_gets_content_matches() -> None:
+    result = small().recommend({"query": "television soundbar", "k": 2})
+    assert {i.product_id for i in result.items} == {"tv", "bar"}
+    assert result.items[0].reason.startswith("Matches what you asked for")
+
+
+def test_nobody_and_nothing_gets_the_most_popular() -> None:
+    result = small().recommend({"k": 2})
+    assert all(i.source == "popular" for i in result.items)
+    assert result.items[0].reason == "Popular with Voltline customers"
+
+
+def test_category_filter_and_k() -> None:
+    result = voltline().recommend(
+        {"seen_product_ids": ["aerobook-14"], "category": "accessories", "k": 4}
+    )
+    assert len(result.items) == 4
+    assert all(i.category == "accessories" for i in result.items)
+
+
+def test_reason_names_what_the_customer_actually_did() -> None:
+    rec = voltline()
+    result = rec.recommend({"customer_id": "c0000", "k": 3})
+    assert all(i.reason.startswith("Because you") for i in result.items)
+
+
+@pytest.mark.parametrize("bad", [{"k": 0}, {"k": 500}, {"query": "x" * 1000}, {"user": "c1"}])
+def test_bad_requests_raise_validation_failed(bad: dict) -> None:
+    with pytest.raises(ValidationFailed):
+        small().recommend(bad)
+
+
+def test_missing_catalog_is_a_model_load_error(tmp_path) -> None:
+    with pytest.raises(ModelLoadError, match="product catalog"):
+        HybridRecommender.from_catalog(
+            embedder=HashingEmbedder(), products_path=tmp_path / "none.yml"
+        )
+
+
+ids = [p.id for p in load_products()[0]]
+requests = st.fixed_dictionaries(
+    {},
+    optional={
+        "customer_id": st.sampled_from(["c0000", "c0042", "new-customer"]),
+        "seen_product_ids": st.lists(st.sampled_from([*ids, "unknown-sku"]), max_size=5),
+        "query": st.text(max_size=80),
+        "category": st.sampled_from(["phones", "accessories", "tvs", "headphones"]),
+        "k": st.integers(min_value=1, max_value=20),
+    },
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(requests)
+def test_every_valid_request_gets_schema_valid_unique_unseen_items(request: dict) -> None:
+    result = voltline().recommend(request)
+    assert Recommendations.model_validate(result.model_dump(mode="json")) == result
+    got = [i.product_id for i in result.items]
+    assert len(got) == len(set(got)) <= request.get("k", 3)
+    assert not set(got) & set(request.get("seen_product_ids", []))

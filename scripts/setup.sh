@@ -58,8 +58,9 @@ require_python() {
     printf '%s\n' "$found"
 }
 
-stamp_of() {  # what a venv was built from: its interpreter, pyproject.toml and this script
-    { "$1" -c 'import sys; print(sys.version)'; cat pyproject.toml scripts/setup.sh; } | sha256sum | cut -c1-16
+stamp_of() {  # what a venv was built from: interpreter, checkout (editable install), pyproject, this script
+    { "$1" -c 'import sys; print(sys.version)'; echo "$root"; cat pyproject.toml scripts/setup.sh; } \
+        | sha256sum | cut -c1-16
 }
 
 # make_venv NAME PYTHON EXTRAS [pre-install args...]
@@ -108,4 +109,8 @@ if [ "${1:-}" = "--with-train" ] && ! "$venvs/actions/bin/python" -c "import opt
     pip_install "$venvs/actions/bin/python" -e ".[train]"
     pip_install "$venvs/actions/bin/python" "protobuf==$protobuf" 2>/dev/null
 fi
+# Models that are derived once from the packaged weights (cached; seconds when present).
+cd "$root"
+"$venvs/actions/bin/python" -m generators.backends.convert
+
 say "venvs ready: $venvs/engine (rasa) and $venvs/actions (actions, generators, tools)"

@@ -24,12 +24,29 @@ def is_engine_test(path: Path) -> bool:
     return len(parts) >= 3 and parts[1] == "bot" and parts[2] in ENGINE_PACKAGES
 
 
+def _may_hold_engine_tests(folder: Path) -> bool:
+    """``tests/<tier>``, ``tests/<tier>/bot`` and the engine folders below it."""
+    parts = folder.resolve().relative_to(TESTS).parts
+    if len(parts) <= 1:
+        tier = folder.resolve()
+        return not parts or any((tier / "bot" / pkg).is_dir() for pkg in ENGINE_PACKAGES)
+    return parts[1] == "bot" and (len(parts) == 2 or is_engine_test(folder))
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if collection_path.is_dir() or collection_path.suffix != ".py":
+    """Each venv collects only its own tests, conftest files included."""
+    if TESTS not in collection_path.resolve().parents:
         return None
-    if collection_path.name == "conftest.py":
+    if collection_path.is_dir():
+        if IN_ENGINE_VENV:
+            ignore = not _may_hold_engine_tests(collection_path)
+        else:
+            ignore = is_engine_test(collection_path)
+    elif collection_path.suffix != ".py" or collection_path.name == "conftest.py":
         return None
-    return is_engine_test(collection_path) != IN_ENGINE_VENV
+    else:
+        ignore = is_engine_test(collection_path) != IN_ENGINE_VENV
+    return True if ignore else None  # None, not False: --ignore and friends still apply
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,100 @@
+"""Settings of the text generators, read from ``TANDEM_*`` variables at the edge.
+
+Actions call :meth:`TextSettings.from_env` once; everything below receives the
+object. Defaults are safe for the embedded run: the local int4 model built by
+``make setup``, a deadline on every generation, and the extractive backend
+whenever the configured model cannot be loaded.
+
+==============================  ==========================================
+``TANDEM_TEXT_BACKEND``         ``ortgenai`` | ``transformers`` | ``openai`` | ``extractive``
+``TANDEM_TEXT_MODEL_PATH``      model folder for the local backends
+``TANDEM_TEXT_DEADLINE_S``      seconds before the user gets the fallback
+``TANDEM_KNOWLEDGE_DIR``        folder of Markdown documents
+``TANDEM_EMBEDDER_PATH``        sentence-transformers folder (MiniLM default)
+``TANDEM_RETRIEVAL_THRESHOLD``  top cosine score below which we abstain
+``TANDEM_OPENAI_BASE_URL``      e.g. ``http://gpu-box:8000/v1``
+``TANDEM_OPENAI_MODEL``         model name the server expects
+``TANDEM_OPENAI_API_KEY``       only if the server wants one
+==============================  ==========================================
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generators.errors import GeneratorError, ModelLoadError
+from generators.retrieval import DEFAULT_KNOWLEDGE_DIR, DEFAULT_THRESHOLD
+from generators.text import BACKENDS, TextGenerator, build_generator
+
+log = logging.getLogger(__name__)
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as e:
+        raise GeneratorError(f"{key}={raw!r} is not a number; unset it or give one.") from e
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    backend: str = "ortgenai"
+    model_path: Path | None = None
+    deadline_s: float = 8.0
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    embedder_path: Path | None = None
+    retrieval_threshold: float = DEFAULT_THRESHOLD
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "default"
+    openai_api_key: str = field(default="not-needed", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TextSettings:
+        env = os.environ if env is None else env
+        base = cls()
+        backend = env.get("TANDEM_TEXT_BACKEND") or base.backend
+        if backend not in BACKENDS:
+            raise GeneratorError(
+                f"TANDEM_TEXT_BACKEND={backend!r} is unknown; use one of {', '.join(BACKENDS)}."
+            )
+        model = env.get("TANDEM_TEXT_MODEL_PATH")
+        embedder = env.get("TANDEM_EMBEDDER_PATH")
+        return cls(
+            backend=backend,
+            model_path=Path(model) if model else None,
+            deadline_s=_float(env, "TANDEM_TEXT_DEADLINE_S", base.deadline_s),
+            knowledge_dir=Path(env.get("TANDEM_KNOWLEDGE_DIR") or base.knowledge_dir),
+            embedder_path=Path(embedder) if embedder else None,
+            retrieval_threshold=_float(env, "TANDEM_RETRIEVAL_THRESHOLD", base.retrieval_threshold),
+            openai_base_url=env.get("TANDEM_OPENAI_BASE_URL") or base.openai_base_url,
+            openai_model=env.get("TANDEM_OPENAI_MODEL") or base.openai_model,
+            openai_api_key=env.get("TANDEM_OPENAI_API_KEY") or base.openai_api_key,
+        )
+
+    def backend_kwargs(self) -> dict[str, Any]:
+        if self.backend == "openai":
+            return {
+                "base_url": self.openai_base_url,
+                "model": self.openai_model,
+                "api_key": self.openai_api_key,
+                "timeout_s": self.deadline_s,
+            }
+        if self.backend in ("ortgenai", "transformers") and self.model_path:
+            return {"model_path": self.model_path}
+        return {}
+
+    def build_generator(self) -> TextGenerator:
+        """The configured backend, or the extractive one (logged) if its model is missing."""
+        try:
+            return build_generator(self.backend, **self.backend_kwargs())
+        except ModelLoadError as e:
+            log.warning("backend %r unavailable (%s); using the extractive one", self.backend, e)
+            return build_generator("extractive")

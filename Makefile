@@ -59,6 +59,7 @@ bench:
 	@bash scripts/setup.sh --with-train
 	$(ACTIONS) -m benchmarks.serving
 	$(ACTIONS) -m benchmarks.structured
+	$(ACTIONS) -m benchmarks.text
 
 # Retrain the committed credit scorecard (generators/artifacts/credit_scorecard.json).
 CREDIT_DATA ?= ../shared/data/credit/germancredit.csv

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -174,11 +174,13 @@ class TextFormValidation(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        # With custom mappings the engine's form never rejects on its own; this
-        # rejection is what lets the rules for these intents run.
+        # Nothing extracted and nothing validated makes the engine's form reject
+        # itself, which is what lets the rules for these intents run. (An
+        # ActionExecutionRejected event from here would not: Rasa 3.6 then keeps
+        # the form active without asking, and predicts the form again, forever.)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent in self.interruptions:
-            return [ActionExecutionRejected(self.name())]
+            return []
         return await super().run(dispatcher, tracker, domain)
 
     def corrections(self, text: str, requested: str | None) -> dict[str, tuple[int, str]]:

@@ -74,7 +74,7 @@ make_venv() {
     say "building $dir with $python (first run takes a few minutes)"
     rm -f "$dir/.tandem-stamp"
     [ -x "$dir/bin/python" ] || "$python" -m venv "$dir"
-    pip_install "$dir/bin/python" --upgrade "pip>=24" "setuptools>=77" wheel
+    pip_install "$dir/bin/python" --upgrade "pip>=24"  # build tools come from build isolation
     if [ "$#" -gt 0 ]; then
         pip_install "$dir/bin/python" "$@"
     fi

@@ -155,15 +155,9 @@ async def test_stop_and_ask_human_pause_the_form_but_no_is_an_answer(
         domain_for("mobile_plan_form", list(MOBILE_SLOTS)),
     )
     if rejected:
-        assert events == [
-            {
-                "event": "action_execution_rejected",
-                "name": "validate_mobile_plan_form",
-                "policy": None,
-                "confidence": None,
-                "timestamp": None,
-            }
-        ]
+        # Nothing extracted, nothing validated: the engine's form rejects itself and
+        # the rule for the intent runs (tests/e2e/test_journeys.py shows it end to end).
+        assert events == []
     else:
         assert {
             "event": "slot",

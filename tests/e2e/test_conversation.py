@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.supervisor import Supervisor
-from tests.e2e.conftest import say, tracker
+from tests.e2e.conftest import say, send, tracker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -74,3 +74,15 @@ def test_dead_action_server_gets_an_apology_then_recovers(assistant: Supervisor)
         assistant.actions.start()
         assistant.actions.wait_ready(time.monotonic() + 60)
     assert say(assistant, "e2e-dead", "when are you open?")[0].startswith("Our stores:")
+
+
+def test_not_understood_twice_leads_to_the_offer_of_a_person(assistant: Supervisor) -> None:
+    user = "e2e-fallback"
+    first = send(assistant, user, "blorp fizzle wug snark")
+    assert first[0]["text"] == "Sorry, I'm not sure I understood. Did you mean one of these?"
+    assert len(first[0]["buttons"]) == 2
+    assert all(b["payload"].startswith("/") for b in first[0]["buttons"])
+    second = send(assistant, user, "zork quux plonk")
+    assert second[0]["text"].startswith("I'm still not getting it")
+    assert {b["payload"] for b in second[0]["buttons"]} == {"/ask_human", "/deny"}
+    assert "colleague" in " ".join(say(assistant, user, "/ask_human"))

@@ -80,3 +80,16 @@ def test_recommendations_come_as_a_card_with_reasons(assistant: Supervisor) -> N
     assert payload["type"] == "recommendations"
     items = payload["data"]["items"]
     assert items and all(item["reason"] for item in items)
+
+
+def test_savings_plan_shows_the_arithmetic(assistant: Supervisor) -> None:
+    user = "e2e-savings"
+    assert "not financial advice" in texts(send(assistant, user, "I want to start a savings plan"))
+    for answer in ["5000", "in 3 years", "500", "I'd wait it out"]:
+        send(assistant, user, answer)
+    reply = send(assistant, user, "a little")
+    payload = card(reply)
+    assert payload["type"] == "savings_plan"
+    data = payload["data"]
+    assert data["monthly_contribution"] > 0
+    assert data["disclaimer"] and data["steps"]

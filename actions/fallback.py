@@ -1,0 +1,88 @@
+"""``action_fallback_clarify``: what the assistant does when it did not understand.
+
+The NLU pipeline marks such a message ``nlu_fallback`` (its threshold is
+calibrated from data, see ``docs/nlu.md``) but keeps its intent ranking. A
+first miss asks a clarifying question with the two most likely intents as
+buttons, so the customer answers with one tap; a second miss in a row offers a
+person, because a third guess rarely helps. Misses are counted from the
+tracker's events, so the action keeps no state and needs no slot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+FALLBACK_INTENT = "nlu_fallback"
+# Intents that count as "not understood" and are never offered as a guess.
+MISS_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
+MISSES_BEFORE_HUMAN = 2
+
+# Button titles for the reference assistant's intents; others are derived from the name.
+INTENT_TITLES = {
+    "ask_store_hours": "Store opening hours",
+    "ask_faq": "A question about our store",
+    "ask_recommendation": "A product recommendation",
+    "ask_plan_advice": "Help choosing a mobile plan",
+    "ask_savings_plan": "A savings plan",
+    "ask_credit_check": "A credit pre-check",
+    "ask_marketing_copy": "Marketing copy for a product",
+    "ask_human": "Talk to a person",
+    "ask_remember_me": "Whether I remember you",
+    "tell_name": "Telling me your name",
+    "bot_challenge": "Whether I am a bot",
+}
+
+
+def intent_title(intent: str) -> str:
+    return INTENT_TITLES.get(intent) or intent.removeprefix("ask_").replace("_", " ").capitalize()
+
+
+def consecutive_misses(events: list[dict[str, Any]]) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    misses = 0
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in MISS_INTENTS:
+            break
+        misses += 1
+    return misses
+
+
+def top_guesses(latest_message: dict[str, Any], count: int = 2) -> list[str]:
+    ranking = latest_message.get("intent_ranking") or []
+    names = [r.get("name") for r in ranking if r.get("name") not in MISS_INTENTS]
+    return [name for name in names if name][:count]
+
+
+class ActionFallbackClarify(Action):
+    def name(self) -> str:
+        return "action_fallback_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        misses = max(1, consecutive_misses(tracker.events))
+        if misses >= MISSES_BEFORE_HUMAN:
+            dispatcher.utter_message(
+                response="utter_fallback_offer_human",
+                buttons=[
+                    {"title": "Yes, a person please", "payload": "/ask_human"},
+                    {"title": "No, I'll rephrase", "payload": "/deny"},
+                ],
+            )
+            return []
+        guesses = top_guesses(tracker.latest_message)
+        if not guesses:
+            dispatcher.utter_message(response="utter_fallback_rephrase")
+            return []
+        dispatcher.utter_message(
+            response="utter_fallback_clarify",
+            buttons=[{"title": intent_title(g), "payload": f"/{g}"} for g in guesses],
+        )
+        return []

@@ -1,0 +1,91 @@
+"""Choosing the "I did not understand" threshold from data instead of by hand.
+
+A classifier's top confidence means different things for different models and
+training sets (77 intents spread probability thinner than 10), so a constant
+like Rasa's ``FallbackClassifier.threshold: 0.3`` is wrong somewhere. Here the
+threshold is read off held-out predictions:
+
+- with out-of-scope examples (an ``out_of_scope`` intent in the training data,
+  or a validation split): the threshold that maximises the balanced accuracy of
+  the answer/fallback decision, i.e. the mean of "correct in-scope answers kept"
+  and "out-of-scope messages sent to fallback";
+- without them: the threshold that sends at most ``max_inscope_loss`` of the
+  in-scope messages the model gets right to the fallback.
+
+Pure numpy, so the benchmark and the Rasa component use the same rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.nlu.errors import CalibrationError
+
+MIN_OOS_EXAMPLES = 5
+
+
+def choose_threshold(
+    inscope_confidence: np.ndarray,
+    inscope_correct: np.ndarray,
+    oos_confidence: np.ndarray | None = None,
+    *,
+    max_inscope_loss: float = 0.05,
+) -> float:
+    """Return the confidence below which a message goes to the fallback.
+
+    ``inscope_confidence`` and ``inscope_correct`` describe held-out in-scope
+    messages (top confidence, whether the top intent was right);
+    ``oos_confidence`` holds the top confidence for out-of-scope messages.
+    """
+    conf = np.asarray(inscope_confidence, dtype=np.float64)
+    correct = np.asarray(inscope_correct, dtype=bool)
+    if conf.shape != correct.shape or conf.size == 0:
+        raise CalibrationError(
+            "Calibration needs one confidence and one correct/incorrect flag per held-out "
+            f"in-scope message; got {conf.shape} and {correct.shape}. Add training examples "
+            "(at least 2 per intent) or set `fallback_threshold` to a number."
+        )
+    kept = conf[correct]
+    if kept.size == 0:
+        raise CalibrationError(
+            "No held-out message was classified correctly, so no threshold can be read off; "
+            "add training examples or set `fallback_threshold` to a number."
+        )
+    oos = None if oos_confidence is None else np.asarray(oos_confidence, dtype=np.float64)
+    if oos is None or oos.size < MIN_OOS_EXAMPLES:
+        return float(np.quantile(kept, max_inscope_loss))
+    candidates = np.unique(np.concatenate([kept, oos]))
+    kept_sorted = np.sort(kept)
+    oos_sorted = np.sort(oos)
+    # For a threshold t, a message is answered when its confidence is >= t.
+    kept_rate = 1.0 - np.searchsorted(kept_sorted, candidates, side="left") / kept.size
+    rejected_rate = np.searchsorted(oos_sorted, candidates, side="left") / oos.size
+    score = (kept_rate + rejected_rate) / 2.0
+    best = int(np.argmax(score))
+    # Every threshold in (previous candidate, best] scores the same: take the middle
+    # of that gap, the margin that generalises best to unseen messages.
+    lower = candidates[best - 1] if best > 0 else candidates[best]
+    return float((lower + candidates[best]) / 2.0)
+
+
+def oos_metrics(
+    inscope_pred: np.ndarray,
+    inscope_true: np.ndarray,
+    inscope_confidence: np.ndarray,
+    oos_pred: np.ndarray,
+    oos_confidence: np.ndarray,
+    threshold: float,
+    *,
+    oos_label: str = "out_of_scope",
+) -> tuple[float, float]:
+    """In-scope accuracy and out-of-scope recall at ``threshold``.
+
+    An in-scope message counts as correct only if it is answered (confidence at
+    or above the threshold, not predicted out-of-scope) with the right intent;
+    an out-of-scope message is recalled if it falls back or is predicted
+    ``oos_label``.
+    """
+    answered = (np.asarray(inscope_confidence) >= threshold) & (inscope_pred != oos_label)
+    inscope_acc = float(np.mean(answered & (inscope_pred == inscope_true)))
+    rejected = (np.asarray(oos_confidence) < threshold) | (oos_pred == oos_label)
+    return inscope_acc, float(np.mean(rejected))

@@ -1,0 +1,109 @@
+"""The sentence encoder as Rasa's engine venv runs it: ONNX Runtime + ``tokenizers``.
+
+No torch and no rasa import here, so the same class serves the Rasa components,
+the benchmark and tests in either venv. The folder it loads is the one
+``python -m bot.nlu.export`` writes (``encoder.onnx``, ``tokenizer.json``,
+``encoder.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.nlu.errors import EncoderNotFound
+
+MANIFEST = "encoder.json"
+ONNX_FILE = "encoder.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+ENCODER_FILES = (MANIFEST, ONNX_FILE, TOKENIZER_FILE)
+DEFAULT_ENCODER_DIR = Path("models/encoders/all-minilm-l6-v2")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One text's encoding: the pooled vector and one vector per word piece.
+
+    ``offsets`` are the character spans of the word pieces in the original text
+    (special tokens excluded), so callers can align pieces with their own tokens.
+    """
+
+    sentence: np.ndarray
+    tokens: np.ndarray
+    offsets: list[tuple[int, int]]
+
+
+class OnnxSentenceEncoder:
+    """Runs an exported encoder; texts longer than the model's window are truncated."""
+
+    def __init__(
+        self, folder: Path | str, *, batch_size: int = 32, num_threads: int | None = None
+    ) -> None:
+        folder = Path(folder)
+        missing = [name for name in ENCODER_FILES if not (folder / name).exists()]
+        if missing:
+            raise EncoderNotFound(
+                f"No exported encoder in {folder} (missing {', '.join(missing)}). Run "
+                f"`.venv/actions/bin/python -m bot.nlu.export --out {folder}` (part of "
+                "`make setup`) or point the component's `encoder_path` at an exported folder.",
+                path=folder,
+            )
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.folder = folder
+        self.manifest = json.loads((folder / MANIFEST).read_text())
+        self.dim = int(self.manifest["dim"])
+        self.max_length = int(self.manifest.get("max_seq_length", 256))
+        self.batch_size = batch_size
+        self._inputs = list(self.manifest["inputs"])
+        self._lower = bool(self.manifest.get("do_lower_case", False))
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._tokenizer.enable_truncation(max_length=self.max_length)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+            options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(folder / ONNX_FILE), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: Sequence[str]) -> list[Encoded]:
+        """Encode texts in length-sorted batches (less padding, same results)."""
+        prepared = [t.lower() if self._lower else t for t in texts]
+        encodings = self._tokenizer.encode_batch(prepared)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        results: list[Encoded | None] = [None] * len(texts)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            tokens, sentences = self._session.run(None, feed)
+            for row, i in enumerate(batch):
+                enc = encodings[i]
+                keep = [k for k, special in enumerate(enc.special_tokens_mask) if not special]
+                results[i] = Encoded(
+                    sentence=sentences[row].astype(np.float32),
+                    tokens=tokens[row, keep].astype(np.float32),
+                    offsets=[enc.offsets[k] for k in keep],
+                )
+        return [r for r in results if r is not None]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence vectors only, shape ``(len(texts), dim)``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([e.sentence for e in self.encode(texts)])

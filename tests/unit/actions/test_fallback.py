@@ -1,0 +1,103 @@
+"""The two-stage fallback: a clarifying question first, a person after two misses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import ActionFallbackClarify, consecutive_misses, intent_title
+
+RANKING = [
+    {"name": "nlu_fallback", "confidence": 0.41},
+    {"name": "ask_store_hours", "confidence": 0.33},
+    {"name": "out_of_scope", "confidence": 0.2},
+    {"name": "ask_faq", "confidence": 0.12},
+    {"name": "greet", "confidence": 0.05},
+]
+
+
+def _user(text: str, intent: str, ranking: list[dict[str, Any]] | None = None) -> dict:
+    parse = {"intent": {"name": intent, "confidence": 0.5}, "intent_ranking": ranking or []}
+    return {"event": "user", "text": text, "parse_data": parse}
+
+
+def _bot(text: str) -> dict:
+    return {"event": "bot", "text": text}
+
+
+def _tracker(events: list[dict]) -> Tracker:
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    return Tracker(
+        sender_id="c1",
+        slots={},
+        latest_message={"text": latest["text"], **latest["parse_data"], "entities": []},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def _run(events: list[dict]) -> list[dict]:
+    dispatcher = CollectingDispatcher()
+    result = await ActionFallbackClarify().run(dispatcher, _tracker(events), {})
+    assert result == []
+    return dispatcher.messages
+
+
+async def test_first_miss_asks_with_the_two_most_likely_intents_as_buttons() -> None:
+    events = [_user("hi", "greet"), _bot("Hello!"), _user("hrs sat?", "nlu_fallback", RANKING)]
+
+    [message] = await _run(events)
+
+    assert message["response"] == "utter_fallback_clarify"
+    assert message["buttons"] == [
+        {"title": "Store opening hours", "payload": "/ask_store_hours"},
+        {"title": "A question about our store", "payload": "/ask_faq"},
+    ]
+
+
+async def test_second_miss_in_a_row_offers_a_person() -> None:
+    events = [
+        _user("hrs sat?", "nlu_fallback", RANKING),
+        _bot("Did you mean...?"),
+        _user("blorp the zorp", "nlu_fallback", RANKING),
+    ]
+
+    [message] = await _run(events)
+
+    assert message["response"] == "utter_fallback_offer_human"
+    assert message["buttons"][0] == {"title": "Yes, a person please", "payload": "/ask_human"}
+
+
+async def test_an_understood_message_resets_the_count() -> None:
+    events = [
+        _user("??", "nlu_fallback", RANKING),
+        _user("store hours", "ask_store_hours"),
+        _user("blorp", "nlu_fallback", RANKING),
+    ]
+
+    [message] = await _run(events)
+
+    assert message["response"] == "utter_fallback_clarify"
+
+
+async def test_no_guess_left_asks_to_rephrase() -> None:
+    only_misses = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "out_of_scope", "confidence": 0.2},
+    ]
+
+    [message] = await _run([_user("…", "nlu_fallback", only_misses)])
+
+    assert message["response"] == "utter_fallback_rephrase"
+    assert "buttons" not in message or not message["buttons"]
+
+
+def test_out_of_scope_counts_as_a_miss_and_titles_fall_back_to_the_name() -> None:
+    events = [_user("poem?", "out_of_scope"), _user("???", "nlu_fallback")]
+    assert consecutive_misses(events) == 2
+    assert intent_title("ask_delivery_status") == "Delivery status"

@@ -1,0 +1,47 @@
+"""Choosing the fallback threshold from held-out predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.nlu.calibration import choose_threshold, oos_metrics
+from bot.nlu.errors import CalibrationError
+
+
+def test_without_oos_examples_keeps_the_requested_share_of_correct_answers() -> None:
+    confidence = np.linspace(0.01, 1.0, 100)
+    correct = np.ones(100, dtype=bool)
+
+    threshold = choose_threshold(confidence, correct, max_inscope_loss=0.1)
+
+    assert np.mean(confidence >= threshold) == pytest.approx(0.9, abs=0.011)
+
+
+def test_with_oos_examples_separates_the_two_groups() -> None:
+    rng = np.random.default_rng(0)
+    inscope = rng.uniform(0.6, 1.0, 200)
+    oos = rng.uniform(0.1, 0.5, 50)
+
+    threshold = choose_threshold(inscope, np.ones(200, dtype=bool), oos)
+
+    assert 0.5 < threshold < 0.6
+    acc, recall = oos_metrics(
+        np.array(["a"] * 200), np.array(["a"] * 200), inscope, np.array(["a"] * 50), oos, threshold
+    )
+    assert (acc, recall) == (1.0, 1.0)
+
+
+def test_predicted_out_of_scope_counts_as_recalled_and_not_as_answered() -> None:
+    acc, recall = oos_metrics(
+        np.array(["a", "out_of_scope"]), np.array(["a", "a"]), np.array([0.9, 0.9]),
+        np.array(["out_of_scope", "b"]), np.array([0.95, 0.95]), 0.5,
+    )  # fmt: skip
+    assert (acc, recall) == (0.5, 0.5)
+
+
+def test_unusable_input_raises_with_a_way_out() -> None:
+    with pytest.raises(CalibrationError, match="fallback_threshold"):
+        choose_threshold(np.array([0.5, 0.6]), np.array([False, False]))
+    with pytest.raises(CalibrationError, match="fallback_threshold"):
+        choose_threshold(np.array([]), np.array([], dtype=bool))

@@ -1,0 +1,144 @@
+"""SentenceEmbeddingIntentClassifier on hand-made features: train, persist, load, process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.engine
+
+INTENTS = {"greet": 0, "goodbye": 1, "ask_store_hours": 2}
+WORDS = {"greet": "hello hi hey", "goodbye": "bye later ciao", "ask_store_hours": "open hours time"}
+
+
+def _message(intent: str | None, vector: np.ndarray, text: str):
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    data = {"text": text, **({"intent": intent} if intent else {})}
+    message = Message(data=data)
+    message.add_features(Features(vector[np.newaxis, :], "sentence", "text", "feat"))
+    return message
+
+
+def _vector(center: int, rng: np.random.Generator, noise: float = 0.2) -> np.ndarray:
+    vector = rng.normal(0, noise, 8).astype(np.float32)
+    vector[center] += 1.0
+    return vector
+
+
+def _training_data(rng: np.random.Generator, per_intent: int = 12):
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    examples = [
+        _message(intent, _vector(center, rng), f"{WORDS[intent]} {k}")
+        for intent, center in INTENTS.items()
+        for k in range(per_intent)
+    ]
+    return TrainingData(examples)
+
+
+@pytest.fixture
+def storage(tmp_path: Path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    (tmp_path / "storage").mkdir()
+    return (
+        LocalModelStorage(tmp_path / "storage"),
+        Resource("classifier"),
+        ExecutionContext(GraphSchema({}), node_name="clf"),
+    )
+
+
+def _config(**overrides):
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    return {**SentenceEmbeddingIntentClassifier.get_default_config(), **overrides}
+
+
+def test_trains_persists_loads_and_predicts_the_same(storage) -> None:
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    rng = np.random.default_rng(0)
+    clf = SentenceEmbeddingIntentClassifier.create(_config(), model_storage, resource, context)
+    clf.train(_training_data(rng))
+    loaded = SentenceEmbeddingIntentClassifier.load(_config(), model_storage, resource, context)
+
+    probe = _message(None, _vector(2, rng, noise=0.05), "what time are you open")
+    [fresh] = clf.process([probe])
+    [again] = loaded.process([_message(None, probe.features[0].features[0], probe.get("text"))])
+
+    assert fresh.get("intent")["name"] == "ask_store_hours"
+    assert again.get("intent") == fresh.get("intent")
+    assert again.get("intent_ranking") == fresh.get("intent_ranking")
+    assert 0.0 < loaded.threshold < 1.0
+
+
+def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking(storage) -> None:
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    clf = SentenceEmbeddingIntentClassifier.create(
+        _config(fallback_threshold=0.9), model_storage, resource, context
+    )
+    clf.train(_training_data(np.random.default_rng(1)))
+    between = np.zeros(8, dtype=np.float32)
+    between[[0, 1]] = 0.5
+
+    [message] = clf.process([_message(None, between, "hmm")])
+
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.9}
+    ranking = [r["name"] for r in message.get("intent_ranking")]
+    assert ranking[0] == "nlu_fallback"
+    assert set(ranking[1:3]) == {"greet", "goodbye"}
+
+
+def test_calibrated_threshold_uses_out_of_scope_examples(storage) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    rng = np.random.default_rng(2)
+    data = _training_data(rng)
+    oos = [
+        _message("out_of_scope", rng.normal(0, 0.6, 8).astype(np.float32), "poem")
+        for _ in range(12)
+    ]
+    clf = SentenceEmbeddingIntentClassifier.create(_config(), model_storage, resource, context)
+    clf.train(TrainingData(data.training_examples + oos))
+
+    assert "out_of_scope" in clf.intents
+    assert clf.threshold is not None and 0.0 < clf.threshold < 1.0
+
+
+def test_message_without_features_gets_no_intent(storage) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    clf = SentenceEmbeddingIntentClassifier.create(_config(), model_storage, resource, context)
+    clf.train(_training_data(np.random.default_rng(3)))
+
+    [message] = clf.process([Message(data={"text": ""})])
+
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    assert message.get("intent_ranking") == []
+
+
+def test_invalid_threshold_setting_is_rejected(storage) -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    with pytest.raises(InvalidConfigException, match="fallback_threshold"):
+        SentenceEmbeddingIntentClassifier.create(
+            _config(fallback_threshold="high"), model_storage, resource, context
+        )

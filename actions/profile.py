@@ -11,6 +11,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 MAX_NAME_CHARS = 40
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
+# When the entity extractor misses a name (names are an open class and lower-case
+# "ana" looks like any word), the usual ways of saying it still give it away.
+_INTRODUCTION = re.compile(
+    r"\b(?:my name is|my name's|name's|the name is|i am|i'm|im|call me|it's|this is)\s+"
+    r"([^\W\d_]+(?:['-][^\W\d_]+)*)",
+    re.IGNORECASE,
+)
+
+
+def name_from_text(text: str | None) -> str | None:
+    """``"hi, my name is ana"`` → ``"ana"``; None when no introduction is found."""
+    match = _INTRODUCTION.search(text or "")
+    return match.group(1) if match else None
 
 
 def normalize_name(raw: str | None) -> str | None:
@@ -35,7 +48,9 @@ class ActionRememberName(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        name = normalize_name(next(tracker.get_latest_entity_values("name"), None))
+        raw = next(tracker.get_latest_entity_values("name"), None)
+        text = (tracker.latest_message or {}).get("text")
+        name = normalize_name(raw) or normalize_name(name_from_text(text))
         if name is None:
             dispatcher.utter_message(
                 text="Sorry, I didn't catch your name. What should I call you?"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.profile import ActionRecallName, ActionRememberName, normalize_name
+from actions.profile import ActionRecallName, ActionRememberName, name_from_text, normalize_name
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,24 @@ async def test_recall_name_admits_it_does_not_know(tracker_factory) -> None:
     dispatcher = CollectingDispatcher()
     await ActionRecallName().run(dispatcher, tracker_factory(), {})
     assert "don't know your name" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my name is ana", "ana"),
+        ("Hi, I'm Jean-Luc", "Jean-Luc"),
+        ("you can call me dev", "dev"),
+        ("what's the weather", None),
+        ("", None),
+    ],
+)
+def test_name_from_text_finds_introductions(text: str, expected: str | None) -> None:
+    assert name_from_text(text) == expected
+
+
+async def test_remember_name_reads_the_text_when_the_extractor_missed_it(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(text="my name is ana", intent="tell_name")
+    events = await ActionRememberName().run(dispatcher, tracker, {})
+    assert events[0]["value"] == "Ana"

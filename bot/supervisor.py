@@ -286,11 +286,12 @@ class Supervisor:
         self.rasa.start()
         self.rasa.wait_ready(time.monotonic() + self.settings.ready_timeout_s)
 
-    def watch(
-        self, *, poll_s: float = 1.0, should_stop: Callable[[], bool] = lambda: False
-    ) -> None:
-        """Return when ``should_stop()``; raise :class:`ServerDied` when a server exits."""
-        while not should_stop():
+    def watch(self, *, poll_s: float = 1.0) -> None:
+        """Block while both servers run; raise :class:`ServerDied` when one exits.
+
+        Ctrl-C (KeyboardInterrupt) ends the watch; the caller stops the servers.
+        """
+        while True:
             for server in self.servers:
                 code = server.returncode
                 if code is not None:

@@ -17,6 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import apology_for
 from generators.answer import AnswerPipeline
 from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
@@ -57,7 +58,7 @@ class ActionAnswerQuestion(Action):
             answer = await asyncio.to_thread(pipeline.answer, question)
         except GeneratorError as e:
             log.error("action_answer_question: pipeline unavailable: %s", e)
-            dispatcher.utter_message(response="utter_action_failed")
+            dispatcher.utter_message(text=apology_for(e, what="an answer to that"))
             return [SlotSet("answer_outcome", "failed")]
         log.info("action_answer_question: %s (%s)", answer.outcome, answer.cause or "ok")
         dispatcher.utter_message(text=answer.reply)

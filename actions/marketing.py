@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import apology_for
 from generators.errors import GeneratorError, ValidationFailed
 from generators.marketing import MarketingWriter
 from generators.settings import TextSettings
@@ -57,7 +58,7 @@ class ActionWriteMarketingCopy(Action):
             return [SlotSet("copy_product", None)]
         except GeneratorError as e:
             log.error("action_write_marketing_copy: writer unavailable: %s", e)
-            dispatcher.utter_message(response="utter_action_failed")
+            dispatcher.utter_message(text=apology_for(e, what="that copy"))
             return []
         numbered = "\n\n".join(f"{n}. {v.text}" for n, v in enumerate(copy.variants, start=1))
         dispatcher.utter_message(

@@ -79,3 +79,17 @@ async def test_generation_timeout_type_is_what_the_log_names(tracker_factory, ca
         action(GenerationTimeout("slow", deadline_s=0.3)), "return a product", tracker_factory
     )
     assert "GenerationTimeout" in caplog.text
+
+
+async def test_an_unavailable_pipeline_gets_an_apology_not_silence(
+    tracker_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generators.errors import ModelLoadError
+
+    def broken() -> AnswerPipeline:
+        raise ModelLoadError("no knowledge documents", path="data/knowledge")
+
+    monkeypatch.setattr("actions.answer.default_pipeline", broken)
+    messages, events = await run(ActionAnswerQuestion(), "how do returns work", tracker_factory)
+    assert messages[0]["text"].startswith("Sorry, I can't work out an answer to that right now")
+    assert events == [SlotSet("answer_outcome", "failed")]

@@ -47,3 +47,21 @@ async def test_an_injected_brief_is_refused(tracker_factory) -> None:
     )
     assert messages[0]["text"].startswith("I can't write copy from that brief")
     assert events == [SlotSet("copy_product", None)]
+
+
+async def test_an_unavailable_writer_gets_an_apology_not_silence(
+    tracker_factory, monkeypatch
+) -> None:
+    from generators.errors import ModelLoadError
+
+    def broken() -> MarketingWriter:
+        raise ModelLoadError("model folder missing", path="models/llm")
+
+    monkeypatch.setattr("actions.marketing.default_writer", broken)
+    dispatcher = CollectingDispatcher()
+    slots = {"copy_product": "Nova 8", "copy_audience": "students", "copy_tone": "playful"}
+    events = await ActionWriteMarketingCopy().run(
+        dispatcher, tracker_factory(intent="ask_marketing_copy", slots=slots), {}
+    )
+    assert events == []
+    assert dispatcher.messages[0]["text"].startswith("Sorry, I can't work out that copy right now")

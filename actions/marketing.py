@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms import apology_for
 from generators.errors import GeneratorError, ValidationFailed
 from generators.marketing import MarketingWriter
+from generators.schemas import payload
 from generators.settings import TextSettings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,6 @@ class ActionWriteMarketingCopy(Action):
         numbered = "\n\n".join(f"{n}. {v.text}" for n, v in enumerate(copy.variants, start=1))
         dispatcher.utter_message(
             text=f"Here are {len(copy.variants)} versions for {copy.brief.product}:\n\n{numbered}",
-            json_message={"marketing_copy": copy.model_dump(mode="json")},
+            json_message=payload("marketing_copy", copy),
         )
         return []

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from generators.credit import CreditScore
 from generators.errors import ValidationFailed
+from generators.marketing import MarketingCopy
 from generators.mobile_plans import MobilePlanRecommendation
 from generators.recommend import Recommendations
 from generators.savings import SavingsPlan
@@ -28,6 +29,7 @@ RESULT_TYPES: dict[str, type[BaseModel]] = {
     "mobile_plan": MobilePlanRecommendation,
     "savings_plan": SavingsPlan,
     "recommendations": Recommendations,
+    "marketing_copy": MarketingCopy,
 }
 
 

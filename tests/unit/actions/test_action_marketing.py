@@ -26,7 +26,9 @@ async def test_writes_three_variants_from_the_slots(tracker_factory) -> None:
     slots = {"copy_product": "AeroBook 14", "copy_audience": "students", "copy_tone": "playful"}
     messages, events, gen = await run(tracker_factory, slots)
     assert events == []
-    payload = messages[0]["custom"]["marketing_copy"]
+    custom = messages[0]["custom"]
+    assert (custom["type"], custom["schema_version"]) == ("marketing_copy", 1)
+    payload = custom["data"]
     assert [v["source"] for v in payload["variants"]] == ["model"] * 3
     assert messages[0]["text"].startswith("Here are 3 versions for AeroBook 14:")
     assert "1. Light enough" in messages[0]["text"]

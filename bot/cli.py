@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import signal
 import subprocess
 import sys
@@ -85,22 +86,54 @@ def _interrupt_on_signals() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+DEMO_ACCOUNT = "supervisor@voltline.example"
+
+
+def _demo_console_account(settings: Settings) -> Path:
+    """A console sign-in for the embedded run, made once; its password file is 0600."""
+    login_file = settings.state_dir / "console-login.txt"
+    if login_file.exists():
+        return login_file
+    password = secrets.token_urlsafe(12)
+    env = {**settings.handoff_env(), "TANDEM_DEMO_PASSWORD": password}
+    command = [
+        str(settings.actions_python), "-m", "bot.handoff", "create-user", "--email", DEMO_ACCOUNT,
+        "--name", "Sam", "--role", "supervisor", "--password-env", "TANDEM_DEMO_PASSWORD",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=settings.project_dir, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise TandemError(
+            f"Could not create the demo console account: {result.stderr.strip()[-500:]}\n"
+            f"If {DEMO_ACCOUNT} exists already, create another with `python -m bot.handoff "
+            "create-user` (docs/handoff.md) or delete .tandem/handoff.db."
+        )
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    login_file.touch(mode=0o600)
+    login_file.write_text(f"console: {settings.handoff_url}/console/\n"
+                          f"e-mail: {DEMO_ACCOUNT}\npassword: {password}\n")  # fmt: skip
+    return login_file
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _refuse_open_api(settings)
     _interrupt_on_signals()
     model = _model(settings, no_train=args.no_train)
+    login_file = _demo_console_account(settings) if settings.on_loopback else None
     supervisor = Supervisor(settings, model=model, echo=None if args.quiet else sys.stdout)
     started = time.monotonic()
     try:
         supervisor.start()
         logger.info(
-            "ready in %.1f s: Rasa at %s (REST: POST %s/webhooks/rest/webhook), "
-            "actions at http://127.0.0.1:%d, logs in %s. Ctrl-C stops.",
+            "ready in %.1f s. Chat: %s/webhooks/webchat/demo (REST: POST "
+            "%s/webhooks/rest/webhook). Agent console: %s/console/%s. Logs in %s. Ctrl-C stops.",
             time.monotonic() - started,
             settings.rasa_url,
             settings.rasa_url,
-            settings.action_port,
+            settings.handoff_url,
+            f" (sign-in in {login_file})" if login_file else "",
             settings.log_dir,
         )
         supervisor.watch()
@@ -139,12 +172,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        raise TandemError(
-            f"Refusing to serve Rasa's HTTP API on {settings.host} without authentication. "
-            "Keep TANDEM_HOST=127.0.0.1 and put a reverse proxy in front of the channel "
-            "webhooks, or wait for token-protected mode (issue: channels)."
-        )
+    settings.check_exposure()
 
 
 COMMANDS = {"run": cmd_run, "train": cmd_train, "shell": cmd_shell}

@@ -8,6 +8,7 @@ under ``.tandem/``, Rasa on 5005 and the action server on 5055.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,14 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     ready_timeout_s: float = 240.0
+    handoff_port: int = 5070
+    # Secrets shared by Tandem's own processes; random per run unless set.
+    service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    stream_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # Needed only off loopback: JWT (HS256) for clients of Rasa's API and the web
+    # chat socket, and a token for Tandem's own calls to Rasa's API.
+    jwt_secret: str = field(default="", repr=False)
+    rasa_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,11 +69,40 @@ class Settings:
             ready_timeout_s=float(
                 _int(env, "TANDEM_READY_TIMEOUT", int(base.ready_timeout_s), high=3600)
             ),
+            handoff_port=_int(env, "TANDEM_HANDOFF_PORT", base.handoff_port),
+            service_token=env.get("TANDEM_HANDOFF_SERVICE_TOKEN") or base.service_token,
+            stream_token=env.get("TANDEM_STREAM_TOKEN") or base.stream_token,
+            jwt_secret=env.get("TANDEM_JWT_SECRET", ""),
+            rasa_token=env.get("TANDEM_RASA_TOKEN", ""),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def on_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
+
+    def check_exposure(self) -> None:
+        """Off loopback, Rasa's API and the web chat socket must require tokens."""
+        if self.on_loopback:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("TANDEM_JWT_SECRET", self.jwt_secret),
+                ("TANDEM_RASA_TOKEN", self.rasa_token),
+            )
+            if len(value) < 32
+        ]
+        if missing:
+            raise ConfigError(
+                f"Serving on {self.host} exposes Rasa's HTTP API and the web chat socket, so "
+                f"they require tokens: set {' and '.join(missing)} to random strings of at "
+                "least 32 characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`), or keep TANDEM_HOST=127.0.0.1."
+            )
 
     @property
     def engine_python(self) -> Path:
@@ -87,19 +125,50 @@ class Settings:
         return f"http://127.0.0.1:{self.action_port}/webhook"
 
     @property
+    def handoff_url(self) -> str:
+        return f"http://127.0.0.1:{self.handoff_port}"
+
+    @property
     def rasa_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
         return f"http://{host}:{self.rasa_port}"
 
     def engine_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
-        """Environment for every Rasa process: the values endpoints.yml expands."""
+        """Environment for every Tandem process.
+
+        Holds the values endpoints.yml and credentials.yml expand (an unset
+        ``${VAR}`` there is an error in Rasa, so each is set, possibly empty)
+        and what the action server and the handoff service need to reach the
+        others.
+        """
         env = dict(os.environ if base is None else base)
         env.update(QUIET_ENV)
         env["TANDEM_ACTION_SERVER_URL"] = self.action_server_url
         env["TANDEM_TRACKER_DB"] = str(self.tracker_db)
         env["TANDEM_STATE_DIR"] = str(self.state_dir)
+        env["TANDEM_HANDOFF_URL"] = self.handoff_url
+        env["TANDEM_HANDOFF_SERVICE_TOKEN"] = self.service_token
+        env["TANDEM_STREAM_TOKEN"] = self.stream_token
+        env["TANDEM_JWT_SECRET"] = self.jwt_secret
+        env["TANDEM_RASA_URL"] = self.rasa_url
+        env["TANDEM_RASA_TOKEN"] = self.rasa_token
         return env
 
+    def handoff_env(self) -> dict[str, str]:
+        """The handoff service's settings (``TANDEM_HANDOFF_*``, see bot/handoff)."""
+        env = self.engine_env()
+        env.update(
+            {
+                "TANDEM_HANDOFF_HOST": self.host,
+                "TANDEM_HANDOFF_PORT": str(self.handoff_port),
+                "TANDEM_HANDOFF_RASA_URL": self.rasa_url,
+                "TANDEM_HANDOFF_RASA_TOKEN": self.rasa_token,
+            }
+        )
+        return env
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 # Telemetry off, and the known harmless start-up noise of TensorFlow, SQLAlchemy
 # and friends silenced so that what is left in the logs is worth reading.

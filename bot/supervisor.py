@@ -206,18 +206,21 @@ class ServerProcess:
 
 
 class Supervisor:
-    """Starts the action server and Rasa, waits until both are ready, watches them."""
+    """Starts the action server, the handoff service and Rasa, waits until all are
+    ready, watches them."""
 
     def __init__(self, settings: Settings, *, model: Path, echo: IO[str] | None = None) -> None:
         self.settings = settings
         self.model = model
         self.echo = echo
         self.actions = self._action_server()
+        self.handoff = self._handoff_server()
         self.rasa = self._rasa_server()
 
     @property
-    def servers(self) -> tuple[ServerProcess, ServerProcess]:
-        return (self.actions, self.rasa)
+    def servers(self) -> tuple[ServerProcess, ...]:
+        """In start order; Rasa last because it calls the other two."""
+        return (self.actions, self.handoff, self.rasa)
 
     def _action_server(self) -> ServerProcess:
         s = self.settings
@@ -239,8 +242,25 @@ class Supervisor:
             echo=self.echo,
         )
 
+    def _handoff_server(self) -> ServerProcess:
+        s = self.settings
+        return ServerProcess(
+            "handoff",
+            [str(s.actions_python), "-m", "bot.handoff", "serve"],
+            health=lambda: http_ok(f"{s.handoff_url}/health"),
+            log_file=s.log_dir / "handoff.log",
+            cwd=s.project_dir,
+            env=s.handoff_env(),
+            echo=self.echo,
+        )
+
     def _rasa_server(self) -> ServerProcess:
         s = self.settings
+        auth: list[str] = []
+        if s.rasa_token:
+            auth += ["--auth-token", s.rasa_token]
+        if s.jwt_secret:
+            auth += ["--jwt-secret", s.jwt_secret, "--jwt-method", "HS256"]
         return ServerProcess(
             "rasa",
             [
@@ -259,6 +279,7 @@ class Supervisor:
                 "--credentials",
                 "credentials.yml",
                 "--enable-api",
+                *auth,
             ],
             health=lambda: http_ok(f"{s.rasa_url}/status", expect=rasa_model_loaded),
             log_file=s.log_dir / "rasa.log",
@@ -280,11 +301,14 @@ class Supervisor:
             self.stop()
             raise
 
+    def restart(self, server: ServerProcess) -> None:
+        """Stop and start one server alone (the others keep running)."""
+        server.stop()
+        server.start()
+        server.wait_ready(time.monotonic() + self.settings.ready_timeout_s)
+
     def restart_rasa(self) -> None:
-        """Stop and start the Rasa server alone (the action server keeps running)."""
-        self.rasa.stop()
-        self.rasa.start()
-        self.rasa.wait_ready(time.monotonic() + self.settings.ready_timeout_s)
+        self.restart(self.rasa)
 
     def watch(self, *, poll_s: float = 1.0) -> None:
         """Block while both servers run; raise :class:`ServerDied` when one exits.
@@ -307,7 +331,7 @@ class Supervisor:
             time.sleep(poll_s)
 
     def stop(self) -> None:
-        """Stop Rasa first (it calls the action server), then the action server."""
+        """Stop in reverse start order: Rasa first (it calls the others)."""
         for server in reversed(self.servers):
             server.stop()
 

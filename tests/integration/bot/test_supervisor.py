@@ -82,6 +82,8 @@ def test_watch_stops_everything_when_one_server_dies(tmp_path: Path) -> None:
     supervisor = Supervisor(settings, model=tmp_path / "model.tar.gz")
     port = free_port()
     supervisor.actions = server(tmp_path, HTTP_SERVER.format(port=port), port=port, name="actions")
+    port = free_port()
+    supervisor.handoff = server(tmp_path, HTTP_SERVER.format(port=port), port=port, name="handoff")
     supervisor.rasa = server(
         tmp_path, "import time; time.sleep(1); raise SystemExit(7)", port=free_port(), name="rasa"
     )
@@ -90,6 +92,7 @@ def test_watch_stops_everything_when_one_server_dies(tmp_path: Path) -> None:
     with pytest.raises(ServerDied, match="rasa server exited unexpectedly with code 7"):
         supervisor.watch(poll_s=0.2)
     assert not supervisor.actions.running
+    assert not supervisor.handoff.running
 
 
 def test_console_filter_drops_dependency_warnings_only() -> None:

@@ -5,9 +5,14 @@ import pytest
 from bot.cli import EXIT_CONFIG, main
 
 
-def test_exposing_the_api_beyond_loopback_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+def test_exposing_the_api_beyond_loopback_needs_tokens(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("TANDEM_JWT_SECRET", raising=False)
+    monkeypatch.setenv("TANDEM_RASA_TOKEN", "short")
     assert main(["run", "--host", "0.0.0.0", "--no-train"]) == EXIT_CONFIG
-    assert "Refusing to serve Rasa's HTTP API on 0.0.0.0" in caplog.text
+    assert "Serving on 0.0.0.0" in caplog.text
+    assert "set TANDEM_JWT_SECRET and TANDEM_RASA_TOKEN" in caplog.text
 
 
 def test_unknown_command_exits_with_usage() -> None:

@@ -43,3 +43,29 @@ def test_flags_override_and_none_is_ignored() -> None:
 
 def test_rasa_url_uses_loopback_for_wildcard_host() -> None:
     assert Settings(host="0.0.0.0", rasa_port=1).rasa_url == "http://127.0.0.1:1"
+
+
+def test_off_loopback_tokens_are_required_and_passed_to_rasa(tmp_path: Path) -> None:
+    from bot.supervisor import Supervisor
+
+    Settings.from_env({}).check_exposure()  # loopback: nothing needed
+    secret, token = "s" * 40, "t" * 40
+    s = Settings.from_env(
+        {"TANDEM_HOST": "0.0.0.0", "TANDEM_JWT_SECRET": secret, "TANDEM_RASA_TOKEN": token}
+    )
+    s.check_exposure()
+    command = Supervisor(s, model=tmp_path / "m.tar.gz").rasa.command
+    assert command[command.index("--auth-token") + 1] == token
+    assert command[command.index("--jwt-secret") + 1] == secret
+    with pytest.raises(ConfigError, match="TANDEM_JWT_SECRET"):
+        Settings.from_env({"TANDEM_HOST": "0.0.0.0", "TANDEM_RASA_TOKEN": token}).check_exposure()
+
+
+def test_internal_tokens_are_random_per_run_and_shared_through_the_environment() -> None:
+    a, b = Settings.from_env({}), Settings.from_env({})
+    assert a.service_token != b.service_token
+    env = a.handoff_env()
+    assert env["TANDEM_HANDOFF_SERVICE_TOKEN"] == a.service_token
+    assert env["TANDEM_HANDOFF_RASA_URL"] == a.rasa_url
+    assert Settings.from_env(env).service_token == a.service_token
+    assert a.service_token not in repr(a)

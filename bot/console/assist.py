@@ -1,0 +1,225 @@
+"""A summary of the conversation so far and replies the agent might send.
+
+Prompt building, the model call and parsing are separate steps. The console
+never waits for a model: a request gets what is ready now (a cached model
+answer for this exact transcript, or the deterministic extractive summary:
+the customer's request, the known details, the last messages) while the model
+runs in a worker thread under a deadline; its answer reaches the page as an
+``assist`` event on the live stream. A model that fails, times out or answers
+off-format leaves the extractive version in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.handoff.live import Hub
+from bot.handoff.models import Handoff
+from bot.handoff.models import Message as StoredMessage
+from generators.errors import GeneratorError, ValidationFailed
+from generators.guardrails import redact
+from generators.text import GenerationOptions, Message, TextGenerator, generate_within
+
+logger = logging.getLogger(__name__)
+
+PROMPT_LINES = 20
+_MAX_LINE_CHARS = 300
+_LABEL = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "System"}
+_REPLY = re.compile(r"^\s*reply\s*\d\s*[:.)-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_SUMMARY = re.compile(
+    r"summary\s*:\s*(.+?)(?=^\s*reply\s*\d|\Z)", re.IGNORECASE | re.DOTALL | re.MULTILINE
+)
+SYSTEM = (
+    "You help a customer-service agent. Read the conversation between a customer, the "
+    "assistant bot and the agent, then write exactly:\n"
+    "Summary: <one or two sentences: what the customer wants and what happened so far>\n"
+    "Reply 1: <a short, polite message the agent could send next>\n"
+    "Reply 2: <another one>\n"
+    "Reply 3: <another one>\n"
+    "Do not invent facts, prices or promises."
+)
+
+
+@dataclass(frozen=True)
+class Assist:
+    summary: str
+    suggestions: list[str] = field(default_factory=list)
+    source: str = "extractive"  # or "model"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _short(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def conversation(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[tuple[str, str]]:
+    """``(sender, text)`` of the context before the handoff, then of its transcript."""
+    before = [(m["sender"], m["text"]) for m in (handoff.context or {}).get("messages", [])]
+    return before + [(m.sender, m.text) for m in messages]
+
+
+def extractive(
+    handoff: Handoff, messages: Sequence[StoredMessage], *, assistant_name: str = "Volt"
+) -> Assist:
+    """The deterministic summary and replies: instant, and never wrong about the facts."""
+    lines = conversation(handoff, messages)
+    own = [text for sender, text in ((m.sender, m.text) for m in messages) if sender == "customer"]
+    earlier = [text for sender, text in lines if sender == "customer"]
+    request = own[0] if own else (earlier[-1] if earlier else handoff.reason)
+    parts = [f"Request: {_short(request)}", f"Handed over because: {_short(handoff.reason)}"]
+    slots = dict((handoff.context or {}).get("slots", {}))
+    if handoff.customer_name and handoff.customer_name not in slots.values():
+        slots = {"name": handoff.customer_name, **slots}
+    if slots:
+        details = "; ".join(
+            f"{k.replace('_', ' ')}: {_short(str(v), 60)}" for k, v in list(slots.items())[:6]
+        )
+        parts.append(f"Known details: {details}")
+    said = [(s, t) for s, t in lines if s != "system"]
+    if said:
+        parts.append("Last messages:")
+        parts += [f"{_LABEL.get(s, s)}: {_short(t, 120)}" for s, t in said[-3:]]
+
+    name = f" {handoff.customer_name}" if handoff.customer_name else ""
+    suggestions = []
+    if not any(m.sender == "agent" for m in messages):
+        suggestions.append(
+            f"Hi{name}, thanks for waiting. I've read your conversation with {assistant_name} "
+            "and I'm here to help."
+        )
+    last = said[-1] if said else ("", "")
+    if last[0] == "customer" and last[1].rstrip().endswith("?"):
+        suggestions.append("Let me check that for you; it will take a moment.")
+    suggestions.append(
+        "Could you tell me a little more, for example which product or order this is about?"
+    )
+    suggestions.append("Is there anything else I can help you with today?")
+    return Assist("\n".join(parts), suggestions[:3], "extractive")
+
+
+def build_prompt(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[Message]:
+    """Chat messages for the model; personal data is redacted before it sees anything."""
+    lines = conversation(handoff, messages)[-PROMPT_LINES:]
+    slots = (handoff.context or {}).get("slots", {})
+    body = [f"Reason for the handoff: {redact(handoff.reason)}"]
+    if slots:
+        body.append(
+            "Known details: " + "; ".join(f"{k}: {redact(str(v))}" for k, v in slots.items())
+        )
+    body.append("Conversation:")
+    body += [f"{_LABEL.get(s, s)}: {redact(_short(t, _MAX_LINE_CHARS))}" for s, t in lines]
+    return [Message("system", SYSTEM), Message("user", "\n".join(body))]
+
+
+def parse(raw: str) -> Assist:
+    """The model's answer as an :class:`Assist`; :class:`ValidationFailed` keeps ``raw``."""
+    summary = _SUMMARY.search(raw)
+    replies = [_short(r.strip(), _MAX_LINE_CHARS) for r in _REPLY.findall(raw) if r.strip()]
+    if summary is None or len(summary.group(1).strip()) < 10 or len(replies) < 2:
+        raise ValidationFailed("The model did not answer as 'Summary: ... Reply 1: ...'.", raw=raw)
+    return Assist(_short(summary.group(1).strip(), 600), replies[:3], "model")
+
+
+GeneratorFactory = Callable[[], TextGenerator | None]
+
+
+def generator_from_env() -> TextGenerator | None:
+    """The project's configured text generator; ``None`` when it is the extractive one."""
+    from generators.settings import TextSettings
+
+    generator = TextSettings.from_env().build_generator()
+    return None if generator.name == "extractive" else generator
+
+
+class Assistant:
+    """Summaries and suggestions per handoff, cached per transcript state."""
+
+    def __init__(
+        self,
+        *,
+        hub: Hub,
+        factory: GeneratorFactory | None = generator_from_env,
+        deadline_s: float = 8.0,
+        assistant_name: str = "Volt",
+        cache_size: int = 256,
+    ) -> None:
+        self.hub = hub
+        self.deadline_s = deadline_s
+        self.assistant_name = assistant_name
+        self._factory = factory
+        self._generator: TextGenerator | None = None
+        self._loaded = factory is None
+        self._cache: OrderedDict[tuple[int, int], Assist] = OrderedDict()
+        self._running: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._one_at_a_time = asyncio.Semaphore(1)
+        self.cache_size = cache_size
+
+    def for_handoff(self, handoff: Handoff, messages: Sequence[StoredMessage]) -> Assist:
+        """What is ready now; starts the model in the background when it may do better."""
+        key = (handoff.id, messages[-1].seq if messages else -1)
+        if key in self._cache:
+            return self._cache[key]
+        if not (self._loaded and self._generator is None) and key not in self._running:
+            task = asyncio.get_running_loop().create_task(self._generate(key, handoff, messages))
+            self._running[key] = task
+            task.add_done_callback(lambda _: self._running.pop(key, None))
+        return extractive(handoff, messages, assistant_name=self.assistant_name)
+
+    async def _load(self) -> TextGenerator | None:
+        if not self._loaded:
+            try:
+                assert self._factory is not None
+                self._generator = await asyncio.to_thread(self._factory)
+            except GeneratorError as e:
+                logger.warning("no model for console summaries (%s); using extractive ones", e)
+            self._loaded = True
+        return self._generator
+
+    async def _generate(
+        self, key: tuple[int, int], handoff: Handoff, messages: Sequence[StoredMessage]
+    ) -> None:
+        async with self._one_at_a_time:
+            generator = await self._load()
+            if generator is None:
+                return
+            prompt = build_prompt(handoff, messages)
+            options = GenerationOptions(max_new_tokens=200)
+            try:
+                raw = await asyncio.to_thread(
+                    generate_within, generator, prompt, options, self.deadline_s
+                )
+                assist = parse(raw)
+            except GeneratorError as e:
+                logger.info("summary model gave no usable answer for handoff %s: %s", key[0], e)
+                return
+        self._cache[key] = assist
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        self.hub.publish(
+            {
+                "type": "assist",
+                "handoff_id": handoff.id,
+                "status": handoff.status,
+                "agent_id": handoff.agent_id,
+                "last_seq": key[1],
+                "assist": assist.as_json(),
+            }
+        )
+
+    async def drain(self) -> None:
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    async def cancel(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._running.values()), return_exceptions=True)

@@ -1,0 +1,157 @@
+"""The engine-facing HTTP API: what Rasa's actions and event broker call.
+
+Every route but ``/health`` wants ``Authorization: Bearer <SERVICE_TOKEN>``.
+Bodies are validated by the pydantic models below (their field limits are the
+contract); a bad body gets a 400/422 that names the field and never reaches
+the queue.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from bot.handoff.errors import NotAuthenticated
+from bot.handoff.service import HandoffService
+
+CONVERSATION_ID = r"^[A-Za-z0-9_.@:+\-=|;,~]+$"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
+
+_CONVERSATION_ID = re.compile(CONVERSATION_ID)
+
+
+def _conversation_id(value: str) -> str:
+    if not 1 <= len(value) <= 256 or not _CONVERSATION_ID.match(value):
+        raise ValueError(
+            "use 1 to 256 characters: letters, digits and . _ - @ : + = | ; , ~ (Rasa's sender id)"
+        )
+    return value
+
+
+ConversationId = Annotated[str, AfterValidator(_conversation_id)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+UNAVAILABLE_MESSAGES = {
+    "closed": (
+        "Our team is available {hours}, so nobody can take over right now. Leave your e-mail "
+        "address or phone number and we'll get back to you."
+    ),
+    "queue_full": (
+        "All our colleagues are busy and the queue is full right now. Leave your e-mail address "
+        "or phone number and we'll get back to you."
+    ),
+}
+
+
+def _channel(value: str) -> str:
+    if not 1 <= len(value) <= 64 or not re.match(r"^[A-Za-z0-9_.\-]+$", value):
+        raise ValueError("give Rasa's input channel name (letters, digits, . _ -; at most 64)")
+    return value
+
+
+class HandoffRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_id: ConversationId
+    channel: Annotated[str, AfterValidator(_channel)]
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
+    priority: int = Field(default=0, ge=0, le=9, description="0 routine ... 9 most urgent")
+    customer_name: Annotated[Text, StringConstraints(max_length=100)] | None = None
+
+
+class TicketRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_id: ConversationId
+    contact: Annotated[Text, StringConstraints(min_length=3, max_length=254)]
+    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+
+    @field_validator("contact")
+    @classmethod
+    def _email_or_phone(cls, value: str) -> str:
+        if _EMAIL.match(value):
+            return value.lower()
+        digits = sum(c.isdigit() for c in value)
+        if _PHONE.match(value) and 7 <= digits <= 15:
+            return value
+        raise ValueError("give an e-mail address or a phone number (7 to 15 digits)")
+
+
+def service_of(request: Request) -> HandoffService:
+    service: HandoffService = request.app.state.runtime.service
+    return service
+
+
+def require_service_token(request: Request) -> None:
+    """Only Tandem's own processes hold the token; compare it in constant time."""
+    expected = request.app.state.runtime.settings.service_token.encode()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise NotAuthenticated(
+            "Send the service token as 'Authorization: Bearer <TANDEM_HANDOFF_SERVICE_TOKEN>'."
+        )
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(require_service_token)])
+
+
+@router.post("/handoffs", status_code=201)
+async def request_handoff(body: HandoffRequest, request: Request, response: Response) -> Any:
+    service = service_of(request)
+    outcome = await service.request(
+        conversation_id=body.conversation_id,
+        channel=body.channel,
+        reason=body.reason,
+        priority=body.priority,
+        customer_name=body.customer_name or None,
+    )
+    handoff = outcome.handoff
+    if handoff is None:
+        assert outcome.unavailable is not None
+        hours = service.settings.open_hours.describe()
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": outcome.unavailable,
+                "message": UNAVAILABLE_MESSAGES[outcome.unavailable].format(hours=hours),
+            }
+        )
+    if not outcome.created:
+        response.status_code = 200
+    position, wait = await service.position(handoff)
+    return {
+        "id": handoff.id,
+        "status": handoff.status,
+        "position": position,
+        "expected_wait_s": wait,
+    }
+
+
+@router.post("/tickets", status_code=201)
+async def create_ticket(body: TicketRequest, request: Request) -> dict[str, int]:
+    ticket_id = await service_of(request).create_ticket(
+        body.conversation_id, body.contact, body.note or None
+    )
+    return {"id": ticket_id}
+
+
+@router.post("/conversations/{conversation_id}/notify", status_code=202)
+async def notify(
+    conversation_id: Annotated[str, Path(pattern=CONVERSATION_ID, max_length=256)],
+    request: Request,
+) -> dict[str, str]:
+    service_of(request).syncer.schedule(conversation_id)
+    return {"status": "accepted"}

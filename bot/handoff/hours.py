@@ -1,0 +1,111 @@
+"""When people are on duty: ``TANDEM_HANDOFF_OPEN_HOURS`` parsed and checked.
+
+The format is meant to be typed by an operator::
+
+    always                                  (the default)
+    mon-sat 09:00-18:00
+    mon-fri 09:00-18:00, sat 10:00-14:00    (ranges separated by , or ;)
+    fri-mon 08:00-24:00                     (day ranges may wrap around Sunday)
+
+Times are wall-clock times in the configured IANA time zone, so a change to
+summer time needs no edit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(
+    r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
+    r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$"
+)
+
+
+def _minutes(text: str, spec: str) -> int:
+    hours, minutes = (int(part) for part in text.split(":"))
+    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
+        raise ConfigError(
+            f"{text!r} in open hours {spec!r} is not a time; use HH:MM (00:00-24:00)."
+        )
+    return hours * 60 + minutes
+
+
+@dataclass(frozen=True)
+class DayRange:
+    days: frozenset[int]
+    start_min: int
+    end_min: int
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenHours:
+    """Opening ranges in one time zone; no ranges means always open."""
+
+    ranges: tuple[DayRange, ...] = ()
+    timezone: str = "UTC"
+
+    @classmethod
+    def parse(cls, spec: str, *, timezone: str = "UTC") -> OpenHours:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ConfigError(
+                f"Unknown time zone {timezone!r} in TANDEM_HANDOFF_TIMEZONE; use an IANA name "
+                "such as Europe/London."
+            ) from e
+        spec = spec.strip().lower()
+        if spec in ("", "always", "24/7"):
+            return cls((), timezone)
+        ranges = []
+        for part in re.split(r"[,;]", spec):
+            match = _RANGE.match(" ".join(part.split()))
+            if not match:
+                raise ConfigError(
+                    f"Cannot read {part.strip()!r} in TANDEM_HANDOFF_OPEN_HOURS; write ranges like "
+                    "'mon-fri 09:00-18:00, sat 10:00-14:00' or 'always'."
+                )
+            first, last = match["first"], match["last"] or match["first"]
+            for day in (first, last):
+                if day not in DAYS:
+                    raise ConfigError(f"{day!r} in open hours is not a day; use {', '.join(DAYS)}.")
+            i, j = DAYS.index(first), DAYS.index(last)
+            days = frozenset((i + k) % 7 for k in range((j - i) % 7 + 1))
+            start, end = _minutes(match["start"], spec), _minutes(match["end"], spec)
+            if end <= start:
+                raise ConfigError(
+                    f"In {part.strip()!r} the end is not after the start; split ranges that "
+                    "cross midnight in two ('fri 22:00-24:00, sat 00:00-02:00')."
+                )
+            ranges.append(DayRange(days, start, end, part.strip()))
+        return cls(tuple(ranges), timezone)
+
+    @property
+    def always(self) -> bool:
+        return not self.ranges
+
+    def is_open(self, when: datetime) -> bool:
+        """Whether ``when`` (timezone-aware) falls in a range, in the configured zone."""
+        if self.always:
+            return True
+        local = when.astimezone(ZoneInfo(self.timezone))
+        minute = local.hour * 60 + local.minute
+        return any(
+            local.weekday() in r.days and r.start_min <= minute < r.end_min for r in self.ranges
+        )
+
+    def describe(self) -> str:
+        """A customer-facing description, e.g. ``Mon-Sat 09:00-18:00 (Europe/London time)``."""
+        if self.always:
+            return "at any time"
+        parts = []
+        for r in self.ranges:
+            days, times = r.text.split(maxsplit=1)
+            parts.append(f"{'-'.join(d.capitalize() for d in days.split('-'))} {times}")
+        return f"{', '.join(parts)} ({self.timezone} time)"

@@ -1,0 +1,355 @@
+"""What the handoff service does: queue customers, let people take them over, hand back.
+
+States::
+
+    waiting ──claim──► assigned ──resolve──► resolved
+       │                 │  ▲
+       │                 │  └─reassign (supervisor)
+       └──── return ─────┴──return──► returned (the bot carries on)
+
+Every change that the customer should see goes to Rasa first; only when Rasa
+accepted it does the state change here, so a failure leaves everything as it
+was and the agent sees why (:class:`GatewayError` → 502). Then the transcript
+is synced, so the agent's words are stored from the tracker, in tracker order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.handoff import transcript
+from bot.handoff.accounts import Staff
+from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput
+from bot.handoff.gateway import RasaGateway
+from bot.handoff.live import Hub
+from bot.handoff.models import ACTIVE, Handoff, Message, Note
+from bot.handoff.settings import HandoffSettings
+from bot.handoff.store import Store
+from bot.handoff.sync import Syncer, in_thread
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WAIT_S = 120
+HISTORY_DEADLINE_S = 3.0
+VIEW_SYNC_DEADLINE_S = 2.0
+MAX_REPLY_CHARS = 4000
+MAX_NOTE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, for the audit log: a signed-in person or the engine."""
+
+    user: Staff | None
+    ip: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.user.email if self.user else "engine"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a handoff request: a handoff, or why there is none."""
+
+    handoff: Handoff | None
+    created: bool = False
+    unavailable: str | None = None
+
+
+def may_view(user: Staff, status: str | None, agent_id: int | None) -> bool:
+    """Supervisors see everything; agents the queue and their own conversations."""
+    return (
+        user.is_supervisor or status == "waiting" or (agent_id is not None and agent_id == user.id)
+    )
+
+
+def can_view(user: Staff, handoff: Handoff) -> bool:
+    return may_view(user, handoff.status, handoff.agent_id)
+
+
+def can_act(user: Staff, handoff: Handoff) -> bool:
+    return user.is_supervisor or (handoff.agent_id == user.id and handoff.status == "assigned")
+
+
+def expected_wait_s(position: int, recent_waits: list[float]) -> int:
+    """Position times the mean wait of recent claims (2 minutes each until there is history)."""
+    per_customer = sum(recent_waits) / len(recent_waits) if recent_waits else DEFAULT_WAIT_S
+    return round(position * max(per_customer, 1.0))
+
+
+def _consume_error(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.info("background sync failed: %s", task.exception())
+
+
+def _clean(text: str, limit: int, what: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"The {what} is empty; write something first.")
+    if len(text) > limit:
+        raise InvalidInput(f"The {what} has {len(text)} characters; the limit is {limit}.")
+    return text
+
+
+class HandoffService:
+    def __init__(
+        self, *, store: Store, gateway: RasaGateway, hub: Hub, settings: HandoffSettings
+    ) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.hub = hub
+        self.settings = settings
+        self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
+
+    async def audit(self, actor: Actor, action: str, target: str = "", **detail: Any) -> None:
+        await in_thread(
+            self.store.audit,
+            action,
+            actor=actor.label,
+            user_id=actor.user.id if actor.user else None,
+            target=target,
+            detail=detail,
+            ip=actor.ip,
+        )
+
+    def _queue_changed(self) -> None:
+        self.hub.publish({"type": "queue"})
+
+    # engine side
+
+    async def position(self, handoff: Handoff) -> tuple[int, int]:
+        """``(position, expected wait in s)`` of a waiting handoff; ``(0, 0)`` once claimed."""
+        if handoff.status != "waiting":
+            return 0, 0
+        waiting = [h for h in await in_thread(self.store.active) if h.status == "waiting"]
+        ids = [h.id for h in waiting]
+        position = ids.index(handoff.id) + 1 if handoff.id in ids else len(ids)
+        return position, expected_wait_s(position, await in_thread(self.store.recent_waits))
+
+    async def request(
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        priority: int = 0,
+        customer_name: str | None = None,
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Queue the conversation, or say why not (``closed``, ``queue_full``).
+
+        A conversation that is already queued or with an agent gets its
+        handoff back unchanged (the engine may ask twice).
+        """
+        now = now or datetime.now(UTC)
+        async with self.syncer.lock(conversation_id):
+            existing = await in_thread(self.store.active_handoff, conversation_id)
+            if existing is not None:
+                return Outcome(existing, created=False)
+            if not self.settings.open_hours.is_open(now):
+                return Outcome(None, unavailable="closed")
+            if await in_thread(self.store.waiting_count) >= self.settings.max_queue:
+                return Outcome(None, unavailable="queue_full")
+            start: int | None = None
+            context: dict[str, Any] = {"messages": [], "slots": {}}
+            try:
+                # The action that asked is waiting for this answer: do not retry for long.
+                events = await asyncio.wait_for(
+                    self.gateway.tracker_events(conversation_id), HISTORY_DEADLINE_S
+                )
+            except (GatewayError, TimeoutError) as e:
+                logger.warning(
+                    "handoff of %s queued without its history (%s); the first sync finds it",
+                    conversation_id,
+                    str(e) or "Rasa was slow",
+                )
+            else:
+                # The action asking for a person runs before Rasa stores the turn,
+                # so the turn's first event (the customer's request) comes next.
+                start, context = len(events), transcript.context(events)
+            handoff, created = await in_thread(
+                self.store.create,
+                Handoff(
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    reason=reason,
+                    priority=priority,
+                    status="waiting",
+                    customer_name=customer_name,
+                    created_at=now,
+                    start_index=start,
+                    last_synced_index=-1 if start is None else start - 1,
+                    context=context,
+                ),
+            )
+        if created:
+            await self.audit(
+                Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=reason
+            )
+            self._queue_changed()
+        return Outcome(handoff, created=created)
+
+    async def create_ticket(self, conversation_id: str, contact: str, note: str | None) -> int:
+        ticket = await in_thread(self.store.add_ticket, conversation_id, contact, note)
+        await self.audit(Actor(None), "ticket_created", f"ticket:{ticket.id}")
+        return ticket.id
+
+    # console side
+
+    async def queue_for(self, user: Staff) -> list[Handoff]:
+        return [h for h in await in_thread(self.store.active) if can_view(user, h)]
+
+    async def viewable(self, user: Staff, handoff_id: int) -> Handoff:
+        handoff = await in_thread(self.store.get, handoff_id)
+        if not can_view(user, handoff):
+            raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
+        return handoff
+
+    async def detail(
+        self, actor: Actor, handoff_id: int
+    ) -> tuple[Handoff, list[Message], list[Note]]:
+        assert actor.user is not None
+        handoff = await self.viewable(actor.user, handoff_id)
+        if handoff.active:
+            # Fresh when Rasa answers quickly; a slow sync finishes in the background
+            # and its messages arrive on the live stream.
+            sync = asyncio.ensure_future(self.syncer.sync(handoff.conversation_id))
+            try:
+                await asyncio.wait_for(asyncio.shield(sync), VIEW_SYNC_DEADLINE_S)
+            except (GatewayError, TimeoutError) as e:
+                logger.warning("showing %s without a fresh sync: %s", handoff.conversation_id, e)
+                sync.add_done_callback(_consume_error)
+        messages = await in_thread(self.store.messages, handoff_id)
+        notes = await in_thread(self.store.notes, handoff_id)
+        await self.audit(actor, "view", f"handoff:{handoff_id}")
+        return handoff, messages, notes
+
+    async def _actable(self, user: Staff, handoff_id: int, *, need: tuple[str, ...]) -> Handoff:
+        handoff = await in_thread(self.store.get, handoff_id)
+        if not can_view(user, handoff) or (
+            handoff.status == "assigned" and not can_act(user, handoff)
+        ):
+            raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
+        if handoff.status not in need:
+            raise Conflict(
+                f"This conversation is {handoff.status}; that is not possible now.",
+                status=handoff.status,
+            )
+        return handoff
+
+    async def claim(self, actor: Actor, handoff_id: int) -> Handoff:
+        assert actor.user is not None
+        handoff = await in_thread(self.store.get, handoff_id)
+        async with self.syncer.lock(handoff.conversation_id):
+            handoff = await self._actable(actor.user, handoff_id, need=("waiting",))
+            await self._join(handoff, actor.user)
+            handoff = await in_thread(
+                self.store.assign, handoff_id, actor.user.id, expect=("waiting",)
+            )
+            await self._sync_quietly(handoff.conversation_id)
+        await self.audit(actor, "claim", f"handoff:{handoff_id}")
+        self._queue_changed()
+        return handoff
+
+    async def _join(self, handoff: Handoff, agent: Staff) -> None:
+        await self.gateway.announce(
+            handoff.conversation_id,
+            f"{agent.name} from our team has joined the conversation.",
+            {"type": "handoff", "state": "agent", "agent": agent.name},
+        )
+
+    async def _sync_quietly(self, conversation_id: str) -> list[Message]:
+        """Sync after an action Rasa accepted; if the read fails the sweep stores it later."""
+        try:
+            return await self.syncer.sync_locked(conversation_id)
+        except GatewayError as e:
+            logger.warning("stored %s later: %s", conversation_id, e)
+            return []
+
+    async def reply(self, actor: Actor, handoff_id: int, text: str) -> list[Message]:
+        """Send the agent's text to the customer through Rasa; 502 leaves it unsent."""
+        assert actor.user is not None
+        text = _clean(text, MAX_REPLY_CHARS, "reply")
+        handoff = await in_thread(self.store.get, handoff_id)
+        async with self.syncer.lock(handoff.conversation_id):
+            handoff = await self._actable(actor.user, handoff_id, need=("assigned",))
+            await self.gateway.send_agent_message(handoff.conversation_id, text, actor.user.name)
+            new = await self._sync_quietly(handoff.conversation_id)
+        await self.audit(actor, "reply", f"handoff:{handoff_id}", chars=len(text))
+        return new
+
+    async def note(self, actor: Actor, handoff_id: int, text: str) -> Note:
+        assert actor.user is not None
+        text = _clean(text, MAX_NOTE_CHARS, "note")
+        handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
+        note = await in_thread(self.store.add_note, handoff.id, actor.user.id, text)
+        await self.audit(actor, "note", f"handoff:{handoff_id}", note_id=note.id)
+        self.hub.publish(
+            {
+                "type": "note",
+                "handoff_id": handoff.id,
+                "status": handoff.status,
+                "agent_id": handoff.agent_id,
+                "note": {
+                    "id": note.id,
+                    "author": actor.user.name,
+                    "text": note.text,
+                    "at": note.created_at.isoformat(),
+                },
+            }
+        )
+        return note
+
+    async def close(self, actor: Actor, handoff_id: int, status: str) -> Handoff:
+        """``resolved`` or ``returned``: the bot answers again either way."""
+        assert actor.user is not None and status in ("resolved", "returned")
+        handoff = await in_thread(self.store.get, handoff_id)
+        async with self.syncer.lock(handoff.conversation_id):
+            handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
+            if handoff.status == "waiting" and not actor.user.is_supervisor:
+                raise Forbidden("Claim the conversation first, or ask a supervisor.")
+            bot = self.settings.assistant_name
+            if status == "resolved":
+                text = (
+                    "Thanks for chatting with us! This conversation with our team is now "
+                    f"closed; {bot}, our assistant, is here if you need anything else."
+                )
+            else:
+                text = (
+                    f"You're back with {bot}, our assistant. Ask me anything, or ask for a "
+                    "person again at any time."
+                )
+            await self.gateway.resume(handoff.conversation_id, text)
+            await self._sync_quietly(handoff.conversation_id)
+            handoff = await in_thread(self.store.close, handoff_id, status)
+        await self.audit(
+            actor, "resolve" if status == "resolved" else "return", f"handoff:{handoff_id}"
+        )
+        self._queue_changed()
+        return handoff
+
+    async def reassign(self, actor: Actor, handoff_id: int, agent: Staff) -> Handoff:
+        assert actor.user is not None
+        if not actor.user.is_supervisor:
+            raise Forbidden("Only supervisors can reassign conversations.")
+        handoff = await in_thread(self.store.get, handoff_id)
+        async with self.syncer.lock(handoff.conversation_id):
+            handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
+            if handoff.agent_id == agent.id:
+                raise Conflict(
+                    f"{agent.name} has this conversation already.", status=handoff.status
+                )
+            previous = handoff.agent_id
+            await self._join(handoff, agent)
+            handoff = await in_thread(self.store.assign, handoff_id, agent.id, expect=ACTIVE)
+            await self._sync_quietly(handoff.conversation_id)
+        await self.audit(
+            actor, "reassign", f"handoff:{handoff_id}", from_agent=previous, to_agent=agent.id
+        )
+        self._queue_changed()
+        return handoff

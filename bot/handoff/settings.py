@@ -1,0 +1,146 @@
+"""Settings of the handoff service, read from ``TANDEM_HANDOFF_*`` variables here only.
+
+==================================  ===============================================
+``TANDEM_HANDOFF_DB_URL``           SQLAlchemy URL; ``sqlite:///<state>/handoff.db``
+                                    by default, ``postgresql+psycopg://...`` in production
+``TANDEM_HANDOFF_HOST`` / ``_PORT``  bind address (127.0.0.1, 5070)
+``TANDEM_HANDOFF_RASA_URL``         Rasa's HTTP API (http://127.0.0.1:5005)
+``TANDEM_HANDOFF_RASA_TOKEN``       Rasa's ``--auth-token``, sent as ``?token=``
+``TANDEM_HANDOFF_SERVICE_TOKEN``    shared secret of the engine and action server (required)
+``TANDEM_HANDOFF_OPEN_HOURS``       ``always`` or ``mon-sat 09:00-18:00, ...``
+``TANDEM_HANDOFF_TIMEZONE``         IANA zone of the open hours (UTC)
+``TANDEM_HANDOFF_MAX_QUEUE``        waiting customers before new ones get a ticket (20)
+``TANDEM_HANDOFF_SESSION_IDLE_MIN`` console session idle timeout (30)
+``TANDEM_HANDOFF_SESSION_MAX_H``    console session absolute lifetime (8)
+``TANDEM_HANDOFF_SWEEP_S``          seconds between syncs of every active handoff (2)
+``TANDEM_HANDOFF_SECURE_COOKIES``   ``true`` unless the host is loopback
+``TANDEM_HANDOFF_PUBLIC_ORIGIN``    ``https://console.example.com`` behind a proxy
+``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages (Volt)
+==================================  ===============================================
+
+``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
+file. Everything else receives a :class:`HandoffSettings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.handoff.hours import OpenHours
+from bot.settings import LOOPBACK_HOSTS, PROJECT_ROOT
+
+PREFIX = "TANDEM_HANDOFF_"
+MIN_SERVICE_TOKEN_CHARS = 16
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(PREFIX + name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ConfigError(
+            f"{PREFIX}{name}={raw!r} is not a whole number; unset it or give one."
+        ) from e
+    if not low <= value <= high:
+        raise ConfigError(f"{PREFIX}{name}={value} is out of range; use {low} to {high}.")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(PREFIX + name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number; unset it or give one.") from e
+    if not low <= value <= high:
+        raise ConfigError(f"{PREFIX}{name}={value} is out of range; use {low} to {high}.")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean; use true or false.")
+
+
+def default_db_url(state_dir: Path) -> str:
+    return f"sqlite:///{state_dir / 'handoff.db'}"
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Everything the service needs; defaults are the embedded, loopback-only run."""
+
+    db_url: str = field(default_factory=lambda: default_db_url(PROJECT_ROOT / ".tandem"))
+    host: str = "127.0.0.1"
+    port: int = 5070
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = field(default="", repr=False)
+    service_token: str = field(default="", repr=False)
+    open_hours: OpenHours = field(default_factory=OpenHours)
+    max_queue: int = 20
+    session_idle_min: int = 30
+    session_max_h: int = 8
+    sweep_s: float = 2.0
+    secure_cookies: bool = False
+    public_origin: str = ""
+    assistant_name: str = "Volt"
+    rasa_timeout_s: float = 5.0
+    login_failure_delay_s: float = 1.0
+    keepalive_s: float = 15.0
+    assist_deadline_s: float = 8.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
+        env = os.environ if env is None else env
+        state_dir = Path(env.get("TANDEM_STATE_DIR") or PROJECT_ROOT / ".tandem")
+        host = env.get(PREFIX + "HOST") or cls.host
+        return cls(
+            db_url=env.get(PREFIX + "DB_URL") or default_db_url(state_dir),
+            host=host,
+            port=_int(env, "PORT", cls.port, low=1, high=65535),
+            rasa_url=(env.get(PREFIX + "RASA_URL") or cls.rasa_url).rstrip("/"),
+            rasa_token=env.get(PREFIX + "RASA_TOKEN", ""),
+            service_token=env.get(PREFIX + "SERVICE_TOKEN", ""),
+            open_hours=OpenHours.parse(
+                env.get(PREFIX + "OPEN_HOURS", "always"),
+                timezone=env.get(PREFIX + "TIMEZONE") or "UTC",
+            ),
+            max_queue=_int(env, "MAX_QUEUE", cls.max_queue, low=1, high=100_000),
+            session_idle_min=_int(env, "SESSION_IDLE_MIN", cls.session_idle_min, low=1, high=1440),
+            session_max_h=_int(env, "SESSION_MAX_H", cls.session_max_h, low=1, high=168),
+            sweep_s=_float(env, "SWEEP_S", cls.sweep_s, low=0.1, high=3600),
+            secure_cookies=_bool(env, "SECURE_COOKIES", host not in LOOPBACK_HOSTS),
+            public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
+            assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or cls.assistant_name,
+        )
+
+    def check(self) -> HandoffSettings:
+        """Fail at start-up, with what to set, rather than on the first request."""
+        if len(self.service_token) < MIN_SERVICE_TOKEN_CHARS:
+            raise ConfigError(
+                f"{PREFIX}SERVICE_TOKEN is missing or shorter than {MIN_SERVICE_TOKEN_CHARS} "
+                "characters. `make run` generates one; otherwise set it to the same random string "
+                "for the handoff service, Rasa's endpoints.yml and the action server "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+            )
+        if not self.rasa_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{PREFIX}RASA_URL={self.rasa_url!r} must start with http(s)://.")
+        if self.public_origin and not self.public_origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"{PREFIX}PUBLIC_ORIGIN={self.public_origin!r} must look like https://host[:port]."
+            )
+        return self

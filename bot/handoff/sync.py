@@ -1,0 +1,142 @@
+"""Keeps each active handoff's transcript in step with Rasa's tracker.
+
+A sync reads the whole tracker, stores the user and bot events from the
+handoff's start that are not stored yet (the database's unique constraint on
+``(conversation, seq)`` makes repeats harmless) and publishes the new lines
+to the console. Syncs of one conversation never overlap (an asyncio lock per
+conversation), so lines are stored and published in tracker order.
+
+Triggers: the engine's notify call, every agent action, a sweep of all active
+handoffs every ``sweep_s`` seconds and start-up — which is why a restart or a
+lost notification costs only latency, never a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.handoff import transcript
+from bot.handoff.errors import GatewayError
+from bot.handoff.gateway import RasaGateway
+from bot.handoff.live import Hub
+from bot.handoff.models import Handoff, Message
+from bot.handoff.store import Store
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+LOCK_STRIPES = 256
+
+
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking database work off the event loop."""
+    return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "agent": message.agent,
+        "text": message.text,
+        "at": message.sent_at.isoformat(),
+    }
+
+
+class Syncer:
+    def __init__(self, *, store: Store, gateway: RasaGateway, hub: Hub) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.hub = hub
+        # Striped, so memory stays bounded however many conversations pass by;
+        # one conversation always maps to the same lock.
+        self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
+        self._pending: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def lock(self, conversation_id: str) -> asyncio.Lock:
+        """The lock every change to this conversation's transcript happens under."""
+        digest = hashlib.blake2b(conversation_id.encode(), digest_size=4).digest()
+        return self._locks[int.from_bytes(digest, "big") % LOCK_STRIPES]
+
+    async def sync(self, conversation_id: str) -> list[Message]:
+        async with self.lock(conversation_id):
+            return await self.sync_locked(conversation_id)
+
+    async def sync_locked(self, conversation_id: str) -> list[Message]:
+        """Sync while holding :meth:`lock`; raises :class:`GatewayError` if Rasa is away."""
+        handoff = await in_thread(self.store.active_handoff, conversation_id)
+        if handoff is None:
+            return []
+        events = await self.gateway.tracker_events(conversation_id)
+        start = handoff.start_index
+        if start is None:
+            start = transcript.infer_start(events, handoff.created_at)
+            await in_thread(
+                self.store.set_start, handoff.id, start, transcript.context(events[:start])
+            )
+        lines = transcript.lines(events, start=start, after=handoff.last_synced_index)
+        try:
+            new = await in_thread(self.store.add_lines, handoff, lines, last_index=len(events) - 1)
+        except IntegrityError:
+            # Another process stored some of them in between; the rest on the next round.
+            logger.info("concurrent sync of %s; retrying", conversation_id)
+            new = await in_thread(self.store.add_lines, handoff, lines, last_index=-1)
+        for message in new:
+            self.hub.publish(self._event(handoff, message))
+        return new
+
+    def _event(self, handoff: Handoff, message: Message) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "handoff_id": handoff.id,
+            "status": handoff.status,
+            "agent_id": handoff.agent_id,
+            "message": message_json(message),
+        }
+
+    def schedule(self, conversation_id: str) -> None:
+        """Sync soon, in the background; notifications that pile up meanwhile coalesce."""
+        if conversation_id in self._pending:
+            return
+        self._pending.add(conversation_id)
+        task = asyncio.get_running_loop().create_task(self._scheduled(conversation_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _scheduled(self, conversation_id: str) -> None:
+        async with self.lock(conversation_id):
+            self._pending.discard(conversation_id)
+            try:
+                await self.sync_locked(conversation_id)
+            except GatewayError as e:
+                logger.warning("could not sync %s (%s); the sweep retries", conversation_id, e)
+
+    async def sweep(self) -> None:
+        """Schedule a sync of every active handoff."""
+        for handoff in await in_thread(self.store.active):
+            self.schedule(handoff.conversation_id)
+
+    async def run_forever(self, interval_s: float) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # a database hiccup must not end the sweeps for good
+                logger.exception("sweep failed; trying again in %s s", interval_s)
+            await asyncio.sleep(interval_s)
+
+    async def drain(self) -> None:
+        """Wait for scheduled syncs (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,225 @@
+"""The engine-facing API: what Rasa's actions and event broker rely on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.handoff import HandoffSettings, OpenHours
+
+from .conftest import SERVICE, TOKEN, Harness, running
+
+
+async def test_health_needs_no_token(harness: Harness) -> None:
+    response = await harness.client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"authorization": "Bearer wrong-token"}, {"authorization": TOKEN}, {"authorization": ""}],
+)
+async def test_every_engine_route_wants_the_service_token(
+    harness: Harness, headers: dict[str, str]
+) -> None:
+    body = {"conversation_id": "c1", "channel": "rest", "reason": "asked"}
+    answers = [
+        await harness.client.post("/api/handoffs", json=body, headers=headers),
+        await harness.client.post(
+            "/api/tickets", json={"conversation_id": "c1", "contact": "a@b.co"}, headers=headers
+        ),
+        await harness.client.post("/api/conversations/c1/notify", headers=headers),
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert "Authorization: Bearer" in answers[0].json()["error"]
+    assert harness.runtime.store.active() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"channel": "rest", "reason": "x"}, 422, "conversation_id"),
+        ({"conversation_id": "a b", "channel": "rest", "reason": "x"}, 422, "conversation_id"),
+        ({"conversation_id": "c" * 257, "channel": "rest", "reason": "x"}, 422, "conversation_id"),
+        ({"conversation_id": "c1", "channel": "rest", "reason": "   "}, 422, "reason"),
+        ({"conversation_id": "c1", "channel": "rest", "reason": "x" * 501}, 422, "reason"),
+        ({"conversation_id": "c1", "channel": "re st", "reason": "x"}, 422, "channel"),
+        (
+            {"conversation_id": "c1", "channel": "rest", "reason": "x", "priority": 10},
+            422,
+            "priority",
+        ),
+        (
+            {"conversation_id": "c1", "channel": "rest", "reason": "x", "priority": -1},
+            422,
+            "priority",
+        ),
+        (
+            {"conversation_id": "c1", "channel": "rest", "reason": "x", "customer_name": "n" * 101},
+            422,
+            "customer_name",
+        ),
+        ([1, 2], 400, None),
+    ],
+)
+async def test_bad_handoff_requests_are_refused_and_queue_nothing(
+    harness: Harness, body: object, status: int, field: str | None
+) -> None:
+    response = await harness.client.post("/api/handoffs", json=body, headers=SERVICE)
+    assert response.status_code == status
+    if field:
+        assert response.json()["error"].startswith(f"{field}:")
+    assert harness.runtime.store.active() == []
+
+
+async def test_invalid_json_and_huge_bodies(harness: Harness) -> None:
+    headers = {**SERVICE, "content-type": "application/json"}
+    broken = await harness.client.post(
+        "/api/handoffs", content=b'{"conversation_id": ', headers=headers
+    )
+    assert broken.status_code == 400
+    assert "not valid JSON" in broken.json()["error"]
+    huge = await harness.client.post("/api/handoffs", content=b"x" * 200_000, headers=headers)
+    assert huge.status_code == 413
+
+
+async def test_queue_positions_follow_priority_then_arrival(harness: Harness) -> None:
+    first = (await harness.request_handoff("c1")).json()
+    second = (await harness.request_handoff("c2")).json()
+    urgent = await harness.request_handoff("c3", priority=9)
+    assert urgent.status_code == 201
+    assert (first["position"], second["position"]) == (1, 2)
+    assert urgent.json()["position"] == 1
+    assert urgent.json()["status"] == "waiting"
+    # without claim history, two minutes per customer ahead and including oneself
+    assert (first["expected_wait_s"], second["expected_wait_s"]) == (120, 240)
+    again = await harness.request_handoff("c2")
+    assert again.status_code == 200
+    assert again.json() == {
+        "id": second["id"],
+        "status": "waiting",
+        "position": 3,
+        "expected_wait_s": 360,
+    }
+
+
+async def test_expected_wait_learns_from_claims(harness: Harness) -> None:
+    for cid in ("a", "b"):
+        await harness.request_handoff(cid)
+    agent = await harness.user("ana@example.com", "Ana")
+    store = harness.runtime.store
+    waiting = store.active()
+    store.assign(waiting[0].id, agent.id, expect=("waiting",))  # claimed at once: ~0 s
+    b = await harness.request_handoff("b")
+    assert b.json()["position"] == 1
+    assert b.json()["expected_wait_s"] == 1  # floor of one second per customer
+
+
+async def test_idempotent_while_active_and_new_after_close(harness: Harness) -> None:
+    first = await harness.request_handoff("c1", customer_name="Ana")
+    assert first.status_code == 201
+    repeat = await harness.request_handoff("c1", reason="asked again")
+    assert repeat.status_code == 200
+    assert repeat.json()["id"] == first.json()["id"]
+    assert len(harness.runtime.store.active()) == 1
+    harness.runtime.store.close(first.json()["id"], "returned")
+    later = await harness.request_handoff("c1")
+    assert later.status_code == 201
+    assert later.json()["id"] != first.json()["id"]
+
+
+async def test_outside_open_hours_the_answer_is_unavailable(settings: HandoffSettings) -> None:
+    # Open only on Sundays 03:00-03:01 in Tokyo: closed practically always.
+    hours = OpenHours.parse("sun 03:00-03:01", timezone="Asia/Tokyo")
+    if hours.is_open(datetime.now(UTC)):
+        pytest.skip("the one open minute of the week")
+    async with running(replace(settings, open_hours=hours)) as h:
+        response = await h.request_handoff("c1")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "unavailable"
+        assert body["reason"] == "closed"
+        assert "Sun 03:00-03:01 (Asia/Tokyo time)" in body["message"]
+        assert "e-mail" in body["message"]
+        assert h.runtime.store.active() == []
+
+
+async def test_a_full_queue_offers_a_ticket_instead(settings: HandoffSettings) -> None:
+    async with running(replace(settings, max_queue=2)) as h:
+        assert [(await h.request_handoff(c)).status_code for c in ("a", "b")] == [201, 201]
+        full = await h.request_handoff("c")
+        assert full.status_code == 200
+        assert full.json()["status"] == "unavailable"
+        assert full.json()["reason"] == "queue_full"
+        # a customer already queued still gets an answer about their place
+        assert (await h.request_handoff("a")).json()["position"] == 1
+
+
+@pytest.mark.parametrize(
+    ("contact", "ok"),
+    [
+        ("Ana@Example.com", True),
+        ("+44 20 7946 0101", True),
+        ("(020) 7946-0101", True),
+        ("not a contact", False),
+        ("123", False),
+        ("+1 234 567 890 123 456 7", False),
+        ("ana@", False),
+    ],
+)
+async def test_tickets_need_an_email_or_phone(harness: Harness, contact: str, ok: bool) -> None:
+    response = await harness.client.post(
+        "/api/tickets",
+        json={"conversation_id": "c1", "contact": contact, "note": "call me after 5"},
+        headers=SERVICE,
+    )
+    if ok:
+        assert response.status_code == 201
+        assert isinstance(response.json()["id"], int)
+        assert [e.target for e in harness.audit("ticket_created")] == [
+            f"ticket:{response.json()['id']}"
+        ]
+    else:
+        assert response.status_code == 422
+        assert "contact" in response.json()["error"]
+
+
+async def test_notify_syncs_the_conversation_soon(harness: Harness) -> None:
+    harness.gateway.customer_says("c1", "I need a person")
+    await harness.request_handoff("c1")
+    harness.gateway.customer_says("c1", "hello? anyone there?")
+    response = await harness.client.post("/api/conversations/c1/notify", headers=SERVICE)
+    assert response.status_code == 202
+    await harness.runtime.service.syncer.drain()
+    [handoff] = harness.runtime.store.active()
+    assert [m.text for m in harness.runtime.store.messages(handoff.id)] == ["hello? anyone there?"]
+    bad = await harness.client.post("/api/conversations/a%20b/notify", headers=SERVICE)
+    assert bad.status_code == 422
+
+
+async def test_a_request_while_rasa_is_down_still_queues(harness: Harness) -> None:
+    harness.gateway.customer_says("c1", "hi")
+    harness.gateway.customer_says("c1", "a person please")
+    harness.gateway.down = True
+    response = await harness.request_handoff("c1")
+    assert response.status_code == 201
+    harness.gateway.down = False
+    await harness.sync("c1")
+    [handoff] = harness.runtime.store.active()
+    # the last customer message before the request is where the handoff began
+    assert handoff.start_index == 1
+    assert [m.text for m in harness.runtime.store.messages(handoff.id)] == ["a person please"]
+    assert handoff.context["messages"] == [
+        {"sender": "customer", "text": "hi", "at": handoff.context["messages"][0]["at"]}
+    ]
+
+
+def test_settings_without_a_service_token_fail_at_start() -> None:
+    from bot.errors import ConfigError
+    from bot.handoff import create_app
+
+    with pytest.raises(ConfigError, match="TANDEM_HANDOFF_SERVICE_TOKEN"):
+        create_app(HandoffSettings(db_url="sqlite://", service_token=""))

@@ -1,0 +1,135 @@
+"""Who may see and do what, queue order and expected waits: pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from bot.handoff import errors
+from bot.handoff.accounts import Staff
+from bot.handoff.api import HandoffRequest, TicketRequest
+from bot.handoff.live import DROPPED, Hub
+from bot.handoff.models import Handoff
+from bot.handoff.service import can_act, can_view, expected_wait_s
+from bot.handoff.store import queue_order
+
+T0 = datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
+AGENT = Staff(1, "a@x.io", "Ana", "agent")
+OTHER = Staff(2, "b@x.io", "Bo", "agent")
+BOSS = Staff(3, "s@x.io", "Sue", "supervisor")
+
+
+def h(
+    id: int, status: str = "waiting", priority: int = 0, minutes: int = 0, agent: int | None = None
+) -> Handoff:
+    return Handoff(
+        id=id,
+        status=status,
+        priority=priority,
+        agent_id=agent,
+        created_at=T0 + timedelta(minutes=minutes),
+        assigned_at=T0 + timedelta(minutes=minutes + 1) if agent else None,
+    )
+
+
+def test_permissions() -> None:
+    waiting, mine, theirs, closed = (
+        h(1),
+        h(2, "assigned", agent=1),
+        h(3, "assigned", agent=2),
+        h(4, "resolved", agent=2),
+    )
+    assert [can_view(AGENT, x) for x in (waiting, mine, theirs, closed)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert [can_act(AGENT, x) for x in (waiting, mine, theirs, closed)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert all(can_view(BOSS, x) and can_act(BOSS, x) for x in (waiting, mine, theirs, closed))
+    assert can_view(OTHER, theirs) and not can_view(OTHER, mine)
+
+
+def test_queue_order_is_waiting_by_priority_then_age_then_assigned() -> None:
+    ordered = queue_order(
+        [h(1, minutes=0), h(2, "assigned", agent=1), h(3, priority=5, minutes=5), h(4, minutes=1)]
+    )
+    assert [x.id for x in ordered] == [3, 1, 4, 2]
+
+
+def test_expected_wait() -> None:
+    assert expected_wait_s(1, []) == 120
+    assert expected_wait_s(3, [30.0, 90.0]) == 180
+    assert expected_wait_s(2, [0.0]) == 2
+
+
+def test_handoff_request_contract() -> None:
+    ok = HandoffRequest.model_validate(
+        {
+            "conversation_id": "19:abc@thread.skype;messageid=1",
+            "channel": "bot.channels.teams",
+            "reason": "  frustrated  ",
+            "extra": "ignored",
+        }
+    )
+    assert ok.priority == 0 and ok.reason == "frustrated" and ok.customer_name is None
+    with pytest.raises(ValidationError):
+        HandoffRequest.model_validate({"conversation_id": "x/y", "channel": "rest", "reason": "r"})
+
+
+@pytest.mark.parametrize("contact", ["+44 20 7946 0101", "ana@example.com", "0044-20-7946-0101"])
+def test_ticket_contacts(contact: str) -> None:
+    assert TicketRequest.model_validate({"conversation_id": "c", "contact": contact}).contact
+
+
+def test_error_statuses() -> None:
+    assert errors.http_status(errors.GatewayError("x")) == 502
+    assert errors.http_status(errors.NotFound("x")) == 404
+    assert errors.http_status(errors.Conflict("x")) == 409
+    assert errors.http_status(errors.Forbidden("x")) == 403
+    assert errors.http_status(errors.NotAuthenticated("x")) == 401
+    assert errors.http_status(errors.InvalidInput("x")) == 400
+
+
+async def test_hub_drops_a_subscriber_that_falls_behind() -> None:
+    hub = Hub(max_backlog=3)
+    with hub.subscribe() as slow, hub.subscribe() as fast:
+        for i in range(3):
+            hub.publish({"type": "x", "i": i})
+            fast.get_nowait()
+        hub.publish({"type": "x", "i": 3})
+        assert fast.get_nowait()["i"] == 3
+        assert [slow.get_nowait()["i"] for _ in range(3)] == [0, 1, 2]
+        assert slow.get_nowait() is DROPPED
+        assert hub.subscribers == 1
+
+
+def test_public_names_are_pinned() -> None:
+    import bot.handoff
+
+    assert sorted(bot.handoff.__all__) == [
+        "Accounts",
+        "Conflict",
+        "FakeRasaGateway",
+        "Forbidden",
+        "GatewayError",
+        "HandoffError",
+        "HandoffSettings",
+        "HttpxRasaGateway",
+        "InvalidInput",
+        "NotAuthenticated",
+        "NotFound",
+        "OpenHours",
+        "RasaGateway",
+        "Staff",
+        "create_app",
+    ]
+    for name in bot.handoff.__all__:
+        assert getattr(bot.handoff, name) is not None

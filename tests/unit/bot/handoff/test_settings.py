@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.handoff import HandoffSettings
+
+
+def test_defaults_are_the_embedded_run(tmp_path: Path) -> None:
+    settings = HandoffSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)})
+    assert settings.db_url == f"sqlite:///{tmp_path / 'handoff.db'}"
+    assert (settings.host, settings.port) == ("127.0.0.1", 5070)
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.open_hours.always
+    assert (settings.max_queue, settings.session_idle_min, settings.session_max_h) == (20, 30, 8)
+    assert settings.sweep_s == 2.0
+    assert settings.secure_cookies is False
+
+
+def test_everything_from_the_environment() -> None:
+    settings = HandoffSettings.from_env(
+        {
+            "TANDEM_HANDOFF_DB_URL": "postgresql+psycopg://u@db/handoff",
+            "TANDEM_HANDOFF_HOST": "0.0.0.0",
+            "TANDEM_HANDOFF_PORT": "6070",
+            "TANDEM_HANDOFF_RASA_URL": "http://rasa:5005/",
+            "TANDEM_HANDOFF_RASA_TOKEN": "rasa-secret-xyz",
+            "TANDEM_HANDOFF_SERVICE_TOKEN": "service-secret-0123456789",
+            "TANDEM_HANDOFF_OPEN_HOURS": "mon-fri 09:00-17:00",
+            "TANDEM_HANDOFF_TIMEZONE": "Europe/London",
+            "TANDEM_HANDOFF_MAX_QUEUE": "5",
+            "TANDEM_HANDOFF_SESSION_IDLE_MIN": "10",
+            "TANDEM_HANDOFF_SESSION_MAX_H": "2",
+            "TANDEM_HANDOFF_SWEEP_S": "0.5",
+            "TANDEM_HANDOFF_PUBLIC_ORIGIN": "https://console.example.com/",
+        }
+    )
+    assert settings.secure_cookies is True  # not loopback
+    assert settings.rasa_url == "http://rasa:5005"
+    assert settings.public_origin == "https://console.example.com"
+    assert settings.open_hours.timezone == "Europe/London"
+    assert (settings.port, settings.max_queue, settings.sweep_s) == (6070, 5, 0.5)
+    assert settings.check() is settings
+    assert "service-secret" not in repr(settings) and "rasa-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TANDEM_HANDOFF_PORT": "http"}, "whole number"),
+        ({"TANDEM_HANDOFF_MAX_QUEUE": "0"}, "out of range"),
+        ({"TANDEM_HANDOFF_SWEEP_S": "fast"}, "not a number"),
+        ({"TANDEM_HANDOFF_SECURE_COOKIES": "maybe"}, "boolean"),
+        ({"TANDEM_HANDOFF_OPEN_HOURS": "always open"}, "OPEN_HOURS"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        HandoffSettings.from_env(env)
+
+
+def test_check_wants_a_real_service_token_and_urls() -> None:
+    with pytest.raises(ConfigError, match="make run"):
+        HandoffSettings(service_token="short").check()
+    with pytest.raises(ConfigError, match="http"):
+        HandoffSettings(service_token="s" * 32, rasa_url="rasa:5005").check()
+    loopback_but_secure = HandoffSettings.from_env({"TANDEM_HANDOFF_SECURE_COOKIES": "true"})
+    assert loopback_but_secure.secure_cookies is True

@@ -13,7 +13,7 @@ import re
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import (
@@ -233,4 +233,6 @@ class ActionCreditPrecheck(Action):
                     {"title": "No, thanks", "payload": "/deny"},
                 ],
             )
+            # If they say yes, the agents' queue shows why (actions/handoff.py).
+            return [*reset(CREDIT_SLOTS), SlotSet("handoff_reason", "credit_declined")]
         return reset(CREDIT_SLOTS)

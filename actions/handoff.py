@@ -1,0 +1,285 @@
+"""Handing a conversation to a person, and what happens when nobody is there.
+
+``action_handoff`` asks the handoff service (bot/handoff) for an agent. When
+the service accepts, the customer is told what happens next and the
+conversation is paused in Rasa: from then on every message goes to the agent's
+console, until the agent hands the conversation back. When nobody can take it
+(outside opening hours, the queue is full, or the service is down), the
+customer is told so plainly and asked for contact details, which
+``action_leave_contact`` records as a ticket. Nothing is silently dropped: if
+even the ticket cannot be stored the customer gets the phone number.
+
+Why a person is asked for is worked out from the conversation (see
+:func:`handoff_reason`) and travels with the request, so the agent's queue
+shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import MISSES_BEFORE_HUMAN, consecutive_misses
+from actions.forms import Parsed, SlotSpec, TextFormValidation
+
+logger = logging.getLogger(__name__)
+
+PHONE_NUMBER = "0800 555 0199"
+CONTACT_FORM = "contact_form"
+CONTACT_SLOT = "handoff_contact"
+REASON_SLOT = "handoff_reason"
+
+# Priority in the agents' queue (0-9, higher first): upset customers first.
+PRIORITIES = {
+    "frustration": 8,
+    "complaint": 7,
+    "credit_declined": 6,
+    "repeated_fallback": 5,
+    "low_confidence": 4,
+    "customer_request": 4,
+}
+
+
+class HandoffServiceError(Exception):
+    """The handoff service could not be reached or refused the request."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    handoff_id: str
+    position: int
+    expected_wait_s: int
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str
+    message: str
+
+
+class HandoffClient:
+    """The action server's side of the handoff service's engine API."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        service_token: str,
+        timeout_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {service_token}"}
+        self._timeout = httpx.Timeout(timeout_s)
+        self._transport = transport
+
+    @classmethod
+    def from_env(cls) -> HandoffClient:
+        return cls(
+            url=os.environ.get("TANDEM_HANDOFF_URL", "http://127.0.0.1:5070"),
+            service_token=os.environ.get("TANDEM_HANDOFF_SERVICE_TOKEN", ""),
+        )
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            async with httpx.AsyncClient(
+                timeout=self._timeout, transport=self._transport
+            ) as client:
+                response = await client.post(f"{self.url}{path}", json=body, headers=self._headers)
+        except httpx.HTTPError as e:
+            raise HandoffServiceError(f"handoff service at {self.url} unreachable: {e}") from e
+        if response.status_code >= 300:
+            raise HandoffServiceError(
+                f"handoff service answered {response.status_code} to {path}: {response.text[:300]}"
+            )
+        return response
+
+    async def request(
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        priority: int,
+        customer_name: str | None,
+    ) -> Accepted | Unavailable:
+        response = await self._post(
+            "/api/handoffs",
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "reason": reason,
+                "priority": priority,
+                "customer_name": customer_name,
+            },
+        )
+        body = response.json()
+        if body.get("status") == "unavailable":
+            return Unavailable(str(body.get("reason", "")), str(body.get("message", "")))
+        return Accepted(
+            handoff_id=str(body["id"]),
+            position=int(body.get("position", 1)),
+            expected_wait_s=int(body.get("expected_wait_s", 0)),
+        )
+
+    async def leave_contact(self, *, conversation_id: str, contact: str, note: str) -> str:
+        response = await self._post(
+            "/api/tickets", {"conversation_id": conversation_id, "contact": contact, "note": note}
+        )
+        return str(response.json().get("id", ""))
+
+
+def handoff_reason(tracker: Tracker) -> str:
+    """Why this conversation goes to a person, from the latest message and its history."""
+    reason = tracker.get_slot(REASON_SLOT)
+    if isinstance(reason, str) and reason:
+        return reason  # set by the engine's HandoffPolicy or an earlier action
+    latest = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
+    if (latest.get("frustration") or {}).get("frustrated"):
+        return "frustration"
+    if intent == "complaint":
+        return "complaint"
+    events = list(tracker.events)
+    earlier = [e for e in events if e.get("event") == "user"][:-1]
+    if consecutive_misses(earlier) >= MISSES_BEFORE_HUMAN - 1 and _offered_a_person(events):
+        return "repeated_fallback"
+    return "customer_request"
+
+
+def _offered_a_person(events: list[dict[str, Any]]) -> bool:
+    for event in reversed(events[:-1]):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            meta = event.get("metadata") or {}
+            if meta.get("utter_action") == "utter_fallback_offer_human":
+                return True
+    return False
+
+
+def wait_phrase(seconds: int) -> str:
+    if seconds <= 60:
+        return "about a minute"
+    return f"about {math.ceil(seconds / 60)} minutes"
+
+
+class ActionHandoff(Action):
+    """Asks for a person; pauses the conversation when one is coming."""
+
+    client_factory = staticmethod(HandoffClient.from_env)
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        reason = handoff_reason(tracker)
+        channel = tracker.get_latest_input_channel() or "unknown"
+        try:
+            outcome = await self.client_factory().request(
+                conversation_id=tracker.sender_id,
+                channel=channel,
+                reason=reason,
+                priority=PRIORITIES.get(reason, 4),
+                customer_name=tracker.get_slot("customer_name"),
+            )
+        except HandoffServiceError as e:
+            logger.error("handoff for %s failed: %s", tracker.sender_id, e)
+            outcome = Unavailable(
+                "service_down",
+                "I'm sorry, I can't reach our team from here right now.",
+            )
+        if isinstance(outcome, Unavailable):
+            dispatcher.utter_message(
+                text=f"{outcome.message or 'Nobody from our team is free right now.'} "
+                "If you leave an e-mail address or phone number, a colleague will get back "
+                f"to you. You can also call us on {PHONE_NUMBER}.",
+                json_message={"type": "handoff", "state": "unavailable", "reason": outcome.reason},
+            )
+            return [SlotSet(REASON_SLOT, reason), FollowupAction(CONTACT_FORM)]
+        place = "next" if outcome.position <= 1 else f"number {outcome.position} in the queue"
+        dispatcher.utter_message(
+            text=f"I've asked a colleague to join us. You're {place}; the wait is "
+            f"{wait_phrase(outcome.expected_wait_s)}. Anything you write now goes straight "
+            "to them.",
+            json_message={
+                "type": "handoff",
+                "state": "waiting",
+                "position": outcome.position,
+                "expected_wait_s": outcome.expected_wait_s,
+            },
+        )
+        # The reason went with the request; a later handoff works out its own.
+        return [SlotSet(REASON_SLOT, None), ConversationPaused()]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,18}\d")
+
+
+def parse_contact(text: str) -> Parsed:
+    """An e-mail address or a phone number from the customer's words."""
+    email = _EMAIL.search(text)
+    if email:
+        return Parsed(value=email.group(0).lower())
+    phone = _PHONE.search(text)
+    if phone and 7 <= sum(c.isdigit() for c in phone.group(0)) <= 15:
+        return Parsed(value=re.sub(r"[\s().-]", "", phone.group(0)))
+    return Parsed(
+        error="Could you give me an e-mail address (like name@example.com) or a phone number? "
+        'Or say "stop" if you\'d rather not.'
+    )
+
+
+class ValidateContactForm(TextFormValidation):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        CONTACT_SLOT: SlotSpec(parse=parse_contact, label="contact"),
+    }
+    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "deny"})
+
+    def name(self) -> str:
+        return "validate_contact_form"
+
+
+class ActionLeaveContact(Action):
+    """Records the customer's contact details as a ticket for the team."""
+
+    client_factory = staticmethod(HandoffClient.from_env)
+
+    def name(self) -> str:
+        return "action_leave_contact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contact = tracker.get_slot(CONTACT_SLOT)
+        reason = tracker.get_slot(REASON_SLOT) or "customer_request"
+        try:
+            await self.client_factory().leave_contact(
+                conversation_id=tracker.sender_id,
+                contact=str(contact),
+                note=f"Asked for a person ({reason}); nobody was available.",
+            )
+        except HandoffServiceError as e:
+            logger.error("ticket for %s (%s) not stored: %s", tracker.sender_id, contact, e)
+            dispatcher.utter_message(
+                text="I'm sorry, I couldn't pass your details on just now. Please call us on "
+                f"{PHONE_NUMBER} (Monday to Saturday, 9:00-18:00)."
+            )
+        else:
+            dispatcher.utter_message(
+                text=f"Thanks, I've passed {contact} to our team; a colleague will be in touch "
+                "on the next working day. Anything else I can help with meanwhile?"
+            )
+        return [SlotSet(CONTACT_SLOT, None), SlotSet(REASON_SLOT, None)]

@@ -31,6 +31,7 @@ INTENT_TITLES = {
     "ask_credit_check": "A credit pre-check",
     "ask_marketing_copy": "Marketing copy for a product",
     "ask_human": "Talk to a person",
+    "complaint": "Make a complaint",
     "ask_remember_me": "Whether I remember you",
     "tell_name": "Telling me your name",
     "bot_challenge": "Whether I am a bot",

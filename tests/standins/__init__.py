@@ -1,0 +1,1 @@
+"""Loopback stand-ins for cloud APIs that tests cannot reach (importable, not test files)."""

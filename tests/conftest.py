@@ -18,6 +18,13 @@ TESTS = Path(__file__).resolve().parent
 ENGINE_PACKAGES = ("engine", "channels", "nlu")
 IN_ENGINE_VENV = importlib.util.find_spec("rasa") is not None
 
+if IN_ENGINE_VENV:
+    from sanic import Sanic
+
+    # Sanic 21 refuses a second app in one process unless test mode is on; the
+    # channel tests and the e2e channel tests each start their own.
+    Sanic.test_mode = True
+
 
 def is_engine_test(path: Path) -> bool:
     parts = path.resolve().relative_to(TESTS).parts

@@ -274,11 +274,20 @@ def recommendations_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
     return blocks, f"Recommended for you: {names}" if names else "No recommendations"
 
 
+def marketing_copy_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    product = str(data["brief"]["product"])
+    blocks = [header(f"Copy for {product}")]
+    for number, variant in enumerate(data["variants"], start=1):
+        blocks.append(section(f"*{number}.* {escape(str(variant['text']))}"))
+    return blocks, f"{len(data['variants'])} versions of copy for {product}"
+
+
 CARDS: dict[str, Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]]] = {
     "credit_score": credit_card,
     "mobile_plan": mobile_plan_card,
     "savings_plan": savings_plan_card,
     "recommendations": recommendations_card,
+    "marketing_copy": marketing_copy_card,
 }
 SCHEMA_VERSION = 1
 

@@ -41,11 +41,6 @@ TEAM, DM, CHANNEL, USER = "T0001", "D0001", "C0001", "U0001"
 Handler = Callable[[UserMessage], Awaitable[None]]
 T = TypeVar("T")
 
-# Sanic 21 rewrites HttpProtocol's methods when an app starts ("TouchUp"); outside test
-# mode the second app started in one process (another channel's test module) fails.
-# Set at import, i.e. at collection, before any module's server starts.
-Sanic.test_mode = True
-
 
 class _Server:
     def __init__(self, slack: SlackApiStandIn) -> None:

@@ -715,3 +715,23 @@ def test_a_clicked_message_shows_the_choice_instead_of_the_buttons() -> None:
     )
     assert [b["type"] for b in updated] == ["section", "context"]
     assert updated[1]["elements"][0]["text"] == "<@U0001> chose *Yes*"
+
+
+def test_marketing_copy_becomes_a_header_and_one_section_per_variant() -> None:
+    from bot.channels.blocks import render
+
+    custom = {
+        "type": "marketing_copy",
+        "schema_version": 1,
+        "data": {
+            "brief": {"product": "Nova 8", "audience": "students", "tone": "playful"},
+            "variants": [{"text": "Small phone <big> days.", "source": "model"},
+                         {"text": "Charge once, study all week.", "source": "template"}],
+        },
+    }  # fmt: skip
+    message = render({"text": "Here are 2 versions", "custom": custom}, team_label="Voltline team")
+    assert message is not None
+    kinds = [b["type"] for b in message.blocks]
+    assert kinds.count("section") >= 2 and "header" in kinds
+    assert "*1.* Small phone &lt;big&gt; days." in json.dumps(message.blocks)
+    assert block_problems(message.blocks) == []

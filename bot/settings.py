@@ -40,6 +40,8 @@ class Settings:
     state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".tandem")
     venv_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".venv")
     models_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
+    # Rasa's channel configuration; tests point it at a copy wired to stand-ins.
+    credentials: Path = field(default_factory=lambda: PROJECT_ROOT / "credentials.yml")
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
@@ -63,6 +65,9 @@ class Settings:
             state_dir=Path(env.get("TANDEM_STATE_DIR") or project / ".tandem").resolve(),
             venv_dir=Path(env.get("TANDEM_VENV_DIR") or base.venv_dir).resolve(),
             models_dir=Path(env.get("TANDEM_MODELS_DIR") or project / "models").resolve(),
+            credentials=Path(
+                env.get("TANDEM_CREDENTIALS") or project / "credentials.yml"
+            ).resolve(),
             host=env.get("TANDEM_HOST") or base.host,
             rasa_port=_int(env, "TANDEM_RASA_PORT", base.rasa_port),
             action_port=_int(env, "TANDEM_ACTION_PORT", base.action_port),

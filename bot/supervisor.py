@@ -277,7 +277,7 @@ class Supervisor:
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
-                "credentials.yml",
+                str(s.credentials),
                 "--enable-api",
                 *auth,
             ],

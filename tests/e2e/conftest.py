@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.settings import Settings
@@ -31,6 +30,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
 
 def send(assistant: Supervisor, sender: str, text: str) -> list[dict[str, Any]]:
     """One REST turn; the bot's messages as Rasa returns them."""
+    import httpx  # the actions venv's; this conftest also loads in the engine venv
+
     response = httpx.post(
         f"{assistant.settings.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
@@ -45,6 +46,8 @@ def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
 
 
 def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
+    import httpx
+
     response = httpx.get(
         f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
     )

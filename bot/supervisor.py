@@ -261,6 +261,8 @@ class Supervisor:
             auth += ["--auth-token", s.rasa_token]
         if s.jwt_secret:
             auth += ["--jwt-secret", s.jwt_secret, "--jwt-method", "HS256"]
+        # /status is part of the protected API
+        status_url = f"{s.rasa_url}/status" + (f"?token={s.rasa_token}" if s.rasa_token else "")
         return ServerProcess(
             "rasa",
             [
@@ -281,7 +283,7 @@ class Supervisor:
                 "--enable-api",
                 *auth,
             ],
-            health=lambda: http_ok(f"{s.rasa_url}/status", expect=rasa_model_loaded),
+            health=lambda: http_ok(status_url, expect=rasa_model_loaded),
             log_file=s.log_dir / "rasa.log",
             cwd=s.project_dir,
             env=s.engine_env(),

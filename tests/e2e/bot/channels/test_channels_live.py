@@ -4,7 +4,8 @@ and the Bot Framework services. Runs in the engine venv (the stand-ins use aioht
 
 Requests are signed (Slack) or carry RS256 tokens from the stand-in's JWKS
 (Teams) exactly as the real services send them; the assertions are on what the
-stand-ins received.
+stand-ins received. The engine listens on all interfaces here, as a deployment
+behind a proxy would, so Rasa's own HTTP API requires its token and JWTs.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from tests.standins.slack_api import SlackApiStandIn
 pytestmark = [pytest.mark.e2e]
 
 SLACK_SECRET = "e2e-signing-secret"
+JWT_SECRET = "e2e-jwt-secret-" + "x" * 32
+RASA_TOKEN = "e2e-rasa-token-" + "y" * 32
 TEAM, BOT_USER = "T0E2E", "UBOT"
 
 
@@ -71,12 +74,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     teams = BotFrameworkStandIn(app_id="tandem-e2e", app_password="e2e-password").start()
     state = tmp_path_factory.mktemp("channels-state")
     settings = Settings.from_env().with_overrides(
+        host="0.0.0.0",  # all interfaces: the point of this module
+        jwt_secret=JWT_SECRET,
+        rasa_token=RASA_TOKEN,
         state_dir=state,
         rasa_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         credentials=_credentials(state / "credentials.yml", slack, teams),
     )
+    settings.check_exposure()
     supervisor = Supervisor(settings, model=ensure_model(settings))
     supervisor.start()
     try:
@@ -87,8 +94,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         teams.stop()
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def post(url: str, body: bytes, headers: dict[str, str], *, method: str = "POST") -> int:
+    request = urllib.request.Request(url, data=body or None, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return int(response.status)
@@ -177,7 +184,7 @@ def test_a_mention_is_answered_in_its_thread_and_an_agent_reaches_the_same_threa
     ]
     status = post(
         f"{live.rasa}/conversations/{sender}/tracker/events"
-        "?execute_side_effects=true&output_channel=latest",
+        f"?execute_side_effects=true&output_channel=latest&token={RASA_TOKEN}",
         json.dumps(agent_event).encode(),
         {"Content-Type": "application/json"},
     )
@@ -244,3 +251,22 @@ def test_a_teams_token_signed_with_hs256_is_refused(live: Live) -> None:
     assert status == 401
     time.sleep(1)
     assert len(live.teams.received) == before
+
+
+def _jwt(payload: dict[str, Any], secret: str) -> str:
+    import jwt
+
+    return str(jwt.encode(payload, secret, algorithm="HS256"))
+
+
+def test_off_loopback_rasas_api_needs_the_token_or_a_jwt(live: Live) -> None:
+    url = f"{live.rasa}/conversations/anyone/tracker"
+    assert post(url, b"", {}, method="GET") == 401
+    assert post(f"{url}?token=wrong", b"", {}, method="GET") == 401
+    forged = _jwt({"user": {"username": "anyone", "role": "admin"}}, "not-the-secret")
+    assert post(url, b"", {"Authorization": f"Bearer {forged}"}, method="GET") == 401
+    assert post(f"{url}?token={RASA_TOKEN}", b"", {}, method="GET") == 200
+    admin = _jwt({"user": {"username": "ops", "role": "admin"}}, JWT_SECRET)
+    assert post(url, b"", {"Authorization": f"Bearer {admin}"}, method="GET") == 200
+    # the channels themselves stay reachable: they authenticate their own callers
+    assert post(f"{live.rasa}/webhooks/rest/", b"", {}, method="GET") == 200

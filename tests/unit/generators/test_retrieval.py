@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,26 @@ def test_langchain_retriever_returns_cited_documents_or_nothing(knowledge_base) 
 def test_hashing_embedder_is_the_default_fake_for_this_module() -> None:
     kb = KnowledgeBase(chunk_markdown("d", "# D\n## S\nalpha beta"), embedder=HashingEmbedder())
     assert kb.search("alpha")[0].chunk.section == "S"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("what is your return policy?", "returns"),
+        ("what is your warranty policy?", "warranty"),
+        ("tell me about shipping", "shipping"),
+        ("what is your privacy policy?", "privacy"),
+    ],
+)
+def test_a_broad_policy_question_gets_the_documents_overview(question: str, doc_id: str) -> None:
+    from generators.embeddings import SentenceTransformerEmbedder
+
+    kb = _real_knowledge_base(SentenceTransformerEmbedder)
+    top = kb.search(question, k=1)[0].chunk
+    assert (top.doc_id, top.section) == (doc_id, "At a glance")
+
+
+@functools.cache
+def _real_knowledge_base(embedder_class: type) -> KnowledgeBase:
+    return KnowledgeBase.from_directory(embedder=embedder_class())

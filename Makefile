@@ -22,6 +22,7 @@ help:
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup-web.sh
 
 run: setup
 	$(ACTIONS) -m bot run
@@ -33,6 +34,7 @@ shell: setup
 	$(ACTIONS) -m bot shell
 
 test: setup
+	@bash scripts/setup-web.sh --browser
 	$(ACTIONS) -m bot train
 	$(MAKE) --no-print-directory test-rasa test-engine test-python
 

@@ -1,0 +1,459 @@
+"""Tandem's web chat channel: Rasa's socket.io channel made safe to embed in a shop.
+
+The widget (``bot/channels/web/``) speaks socket.io to this channel. What it adds
+to Rasa 3.6's ``SocketIOInput``, and why:
+
+* **Sessions that survive a reload.** The browser keeps a random UUID and sends
+  it in ``session_request``; the socket joins a room of that name and the UUID is
+  the Rasa sender id. Bot messages go to the room, so a reconnected socket, a
+  second tab, and replies that arrive with no request in hand (a human agent's,
+  posted through Rasa's API with ``output_channel=latest``) all reach the page.
+  Rasa's own channel cannot do this with python-socketio 5.18: it calls the now
+  asynchronous ``enter_room`` without awaiting it, so nobody is ever in the room,
+  and its ``send_custom_json`` passes the payload as keyword arguments to ``emit``.
+* **Checked input.** Non-text or oversized messages get an error event and never
+  reach the bot; empty ones are ignored.
+* **One ``bot_uttered`` per bot message** with everything it has (text, buttons,
+  quick replies, custom payload, image, attachment, metadata), so a card and its
+  summary arrive together.
+* **The widget's files and a demo page** on the channel's own routes, so the Rasa
+  server serves everything; ``GET history/<session_id>`` gives the transcript from
+  the tracker store so a reloaded page shows the conversation.
+* **Security on by default:** ``jwt_key`` protects the socket and the history;
+  only configured origins (by default the same origin and loopback) may connect.
+* **Streaming:** ``POST stream`` (shared-secret ``stream_token``) forwards a
+  growing answer as ``bot_stream`` events; see docs/channels/web.md.
+
+Enable it in ``credentials.yml``::
+
+    bot.channels.webchat.WebChatInput:
+      max_message_chars: 4000
+      # jwt_key: ${TANDEM_WEBCHAT_JWT_KEY}
+      # cors_allowed_origins: ["https://shop.example.com"]
+      # stream_token: ${TANDEM_STREAM_TOKEN}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jwt
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
+
+from bot.channels.rest import FAILURE_REPLY
+from bot.channels.webchat_protocol import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_MAX_MESSAGE_CHARS,
+    Rejected,
+    bot_payload,
+    has_content,
+    origin_allowed,
+    parse_origins,
+    parse_stream,
+    parse_user_message,
+    session_id_from,
+    transcript,
+)
+from bot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+VENDOR_JS = WEB_DIR / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+ERROR_EVENT = "webchat_error"
+TYPING_EVENT = "bot_typing"
+STREAM_EVENT = "bot_stream"
+MIN_STREAM_TOKEN_CHARS = 16
+_SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors (Rasa's CORS) skips requests marked so
+_DEMO_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'"
+)
+
+
+class WebChatOutput(OutputChannel):
+    """Emits each bot message as one ``bot_uttered`` event to the session's room."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    def __init__(
+        self, sio: AsyncServer, *, bot_message_evt: str = "bot_uttered", namespace: str | None
+    ) -> None:
+        self.sio = sio
+        self.bot_message_evt = bot_message_evt
+        self.namespace = namespace
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        payload = bot_payload(message)
+        if has_content(payload):
+            await self.sio.emit(
+                self.bot_message_evt, payload, to=recipient_id, namespace=self.namespace
+            )
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text, "buttons": buttons})
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(
+            recipient_id, {**kwargs, "text": text, "quick_replies": quick_replies}
+        )
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {**kwargs, "custom": json_message})
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "image": image})
+
+    async def send_attachment(  # type: ignore[override]
+        self, recipient_id: str, attachment: Any, **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {**kwargs, "attachment": attachment})
+
+    async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "elements": list(elements)})
+
+
+class WebChatInput(SocketIOInput):
+    """Rasa's socket.io channel with sessions, checks and the widget; see the module doc."""
+
+    def __init__(
+        self,
+        *,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
+        socketio_path: str = "/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str = "HS256",
+        metadata_key: str = "metadata",
+        max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        cors_allowed_origins: Sequence[str] | str | None = None,
+        stream_token: str | None = None,
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+    ) -> None:
+        if max_message_chars < 1:
+            raise ConfigError("max_message_chars must be a positive number of characters.")
+        if history_limit < 1:
+            raise ConfigError("history_limit must be a positive number of messages.")
+        if stream_token is not None and len(stream_token) < MIN_STREAM_TOKEN_CHARS:
+            raise ConfigError(
+                f"stream_token must have at least {MIN_STREAM_TOKEN_CHARS} characters; "
+                "generate one with `python -c 'import secrets; print(secrets.token_urlsafe())'`"
+                " or remove the key to turn streaming off."
+            )
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            True,
+            socketio_path,
+            jwt_key or None,
+            jwt_method,
+            metadata_key,
+        )
+        self.max_message_chars = max_message_chars
+        self.allowed_origins = parse_origins(cors_allowed_origins)
+        self.stream_token = stream_token or None
+        self.history_limit = history_limit
+        if not VENDOR_JS.is_file():
+            logger.warning("%s is missing: run scripts/setup-web.sh", VENDOR_JS)
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = dict(credentials or {})
+        known = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        known.add("session_persistence")  # Rasa's key; always on here
+        unknown = sorted(set(credentials) - known)
+        if unknown:
+            raise ConfigError(
+                f"Unknown key(s) {unknown} under bot.channels.webchat.WebChatInput in "
+                f"credentials.yml; the channel understands {sorted(known)}."
+            )
+        if "stream_token" in credentials and not credentials["stream_token"]:
+            raise ConfigError(
+                "stream_token under bot.channels.webchat.WebChatInput is empty (is the "
+                "environment variable it names set?); give it a value or remove the key."
+            )
+        if "jwt_key" in credentials and not credentials["jwt_key"]:
+            # `jwt_key: ${TANDEM_JWT_SECRET}`: empty on loopback, where `bot run`
+            # allows it; off loopback `bot run` refuses to start without it.
+            logger.warning(
+                "webchat: jwt_key is empty, so the socket and the history need no token; "
+                "set it (TANDEM_JWT_SECRET) wherever the server is reachable by others"
+            )
+            credentials.pop("jwt_key")
+        if credentials.pop("session_persistence", True) is not True:
+            logger.warning("webchat: session_persistence is always on; the setting is ignored")
+        for key in ("max_message_chars", "history_limit"):
+            if key in credentials:
+                credentials[key] = int(credentials[key])
+        return cls(**credentials)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """The channel for messages with no request in hand (agents' replies, reminders)."""
+        if self.sio is None:
+            logger.warning("webchat: no socket server yet (is the channel registered?)")
+            return None
+        return self._output(self.sio)
+
+    def _output(self, sio: AsyncServer) -> WebChatOutput:
+        return WebChatOutput(sio, bot_message_evt=self.bot_message_evt, namespace=self.namespace)
+
+    def _token_ok(self, token: Any) -> bool:
+        if not self.jwt_key:
+            return True
+        if not isinstance(token, str) or not token:
+            return False
+        try:
+            jwt.decode(
+                token.removeprefix("Bearer ").strip(),
+                self.jwt_key,
+                algorithms=[self.jwt_algorithm or "HS256"],
+            )
+        except jwt.InvalidTokenError as e:
+            logger.info("webchat: refused a token: %s", e)
+            return False
+        return True
+
+    def _socket_origin_ok(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        return origin_allowed(origin, host=environ.get("HTTP_HOST"), allowed=self.allowed_origins)
+
+    def _cors(self, request: Request) -> dict[str, str] | None:
+        """CORS headers for this request, or ``None`` when its origin is not allowed."""
+        setattr(request.ctx, _SANIC_CORS_DONE, "1")
+        origin = request.headers.get("origin")
+        if not origin_allowed(origin, host=request.host, allowed=self.allowed_origins):
+            return None
+        if not origin:
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+    def _preflight(self, request: Request) -> HTTPResponse:
+        headers = self._cors(request)
+        if headers is None:
+            return response.empty(status=403)
+        return response.empty(
+            status=204,
+            headers={
+                **headers,
+                "Access-Control-Allow-Methods": "GET, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self._socket_origin_ok,
+            cors_credentials=False,
+            max_http_buffer_size=max(65536, 8 * self.max_message_chars),
+        )
+        self.sio = sio
+        webhook = SocketBlueprint(sio, self.socketio_path, "webchat_webhook", __name__)
+        ns = self.namespace
+
+        async def refuse(sid: str, error: Rejected) -> None:
+            await sio.emit(ERROR_EVENT, error.as_event(), to=sid, namespace=ns)
+
+        @sio.on("connect", namespace=ns)
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            if not self._token_ok(token):
+                raise ConnectionRefusedError(
+                    "A valid JWT is required: give the widget a data-token attribute "
+                    "(or the auth option {token: ...}) signed with the channel's jwt_key."
+                )
+
+        @sio.on("session_request", namespace=ns)
+        async def session_request(sid: str, data: Any = None) -> None:
+            raw = data.get("session_id") if isinstance(data, dict) else None
+            try:
+                session_id = str(uuid.uuid4()) if raw is None else session_id_from(raw)
+            except Rejected as e:
+                await refuse(sid, e)
+                return
+            session = await sio.get_session(sid, namespace=ns)
+            previous = session.get("session_id")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous, namespace=ns)
+            await sio.enter_room(sid, session_id, namespace=ns)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=ns)
+            await sio.emit("session_confirm", session_id, to=sid, namespace=ns)
+
+        @sio.on(self.user_message_evt, namespace=ns)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            session_id = (await sio.get_session(sid, namespace=ns)).get("session_id")
+            try:
+                if not session_id:
+                    raise Rejected("no_session", "Send session_request with your session_id first.")
+                text, metadata = parse_user_message(
+                    data, max_message_chars=self.max_message_chars, metadata_key=self.metadata_key
+                )
+            except Rejected as e:
+                await refuse(sid, e)
+                return
+            if not text.strip():
+                return
+            output = self._output(sio)
+            await sio.emit(TYPING_EVENT, {"typing": True}, to=session_id, namespace=ns)
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, output, session_id, input_channel=self.name(), metadata=metadata
+                    )
+                )
+            except Exception:
+                logger.exception("webchat: handling a message of %s failed", session_id)
+                await output.send_response(session_id, {"text": FAILURE_REPLY})
+            finally:
+                await sio.emit(TYPING_EVENT, {"typing": False}, to=session_id, namespace=ns)
+
+        @webhook.listener("before_server_start")
+        async def answer_preflights_first(app: Sanic, _: Any) -> None:
+            # Rasa's app-wide sanic_cors answers every OPTIONS request before any
+            # route runs; the widget's history fetch with a JWT needs ours instead.
+            app.request_middleware.appendleft(preflight)
+
+        async def preflight(request: Request) -> HTTPResponse | None:
+            route = getattr(request, "route", None)
+            if request.method == "OPTIONS" and route and f".{webhook.name}." in f".{route.name}":
+                return self._preflight(request)
+            return None
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/widget.js", methods=["GET"])
+        async def widget_js(request: Request) -> HTTPResponse:
+            return _asset(request, WEB_DIR / "widget.js", "text/javascript; charset=utf-8")
+
+        @webhook.route("/widget.css", methods=["GET"])
+        async def widget_css(request: Request) -> HTTPResponse:
+            return _asset(request, WEB_DIR / "widget.css", "text/css; charset=utf-8")
+
+        @webhook.route("/vendor/socket.io.min.js", methods=["GET"])
+        async def vendor_socketio(request: Request) -> HTTPResponse:
+            return _asset(request, VENDOR_JS, "text/javascript; charset=utf-8", max_age=86400)
+
+        @webhook.route("/demo", methods=["GET"])
+        async def demo(request: Request) -> HTTPResponse:
+            page = (WEB_DIR / "demo.html").read_text(encoding="utf-8")
+            origin = html.escape(f"{request.scheme}://{request.host}", quote=True)
+            return response.html(
+                page.replace("__TANDEM_SERVER__", origin),
+                headers={
+                    "Cache-Control": "no-cache",
+                    "Content-Security-Policy": _DEMO_CSP,
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
+
+        @webhook.route("/history/<session_id>", methods=["GET", "OPTIONS"])
+        async def history(request: Request, session_id: str) -> HTTPResponse:
+            if request.method == "OPTIONS":
+                return self._preflight(request)
+            cors = self._cors(request)
+            headers = {"Cache-Control": "no-store", **(cors or {})}
+            if cors is None:
+                return _error("This origin may not read conversations.", 403, headers)
+            try:
+                session_id = session_id_from(session_id)
+            except Rejected as e:
+                return _error(str(e), 400, headers)
+            if not self._token_ok(request.headers.get("authorization")):
+                headers["WWW-Authenticate"] = "Bearer"
+                return _error(
+                    "Send the widget's JWT as 'Authorization: Bearer <token>'.", 401, headers
+                )
+            agent = getattr(request.app.ctx, "agent", None)
+            store = getattr(agent, "tracker_store", None)
+            if store is None:
+                return _error("The assistant is still loading; try again shortly.", 503, headers)
+            tracker = await store.retrieve_full_tracker(session_id)
+            events = [e.as_dict() for e in tracker.events] if tracker else []
+            return response.json(
+                {
+                    "session_id": session_id,
+                    "messages": transcript(events, limit=self.history_limit),
+                },
+                headers=headers,
+            )
+
+        @webhook.route("/stream", methods=["POST"])
+        async def stream(request: Request) -> HTTPResponse:
+            setattr(request.ctx, _SANIC_CORS_DONE, "1")
+            if self.stream_token is None:
+                return _error("Streaming is off: set stream_token for this channel.", 403)
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), self.stream_token.encode()):
+                return _error(
+                    "Send the channel's stream_token as 'Authorization: Bearer <token>'.",
+                    401,
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            try:
+                chunk = parse_stream(request.body)
+            except Rejected as e:
+                return _error(str(e), e.status)
+            session_id = chunk.pop("session_id")
+            await sio.emit(STREAM_EVENT, chunk, to=session_id, namespace=ns)
+            return response.json({"status": "sent"})
+
+        return webhook
+
+
+def _error(message: str, status: int, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers=headers)
+
+
+def _asset(request: Request, path: Path, content_type: str, *, max_age: int = 0) -> HTTPResponse:
+    """A widget file with an ETag, so browsers revalidate instead of downloading again."""
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        logger.error("webchat: %s is missing", path)
+        return response.text(
+            f"{path.name} is missing on the server: run scripts/setup-web.sh "
+            "(it installs the widget's npm dependencies).",
+            status=503,
+        )
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}, must-revalidate",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return response.empty(status=304, headers=headers)
+    return response.raw(body, content_type=content_type, headers=headers)

@@ -20,6 +20,9 @@ FALLBACK_INTENT = "nlu_fallback"
 # Intents that count as "not understood" and are never offered as a guess.
 MISS_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
 MISSES_BEFORE_HUMAN = 2
+# Intents that only mean something as an answer to a question ("yes", "24 months",
+# "stop"): offered as a guess out of context they lead nowhere.
+ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop"})
 
 # Button titles for the reference assistant's intents; others are derived from the name.
 INTENT_TITLES = {
@@ -57,7 +60,8 @@ def consecutive_misses(events: list[dict[str, Any]]) -> int:
 
 def top_guesses(latest_message: dict[str, Any], count: int = 2) -> list[str]:
     ranking = latest_message.get("intent_ranking") or []
-    names = [r.get("name") for r in ranking if r.get("name") not in MISS_INTENTS]
+    skip = MISS_INTENTS | ANSWER_INTENTS
+    names = [r.get("name") for r in ranking if r.get("name") not in skip]
     return [name for name in names if name][:count]
 
 

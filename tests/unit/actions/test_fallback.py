@@ -101,3 +101,17 @@ def test_out_of_scope_counts_as_a_miss_and_titles_fall_back_to_the_name() -> Non
     events = [_user("poem?", "out_of_scope"), _user("???", "nlu_fallback")]
     assert consecutive_misses(events) == 2
     assert intent_title("ask_delivery_status") == "Delivery status"
+
+
+def test_answers_without_a_question_are_never_offered_as_guesses() -> None:
+    from actions.fallback import top_guesses
+
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "inform", "confidence": 0.3},
+        {"name": "affirm", "confidence": 0.1},
+        {"name": "ask_recommendation", "confidence": 0.05},
+        {"name": "stop", "confidence": 0.03},
+        {"name": "ask_faq", "confidence": 0.02},
+    ]
+    assert top_guesses({"intent_ranking": ranking}) == ["ask_recommendation", "ask_faq"]

@@ -1,0 +1,128 @@
+"""A customer in the widget and an agent in the console, two real browser contexts.
+
+The customer asks for a person; the agent signs in, claims the conversation,
+sees the transcript and the summary, replies; the customer sees the reply live,
+answers, and the agent sees that live; the agent returns the conversation to the
+bot, which answers the next message with the slots from before the handoff.
+Screenshots of each step go to ``<artifacts>/screenshots/handoff/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.supervisor import Supervisor
+from tests.e2e.console_client import create_agent
+from tests.e2e.test_widget_browser import (
+    CHROMIUM,
+    PROJECT,
+    STEP_TIMEOUT_MS,
+    bot_texts,
+    say,
+    wait_for_bot_count,
+)
+from tests.e2e.test_widget_browser import demo_url as demo_url  # fixture
+from tests.e2e.test_widget_browser import pytestmark as widget_marks
+
+pytestmark = widget_marks
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    artifacts = Path(os.environ.get("TANDEM_TEST_ARTIFACTS") or PROJECT / ".tandem/test-results")
+    folder = artifacts / "screenshots" / "handoff"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture()
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+def new_page(browser: Any, errors: list[str]) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page
+
+
+def test_a_person_takes_over_in_the_console_and_hands_back_to_the_bot(
+    browser: Any, demo_url: str, assistant: Supervisor, shots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    email, password = f"grace-{secrets.token_hex(3)}@voltline.example", secrets.token_urlsafe(16)
+    create_agent(assistant, email=email, name="Grace", password=password)
+    errors: list[str] = []
+    customer, agent = new_page(browser, errors), new_page(browser, errors)
+
+    # The customer introduces themselves, then asks for a person.
+    customer.goto(demo_url)
+    customer.get_by_role("button", name="Open chat: Chat with Volt").click()
+    say(customer, "hello")
+    wait_for_bot_count(customer, 1)
+    say(customer, "my name is Ada")
+    expect(customer.locator(".tw-bot .tw-text").last).to_have_text(
+        "Nice to meet you, Ada! How can I help you today?"
+    )
+    say(customer, "I want to talk to a person")
+    banner = customer.locator(".tw-banner")
+    expect(banner).to_contain_text("Waiting for a colleague")
+    customer.screenshot(path=shots / "01-customer-waiting.png")
+
+    # The agent signs in; the conversation is in the live queue.
+    agent.goto(f"{assistant.settings.handoff_url}/console/")
+    expect(agent).to_have_url(f"{assistant.settings.handoff_url}/console/login")
+    agent.get_by_label("E-mail address").fill(email)
+    agent.get_by_label("Password").fill(password)
+    agent.get_by_role("button", name="Sign in").click()
+    expect(agent.locator("#connection")).to_have_text("Live")
+    item = agent.locator(".queue-item").filter(has_text="Ada")
+    expect(item).to_contain_text("customer_request")
+    agent.screenshot(path=shots / "02-agent-queue.png")
+
+    # Transcript and summary, then claim.
+    item.click()
+    messages = agent.get_by_role("list", name="Messages")
+    expect(agent.locator(".transcript")).to_contain_text("I want to talk to a person")
+    expect(agent.locator("#summary")).not_to_have_text("—")
+    expect(agent.locator("#suggestions li").first).to_be_visible()
+    agent.get_by_role("button", name="Claim").click()
+    expect(banner).to_contain_text("You are now talking to Grace")
+    agent.screenshot(path=shots / "03-agent-claimed.png")
+
+    # The agent's reply reaches the widget live; the customer's answer reaches the console.
+    agent.get_by_label("Reply to the customer").fill("Hi Ada, Grace here. What can I do for you?")
+    agent.get_by_role("button", name="Send").click()
+    reply = customer.locator(".tw-agent").filter(has_text="Hi Ada, Grace here.")
+    expect(reply).to_contain_text("Grace")
+    customer.screenshot(path=shots / "04-customer-sees-agent.png")
+    say(customer, "my order 1234 hasn't arrived")
+    expect(messages).to_contain_text("my order 1234 hasn't arrived")
+    agent.screenshot(path=shots / "05-agent-sees-customer.png")
+
+    # Back to the bot, which still knows the customer's name.
+    agent.get_by_role("button", name="Return to bot").click()
+    expect(customer.locator(".tw-log")).to_contain_text("back with")
+    before = customer.locator(".tw-bot").count()
+    say(customer, "what's my name?")
+    wait_for_bot_count(customer, before + 1)
+    expect(customer.locator(".tw-bot .tw-text").last).to_have_text("Of course, you're Ada.")
+    customer.screenshot(path=shots / "06-customer-back-with-bot.png")
+    agent.screenshot(path=shots / "07-agent-after-return.png")
+    assert "Of course, you're Ada." in bot_texts(customer)
+    assert errors == [], f"JavaScript errors: {errors}"

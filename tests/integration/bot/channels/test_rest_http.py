@@ -1,68 +1,31 @@
 """The REST channel served by a real Sanic server in this process.
 
-Sanic 21 allows one app per process in tests, so one server runs on its own
-event loop thread for the whole module and each test swaps the handler.
+One server (tests/integration/bot/channels/harness.py) serves the whole module;
+each test swaps the handler that plays the bot.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
 from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, RestInput
-from bot.supervisor import free_port
-
-Handler = Callable[[UserMessage], Awaitable[None]]
-
-
-async def _echo(message: UserMessage) -> None:
-    await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+from tests.integration.bot.channels.harness import ChannelServer, Handler, echo
 
 
 async def _explode(message: UserMessage) -> None:
     raise RuntimeError("model crashed")
 
 
-class _Server:
+class _Server(ChannelServer):
     def __init__(self) -> None:
-        self.handler: Handler = _echo
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-
-    async def _dispatch(self, message: UserMessage) -> None:
-        await self.handler(message)
-
-    def start(self) -> None:
-        threading.Thread(target=self._serve, daemon=True).start()
-        assert self._ready.wait(30), "the test server did not start"
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = Sanic("rest_channel_test")
-        app.blueprint(
-            RestInput(max_message_chars=1000).blueprint(self._dispatch), url_prefix="/webhooks/rest"
-        )
-
-        async def boot() -> None:
-            server = await app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            self._ready.set()
-
-        self.loop.run_until_complete(boot())
-        self.loop.run_forever()
+        super().__init__(RestInput(max_message_chars=1000), url_prefix="/webhooks/rest")
 
     def post(self, raw: bytes) -> tuple[int, Any]:
         request = urllib.request.Request(
@@ -95,7 +58,7 @@ def msg(sender: str = "u1", message: Any = "hi") -> bytes:
 def test_bad_requests_get_4xx_and_later_messages_still_work(server: _Server) -> None:
     results = exchange(
         server,
-        _echo,
+        echo,
         [
             b"{oops",
             b"\xff\xfe",
@@ -130,6 +93,6 @@ def test_a_crash_while_handling_becomes_an_apology_not_a_500(server: _Server) ->
 
 @pytest.mark.parametrize("text", ["👍🎉", "Hallo Привет 你好 مرحبا", "a" * 999])
 def test_unusual_text_reaches_the_bot_intact(server: _Server, text: str) -> None:
-    [(status, reply)] = exchange(server, _echo, [msg(message=text)])
+    [(status, reply)] = exchange(server, echo, [msg(message=text)])
     assert status == 200
     assert reply[0]["text"] == f"echo: {text}"

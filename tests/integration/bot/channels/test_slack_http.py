@@ -2,8 +2,8 @@
 
 Requests are signed with the signing secret exactly as Slack signs them; the
 assertions are on the HTTP answers and on the requests the stand-in received.
-Sanic 21 allows one app per process in tests, so one server runs on its own
-event loop thread for the whole module and each test swaps the handler.
+One server (tests/integration/bot/channels/harness.py) serves the whole module;
+each test swaps the handler that plays the bot.
 """
 
 from __future__ import annotations
@@ -17,72 +17,37 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import rasa.server as rasa_server
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sanic import Sanic
 
 from bot.channels.rest import FAILURE_REPLY
 from bot.channels.slack import SlackInput, SlackOutput, SlackWebClient
 from bot.channels.slack_events import signature
-from bot.supervisor import free_port
+from tests.integration.bot.channels.harness import ChannelServer, echo
 from tests.standins.slack_api import SlackApiStandIn
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 TEAM, DM, CHANNEL, USER = "T0001", "D0001", "C0001", "U0001"
 
-Handler = Callable[[UserMessage], Awaitable[None]]
-T = TypeVar("T")
 
-
-class _Server:
+class _Server(ChannelServer):
     def __init__(self, slack: SlackApiStandIn) -> None:
-        self.handler: Handler = _echo
-        self.seen: list[UserMessage] = []
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.channel = SlackInput(
+        channel = SlackInput(
             slack_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=slack.url,
             max_message_chars=200,
         )
-        self._ready = threading.Event()
-
-    async def _dispatch(self, message: UserMessage) -> None:
-        self.seen.append(message)
-        await self.handler(message)
-
-    def start(self) -> None:
-        threading.Thread(target=self._serve, daemon=True).start()
-        assert self._ready.wait(30), "the test server did not start"
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = Sanic("slack_channel_test")
-        app.blueprint(self.channel.blueprint(self._dispatch), url_prefix="/webhooks/slack")
-
-        async def boot() -> None:
-            server = await app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            self._ready.set()
-
-        self.loop.run_until_complete(boot())
-        self.loop.run_forever()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the server's loop, where the channel's HTTP session lives."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+        super().__init__(channel, url_prefix="/webhooks/slack")
+        self.channel: SlackInput = channel
 
     def post(
         self,
@@ -114,10 +79,6 @@ class _Server:
             return e.code, json.loads(e.read())
 
 
-async def _echo(message: UserMessage) -> None:
-    await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
-
-
 @pytest.fixture(scope="module")
 def slack() -> Iterator[SlackApiStandIn]:
     with SlackApiStandIn(token=TOKEN, team=TEAM) as standin:
@@ -129,15 +90,14 @@ def module_server(slack: SlackApiStandIn) -> Iterator[_Server]:
     srv = _Server(slack)
     srv.start()
     yield srv
-    srv.run(srv.channel.close())
-    srv.loop.call_soon_threadsafe(srv.loop.stop)
+    srv.stop()
 
 
 @pytest.fixture
 def server(module_server: _Server, slack: SlackApiStandIn) -> _Server:
     slack.reset()
     module_server.seen.clear()
-    module_server.handler = _echo
+    module_server.handler = echo
     return module_server
 
 
@@ -199,7 +159,7 @@ def settle(server: _Server, slack: SlackApiStandIn, calls_before: int) -> None:
     slack.wait_for_calls(calls_before + 1, method="chat.postMessage")
 
 
-def test_url_verification_echoes_the_challenge(server: _Server) -> None:
+def test_url_verificationechoes_the_challenge(server: _Server) -> None:
     body = json.dumps({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aB"})
     assert server.post("webhook", body.encode()) == (200, {"challenge": "3eZbrw1aB"})
 
@@ -249,7 +209,7 @@ def test_a_button_click_comes_back_as_its_payload_in_the_same_thread(
                 },
             )
         else:
-            await _echo(message)
+            await echo(message)
 
     server.handler = offer_or_record
     server.post("webhook", mention("<@UBOT> help", ts="1700000000.000300"))
@@ -334,7 +294,7 @@ def test_slack_is_acknowledged_before_a_slow_handler_finishes(
     async def slow(message: UserMessage) -> None:
         started.set()
         await asyncio.to_thread(release.wait, 30)
-        await _echo(message)
+        await echo(message)
         finished.set()
 
     server.handler = slow

@@ -2,9 +2,9 @@
 
 Activities carry real RS256 tokens signed with the stand-in's key; replies go
 through the client-credentials token endpoint and the connector API of the
-stand-in, and the tests assert on the exact requests it received. Sanic 21
-allows one app per process in tests, so one server runs on its own event-loop
-thread for the whole module and each test swaps the handler.
+stand-in, and the tests assert on the exact requests it received. One server
+(tests/integration/bot/channels/harness.py) serves the whole module; each test
+swaps the handler that plays the bot.
 """
 
 from __future__ import annotations
@@ -12,42 +12,30 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
 from bot.channels.botframework_connector import UnknownConversation
 from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY
 from bot.channels.teams import TeamsInput, TeamsOutput
-from bot.supervisor import free_port
+from tests.integration.bot.channels.harness import ChannelServer, echo
 from tests.standins.botframework import BotFrameworkStandIn, Received, SigningKey, claims
 
-Handler = Callable[[UserMessage], Awaitable[None]]
 _ids = itertools.count(1)
 
 
-async def _echo(message: UserMessage) -> None:
-    await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
-
-
-class _Server:
+class _Server(ChannelServer):
     def __init__(self, standin: BotFrameworkStandIn, db: Path) -> None:
         self.standin = standin
         self.db = db
-        self.channel = self.make_channel()
-        self.handler: Handler = _echo
-        self.seen: list[UserMessage] = []
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
+        super().__init__(self.make_channel(), url_prefix="/webhooks/teams")
 
     def make_channel(self) -> TeamsInput:
         return TeamsInput(
@@ -59,30 +47,6 @@ class _Server:
             max_message_chars=1000,
             reference_db=self.db,
         )
-
-    async def _dispatch(self, message: UserMessage) -> None:
-        self.seen.append(message)
-        await self.handler(message)
-
-    def start(self) -> None:
-        threading.Thread(target=self._serve, daemon=True).start()
-        assert self._ready.wait(30), "the test server did not start"
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = Sanic("teams_channel_test")
-        app.blueprint(self.channel.blueprint(self._dispatch), url_prefix="/webhooks/teams")
-
-        async def boot() -> None:
-            server = await app.create_server(
-                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
-            )
-            assert server is not None
-            await server.startup()
-            self._ready.set()
-
-        self.loop.run_until_complete(boot())
-        self.loop.run_forever()
 
     def post(self, body: Any, *, authorization: str | None) -> tuple[int, dict[str, Any]]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -113,13 +77,12 @@ def server(
     srv = _Server(standin, tmp_path_factory.mktemp("teams") / "teams_conversations.db")
     srv.start()
     yield srv
-    asyncio.run_coroutine_threadsafe(srv.channel.close(), srv.loop).result(10)
-    srv.loop.call_soon_threadsafe(srv.loop.stop)
+    srv.stop()
 
 
 @pytest.fixture
 def fresh(server: _Server) -> _Server:
-    server.handler = _echo
+    server.handler = echo
     server.seen.clear()
     server.standin.failures.clear()
     return server
@@ -198,7 +161,7 @@ def test_one_connector_token_serves_several_replies(fresh: _Server) -> None:
     tokens_before, since = bf.token_requests, len(bf.received)
 
     async def twice(message: UserMessage) -> None:
-        await _echo(message)
+        await echo(message)
         await message.output_channel.send_text_message(message.sender_id, "and again")
 
     fresh.handler = twice
@@ -233,11 +196,11 @@ def test_buttons_go_out_as_an_adaptive_card_and_a_tap_comes_back_as_its_payload(
         {"type": "Action.Submit", "title": "Yes", "data": {"payload": "/affirm"}}
     ]
 
-    fresh.handler = _echo
+    fresh.handler = echo
     tap = activity(bf, text=None, value={"payload": "/affirm"})
     assert fresh.post(tap, authorization=bearer(bf))[0] == 202
-    [echo] = replies(bf, since + 1, 1)
-    assert echo.body["text"] == "echo: /affirm"
+    [echoed] = replies(bf, since + 1, 1)
+    assert echoed.body["text"] == "echo: /affirm"
     assert fresh.seen[-1].text == "/affirm"
 
 

@@ -19,7 +19,10 @@ from bot.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _int(env: Mapping[str, str], key: str, default: int, *, low: int = 1, high: int = 65535) -> int:
+def env_int(
+    env: Mapping[str, str], key: str, default: int, *, low: int = 1, high: int = 65535
+) -> int:
+    """``env[key]`` as a whole number in ``[low, high]``; ``default`` when unset or empty."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
@@ -30,6 +33,34 @@ def _int(env: Mapping[str, str], key: str, default: int, *, low: int = 1, high: 
     if not low <= value <= high:
         raise ConfigError(f"{key}={value} is out of range; use a value between {low} and {high}.")
     return value
+
+
+def env_float(
+    env: Mapping[str, str], key: str, default: float, *, low: float, high: float
+) -> float:
+    """``env[key]`` as a number in ``[low, high]``; ``default`` when unset or empty."""
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise ConfigError(f"{key}={raw!r} is not a number; unset it or give one.") from e
+    if not low <= value <= high:
+        raise ConfigError(f"{key}={value} is out of range; use a value between {low} and {high}.")
+    return value
+
+
+def env_bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    """``env[key]`` as true/false (1/0, yes/no, on/off); ``default`` when unset or empty."""
+    raw = (env.get(key) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key}={raw!r} is not a boolean; use true or false.")
 
 
 @dataclass(frozen=True)
@@ -69,12 +100,12 @@ class Settings:
                 env.get("TANDEM_CREDENTIALS") or project / "credentials.yml"
             ).resolve(),
             host=env.get("TANDEM_HOST") or base.host,
-            rasa_port=_int(env, "TANDEM_RASA_PORT", base.rasa_port),
-            action_port=_int(env, "TANDEM_ACTION_PORT", base.action_port),
+            rasa_port=env_int(env, "TANDEM_RASA_PORT", base.rasa_port),
+            action_port=env_int(env, "TANDEM_ACTION_PORT", base.action_port),
             ready_timeout_s=float(
-                _int(env, "TANDEM_READY_TIMEOUT", int(base.ready_timeout_s), high=3600)
+                env_int(env, "TANDEM_READY_TIMEOUT", int(base.ready_timeout_s), high=3600)
             ),
-            handoff_port=_int(env, "TANDEM_HANDOFF_PORT", base.handoff_port),
+            handoff_port=env_int(env, "TANDEM_HANDOFF_PORT", base.handoff_port),
             service_token=env.get("TANDEM_HANDOFF_SERVICE_TOKEN") or base.service_token,
             stream_token=env.get("TANDEM_STREAM_TOKEN") or base.stream_token,
             jwt_secret=env.get("TANDEM_JWT_SECRET", ""),

@@ -31,49 +31,22 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.handoff.hours import OpenHours
-from bot.settings import LOOPBACK_HOSTS, PROJECT_ROOT
+from bot.settings import LOOPBACK_HOSTS, PROJECT_ROOT, env_bool, env_float, env_int
 
 PREFIX = "TANDEM_HANDOFF_"
 MIN_SERVICE_TOKEN_CHARS = 16
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(PREFIX + name, "")
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as e:
-        raise ConfigError(
-            f"{PREFIX}{name}={raw!r} is not a whole number; unset it or give one."
-        ) from e
-    if not low <= value <= high:
-        raise ConfigError(f"{PREFIX}{name}={value} is out of range; use {low} to {high}.")
-    return value
+    return env_int(env, PREFIX + name, default, low=low, high=high)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
-    raw = env.get(PREFIX + name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as e:
-        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number; unset it or give one.") from e
-    if not low <= value <= high:
-        raise ConfigError(f"{PREFIX}{name}={value} is out of range; use {low} to {high}.")
-    return value
+    return env_float(env, PREFIX + name, default, low=low, high=high)
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(PREFIX + name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{PREFIX}{name}={raw!r} is not a boolean; use true or false.")
+    return env_bool(env, PREFIX + name, default)
 
 
 def default_db_url(state_dir: Path) -> str:

@@ -177,6 +177,7 @@ def main() -> None:
             models_dir=Path(tmp) / "models",
             rasa_port=free_port(),
             action_port=free_port(),
+            handoff_port=free_port(),
         )
         started = time.perf_counter()
         model = ensure_model(settings, force=True)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-from bot.errors import ServerDied, ServerNotReady
+from bot.errors import ConfigError, ServerDied, ServerNotReady
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts connections on ``host:port``."""
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0
 
 
 def http_ok(
@@ -229,7 +236,7 @@ class Supervisor:
             [
                 str(s.actions_python),
                 "-m",
-                "rasa_sdk",
+                "bot.actionserver",  # rasa-sdk's server plus POST /rephrase
                 "--actions",
                 "actions",
                 "--port",
@@ -290,8 +297,24 @@ class Supervisor:
             echo=self.echo,
         )
 
+    def check_ports(self) -> None:
+        """Refuse to start beside another server on our ports: its health check would
+        pass for ours, and our clients would talk to it."""
+        s = self.settings
+        for name, port, variable in (
+            ("action", s.action_port, "TANDEM_ACTION_PORT"),
+            ("handoff", s.handoff_port, "TANDEM_HANDOFF_PORT"),
+            ("Rasa", s.rasa_port, "TANDEM_RASA_PORT"),
+        ):
+            if port_in_use(port):
+                raise ConfigError(
+                    f"Port {port} for the {name} server is already in use (another "
+                    f"`bot run`?). Stop that process or choose another port with {variable}."
+                )
+
     def start(self) -> None:
-        """Start both servers and return once both pass their health checks."""
+        """Start the servers and return once all pass their health checks."""
+        self.check_ports()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.settings.ready_timeout_s
         try:

@@ -20,7 +20,10 @@ from bot.training import ensure_model
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
     settings = Settings.from_env().with_overrides(
-        state_dir=tmp_path_factory.mktemp("state"), rasa_port=free_port(), action_port=free_port()
+        state_dir=tmp_path_factory.mktemp("state"),
+        rasa_port=free_port(),
+        action_port=free_port(),
+        handoff_port=free_port(),
     )
     supervisor = Supervisor(settings, model=ensure_model(settings))
     supervisor.start()

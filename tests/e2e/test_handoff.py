@@ -187,3 +187,38 @@ def test_customers_cannot_reach_the_console_or_the_engine_api(assistant: Supervi
         timeout=10,
     )
     assert forged.status_code == 401
+
+
+def test_out_of_hours_the_customer_leaves_contact_details_as_a_ticket(
+    assistant: Supervisor,
+) -> None:
+    import datetime as dt
+    import sqlite3
+
+    # Open only on the day after tomorrow: closed now, whatever the day.
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
+        (dt.datetime.now(dt.timezone.utc).weekday() + 2) % 7
+    ]
+    service = assistant.handoff
+    always = dict(service.env)
+    service.env = {**always, "TANDEM_HANDOFF_OPEN_HOURS": f"{day} 09:00-17:00"}
+    assistant.restart(service)
+    try:
+        sender = "e2e-closed-" + secrets.token_hex(4)
+        reply = " ".join(say(assistant, sender, "I want to talk to a person"))
+        assert "0800 555 0199" in reply
+        assert "e-mail address or phone number" in reply
+        assert tracker(assistant, sender)["paused"] is False
+        assert say(assistant, sender, "tomorrow maybe") != []  # not a contact: asked again
+        confirmation = " ".join(say(assistant, sender, "it's ada@example.com"))
+        assert "ada@example.com" in confirmation
+    finally:
+        service.env = always
+        assistant.restart(service)
+    db = assistant.settings.state_dir / "handoff.db"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT contact, note FROM tickets WHERE conversation_id = ?", (sender,)
+        ).fetchall()
+    assert len(rows) == 1 and rows[0][0] == "ada@example.com"
+    assert "customer_request" in rows[0][1]

@@ -111,3 +111,23 @@ def test_console_filter_drops_dependency_warnings_only() -> None:
     console = ConsoleFilter()
     kept = [line for line in lines if console.keep(line)]
     assert kept == [lines[3], lines[4], lines[5], lines[6], lines[7]]
+
+
+def test_a_port_taken_by_another_server_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    from bot.errors import ConfigError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(
+            state_dir=tmp_path, action_port=free_port(), handoff_port=port, rasa_port=free_port()
+        )
+        supervisor = Supervisor(settings, model=tmp_path / "model.tar.gz")
+        with pytest.raises(ConfigError, match=f"Port {port} for the handoff server"):
+            supervisor.start()
+    assert not any(server.running for server in supervisor.servers)

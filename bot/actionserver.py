@@ -1,0 +1,269 @@
+"""rasa-sdk's action server with one more route, ``POST /rephrase``.
+
+``python -m bot.actionserver --actions actions --port 5055`` serves everything
+``python -m rasa_sdk`` serves (``/webhook``, ``/actions``, ``/health``), built
+with rasa-sdk's own ``create_app`` and started the same way (Sanic's worker
+manager and ``AppLoader``), plus the route the engine's
+:class:`bot.engine.rephrase.RephrasingNLG` calls for responses marked
+``metadata: {rephrase: true}``::
+
+    POST /rephrase
+    {"text": "<filled-in template>", "turns": [{"role": "user"|"bot", "text": ...}],
+     "response": "utter_greet", "keep": ["<slot value>"], "deadline_s": 1.5}
+    → {"text": "<rephrased or the template>", "rephrased": true|false, "reason": ...}
+
+The rephrasing lives here because the text generator does: the engine venv
+has no model stack, and one process per venv is the architecture. The model
+is loaded on the first request (per worker) and generation runs in a thread,
+so actions keep being served meanwhile. A malformed request gets a 400 that
+says what to send; every other failure is a 200 with the template and the
+reason, because the customer must get an answer either way.
+
+Unlike ``python -m rasa_sdk`` it binds to 127.0.0.1 unless ``--host`` (or
+``SANIC_HOST``) says otherwise: the action protocol has no authentication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rasa_sdk import utils
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+from rasa_sdk.endpoint import create_app_for_serve as create_rasa_sdk_app
+from rasa_sdk.endpoint import create_argument_parser, create_ssl_config
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.worker.loader import AppLoader
+
+from generators.errors import GeneratorError
+from generators.rephrase import DEFAULT_DEADLINE_S, Rephraser, Rephrasing, Turn
+from generators.settings import TextSettings
+from generators.text import TextGenerator
+
+logger = logging.getLogger(__name__)
+
+DEADLINE_ENV = "TANDEM_REPHRASE_DEADLINE_S"
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 2000
+MAX_DEADLINE_S = 10.0
+_EXAMPLE = (
+    '{"text": "<template>", "turns": [{"role": "user", "text": "hi"}], "response": "utter_greet"}'
+)
+
+
+class RephraseRequest(BaseModel):
+    """The body of ``POST /rephrase``; the engine's RephrasingNLG sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    turns: list[Turn] = Field(default_factory=list, max_length=20)
+    response: str = Field(default="", max_length=200)
+    keep: list[str] = Field(default_factory=list, max_length=20)
+    deadline_s: float | None = Field(default=None, gt=0, le=MAX_DEADLINE_S)
+
+
+class BadRephraseRequest(ValueError):
+    """A body the route cannot accept; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_rephrase_request(raw: bytes) -> RephraseRequest:
+    """Validate a ``/rephrase`` body; pure, so every rule is testable without a server."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRephraseRequest(
+            f"The body has {len(raw)} bytes; the limit is {MAX_BODY_BYTES}. Send only the "
+            "template and the last few turns.",
+            status=413,
+        )
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRephraseRequest(f"The body is not JSON in UTF-8; send {_EXAMPLE}.") from e
+    if not isinstance(body, dict):
+        raise BadRephraseRequest(f"The body must be a JSON object: {_EXAMPLE}.")
+    try:
+        return RephraseRequest.model_validate(body)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in e.errors()
+        )
+        raise BadRephraseRequest(f"Invalid rephrase request ({problems}); send {_EXAMPLE}.") from e
+
+
+class RephraseService:
+    """One :class:`Rephraser` per worker process, built on first use."""
+
+    def __init__(
+        self,
+        *,
+        build_generator: Callable[[], TextGenerator] | None = None,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+    ) -> None:
+        self._build_generator = build_generator or (
+            lambda: TextSettings.from_env().build_generator()
+        )
+        self.deadline_s = deadline_s
+        self._rephraser: Rephraser | None = None
+        self._lock = threading.Lock()
+
+    def rephraser(self) -> Rephraser:
+        with self._lock:  # two first requests must not load the model twice
+            if self._rephraser is None:
+                started = time.monotonic()
+                generator = self._build_generator()
+                self._rephraser = Rephraser(generator=generator, deadline_s=self.deadline_s)
+                logger.info(
+                    "rephrasing with the %s backend (loaded in %.1f s, deadline %.1f s)",
+                    generator.name,
+                    time.monotonic() - started,
+                    self.deadline_s,
+                )
+            return self._rephraser
+
+    def rephrase(self, request: RephraseRequest) -> Rephrasing:
+        """Blocking: call it from a worker thread."""
+        try:
+            rephraser = self.rephraser()
+        except GeneratorError as e:
+            logger.warning("rephrasing unavailable, templates are used as written: %s", e)
+            return Rephrasing(text=request.text, rephrased=False, reason=f"No text generator: {e}")
+        return rephraser.rephrase_or_keep(
+            request.text,
+            request.turns,
+            keep=request.keep,
+            deadline_s=request.deadline_s,
+            response=request.response,
+        )
+
+
+def add_rephrase_route(app: Sanic, service: RephraseService) -> None:
+    @app.post("/rephrase")
+    async def rephrase(request: Request) -> HTTPResponse:
+        try:
+            parsed = parse_rephrase_request(request.body)
+        except BadRephraseRequest as e:
+            return response.json({"error": str(e)}, status=e.status)
+        started = time.monotonic()
+        result = await asyncio.to_thread(service.rephrase, parsed)
+        logger.info(
+            "rephrase %s: %s in %.0f ms%s",
+            parsed.response or "(unnamed)",
+            "rephrased" if result.rephrased else "template kept",
+            (time.monotonic() - started) * 1000,
+            f" ({result.reason})" if result.reason else "",
+        )
+        return response.json(result.model_dump())
+
+
+def create_app_for_serve(
+    action_executor: ActionExecutor,
+    *,
+    cors_origins: str | list[str] | None,
+    auto_reload: bool,
+    endpoints: str,
+    rephrase_deadline_s: float,
+    loglevel: int | str | None,
+) -> Sanic:
+    """rasa-sdk's app plus ``/rephrase``; module level so Sanic's workers can rebuild it."""
+    if not logging.getLogger().handlers:  # a freshly spawned worker: log like the parent
+        utils.configure_colored_logging(loglevel)
+    app = create_rasa_sdk_app(
+        action_executor, cors_origins=cors_origins, auto_reload=auto_reload, endpoints=endpoints
+    )
+    add_rephrase_route(app, RephraseService(deadline_s=rephrase_deadline_s))
+    return app
+
+
+def _deadline_from_env() -> float:
+    raw = os.environ.get(DEADLINE_ENV, "")
+    try:
+        value = float(raw) if raw else DEFAULT_DEADLINE_S
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_DEADLINE_S:
+        raise SystemExit(
+            f"{DEADLINE_ENV}={raw!r} is not a number of seconds between 0 and {MAX_DEADLINE_S}; "
+            "unset it or give one (1.5 is the default)."
+        )
+    return value
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    parser = create_argument_parser()
+    parser.description = "Tandem's action server: rasa-sdk's, plus POST /rephrase."
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("SANIC_HOST") or "127.0.0.1",
+        help="interface to bind (default 127.0.0.1, or SANIC_HOST)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argument_parser()
+    args = parser.parse_args(argv)
+    if args.grpc:
+        parser.error("--grpc is not supported here; Tandem's engine calls actions over HTTP.")
+    deadline_s = _deadline_from_env()
+
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
+        args.log_file,
+        args.loglevel,
+        args.logging_config_file,
+    )
+    utils.update_sanic_log_level()
+
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    loader = AppLoader(
+        factory=partial(
+            create_app_for_serve,
+            executor,
+            cors_origins=args.cors,
+            auto_reload=args.auto_reload,
+            endpoints=args.endpoints,
+            rephrase_deadline_s=deadline_s,
+            loglevel=args.loglevel,
+        )
+    )
+    app = loader.load()
+    ssl = create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning(
+            "binding to %s: the action protocol has no authentication, so put the action "
+            "server behind a firewall or keep it on 127.0.0.1",
+            args.host,
+        )
+    logger.info(
+        "action server with /rephrase on %s://%s:%s",
+        "https" if ssl else "http",
+        args.host,
+        args.port,
+    )
+    app.prepare(host=args.host, port=args.port, ssl=ssl, workers=utils.number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+if __name__ == "__main__":
+    # Run as bot.actionserver, not __main__, so Sanic's workers can unpickle the factory.
+    from bot import actionserver
+
+    actionserver.main()

@@ -8,6 +8,8 @@ testable on its own:
    apart from the embedding;
 2. :meth:`~AnswerPipeline._forward` streams the model's reply with
    :func:`generators.text.generate_within`, which stops waiting at the deadline;
+   a :class:`DraftGuard` passes the draft on, word by word, for channels that
+   show it while it grows;
 3. :meth:`~AnswerPipeline.postprocess` validates the text (not empty, no leak
    of the instructions, grounded in the sources, not a refusal) and attaches
    citations.
@@ -46,6 +48,8 @@ SYSTEM_PROMPT = (
 DONT_KNOW = "I don't know that one, I'm afraid. Shall I get a colleague for you?"
 _REFUSAL = re.compile(r"\b(i don't know|i do not know|i'm not sure|no information)\b", re.I)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
+_FIGURE = re.compile(r"\d+(?:[.:]\d+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 Outcome = Literal["answered", "fallback", "abstained", "refused"]
 
@@ -106,11 +110,13 @@ class AnswerPipeline:
         self.min_grounding = min_grounding
 
     def answer(self, question: str, *, on_chunk: Callable[[str], None] | None = None) -> Answer:
-        """Answer ``question``; ``on_chunk`` receives the model's reply as it streams.
+        """Answer ``question``; ``on_chunk`` receives the model's draft as it streams.
 
         Validation needs the whole reply, so a streaming channel shows the
-        pieces as a draft and replaces them with :attr:`Answer.reply`, which
-        differs when the reply was rejected and the fallback used.
+        draft and replaces it with :attr:`Answer.reply`, which differs when the
+        reply was rejected and the fallback used. The draft is cut short before
+        a figure that no source contains (see :class:`DraftGuard`), so an
+        invented price or deadline is never on screen, not even for a moment.
         """
         checked = check_input(question, max_chars=self.max_input_chars)
         if not checked.allowed:
@@ -137,9 +143,18 @@ class AnswerPipeline:
         return Prepared(question, retrieval, build_messages(question, retrieval))
 
     def _forward(self, prepared: Prepared, on_chunk: Callable[[str], None] | None) -> str:
-        return generate_within(
-            self.generator, prepared.messages, self.options, self.deadline_s, on_chunk=on_chunk
+        if on_chunk is None:
+            return generate_within(self.generator, prepared.messages, self.options, self.deadline_s)
+        guard = DraftGuard(
+            on_chunk,
+            [hit.chunk.text for hit in prepared.retrieval.hits],
+            min_grounding=self.min_grounding,
         )
+        raw = generate_within(
+            self.generator, prepared.messages, self.options, self.deadline_s, on_chunk=guard
+        )
+        guard.finish()
+        return raw
 
     def postprocess(self, prepared: Prepared, raw: str) -> Answer:
         text = raw.strip()
@@ -164,11 +179,62 @@ class AnswerPipeline:
         return Answer(_strip_markers(text), "fallback", _citations(prepared, text), cause=cause)
 
 
+class DraftGuard:
+    """Passes a streaming reply on sentence by sentence, only what the sources support.
+
+    The full grounding check needs the whole reply, but each sentence can be
+    checked as soon as it is complete: it is shown when it passes the same
+    grounding test as the final answer (its content words are in the sources,
+    every figure in it is in them too, and it quotes no instructions), and the
+    draft stops for good at the first sentence that fails. So a small model
+    that wanders off shows nothing, a good one streams, and the final answer
+    replaces the draft either way.
+    """
+
+    def __init__(
+        self, forward: Callable[[str], None], sources: list[str], *, min_grounding: float
+    ) -> None:
+        self._forward = forward
+        self._sources = sources
+        self._min_grounding = min_grounding
+        self._text = ""
+        self._sent = 0
+        self.stopped = False
+
+    def __call__(self, piece: str) -> None:
+        self._text += piece
+        ends = [m.end() for m in _SENTENCE_END.finditer(self._text, self._sent)]
+        if ends:
+            self._release(ends[-1])
+
+    def finish(self) -> None:
+        """The reply is complete: its last sentence may have no full stop."""
+        self._release(len(self._text))
+
+    def _release(self, end: int) -> None:
+        if self.stopped or end <= self._sent:
+            return
+        new = self._text[self._sent : end]
+        for sentence in _SENTENCE_END.split(new):
+            if sentence.strip() and (
+                grounding(sentence, self._sources) < self._min_grounding
+                or _leaks_instructions(self._text[:end])
+            ):
+                self.stopped = True
+                log.info(
+                    "answer: draft stopped after %d characters, at an unsupported sentence",
+                    self._sent,
+                )
+                return
+        self._forward(new)
+        self._sent = end
+
+
 def grounding(text: str, sources: list[str]) -> float:
     """Share of the reply's content words found in the sources; 0 if any figure is not."""
     source_terms = set().union(*(_content_terms(s) for s in sources))
-    figures = set(re.findall(r"\d+(?:[.:]\d+)?", _MARKER.sub("", text)))
-    if figures - set(re.findall(r"\d+(?:[.:]\d+)?", " ".join(sources))):
+    figures = set(_FIGURE.findall(_MARKER.sub("", text)))
+    if figures - set(_FIGURE.findall(" ".join(sources))):
         return 0.0
     terms = _content_terms(text)
     return len(terms & source_terms) / len(terms) if terms else 0.0

@@ -1,18 +1,27 @@
-"""action_answer_question in-process: real Tracker and CollectingDispatcher, scripted model."""
+"""action_answer_question in-process: real Tracker and CollectingDispatcher, scripted model.
+
+On the web chat the stream endpoint is httpx's MockTransport recording each post
+(``Channel`` from test_streaming), so the draft the customer would see is asserted.
+"""
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerQuestion
-from generators.answer import DONT_KNOW, AnswerPipeline
+from actions.streaming import WebChatStreams
+from generators.answer import DONT_KNOW, SYSTEM_PROMPT, AnswerPipeline
 from generators.embeddings import HashingEmbedder
 from generators.errors import GenerationTimeout
 from generators.guardrails import SAFE_INJECTION_REPLY
 from generators.retrieval import KnowledgeBase, chunk_markdown
 from generators.text import ScriptedGenerator
+from tests.unit.actions.test_streaming import TOKEN, Channel, webchat_tracker
 
 DOC = """# Returns and refunds
 ## Return window
@@ -93,3 +102,120 @@ async def test_an_unavailable_pipeline_gets_an_apology_not_silence(
     messages, events = await run(ActionAnswerQuestion(), "how do returns work", tracker_factory)
     assert messages[0]["text"].startswith("Sorry, I can't work out an answer to that right now")
     assert events == [SlotSet("answer_outcome", "failed")]
+
+
+# ---- streaming the draft to the web chat ------------------------------------------------
+
+RETURN_Q = "how many days to return a product"
+
+
+def streaming(channel: Channel, *replies, delay_s: float = 0.0, **kwargs) -> ActionAnswerQuestion:
+    """The action with a scripted model and the web chat's stream endpoint recorded."""
+    streams = WebChatStreams(
+        rasa_url="http://127.0.0.1:5005", token=TOKEN, transport=channel.transport, **kwargs
+    )
+    return ActionAnswerQuestion(action(*replies, delay_s=delay_s)._pipeline, streams=streams)
+
+
+async def ask(act: ActionAnswerQuestion, tracker) -> tuple[list[dict], list]:
+    dispatcher = CollectingDispatcher()
+    events = await act.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+async def test_on_the_web_chat_the_draft_streams_and_the_final_message_replaces_it() -> None:
+    channel = Channel()
+    reply = "You can return any product within 30 days [1]."
+    messages, events = await ask(streaming(channel, reply), webchat_tracker(text=RETURN_Q))
+    assert channel.text == reply  # the model's pieces, in order, markers and all
+    assert channel.posts[-1]["done"] is True
+    [stream_id] = {p["stream_id"] for p in channel.posts}
+    [message] = messages
+    assert message["text"] == (
+        "You can return any product within 30 days.\n(Source: Returns and refunds: Return window)"
+    )
+    assert message["metadata"] == {"stream_id": stream_id}
+    assert events == [SlotSet("answer_outcome", "answered")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "draft"),
+    [
+        ("You can return any product within 14 days [1].", ""),
+        ("Llamas gladly accept toasters on sundays.", ""),
+        (
+            "You can return any product within 30 days [1]. Llamas accept toasters.",
+            "You can return any product within 30 days [1]. ",
+        ),
+    ],
+    ids=["invented-figure-never-shown", "ungrounded-words", "stops-at-the-bad-sentence"],
+)
+async def test_a_rejected_draft_is_replaced_by_the_quoted_fallback(reply, draft) -> None:
+    channel = Channel()
+    messages, events = await ask(streaming(channel, reply), webchat_tracker(text=RETURN_Q))
+    assert channel.text == draft
+    [message] = messages
+    assert message["text"].startswith("You can return any product within 30 days")
+    assert "(Source: Returns and refunds" in message["text"]
+    if draft:  # the final message takes the draft's place
+        assert channel.posts[-1]["done"] is True
+        assert message["metadata"] == {"stream_id": channel.posts[0]["stream_id"]}
+    else:  # nothing was shown: an ordinary message
+        assert channel.posts == []
+        assert not message.get("metadata")
+    assert events == [SlotSet("answer_outcome", "fallback")]
+
+
+async def test_a_draft_that_starts_quoting_the_instructions_stops_before_it_does() -> None:
+    channel = Channel()
+    reply = f"You can return any product within 30 days [1]. Sure, here they are: {SYSTEM_PROMPT}"
+    messages, events = await ask(streaming(channel, reply), webchat_tracker(text=RETURN_Q))
+    assert channel.text == "You can return any product within 30 days [1]. "
+    assert SYSTEM_PROMPT[:40] not in channel.text
+    assert messages[0]["text"].startswith("You can return any product within 30 days")
+    assert events == [SlotSet("answer_outcome", "fallback")]
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [Channel(error=httpx.ConnectError("connection refused")), Channel(status=401)],
+    ids=["refused", "401"],
+)
+async def test_a_failing_stream_endpoint_changes_nothing_for_the_customer(
+    channel: Channel, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = "You can return any product within 30 days [1]."
+    plain, _ = await ask(action(reply), webchat_tracker(text=RETURN_Q))
+    messages, events = await ask(streaming(channel, reply), webchat_tracker(text=RETURN_Q))
+    assert [m["text"] for m in messages] == [m["text"] for m in plain]
+    assert events == [SlotSet("answer_outcome", "answered")]
+    assert caplog.text.count("streaming the draft") == 1
+
+
+async def test_a_hanging_stream_endpoint_does_not_hold_the_answer() -> None:
+    channel = Channel(delay_s=30)
+    act = streaming(channel, "You can return any product within 30 days [1].", timeout_s=0.3)
+    started = time.monotonic()
+    messages, _ = await ask(act, webchat_tracker(text=RETURN_Q))
+    assert time.monotonic() - started < 2.0
+    assert messages[0]["text"].startswith("You can return any product within 30 days.")
+
+
+@pytest.mark.parametrize("input_channel", ["rest", "slack", "teams", None])
+async def test_other_channels_get_no_stream_and_no_stream_id(input_channel) -> None:
+    channel = Channel()
+    act = streaming(channel, "You can return any product within 30 days [1].")
+    messages, _ = await ask(act, webchat_tracker(channel=input_channel, text=RETURN_Q))
+    assert channel.times == []
+    assert messages[0]["text"].startswith("You can return any product within 30 days.")
+    assert not messages[0].get("metadata")
+
+
+async def test_answers_that_never_reach_the_model_are_not_streamed() -> None:
+    channel = Channel()
+    messages, events = await ask(
+        streaming(channel), webchat_tracker(text="what's the weather in paris")
+    )
+    assert channel.times == []
+    assert messages[0]["text"] == DONT_KNOW and not messages[0]["metadata"]
+    assert events == [SlotSet("answer_outcome", "abstained")]

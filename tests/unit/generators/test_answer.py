@@ -32,12 +32,27 @@ def test_grounded_reply_is_answered_with_its_cited_source(knowledge_base) -> Non
     assert prompt.endswith(f"Question: {RETURN_Q}")
 
 
-def test_streamed_pieces_reach_the_callback(knowledge_base) -> None:
-    reply = "You can return any product within 30 days [1]."
+def test_streamed_sentences_reach_the_callback_as_each_is_complete(knowledge_base) -> None:
+    reply = "You can return any product within 30 days [1]. Items must be complete [1]."
     pipe, _ = pipeline(knowledge_base, reply, chunk_size=4)
     pieces: list[str] = []
     pipe.answer(RETURN_Q, on_chunk=pieces.append)
-    assert len(pieces) > 1 and "".join(pieces) == reply
+    assert pieces == [
+        "You can return any product within 30 days [1]. ",
+        "Items must be complete [1].",
+    ]
+
+
+def test_a_draft_stops_at_the_first_unsupported_sentence(knowledge_base) -> None:
+    reply = (
+        "You can return any product within 30 days [1]. Llamas accept toasters. "
+        "Items must be complete."
+    )
+    pipe, _ = pipeline(knowledge_base, reply, chunk_size=5)
+    pieces: list[str] = []
+    answer = pipe.answer(RETURN_Q, on_chunk=pieces.append)
+    assert "".join(pieces) == "You can return any product within 30 days [1]. "
+    assert answer.outcome == "fallback"
 
 
 def test_personal_data_never_reaches_the_prompt(knowledge_base) -> None:

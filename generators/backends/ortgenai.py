@@ -1,7 +1,7 @@
 """onnxruntime-genai backend: the fast CPU runtime for the default local model.
 
 The model builder (see :mod:`generators.backends.convert`) quantises the
-weights to int4 and fuses attention, and the runtime keeps the KV cache in a
+weights to int8 and fuses attention, and the runtime keeps the KV cache in a
 shared buffer; on two CPU cores that makes SmolLM2-135M several times faster
 than transformers in fp32 (numbers in ``benchmarks/results/text.md``).
 Decoding is a Python loop over tokens, so streaming and the deadline check
@@ -18,7 +18,7 @@ from pathlib import Path
 from generators.errors import ModelLoadError
 from generators.text import DEFAULT_OPTIONS, GenerationOptions, Message, TextGenerator
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models/llm/smollm2-135m/onnx-int4-cpu"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models/llm/smollm2-135m/onnx-int8-cpu"
 
 
 class OrtGenAIGenerator(TextGenerator):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generators.backends.convert import DEFAULT_OUT, hf_to_ortgenai
+from generators.backends.convert import DEFAULT_OUT, ONNX_DIR, hf_to_ortgenai
 from generators.errors import GenerationTimeout, ModelLoadError
 from generators.text import GenerationOptions, Message, build_generator
 
@@ -102,6 +102,26 @@ def test_tiny_model_converts_to_onnx_and_generates_through_ortgenai(
         gen.generate(QUESTION, GenerationOptions(deadline=time.monotonic() - 1))
 
 
+def test_default_build_is_int8(tiny_model: Path, tmp_path: Path) -> None:
+    """int4 re-rounds the GGUF's 4-bit weights onto another grid (see convert's docstring)."""
+    import onnx
+
+    onnx_dir = hf_to_ortgenai(tiny_model, tmp_path / "onnx")
+    graph = onnx.load(str(onnx_dir / "model.onnx"), load_external_data=False).graph
+    quantised = [n for n in graph.node if n.op_type == "MatMulNBits"]
+    attrs = [{a.name: onnx.helper.get_attribute_value(a) for a in n.attribute} for n in quantised]
+    assert quantised and all(a["bits"] == 8 for a in attrs)
+    gen = build_generator("ortgenai", model_path=onnx_dir)
+    assert gen.generate(QUESTION, GREEDY) == gen.generate(QUESTION, GREEDY)
+
+
+def test_ortgenai_loads_by_default_the_folder_convert_writes() -> None:
+    """Otherwise a fresh setup builds one folder, loads another and falls back to extractive."""
+    from generators.backends.ortgenai import DEFAULT_MODEL_DIR
+
+    assert DEFAULT_MODEL_DIR == DEFAULT_OUT / ONNX_DIR
+
+
 @pytest.mark.parametrize("backend", ["transformers", "ortgenai"])
 def test_missing_model_folder_says_how_to_build_it(backend: str, tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match=r"generators\.backends\.convert"):
@@ -109,9 +129,7 @@ def test_missing_model_folder_says_how_to_build_it(backend: str, tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("backend", "folder"), [("ortgenai", "onnx-int4-cpu"), ("transformers", "hf")]
-)
+@pytest.mark.parametrize(("backend", "folder"), [("ortgenai", ONNX_DIR), ("transformers", "hf")])
 def test_default_model_answers_greedily_and_deterministically(backend: str, folder: str) -> None:
     path = DEFAULT_OUT / folder
     if not path.exists():

@@ -52,7 +52,12 @@ logger = logging.getLogger("benchmarks.nlu")
 
 ROOT = Path(__file__).resolve().parents[1]
 OOS = "out_of_scope"
-PIPELINES = ("rasa_default", "tandem")
+PIPELINES = ("rasa_default", "tandem", "tandem_diet")
+LABELS = {
+    "rasa_default": "Rasa default (`rasa init`)",
+    "tandem": "Tandem",
+    "tandem_diet": "Tandem encoder + DIET",
+}
 TASKS = ("banking77_full", "banking77_10shot", "clinc150", "latency")
 
 # What `rasa init` writes (pipeline left to the default recipe, which picks
@@ -89,6 +94,23 @@ pipeline:
     encoder_path: {encoder}
     num_threads: {threads}
   - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
+policies: []
+"""
+
+# The other classifier the issue names: Rasa's DIET on the same pretrained
+# features (sentence and token vectors from the encoder), no sparse features.
+TANDEM_DIET_CONFIG = """recipe: default.v1
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: bot.nlu.featurizer.SentenceEncoderFeaturizer
+    encoder_path: {encoder}
+    num_threads: {threads}
+  - name: DIETClassifier
+    epochs: 100
+    constrain_similarities: true
+    entity_recognition: false
+    random_seed: 42
 policies: []
 """
 
@@ -150,6 +172,7 @@ class Runner:
         self.configs = {
             "rasa_default": RASA_DEFAULT_CONFIG,
             "tandem": TANDEM_CONFIG.format(encoder=encoder.resolve(), threads=threads),
+            "tandem_diet": TANDEM_DIET_CONFIG.format(encoder=encoder.resolve(), threads=threads),
         }
         self.nice = nice
         self.threads = threads
@@ -385,15 +408,15 @@ def markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
         "",
         f"Produced by `{meta['command']}` on {meta['machine']}.",
         "",
-        "| metric | Rasa default (`rasa init`) | Tandem |",
-        "|---|---|---|",
+        "| metric | " + " | ".join(LABELS[p] for p in PIPELINES) + " |",
+        "|---|" + "---|" * len(PIPELINES),
     ]
     for label, key, kind in ROWS:
         cells = []
         for pipeline in PIPELINES:
             merged = {**results[pipeline]["details"], **results[pipeline]}
             cells.append(_fmt(merged.get(key), kind))
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "Notes:", ""]
     lines += [f"- {note}" for note in meta["notes"]]
     return "\n".join(lines) + "\n"
@@ -407,7 +430,7 @@ def plot(path: Path, results: dict[str, Any], confusion: dict[str, Any] | None) 
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     ax = axes[0]
-    for pipeline, style in zip(PIPELINES, ("--", "-"), strict=True):
+    for pipeline, style in zip(PIPELINES, ("--", "-", ":"), strict=True):
         curve = results[pipeline]["details"].get("_curve")
         if not curve:
             continue
@@ -452,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--baseline-draws", type=int, default=None, help="default: --draws")
     parser.add_argument("--baseline-tasks", default=",".join(TASKS), help="comma-separated")
+    parser.add_argument(
+        "--diet-tasks", default="banking77_10shot", help="tasks for tandem_diet, comma-separated"
+    )
     parser.add_argument("--recompute", action="store_true", help="ignore cached results")
     parser.add_argument("--pipelines", default=",".join(PIPELINES), help="which to run")
     parser.add_argument("--threads", type=int, default=2)
@@ -465,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     cache_dir = args.out / "nlu_cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     baseline_tasks = set(filter(None, args.baseline_tasks.split(",")))
+    diet_tasks = set(filter(None, args.diet_tasks.split(",")))
     selected = set(filter(None, args.pipelines.split(",")))
     import rasa
 
@@ -475,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
             workdir=Path(tmp), encoder=args.encoder, threads=args.threads, nice=args.nice
         )
         for pipeline in PIPELINES:
-            draws = args.draws if pipeline == "tandem" else (args.baseline_draws or args.draws)
+            baseline = pipeline == "rasa_default"
+            draws = (args.baseline_draws or args.draws) if baseline else args.draws
             jobs = {
                 "banking77_full": lambda p=pipeline: banking_full(runner, p, b_train, b_test),
                 "banking77_10shot": lambda p=pipeline, d=draws: banking_shots(
@@ -488,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
             details: dict[str, Any] = {}
             for task, job in jobs.items():
                 parts = [runner.configs[pipeline], task, args.shots, draws, rasa.__version__]
-                parts += [_code_digest()] if pipeline == "tandem" else []
+                parts += [_code_digest()] if pipeline != "rasa_default" else []
                 parts += [args.oos_recall_target] if task == "clinc150" else []
                 data = (b_train, b_test) if task.startswith("banking") else (c_data,)
                 key = _digest(*parts, _digest(*data))
@@ -496,14 +524,20 @@ def main(argv: list[str] | None = None) -> int:
                 if cached.exists() and not args.recompute:
                     out = json.loads(cached.read_text())
                     logger.info("%s/%s: from cache %s", pipeline, task, cached.name)
-                elif pipeline not in selected or (
-                    pipeline == "rasa_default" and task not in baseline_tasks
+                elif (
+                    pipeline not in selected
+                    or (pipeline == "rasa_default" and task not in baseline_tasks)
+                    or (pipeline == "tandem_diet" and task not in diet_tasks)
                 ):
                     continue
                 else:
                     out = job()
                     model = out.pop("_model", None)
-                    if model and (pipeline == "tandem" or "latency" in baseline_tasks):
+                    if model and (
+                        pipeline == "tandem"
+                        or (pipeline == "rasa_default" and "latency" in baseline_tasks)
+                        or (pipeline == "tandem_diet" and "latency" in diet_tasks)
+                    ):
                         out.update(latency(model, [t for t, _ in b_test], threads=args.threads))
                     cached.write_text(json.dumps(out))
                 if pipeline == "tandem" and task == "banking77_full":

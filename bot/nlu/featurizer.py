@@ -19,8 +19,12 @@ models, but the folder must exist wherever the model is served).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +37,12 @@ from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
+from rasa.shared.nlu.constants import ACTION_TEXT, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES, Encoded, OnnxSentenceEncoder
+from bot.nlu.errors import NLUError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,18 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "batch_size": 32,
             # 0 lets ONNX Runtime use every core; set 1-2 on a shared host.
             "num_threads": 0,
+            # Adapt the encoder to this bot's intents at training time (bot/nlu/finetune.py),
+            # in the actions venv through a subprocess; the model keeps the adapted encoder.
+            "fine_tune": False,
+            # the actions venv's python; default $TANDEM_ACTIONS_PYTHON, else
+            # $TANDEM_VENV_DIR/actions/bin/python, else .venv/actions/bin/python
+            "fine_tune_python": None,
+            # the sentence-transformers folder to start from; default: the manifest's source
+            "fine_tune_base": None,
+            "fine_tune_epochs": 10.0,
+            "fine_tune_max_steps": 300,
+            "fine_tune_seed": 42,
+            "fine_tune_timeout": 3600,
         }
 
     @classmethod
@@ -67,6 +84,11 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             raise InvalidConfigException(
                 "SentenceEncoderFeaturizer needs `encoder_path`: a folder written by "
                 "`python -m bot.nlu.export` (default models/encoders/all-minilm-l6-v2)."
+            )
+        if config.get("fine_tune") and not config.get("embed_encoder", True):
+            raise InvalidConfigException(
+                "SentenceEncoderFeaturizer: `fine_tune: true` needs `embed_encoder: true`, "
+                "because the adapted encoder exists only inside the trained model."
             )
 
     def __init__(
@@ -124,12 +146,27 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, model_storage, resource, execution_context)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Copy the encoder into the model, so that the model is self-contained."""
+        """Copy the encoder into the model (adapted first with ``fine_tune``)."""
+        if self._config["fine_tune"]:
+            examples = [
+                (m.get(TEXT), m.get(INTENT))
+                for m in training_data.intent_examples
+                if m.get(TEXT) and m.get(INTENT)
+            ]
+            with tempfile.TemporaryDirectory(prefix="tandem-encoder-") as tmp:
+                tuned = run_fine_tune(self._config, self._encoder, examples, Path(tmp))
+                self._store(tuned)
+                # The session and tokenizer are read now; the folder may go afterwards.
+                self._encoder = self._open(tuned)
+            return self._resource
         if self._config["embed_encoder"]:
-            with self._model_storage.write_to(self._resource) as folder:
-                for name in ENCODER_FILES:
-                    shutil.copyfile(self._encoder.folder / name, folder / name)
+            self._store(self._encoder.folder)
         return self._resource
+
+    def _store(self, source: Path) -> None:
+        with self._model_storage.write_to(self._resource) as folder:
+            for name in ENCODER_FILES:
+                shutil.copyfile(source / name, folder / name)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
@@ -172,4 +209,79 @@ def _align(encoded: Encoded, spans: list[tuple[int, int]], dim: int) -> np.ndarr
         overlap = (starts < end) & (ends > start)
         if overlap.any():
             out[row] = encoded.tokens[overlap].mean(axis=0)
+    return out
+
+
+def actions_python(configured: str | None) -> Path:
+    """The interpreter that has torch: where ``bot.nlu.finetune`` can run."""
+    if configured:
+        if not Path(configured).exists():
+            raise NLUError(
+                f"`fine_tune_python: {configured}` does not exist; point it at the actions "
+                "venv's python (`make setup` builds .venv/actions)."
+            )
+        return Path(configured)
+    candidates = [os.environ.get("TANDEM_ACTIONS_PYTHON")]
+    venvs = os.environ.get("TANDEM_VENV_DIR")
+    candidates += [f"{venvs}/actions/bin/python" if venvs else None, ".venv/actions/bin/python"]
+    for candidate in filter(None, candidates):
+        if Path(candidate).exists():
+            return Path(candidate)
+    raise NLUError(
+        "`fine_tune: true` runs bot.nlu.finetune with the actions venv's python (it needs "
+        "torch), but none was found: run `make setup`, or set `fine_tune_python` in "
+        "config.yml or TANDEM_ACTIONS_PYTHON to a python that has the `actions` extra."
+    )
+
+
+def run_fine_tune(
+    config: dict[str, Any],
+    encoder: OnnxSentenceEncoder,
+    examples: list[tuple[str, str]],
+    workdir: Path,
+) -> Path:
+    """Fine-tune the encoder's source model on ``examples`` in a subprocess; return its folder."""
+    base = config.get("fine_tune_base") or encoder.manifest.get("source")
+    if not base or not Path(base).exists():
+        raise NLUError(
+            f"`fine_tune: true` needs the sentence-transformers folder the encoder was exported "
+            f"from; {base!r} does not exist here. Set `fine_tune_base` to that folder."
+        )
+    examples_file = workdir / "examples.json"
+    examples_file.write_text(json.dumps([{"text": t, "intent": i} for t, i in examples]))
+    out = workdir / "encoder"
+    root = Path(__file__).resolve().parents[2]
+    command = [
+        str(actions_python(config.get("fine_tune_python"))), "-m", "bot.nlu.finetune",
+        "--examples", str(examples_file), "--out", str(out), "--base", str(base),
+        "--epochs", str(float(config["fine_tune_epochs"])),
+        "--max-steps", str(int(config["fine_tune_max_steps"])),
+        "--seed", str(int(config["fine_tune_seed"])),
+        "--threads", str(int(config["num_threads"])),
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    logger.info("fine-tuning the encoder on %d examples: %s", len(examples), " ".join(command))
+    try:
+        done = subprocess.run(
+            command, env=env, cwd=root, capture_output=True, text=True,
+            timeout=float(config["fine_tune_timeout"]), check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise NLUError(
+            f"Fine-tuning the encoder took longer than {config['fine_tune_timeout']} s; lower "
+            "`fine_tune_max_steps` or raise `fine_tune_timeout`."
+        ) from exc
+    for line in done.stderr.splitlines()[-5:]:
+        logger.debug("finetune: %s", line)
+    if done.returncode != 0 or not all((out / name).exists() for name in ENCODER_FILES):
+        tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+        raise NLUError(
+            f"Fine-tuning the encoder failed (exit {done.returncode}):\n{tail}\n"
+            "Fix the cause above, or set `fine_tune: false` to use the encoder as exported."
+        )
     return out

@@ -103,3 +103,75 @@ def test_bad_input_is_featurized_without_errors(graph, encoder_dir: Path, text: 
     tokens = message.get("text_tokens")
     assert sequence.features.shape == (len(tokens), 384)
     assert np.isfinite(sentence.features).all()
+
+
+def _intent_messages(pairs: list[tuple[str, str]]):
+    messages = _messages(*[t for t, _ in pairs])
+    for message, (_, intent) in zip(messages, pairs, strict=True):
+        message.set("intent", intent)
+    return messages
+
+
+FINE_TUNE_DATA = [
+    ("I lost my card", "lost_card"),
+    ("I misplaced my bank card", "lost_card"),
+    ("someone stole my card", "stolen_card"),
+    ("a thief took my card", "stolen_card"),
+    ("when will my transfer arrive", "transfer_time"),
+    ("is my transfer still pending", "transfer_time"),
+]
+
+
+def test_fine_tune_adapts_the_encoder_in_the_actions_venv_and_stores_it(
+    graph, encoder_dir: Path, tmp_path: Path
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    storage, resource, context = graph
+    config = _config(
+        encoder_dir, fine_tune=True, fine_tune_max_steps=5, fine_tune_epochs=5.0, num_threads=1
+    )
+    frozen = SentenceEncoderFeaturizer.create(_config(encoder_dir), storage, resource, context)
+    tuned = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    tuned.train(TrainingData(_intent_messages(FINE_TUNE_DATA)))
+
+    def vector(featurizer: SentenceEncoderFeaturizer) -> np.ndarray:
+        [message] = featurizer.process(_messages("my card was stolen"))
+        return message.get_dense_features("text")[1].features[0]
+
+    assert not np.allclose(vector(tuned), vector(frozen), atol=1e-3)
+    # The model carries the adapted encoder: loading needs neither the folder nor torch.
+    loaded = SentenceEncoderFeaturizer.load(
+        {**config, "encoder_path": str(tmp_path / "gone")}, storage, resource, context
+    )
+    assert np.allclose(vector(loaded), vector(tuned), atol=1e-5)
+    manifest = loaded._encoder.manifest
+    assert manifest["fine_tune"]["steps"] == 5 and manifest["fine_tune"]["intents"] == 3
+
+
+def test_fine_tune_without_the_actions_python_says_how_to_fix(
+    graph, encoder_dir: Path, tmp_path: Path
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.errors import NLUError
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    storage, resource, context = graph
+    config = _config(encoder_dir, fine_tune=True, fine_tune_python=str(tmp_path / "no-python"))
+    featurizer = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    with pytest.raises(NLUError, match=r"fine_tune_python.*make setup"):
+        featurizer.train(TrainingData(_intent_messages(FINE_TUNE_DATA)))
+
+
+def test_fine_tune_needs_the_encoder_embedded_in_the_model(encoder_dir: Path) -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    with pytest.raises(InvalidConfigException, match="embed_encoder"):
+        SentenceEncoderFeaturizer.validate_config(
+            _config(encoder_dir, fine_tune=True, embed_encoder=False)
+        )

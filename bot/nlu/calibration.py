@@ -68,6 +68,34 @@ def choose_threshold(
     return float((lower + candidates[best]) / 2.0)
 
 
+def threshold_for_inscope_accuracy(
+    inscope_confidence: np.ndarray, inscope_correct: np.ndarray, target: float
+) -> float:
+    """The highest threshold that keeps in-scope accuracy at or above ``target``.
+
+    In-scope accuracy counts a message as right only when it is answered
+    (confidence at or above the threshold) with the right intent. Raising the
+    threshold only ever sends more messages to the fallback, so this is the
+    operating point with the most out-of-scope recall that still meets an
+    in-scope accuracy target (for example the 95 % a business asks for). If the
+    target cannot be met even with no fallback at all, the threshold is 0.
+    """
+    conf = np.asarray(inscope_confidence, dtype=np.float64)
+    correct = np.asarray(inscope_correct, dtype=bool)
+    if conf.shape != correct.shape or conf.size == 0:
+        raise CalibrationError(
+            "An in-scope accuracy target needs one confidence and one correct/incorrect flag "
+            f"per held-out in-scope message; got {conf.shape} and {correct.shape}."
+        )
+    if not 0.0 < target <= 1.0:
+        raise CalibrationError(f"in-scope accuracy target must be in (0, 1]; got {target}")
+    kept = np.sort(conf[correct])
+    need = int(np.ceil(target * conf.size - 1e-9))
+    if need > kept.size or need == 0:
+        return 0.0
+    return float(kept[kept.size - need])
+
+
 def oos_metrics(
     inscope_pred: np.ndarray,
     inscope_true: np.ndarray,

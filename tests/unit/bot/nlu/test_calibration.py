@@ -45,3 +45,27 @@ def test_unusable_input_raises_with_a_way_out() -> None:
         choose_threshold(np.array([0.5, 0.6]), np.array([False, False]))
     with pytest.raises(CalibrationError, match="fallback_threshold"):
         choose_threshold(np.array([]), np.array([], dtype=bool))
+
+
+def test_inscope_target_gives_the_highest_threshold_that_keeps_it() -> None:
+    from bot.nlu.calibration import threshold_for_inscope_accuracy
+
+    conf = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.95, 0.35])
+    correct = np.array([True] * 8 + [False, False])
+    # 8 of 10 right with no fallback; keeping 70 % means 7 right answers kept.
+    threshold = threshold_for_inscope_accuracy(conf, correct, 0.7)
+    assert threshold == 0.3
+    assert np.mean((conf >= threshold) & correct) >= 0.7
+    assert np.mean((conf >= np.nextafter(threshold, 1.0)) & correct) < 0.7
+    # Out of reach even with no fallback: answer everything.
+    assert threshold_for_inscope_accuracy(conf, correct, 0.9) == 0.0
+
+
+def test_inscope_target_rejects_bad_input() -> None:
+    from bot.nlu.calibration import threshold_for_inscope_accuracy
+    from bot.nlu.errors import CalibrationError
+
+    with pytest.raises(CalibrationError, match="one confidence"):
+        threshold_for_inscope_accuracy(np.array([]), np.array([], dtype=bool), 0.95)
+    with pytest.raises(CalibrationError, match="target"):
+        threshold_for_inscope_accuracy(np.array([0.5]), np.array([True]), 1.5)

@@ -220,13 +220,13 @@ def actions_python(configured: str | None) -> Path:
                 f"`fine_tune_python: {configured}` does not exist; point it at the actions "
                 "venv's python (`make setup` builds .venv/actions)."
             )
-        return Path(configured)
+        return Path(configured).absolute()  # not resolve(): a venv's python is a symlink
     candidates = [os.environ.get("TANDEM_ACTIONS_PYTHON")]
     venvs = os.environ.get("TANDEM_VENV_DIR")
     candidates += [f"{venvs}/actions/bin/python" if venvs else None, ".venv/actions/bin/python"]
     for candidate in filter(None, candidates):
         if Path(candidate).exists():
-            return Path(candidate)
+            return Path(candidate).absolute()
     raise NLUError(
         "`fine_tune: true` runs bot.nlu.finetune with the actions venv's python (it needs "
         "torch), but none was found: run `make setup`, or set `fine_tune_python` in "
@@ -250,10 +250,15 @@ def run_fine_tune(
     examples_file = workdir / "examples.json"
     examples_file.write_text(json.dumps([{"text": t, "intent": i} for t, i in examples]))
     out = workdir / "encoder"
+    python = actions_python(config.get("fine_tune_python"))
+    # In a source checkout the actions venv may not have Tandem installed: put the
+    # checkout on its path. An installed Tandem needs nothing (and the engine's own
+    # site-packages must never reach the other interpreter).
     root = Path(__file__).resolve().parents[2]
+    source_path = [str(root)] if (root / "pyproject.toml").exists() else []
     command = [
-        str(actions_python(config.get("fine_tune_python"))), "-m", "bot.nlu.finetune",
-        "--examples", str(examples_file), "--out", str(out), "--base", str(base),
+        str(python), "-m", "bot.nlu.finetune",
+        "--examples", str(examples_file), "--out", str(out), "--base", str(Path(base).absolute()),
         "--epochs", str(float(config["fine_tune_epochs"])),
         "--max-steps", str(int(config["fine_tune_max_steps"])),
         "--seed", str(int(config["fine_tune_seed"])),
@@ -261,14 +266,14 @@ def run_fine_tune(
     ]  # fmt: skip
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(p for p in [*source_path, os.environ.get("PYTHONPATH")] if p),
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
     logger.info("fine-tuning the encoder on %d examples: %s", len(examples), " ".join(command))
     try:
         done = subprocess.run(
-            command, env=env, cwd=root, capture_output=True, text=True,
+            command, env=env, capture_output=True, text=True,
             timeout=float(config["fine_tune_timeout"]), check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:

@@ -8,9 +8,10 @@ intents x ``examples_per_intent`` examples, pulled together within an intent and
 pushed apart across intents by the supervised contrastive loss (Khosla et al.,
 2020) on the pooled, normalised sentence embeddings. This is the SetFit recipe
 with the pair generation replaced by in-batch positives and negatives, which needs
-far fewer steps on a CPU. Measured effect (docs/nlu.md): Banking77 with 10
-examples per intent goes from 85.9 % to 88 %+, and CLINC150's out-of-scope
-messages separate better from in-scope ones.
+far fewer steps on a CPU. Measured (docs/nlu.md): Banking77 with 10 examples
+per intent 85.9 % -> 86.6 %; CLINC150 out-of-scope recall 84.1 % -> 87.9 % at about
+the same in-scope accuracy; on all of Banking77 no gain (94.3 % -> 94.0 %). It pays
+off when examples per intent are few.
 
 Runs in the actions venv, where torch lives. Rasa reaches it through a
 subprocess (``SentenceEncoderFeaturizer`` with ``fine_tune: true``), so
@@ -159,8 +160,8 @@ def fine_tune(
     started = time.perf_counter()
     losses: list[float] = []
     for step in range(steps):
-        # Every batch draws from intents with a positive pair; single-example intents
-        # still appear as negatives for the others.
+        # Batches draw from intents with at least two examples (a positive pair);
+        # an intent with one example has nothing to be pulled towards.
         chosen = rng.sample(multi, min(config.intents_per_batch, len(multi)))
         texts: list[str] = []
         ids: list[int] = []

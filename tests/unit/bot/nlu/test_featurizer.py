@@ -175,3 +175,18 @@ def test_fine_tune_needs_the_encoder_embedded_in_the_model(encoder_dir: Path) ->
         SentenceEncoderFeaturizer.validate_config(
             _config(encoder_dir, fine_tune=True, embed_encoder=False)
         )
+
+
+def test_actions_python_is_made_absolute_without_leaving_the_venv(monkeypatch) -> None:
+    from bot.nlu.featurizer import actions_python
+
+    root = Path(__file__).resolve().parents[4]
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("TANDEM_ACTIONS_PYTHON", raising=False)
+    monkeypatch.delenv("TANDEM_VENV_DIR", raising=False)
+    python = actions_python(".venv/actions/bin/python")
+    # Absolute, so the subprocess finds it from any directory, but not resolved: the
+    # venv's python is a symlink to the base interpreter, which has no torch.
+    assert python.is_absolute()
+    assert python == root / ".venv" / "actions" / "bin" / "python"
+    assert actions_python(None) == python

@@ -11,8 +11,16 @@ and any CLINC-style JSON (``train``/``val``/``test`` and ``oos_*`` lists of
 macro-F1 on the test CSV (full training set, and ``--shots`` examples per intent,
 mean of ``--draws`` draws), CLINC in-scope accuracy and out-of-scope recall on
 its test split with the fallback threshold chosen on its validation split only
-(:func:`bot.nlu.calibration.choose_threshold`), training time, parse latency
+(three rules: the most recall that keeps ``--inscope-target`` in-scope accuracy,
+:func:`bot.nlu.calibration.threshold_for_inscope_accuracy`; the lowest threshold
+reaching ``--oos-recall-target``; the component's balanced
+:func:`bot.nlu.calibration.choose_threshold`), training time, parse latency
 through a running ``rasa run --enable-api`` server and peak memory.
+
+Pipelines: Rasa's default, Tandem with the encoder fine-tuned to the training
+intents (``fine_tune: true``; needs ``--actions-python``, the actions venv), Tandem
+with the frozen encoder (the reference ``config.yml``) and DIET on the frozen
+encoder's features.
 
 Rasa's default pipeline trains DIET from scratch for 100 epochs (about 1 h 45 min
 on Banking77 with two cores), so each task's results are cached in

@@ -17,6 +17,9 @@ Pure numpy, so the benchmark and the Rasa component use the same rule.
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
 
 from bot.nlu.errors import CalibrationError
@@ -68,8 +71,30 @@ def choose_threshold(
     return float((lower + candidates[best]) / 2.0)
 
 
+def wilson_lower_bound(successes: int, n: int, level: float = 0.95) -> float:
+    """Lower end of the Wilson score interval for a proportion ``successes / n``.
+
+    ``level`` is the two-sided confidence level (0.95: the usual 95 % interval,
+    z = 1.96). Unlike the normal approximation it stays inside [0, 1] and is
+    sensible near 0 and 1, where accuracies live.
+    """
+    if n <= 0:
+        raise CalibrationError("A confidence bound needs at least one message.")
+    if not 0.0 < level < 1.0:
+        raise CalibrationError(f"confidence level must be in (0, 1); got {level}")
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
 def threshold_for_inscope_accuracy(
-    inscope_confidence: np.ndarray, inscope_correct: np.ndarray, target: float
+    inscope_confidence: np.ndarray,
+    inscope_correct: np.ndarray,
+    target: float,
+    *,
+    confidence_level: float | None = None,
 ) -> float:
     """The highest threshold that keeps in-scope accuracy at or above ``target``.
 
@@ -77,8 +102,13 @@ def threshold_for_inscope_accuracy(
     (confidence at or above the threshold) with the right intent. Raising the
     threshold only ever sends more messages to the fallback, so this is the
     operating point with the most out-of-scope recall that still meets an
-    in-scope accuracy target (for example the 95 % a business asks for). If the
-    target cannot be met even with no fallback at all, the threshold is 0.
+    in-scope accuracy target (for example the 95 % a business asks for).
+
+    The accuracy measured on a validation split is an estimate; with
+    ``confidence_level`` (e.g. 0.95) the target must hold for the lower end of
+    its Wilson interval rather than for the point estimate, so the threshold
+    keeps a margin that shrinks as the validation split grows. If the target
+    cannot be met even with no fallback at all, the threshold is 0.
     """
     conf = np.asarray(inscope_confidence, dtype=np.float64)
     correct = np.asarray(inscope_correct, dtype=bool)
@@ -90,7 +120,19 @@ def threshold_for_inscope_accuracy(
     if not 0.0 < target <= 1.0:
         raise CalibrationError(f"in-scope accuracy target must be in (0, 1]; got {target}")
     kept = np.sort(conf[correct])
-    need = int(np.ceil(target * conf.size - 1e-9))
+    if confidence_level is None:
+        need = int(np.ceil(target * conf.size - 1e-9))
+    else:
+        # The fewest correct answers whose accuracy's lower bound reaches the target
+        # (the bound grows with the count, so the first one found is the fewest).
+        need = next(
+            (
+                k
+                for k in range(1, kept.size + 1)
+                if wilson_lower_bound(k, conf.size, confidence_level) >= target
+            ),
+            kept.size + 1,
+        )
     if need > kept.size or need == 0:
         return 0.0
     return float(kept[kept.size - need])

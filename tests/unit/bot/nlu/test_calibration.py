@@ -69,3 +69,41 @@ def test_inscope_target_rejects_bad_input() -> None:
         threshold_for_inscope_accuracy(np.array([]), np.array([], dtype=bool), 0.95)
     with pytest.raises(CalibrationError, match="target"):
         threshold_for_inscope_accuracy(np.array([0.5]), np.array([True]), 1.5)
+
+
+def test_wilson_lower_bound_matches_the_textbook_interval() -> None:
+    from bot.nlu.calibration import wilson_lower_bound
+    from bot.nlu.errors import CalibrationError
+
+    # 50 of 100: the 95 % Wilson interval is [0.4038, 0.5962].
+    assert wilson_lower_bound(50, 100) == pytest.approx(0.4038, abs=1e-4)
+    assert wilson_lower_bound(0, 10) == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 < wilson_lower_bound(10, 10) < 1.0
+    # More evidence, tighter bound; more confidence, looser bound.
+    assert wilson_lower_bound(950, 1000) > wilson_lower_bound(95, 100)
+    assert wilson_lower_bound(95, 100, 0.99) < wilson_lower_bound(95, 100, 0.9)
+    with pytest.raises(CalibrationError, match="at least one"):
+        wilson_lower_bound(0, 0)
+    with pytest.raises(CalibrationError, match="level"):
+        wilson_lower_bound(1, 2, 1.0)
+
+
+def test_inscope_target_with_a_confidence_level_keeps_a_margin() -> None:
+    from bot.nlu.calibration import threshold_for_inscope_accuracy, wilson_lower_bound
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    conf = rng.uniform(0.0, 1.0, n)
+    correct = rng.uniform(0.0, 1.0, n) < 0.2 + 0.8 * conf  # surer answers are right more often
+    point = threshold_for_inscope_accuracy(conf, correct, 0.5)
+    bounded = threshold_for_inscope_accuracy(conf, correct, 0.5, confidence_level=0.95)
+    assert bounded < point  # a lower threshold answers more: the margin
+    kept = int(((conf >= bounded) & correct).sum())
+    assert wilson_lower_bound(kept, n) >= 0.5
+    # The highest such threshold: the next correct answer up would break the bound.
+    assert wilson_lower_bound(kept - 1, n) < 0.5
+    # A target the bound cannot reach even with no fallback: answer everything.
+    all_right = int(correct.sum())
+    assert (
+        threshold_for_inscope_accuracy(conf, correct, all_right / n, confidence_level=0.95) == 0.0
+    )

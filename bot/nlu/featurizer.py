@@ -64,6 +64,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "batch_size": 32,
             # 0 lets ONNX Runtime use every core; set 1-2 on a shared host.
             "num_threads": 0,
+            # Let idle ONNX Runtime threads busy-wait between operators: a little faster
+            # for a lone encoder on an otherwise idle host, much slower beside other work.
+            "allow_spinning": False,
             # Adapt the encoder to this bot's intents at training time (bot/nlu/finetune.py),
             # in the actions venv through a subprocess; the model keeps the adapted encoder.
             "fine_tune": False,
@@ -105,11 +108,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         self._encoder = encoder or self._open(Path(config["encoder_path"]))
 
     def _open(self, folder: Path) -> OnnxSentenceEncoder:
-        return OnnxSentenceEncoder(
-            folder,
-            batch_size=int(self._config["batch_size"]),
-            num_threads=int(self._config["num_threads"]) or None,
-        )
+        return _open_encoder(folder, self._config)
 
     @classmethod
     def create(
@@ -135,11 +134,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             try:
                 with model_storage.read_from(resource) as folder:
                     if all((folder / name).exists() for name in ENCODER_FILES):
-                        encoder = OnnxSentenceEncoder(
-                            folder,
-                            batch_size=int(config["batch_size"]),
-                            num_threads=int(config["num_threads"]) or None,
-                        )
+                        encoder = _open_encoder(folder, config)
                         return cls(config, model_storage, resource, execution_context, encoder)
             except ValueError:
                 logger.debug("model has no stored encoder; using %s", config["encoder_path"])
@@ -192,6 +187,15 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
                 attribute=attribute,
                 message=message,
             )
+
+
+def _open_encoder(folder: Path, config: dict[str, Any]) -> OnnxSentenceEncoder:
+    return OnnxSentenceEncoder(
+        folder,
+        batch_size=int(config["batch_size"]),
+        num_threads=int(config["num_threads"]) or None,
+        allow_spinning=bool(config.get("allow_spinning", False)),
+    )
 
 
 def _align(encoded: Encoded, spans: list[tuple[int, int]], dim: int) -> np.ndarray:

@@ -53,3 +53,13 @@ def test_missing_folder_says_how_to_export(tmp_path: Path) -> None:
         OnnxSentenceEncoder(tmp_path / "nowhere")
     assert isinstance(caught.value, NLUError)
     assert caught.value.path == tmp_path / "nowhere"
+
+
+def test_idle_threads_do_not_spin_unless_asked(encoder_dir: Path) -> None:
+    quiet = OnnxSentenceEncoder(encoder_dir, num_threads=1)._session.get_session_options()
+    spinning = OnnxSentenceEncoder(encoder_dir, num_threads=1, allow_spinning=True)
+    options = spinning._session.get_session_options()
+
+    assert quiet.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert quiet.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"

@@ -66,10 +66,13 @@ def test_trained_featurizer_carries_the_encoder_and_loads_without_the_folder(
     trained.train(TrainingData(_messages("hi")))
     [expected] = trained.process(_messages("hello there"))
 
-    moved = _config(tmp_path / "not-exported")
+    moved = _config(tmp_path / "not-exported", allow_spinning=True)
     loaded = SentenceEncoderFeaturizer.load(moved, storage, resource, context)
     [actual] = loaded.process(_messages("hello there"))
 
+    spinning = "session.intra_op.allow_spinning"
+    assert trained._encoder._session.get_session_options().get_session_config_entry(spinning) == "0"
+    assert loaded._encoder._session.get_session_options().get_session_config_entry(spinning) == "1"
     assert np.allclose(
         expected.get_dense_features("text")[1].features,
         actual.get_dense_features("text")[1].features,

@@ -2,7 +2,7 @@
 
 Run from the repository root in the engine venv::
 
-    make encoder-mpnet   # once: all-mpnet-base-v2 for the tandem_mpnet column
+    make encoder-mpnet   # once: all-mpnet-base-v2 for the tandem_mpnet/_cascade columns
     PYTHONPATH=. RASA_TELEMETRY_ENABLED=false .venv/engine/bin/python -m benchmarks.nlu \
         --banking77 ../shared/data/banking77 --clinc150 ../shared/data/clinc150/data_full.json \
         --mpnet models/encoders/all-mpnet-base-v2
@@ -26,12 +26,14 @@ intents (``fine_tune: true``; needs ``--actions-python``, the actions venv), Tan
 with the frozen encoder (the reference ``config.yml``), DIET on the frozen
 encoder's features and, with ``--mpnet``, the fine-tuned MiniLM beside a frozen
 all-mpnet-base-v2 (the more accurate, slower variant; ``make encoder-mpnet``
-exports it).
+exports it) and the cascade that asks mpnet only when the MiniLM head is unsure
+(``bot.nlu.cascade``).
 
 Rasa's default pipeline trains DIET from scratch for 100 epochs (about 1 h 45 min
 on Banking77 with two cores), so each task's results are cached in
 ``benchmarks/results/nlu_cache/`` keyed by a hash of the data, the config, the
-task, the Rasa version and (for Tandem) the code of ``bot/nlu``; ``--recompute``
+task, the Rasa version and (for Tandem) the code of ``bot/nlu`` (the modules in
+``OPTIONAL_MODULES`` only for pipelines that name them); ``--recompute``
 ignores the cache, ``--pipelines`` picks what may run and ``--baseline-tasks``
 which baseline tasks may. Tasks that neither ran nor were cached are reported
 as ``null`` ("not computed").
@@ -66,14 +68,18 @@ logger = logging.getLogger("benchmarks.nlu")
 
 ROOT = Path(__file__).resolve().parents[1]
 OOS = "out_of_scope"
-PIPELINES = ("rasa_default", "tandem", "tandem_frozen", "tandem_diet", "tandem_mpnet")
+PIPELINES = (
+    "rasa_default", "tandem", "tandem_frozen", "tandem_diet", "tandem_mpnet", "tandem_cascade",
+)  # fmt: skip
 LABELS = {
     "rasa_default": "Rasa default (`rasa init`)",
     "tandem": "Tandem (encoder fine-tuned)",
     "tandem_frozen": "Tandem, frozen encoder",
     "tandem_diet": "Tandem frozen encoder + DIET",
     "tandem_mpnet": "Tandem fine-tuned + frozen mpnet",
+    "tandem_cascade": "Tandem fine-tuned, mpnet when unsure",
 }
+MPNET_PIPELINES = ("tandem_mpnet", "tandem_cascade")
 TASKS = ("banking77_full", "banking77_10shot", "clinc150", "latency")
 
 # What `rasa init` writes (pipeline left to the default recipe, which picks
@@ -121,6 +127,24 @@ pipeline:
     embed_encoder: false
   - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
     lexical_weight: 0
+policies: []
+"""
+
+# The fine-tuned MiniLM alone where its head is sure; the frozen mpnet is asked only
+# for the messages it is not (bot/nlu/cascade.py): the second pipeline's accuracy at
+# close to the first one's speed.
+TANDEM_CASCADE_CONFIG = """recipe: default.v1
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: bot.nlu.featurizer.SentenceEncoderFeaturizer
+    encoder_path: {encoder}
+    num_threads: {threads}
+    fine_tune: true
+    fine_tune_python: {actions_python}
+  - name: bot.nlu.cascade.CascadeIntentClassifier
+    second_encoder_path: {mpnet}
+    num_threads: {threads}
 policies: []
 """
 
@@ -207,9 +231,18 @@ def macro_f1(true: Sequence[str], pred: Sequence[str]) -> float:
     return float(np.mean(scores))
 
 
-def _code_digest() -> str:
+# Modules only some pipelines load (named in their config) join only those pipelines'
+# code digests: adding or changing one does not invalidate the others' cached results.
+OPTIONAL_MODULES = {"cascade.py": "bot.nlu.cascade."}
+
+
+def _code_digest(config: str) -> str:
     """Tandem's results depend on its code and encoder, not only on its config."""
-    files = sorted((ROOT / "bot" / "nlu").glob("*.py"))
+    files = [
+        f
+        for f in sorted((ROOT / "bot" / "nlu").glob("*.py"))
+        if f.name not in OPTIONAL_MODULES or OPTIONAL_MODULES[f.name] in config
+    ]
     return _digest([f.read_text() for f in files])
 
 
@@ -236,9 +269,13 @@ class Runner:
             "tandem_diet": TANDEM_DIET_CONFIG.format(**where),
         }
         if mpnet is not None:
-            self.configs["tandem_mpnet"] = TANDEM_MPNET_CONFIG.format(
-                **where, actions_python=actions_python, mpnet=mpnet.resolve()
-            )
+            for name, template in (
+                ("tandem_mpnet", TANDEM_MPNET_CONFIG),
+                ("tandem_cascade", TANDEM_CASCADE_CONFIG),
+            ):
+                self.configs[name] = template.format(
+                    **where, actions_python=actions_python, mpnet=mpnet.resolve()
+                )
         self.nice = nice
         self.threads = threads
 
@@ -535,7 +572,7 @@ def plot(path: Path, results: dict[str, Any], confusion: dict[str, Any] | None) 
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     ax = axes[0]
-    for pipeline, style in zip(PIPELINES, ("--", "-", "-.", ":", "-"), strict=True):
+    for pipeline, style in zip(PIPELINES, ("--", "-", "-.", ":", "-", "--"), strict=True):
         curve = results[pipeline]["details"].get("_curve")
         if not curve:
             continue
@@ -605,13 +642,13 @@ def main(argv: list[str] | None = None) -> int:
         "--mpnet",
         type=Path,
         default=None,
-        help="exported all-mpnet-base-v2 (make encoder-mpnet) for the tandem_mpnet pipeline; "
-        "without it that pipeline is skipped",
+        help="exported all-mpnet-base-v2 (make encoder-mpnet) for the tandem_mpnet and "
+        "tandem_cascade pipelines; without it they are skipped",
     )
     parser.add_argument(
         "--mpnet-tasks",
         default=",".join(TASKS),
-        help="tasks for tandem_mpnet, comma-separated",
+        help="tasks for tandem_mpnet and tandem_cascade, comma-separated",
     )
     parser.add_argument(
         "--actions-python",
@@ -648,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
             actions_python=args.actions_python, mpnet=args.mpnet,
         )  # fmt: skip
         for pipeline in PIPELINES:
-            if pipeline not in runner.configs:  # tandem_mpnet without --mpnet
+            if pipeline not in runner.configs:  # tandem_mpnet/_cascade without --mpnet
                 results[pipeline] = {**_summary({}), "details": {}}
                 continue
             baseline = pipeline == "rasa_default"
@@ -672,7 +709,8 @@ def main(argv: list[str] | None = None) -> int:
                 parts: list[Any] = [runner.configs[pipeline], task, rasa.__version__]
                 # shots and draws only change the few-shot task's result
                 parts += [args.shots, draws] if task == "banking77_10shot" else []
-                parts += [_code_digest()] if pipeline != "rasa_default" else []
+                if pipeline != "rasa_default":
+                    parts += [_code_digest(runner.configs[pipeline])]
                 if task == "clinc150":
                     parts += [args.oos_recall_target, args.inscope_target]
                     parts += [args.inscope_confidence] if args.inscope_confidence else []
@@ -687,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
                     or (pipeline == "rasa_default" and task not in baseline_tasks)
                     or (pipeline == "tandem_diet" and task not in diet_tasks)
                     or (pipeline == "tandem_frozen" and task not in frozen_tasks)
-                    or (pipeline == "tandem_mpnet" and task not in mpnet_tasks)
+                    or (pipeline in MPNET_PIPELINES and task not in mpnet_tasks)
                 ):
                     continue
                 else:
@@ -698,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
                         or (pipeline == "rasa_default" and "latency" in baseline_tasks)
                         or (pipeline == "tandem_diet" and "latency" in diet_tasks)
                         or (pipeline == "tandem_frozen" and "latency" in frozen_tasks)
-                        or (pipeline == "tandem_mpnet" and "latency" in mpnet_tasks)
+                        or (pipeline in MPNET_PIPELINES and "latency" in mpnet_tasks)
                     ):
                         out.update(latency(model, [t for t, _ in b_test], threads=args.threads))
                     cached.write_text(json.dumps(out))

@@ -58,3 +58,31 @@ def test_trained_model_is_self_contained_and_parses(
     assert [p["text"] for p in bad] == BAD_INPUT
     assert bad[0]["intent"]["name"] is None
     assert all(p["intent"]["name"] is not None for p in bad[1:])
+
+
+def test_cascade_classifier_trains_and_parses_through_rasa(
+    tiny_project: Path, encoder_dir: Path
+) -> None:
+    # The second encoder is the same MiniLM export here (mpnet is an optional download);
+    # escalate_below: 1 sends every message through it, so its path is exercised.
+    config = (tiny_project / "config.yml").read_text()
+    (tiny_project / "config.yml").write_text(
+        config.replace(
+            "bot.nlu.classifier.SentenceEmbeddingIntentClassifier",
+            f"bot.nlu.cascade.CascadeIntentClassifier\n"
+            f"    second_encoder_path: {encoder_dir}\n"
+            f"    num_threads: 1\n"
+            f"    escalate_below: 1.0",
+        )
+    )
+    model = _train(tiny_project)
+    with tarfile.open(model) as archive:
+        assert any(name.endswith("second_opinion.npz") for name in archive.getnames())
+
+    greet, hours, *bad = _parse(model, ["hello!", "are you open on saturday?", *BAD_INPUT])
+
+    assert greet["intent"]["name"] == "greet"
+    assert hours["intent"]["name"] == "ask_store_hours"
+    assert [p["text"] for p in bad] == BAD_INPUT
+    assert bad[0]["intent"]["name"] is None
+    assert all(p["intent"]["name"] is not None for p in bad[1:])

@@ -21,13 +21,13 @@ reaching ``--oos-recall-target``; the component's balanced
 :func:`bot.nlu.calibration.choose_threshold`), training time, parse latency
 through a running ``rasa run --enable-api`` server and peak memory.
 
-Pipelines: Rasa's default, Tandem with the encoder fine-tuned to the training
-intents (``fine_tune: true``; needs ``--actions-python``, the actions venv), Tandem
-with the frozen encoder (the reference ``config.yml``), DIET on the frozen
-encoder's features and, with ``--mpnet``, the fine-tuned MiniLM beside a frozen
-all-mpnet-base-v2 (the more accurate, slower variant; ``make encoder-mpnet``
-exports it) and the cascade that asks mpnet only when the MiniLM head is unsure
-(``bot.nlu.cascade``).
+Pipelines: Rasa's default; Tandem (``tandem``): MiniLM fine-tuned to the training
+intents (``fine_tune: true``; needs ``--actions-python``, the actions venv) with a
+frozen all-mpnet-base-v2 asked only when the MiniLM head is unsure
+(``bot.nlu.cascade``; ``--mpnet``, which ``make encoder-mpnet`` exports); the
+fine-tuned MiniLM alone; Tandem with the frozen encoder (the reference
+``config.yml``); DIET on the frozen encoder's features; the fine-tuned MiniLM
+beside the frozen mpnet on every message.
 
 Rasa's default pipeline trains DIET from scratch for 100 epochs (about 1 h 45 min
 on Banking77 with two cores), so each task's results are cached in
@@ -69,17 +69,16 @@ logger = logging.getLogger("benchmarks.nlu")
 ROOT = Path(__file__).resolve().parents[1]
 OOS = "out_of_scope"
 PIPELINES = (
-    "rasa_default", "tandem", "tandem_frozen", "tandem_diet", "tandem_mpnet", "tandem_cascade",
+    "rasa_default", "tandem", "tandem_minilm", "tandem_frozen", "tandem_diet", "tandem_mpnet",
 )  # fmt: skip
 LABELS = {
     "rasa_default": "Rasa default (`rasa init`)",
-    "tandem": "Tandem (encoder fine-tuned)",
+    "tandem": "Tandem (fine-tuned MiniLM, mpnet when unsure)",
+    "tandem_minilm": "Tandem, fine-tuned MiniLM only",
     "tandem_frozen": "Tandem, frozen encoder",
     "tandem_diet": "Tandem frozen encoder + DIET",
     "tandem_mpnet": "Tandem fine-tuned + frozen mpnet",
-    "tandem_cascade": "Tandem fine-tuned, mpnet when unsure",
 }
-MPNET_PIPELINES = ("tandem_mpnet", "tandem_cascade")
 TASKS = ("banking77_full", "banking77_10shot", "clinc150", "latency")
 
 # What `rasa init` writes (pipeline left to the default recipe, which picks
@@ -130,10 +129,12 @@ pipeline:
 policies: []
 """
 
-# The fine-tuned MiniLM alone where its head is sure; the frozen mpnet is asked only
-# for the messages it is not (bot/nlu/cascade.py): the second pipeline's accuracy at
-# close to the first one's speed.
-TANDEM_CASCADE_CONFIG = """recipe: default.v1
+# Tandem's pipeline (the results contract's `tandem`): the encoder adapted to the
+# training intents (bot/nlu/finetune.py, run by the featurizer in the actions venv),
+# the logistic-regression head with its calibrated fallback, and the frozen mpnet
+# asked only for the messages that head is unsure of (bot/nlu/cascade.py): the
+# pair's accuracy at close to MiniLM's speed.
+TANDEM_CONFIG = """recipe: default.v1
 language: en
 pipeline:
   - name: WhitespaceTokenizer
@@ -148,10 +149,8 @@ pipeline:
 policies: []
 """
 
-# Tandem's pipeline: the encoder adapted to the training intents first
-# (bot/nlu/finetune.py, run by the featurizer in the actions venv), then the
-# logistic-regression head with its calibrated fallback.
-TANDEM_CONFIG = """recipe: default.v1
+# The same without the second encoder: the fine-tuned MiniLM and its head alone.
+TANDEM_MINILM_CONFIG = """recipe: default.v1
 language: en
 pipeline:
   - name: WhitespaceTokenizer
@@ -264,15 +263,13 @@ class Runner:
         where = {"encoder": encoder.resolve(), "threads": threads}
         self.configs = {
             "rasa_default": RASA_DEFAULT_CONFIG,
-            "tandem": TANDEM_CONFIG.format(**where, actions_python=actions_python),
+            "tandem_minilm": TANDEM_MINILM_CONFIG.format(**where, actions_python=actions_python),
             "tandem_frozen": TANDEM_FROZEN_CONFIG.format(**where),
             "tandem_diet": TANDEM_DIET_CONFIG.format(**where),
         }
         if mpnet is not None:
-            for name, template in (
-                ("tandem_mpnet", TANDEM_MPNET_CONFIG),
-                ("tandem_cascade", TANDEM_CASCADE_CONFIG),
-            ):
+            needs_mpnet = (("tandem", TANDEM_CONFIG), ("tandem_mpnet", TANDEM_MPNET_CONFIG))
+            for name, template in needs_mpnet:
                 self.configs[name] = template.format(
                     **where, actions_python=actions_python, mpnet=mpnet.resolve()
                 )
@@ -640,15 +637,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--mpnet",
-        type=Path,
-        default=None,
-        help="exported all-mpnet-base-v2 (make encoder-mpnet) for the tandem_mpnet and "
-        "tandem_cascade pipelines; without it they are skipped",
+        type=lambda value: Path(value) if value else None,
+        default=ROOT / "models/encoders/all-mpnet-base-v2",
+        help="exported all-mpnet-base-v2 (make encoder-mpnet) for the tandem and tandem_mpnet "
+        "pipelines; '' skips them",
     )
     parser.add_argument(
         "--mpnet-tasks",
         default=",".join(TASKS),
-        help="tasks for tandem_mpnet and tandem_cascade, comma-separated",
+        help="tasks for tandem_mpnet, comma-separated",
     )
     parser.add_argument(
         "--actions-python",
@@ -662,7 +659,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nice", type=int, default=10)
     args = parser.parse_args(argv)
     if args.mpnet is not None and not (args.mpnet / "encoder.onnx").exists():
-        parser.error(f"--mpnet {args.mpnet}: no exported encoder there; run `make encoder-mpnet`.")
+        parser.error(
+            f"--mpnet {args.mpnet}: no exported encoder there; run `make encoder-mpnet`, or "
+            "pass --mpnet '' to skip the pipelines that need it (tandem, tandem_mpnet)."
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     b_train = read_csv(args.banking77 / "train.csv")
@@ -685,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
             actions_python=args.actions_python, mpnet=args.mpnet,
         )  # fmt: skip
         for pipeline in PIPELINES:
-            if pipeline not in runner.configs:  # tandem_mpnet/_cascade without --mpnet
+            if pipeline not in runner.configs:  # tandem, tandem_mpnet without --mpnet
                 results[pipeline] = {**_summary({}), "details": {}}
                 continue
             baseline = pipeline == "rasa_default"
@@ -725,18 +725,18 @@ def main(argv: list[str] | None = None) -> int:
                     or (pipeline == "rasa_default" and task not in baseline_tasks)
                     or (pipeline == "tandem_diet" and task not in diet_tasks)
                     or (pipeline == "tandem_frozen" and task not in frozen_tasks)
-                    or (pipeline in MPNET_PIPELINES and task not in mpnet_tasks)
+                    or (pipeline == "tandem_mpnet" and task not in mpnet_tasks)
                 ):
                     continue
                 else:
                     out = job()
                     model = out.pop("_model", None)
                     if model and (
-                        pipeline == "tandem"
+                        pipeline in ("tandem", "tandem_minilm")
                         or (pipeline == "rasa_default" and "latency" in baseline_tasks)
                         or (pipeline == "tandem_diet" and "latency" in diet_tasks)
                         or (pipeline == "tandem_frozen" and "latency" in frozen_tasks)
-                        or (pipeline in MPNET_PIPELINES and "latency" in mpnet_tasks)
+                        or (pipeline == "tandem_mpnet" and "latency" in mpnet_tasks)
                     ):
                         out.update(latency(model, [t for t, _ in b_test], threads=args.threads))
                     cached.write_text(json.dumps(out))

@@ -11,8 +11,8 @@ def test_optional_modules_join_only_the_digest_of_pipelines_that_name_them() -> 
     from benchmarks.nlu import (
         OPTIONAL_MODULES,
         ROOT,
-        TANDEM_CASCADE_CONFIG,
         TANDEM_CONFIG,
+        TANDEM_MINILM_CONFIG,
         _code_digest,
         _digest,
     )
@@ -21,6 +21,6 @@ def test_optional_modules_join_only_the_digest_of_pipelines_that_name_them() -> 
     always = [f.read_text() for f in files if f.name not in OPTIONAL_MODULES]
 
     assert "cascade.py" in OPTIONAL_MODULES
-    assert _code_digest(TANDEM_CONFIG) == _digest(always)
-    assert _code_digest(TANDEM_CASCADE_CONFIG) == _digest([f.read_text() for f in files])
-    assert _code_digest(TANDEM_CASCADE_CONFIG) != _code_digest(TANDEM_CONFIG)
+    assert _code_digest(TANDEM_MINILM_CONFIG) == _digest(always)
+    assert _code_digest(TANDEM_CONFIG) == _digest([f.read_text() for f in files])
+    assert _code_digest(TANDEM_CONFIG) != _code_digest(TANDEM_MINILM_CONFIG)

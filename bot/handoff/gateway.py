@@ -84,6 +84,10 @@ class RasaGateway(ABC):
 class HttpxRasaGateway(RasaGateway):
     """Rasa's HTTP API (``--enable-api``), with timeouts and retries.
 
+    The token goes in the ``Authorization`` header; the engine refuses it in
+    the URL. Conversation ids travel percent-encoded (``quote(id, safe='')``)
+    and the engine decodes them, so Slack, Teams and non-ASCII ids round-trip.
+
     Reads are retried on any transport error or 5xx. Appends are retried only
     when the connection could not be made, because a request that reached
     Rasa and timed out may have been applied; retrying it could send the
@@ -101,17 +105,16 @@ class HttpxRasaGateway(RasaGateway):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._token = token
         self.retries = retries
         self.backoff_s = backoff_s
+        # In a header, not the URL: httpx logs every request's URL.
+        headers = {"Authorization": f"Bearer {token}"} if token else None
         self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=httpx.Timeout(timeout_s), transport=transport
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
         )
-
-    def _params(self, **params: str) -> dict[str, str]:
-        if self._token:
-            params["token"] = self._token
-        return params
 
     async def _request(
         self,
@@ -156,7 +159,7 @@ class HttpxRasaGateway(RasaGateway):
         if status < 400:
             return response
         if status in (401, 403):
-            hint = "set TANDEM_HANDOFF_RASA_TOKEN to Rasa's --auth-token"
+            hint = "set TANDEM_HANDOFF_RASA_TOKEN to the engine's TANDEM_RASA_TOKEN"
         elif status == 404:
             hint = "is Rasa's HTTP API enabled (--enable-api)?"
         else:
@@ -172,7 +175,7 @@ class HttpxRasaGateway(RasaGateway):
             "GET",
             conversation_id,
             "/tracker",
-            params=self._params(include_events="ALL"),
+            params={"include_events": "ALL"},
             idempotent=True,
         )
         try:
@@ -189,7 +192,7 @@ class HttpxRasaGateway(RasaGateway):
             "POST",
             conversation_id,
             "/tracker/events",
-            params=self._params(execute_side_effects="true", output_channel="latest"),
+            params={"execute_side_effects": "true", "output_channel": "latest"},
             json=events,
             idempotent=False,
         )

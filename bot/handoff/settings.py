@@ -5,7 +5,7 @@
                                     by default, ``postgresql+psycopg://...`` in production
 ``TANDEM_HANDOFF_HOST`` / ``_PORT``  bind address (127.0.0.1, 5070)
 ``TANDEM_HANDOFF_RASA_URL``         Rasa's HTTP API (http://127.0.0.1:5005)
-``TANDEM_HANDOFF_RASA_TOKEN``       Rasa's ``--auth-token``, sent as ``?token=``
+``TANDEM_HANDOFF_RASA_TOKEN``       the engine's ``TANDEM_RASA_TOKEN``, sent as a bearer token
 ``TANDEM_HANDOFF_SERVICE_TOKEN``    shared secret of the engine and action server (required)
 ``TANDEM_HANDOFF_OPEN_HOURS``       ``always`` or ``mon-sat 09:00-18:00, ...``
 ``TANDEM_HANDOFF_TIMEZONE``         IANA zone of the open hours (UTC)

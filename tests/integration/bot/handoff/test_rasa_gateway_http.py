@@ -2,18 +2,19 @@
 
 The stand-in answers ``GET /conversations/<id>/tracker`` and
 ``POST /conversations/<id>/tracker/events`` and records every request, so the
-exact URL, query and body the service sends are asserted.
+exact URL, query, headers and body the service sends are asserted.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
@@ -27,6 +28,7 @@ class Seen:
     path: str
     query: dict[str, list[str]]
     body: Any
+    authorization: str | None = None
 
 
 @dataclass
@@ -62,7 +64,11 @@ def rasa() -> Iterator[RasaStandIn]:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             seen = Seen(
-                self.command, parts.path, parse_qs(parts.query), json.loads(raw) if raw else None
+                self.command,
+                parts.path,
+                parse_qs(parts.query),
+                json.loads(raw) if raw else None,
+                self.headers.get("authorization"),
             )
             state.seen.append(seen)
             return unquote(parts.path.split("/")[2]), seen
@@ -93,7 +99,7 @@ def rasa() -> Iterator[RasaStandIn]:
     server.server_close()
 
 
-async def test_reads_the_whole_tracker_with_the_token(rasa: RasaStandIn) -> None:
+async def test_reads_the_whole_tracker_with_the_token_in_a_header(rasa: RasaStandIn) -> None:
     rasa.events["conv:1"] = [{"event": "user", "text": "hi", "timestamp": 1.0}]
     gateway = HttpxRasaGateway(rasa.url, token="rasa-secret")
     events = await gateway.tracker_events("conv:1")
@@ -101,7 +107,27 @@ async def test_reads_the_whole_tracker_with_the_token(rasa: RasaStandIn) -> None
     assert events == [{"event": "user", "text": "hi", "timestamp": 1.0}]
     [seen] = rasa.seen
     assert (seen.method, seen.path) == ("GET", "/conversations/conv%3A1/tracker")
-    assert seen.query == {"include_events": ["ALL"], "token": ["rasa-secret"]}
+    assert seen.query == {"include_events": ["ALL"]}
+    assert seen.authorization == "Bearer rasa-secret"
+
+
+async def test_the_token_never_reaches_a_url_or_the_log(
+    rasa: RasaStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs every request URL at INFO; the handoff log keeps it (issue 19 #2)."""
+    caplog.set_level(logging.DEBUG)
+    ids = ["slack:T1:C2:1700.1", "19:abc@thread.tacv2;messageid=1", "x|y,z=w+v", "ünï çødé"]
+    gateway = HttpxRasaGateway(rasa.url, token="rasa-secret-0123456789")
+    for conversation_id in ids:
+        await gateway.send_agent_message(conversation_id, "hello", "Ana")
+        assert await gateway.tracker_events(conversation_id)
+    await gateway.aclose()
+    assert [s.path.split("/")[2] for s in rasa.seen] == [
+        quote(i, safe="") for i in ids for _ in (0, 1)
+    ]
+    assert all(s.authorization == "Bearer rasa-secret-0123456789" for s in rasa.seen)
+    assert "HTTP Request" in caplog.text  # httpx did log the URLs
+    assert "rasa-secret" not in caplog.text
 
 
 async def test_agent_messages_announcements_and_resume_are_exact(rasa: RasaStandIn) -> None:

@@ -4,6 +4,13 @@
 with them installed, and is how the supervisor starts the engine.
 """
 
-from bot.engine.resilience import install
+from bot.engine import resilience, server
+
+
+def install() -> None:
+    """Resilient custom actions, and the HTTP server's limits and API guard."""
+    resilience.install()
+    server.install()
+
 
 __all__ = ["install"]

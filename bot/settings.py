@@ -81,10 +81,13 @@ class Settings:
     # Secrets shared by Tandem's own processes; random per run unless set.
     service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     stream_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    # Needed only off loopback: JWT (HS256) for clients of Rasa's API and the web
-    # chat socket, and a token for Tandem's own calls to Rasa's API.
+    # Rasa's HTTP API takes `Authorization: Bearer <rasa_token>` on every call
+    # (bot/engine/api_guard.py); random per run unless set, e.g. to call it by hand.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # Needed only off loopback: the web chat's visitor JWT key.
     jwt_secret: str = field(default="", repr=False)
-    rasa_token: str = field(default="", repr=False)
+    # Optional: a separate key of JWTs for Rasa's API (never the visitor key).
+    api_jwt_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,8 +111,9 @@ class Settings:
             handoff_port=env_int(env, "TANDEM_HANDOFF_PORT", base.handoff_port),
             service_token=env.get("TANDEM_HANDOFF_SERVICE_TOKEN") or base.service_token,
             stream_token=env.get("TANDEM_STREAM_TOKEN") or base.stream_token,
+            rasa_token=env.get("TANDEM_RASA_TOKEN") or base.rasa_token,
             jwt_secret=env.get("TANDEM_JWT_SECRET", ""),
-            rasa_token=env.get("TANDEM_RASA_TOKEN", ""),
+            api_jwt_secret=env.get("TANDEM_API_JWT_SECRET", ""),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -121,7 +125,7 @@ class Settings:
         return self.host in LOOPBACK_HOSTS
 
     def check_exposure(self) -> None:
-        """Off loopback, Rasa's API and the web chat socket must require tokens."""
+        """Off loopback, the web chat socket needs its key and every API token is long."""
         if self.on_loopback:
             return
         missing = [
@@ -132,6 +136,8 @@ class Settings:
             )
             if len(value) < 32
         ]
+        if 0 < len(self.api_jwt_secret) < 32:
+            missing.append("TANDEM_API_JWT_SECRET")
         if missing:
             raise ConfigError(
                 f"Serving on {self.host} exposes Rasa's HTTP API and the web chat socket, so "
@@ -178,6 +184,7 @@ class Settings:
         others.
         """
         env = dict(os.environ if base is None else base)
+        env.pop("TANDEM_API_JWT_SECRET", None)  # the engine's alone (rasa_env)
         env.update(QUIET_ENV)
         env["TANDEM_ACTION_SERVER_URL"] = self.action_server_url
         env["TANDEM_TRACKER_DB"] = str(self.tracker_db)
@@ -188,6 +195,14 @@ class Settings:
         env["TANDEM_JWT_SECRET"] = self.jwt_secret
         env["TANDEM_RASA_URL"] = self.rasa_url
         env["TANDEM_RASA_TOKEN"] = self.rasa_token
+        return env
+
+    def rasa_env(self) -> dict[str, str]:
+        """The engine's settings (bot/engine/settings.py); its secrets travel here,
+        never on its command line."""
+        env = self.engine_env()
+        env["TANDEM_HOST"] = self.host
+        env["TANDEM_API_JWT_SECRET"] = self.api_jwt_secret
         return env
 
     def handoff_env(self) -> dict[str, str]:

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -70,11 +70,16 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def http_ok(
-    url: str, *, timeout: float = 2.0, expect: Callable[[bytes], bool] | None = None
+    url: str,
+    *,
+    timeout: float = 2.0,
+    expect: Callable[[bytes], bool] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> bool:
     """True when ``url`` answers 2xx (and ``expect`` accepts the body)."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - our URL
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body = response.read()
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -87,6 +92,39 @@ def rasa_model_loaded(body: bytes) -> bool:
         return bool(json.loads(body).get("model_id"))
     except (ValueError, AttributeError):
         return False
+
+
+PRIVATE_UMASK = 0o077
+
+
+def make_private_dir(path: Path) -> None:
+    """``path`` as a directory only its owner can enter (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def make_private_file(path: Path) -> None:
+    """``path`` as a file only its owner can read (0600), created empty if missing."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    path.chmod(0o600)
+
+
+def make_private_tree(root: Path) -> None:
+    """The state directory and what is in it (databases, logs) owner-only.
+
+    Files of earlier runs may have been made with a looser umask. Symbolic
+    links are left alone, so that nothing outside ``root`` changes.
+    """
+    make_private_dir(root)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(0o700)
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(0o600)
 
 
 class ServerProcess:
@@ -130,7 +168,8 @@ class ServerProcess:
         return "\n".join(list(self._tail)[-lines:])
 
     def start(self) -> None:
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.log_file.parent)
+        make_private_file(self.log_file)
         logger.info("starting %s: %s", self.name, " ".join(self.command))
         self._tail.clear()
         self._process = subprocess.Popen(
@@ -144,6 +183,7 @@ class ServerProcess:
             errors="replace",
             bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us alone; we stop children in order
+            umask=PRIVATE_UMASK,  # what a server writes (databases, logs) is its owner's
         )
         self._pump = threading.Thread(
             target=self._copy_output, name=f"{self.name}-log", daemon=True
@@ -262,14 +302,9 @@ class Supervisor:
         )
 
     def _rasa_server(self) -> ServerProcess:
+        """Rasa with its API on; the API's secrets go through the environment."""
         s = self.settings
-        auth: list[str] = []
-        if s.rasa_token:
-            auth += ["--auth-token", s.rasa_token]
-        if s.jwt_secret:
-            auth += ["--jwt-secret", s.jwt_secret, "--jwt-method", "HS256"]
-        # /status is part of the protected API
-        status_url = f"{s.rasa_url}/status" + (f"?token={s.rasa_token}" if s.rasa_token else "")
+        api_auth = {"Authorization": f"Bearer {s.rasa_token}"}
         return ServerProcess(
             "rasa",
             [
@@ -288,12 +323,13 @@ class Supervisor:
                 "--credentials",
                 str(s.credentials),
                 "--enable-api",
-                *auth,
             ],
-            health=lambda: http_ok(status_url, expect=rasa_model_loaded),
+            health=lambda: http_ok(
+                f"{s.rasa_url}/status", expect=rasa_model_loaded, headers=api_auth
+            ),
             log_file=s.log_dir / "rasa.log",
             cwd=s.project_dir,
-            env=s.engine_env(),
+            env=s.rasa_env(),
             echo=self.echo,
         )
 
@@ -315,7 +351,8 @@ class Supervisor:
     def start(self) -> None:
         """Start the servers and return once all pass their health checks."""
         self.check_ports()
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        os.umask(PRIVATE_UMASK)
+        make_private_tree(self.settings.state_dir)
         deadline = time.monotonic() + self.settings.ready_timeout_s
         try:
             for server in self.servers:

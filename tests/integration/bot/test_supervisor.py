@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,104 @@ def test_a_port_taken_by_another_server_is_refused_before_anything_starts(
         with pytest.raises(ConfigError, match=f"Port {port} for the handoff server"):
             supervisor.start()
     assert not any(server.running for server in supervisor.servers)
+
+
+TOY_ENGINE = """#!{python}
+import http.server, json, os, sys
+
+port = int(sys.argv[sys.argv.index("--port") + 1])
+token = os.environ["TANDEM_RASA_TOKEN"]
+open(os.path.join(os.environ["TANDEM_STATE_DIR"], "engine-made.db"), "w").close()
+
+
+class Status(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.path == "/status" and self.headers.get("Authorization") == "Bearer " + token
+        body = json.dumps({{"model_id": "m"}} if ok else {{}}).encode()
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+print("engine up", flush=True)
+http.server.HTTPServer(("127.0.0.1", port), Status).serve_forever()
+"""
+
+
+@pytest.fixture
+def restore_umask() -> Iterator[None]:
+    import os
+
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield
+    os.umask(previous)
+
+
+def test_secrets_stay_off_command_lines_and_logs_and_state_is_owner_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, restore_umask: None
+) -> None:
+    """Issue 19 #7 (``ps`` shows argv; the supervisor logs it) and #2/#9 (file modes)."""
+    import logging
+    import os
+    import stat
+
+    venv = tmp_path / "venv"
+    engine_python = venv / "engine" / "bin" / "python"
+    engine_python.parent.mkdir(parents=True)
+    engine_python.write_text(TOY_ENGINE.format(python=sys.executable))
+    engine_python.chmod(0o755)
+    state = tmp_path / "state"
+    (state / "logs").mkdir(parents=True, mode=0o755)
+    old_db = state / "tracker.db"
+    old_db.write_text("from an earlier run")
+    old_db.chmod(0o644)
+    secrets = {
+        "rasa_token": "rasa-token-0123456789abcdef0123456789",
+        "api_jwt_secret": "api-jwt-secret-0123456789abcdef012345",
+        "jwt_secret": "visitor-jwt-key-0123456789abcdef01234",
+        "service_token": "service-token-0123456789abcdef0123456",
+        "stream_token": "stream-token-0123456789abcdef01234567",
+    }
+    settings = Settings(
+        state_dir=state,
+        venv_dir=venv,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        handoff_port=free_port(),
+        ready_timeout_s=30,
+        **secrets,
+    )
+    supervisor = Supervisor(settings, model=tmp_path / "model.tar.gz")
+    for name in ("actions", "handoff"):
+        port = free_port()
+        setattr(
+            supervisor, name, server(state, HTTP_SERVER.format(port=port), port=port, name=name)
+        )
+        getattr(supervisor, name).log_file = settings.log_dir / f"{name}.log"
+    caplog.set_level(logging.INFO, logger="bot.supervisor")
+    supervisor.start()  # the engine is ready only if its health check sent the header
+    try:
+        assert supervisor.rasa.pid is not None
+        argv = Path(f"/proc/{supervisor.rasa.pid}/cmdline").read_bytes().decode()
+        environ = Path(f"/proc/{supervisor.rasa.pid}/environ").read_bytes().decode()
+    finally:
+        supervisor.stop()
+    assert "bot.engine" in argv and "--enable-api" in argv
+    assert "starting rasa:" in caplog.text
+    for secret in secrets.values():
+        assert secret not in argv
+        assert secret not in caplog.text
+        assert all(secret not in " ".join(s.command) for s in supervisor.servers)
+    assert f"TANDEM_RASA_TOKEN={secrets['rasa_token']}" in environ
+    assert f"TANDEM_API_JWT_SECRET={secrets['api_jwt_secret']}" in environ
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state / "logs").stat().st_mode) == 0o700
+    for path in (old_db, state / "engine-made.db", *(s.log_file for s in supervisor.servers)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert "engine up" in supervisor.rasa.log_file.read_text()
+    assert os.umask(0o077) == 0o077  # the supervisor's own files too

@@ -45,20 +45,43 @@ def test_rasa_url_uses_loopback_for_wildcard_host() -> None:
     assert Settings(host="0.0.0.0", rasa_port=1).rasa_url == "http://127.0.0.1:1"
 
 
-def test_off_loopback_tokens_are_required_and_passed_to_rasa(tmp_path: Path) -> None:
+def test_off_loopback_tokens_are_required_and_reach_rasa_through_its_environment(
+    tmp_path: Path,
+) -> None:
     from bot.supervisor import Supervisor
 
     Settings.from_env({}).check_exposure()  # loopback: nothing needed
-    secret, token = "s" * 40, "t" * 40
+    secret, token, api_secret = "s" * 40, "t" * 40, "a" * 40
     s = Settings.from_env(
-        {"TANDEM_HOST": "0.0.0.0", "TANDEM_JWT_SECRET": secret, "TANDEM_RASA_TOKEN": token}
+        {
+            "TANDEM_HOST": "0.0.0.0",
+            "TANDEM_JWT_SECRET": secret,
+            "TANDEM_RASA_TOKEN": token,
+            "TANDEM_API_JWT_SECRET": api_secret,
+        }
     )
     s.check_exposure()
-    command = Supervisor(s, model=tmp_path / "m.tar.gz").rasa.command
-    assert command[command.index("--auth-token") + 1] == token
-    assert command[command.index("--jwt-secret") + 1] == secret
+    rasa = Supervisor(s, model=tmp_path / "m.tar.gz").rasa
+    assert not {secret, token, api_secret} & set(rasa.command)
+    assert "--auth-token" not in rasa.command and "--jwt-secret" not in rasa.command
+    assert rasa.env["TANDEM_RASA_TOKEN"] == token
+    assert rasa.env["TANDEM_API_JWT_SECRET"] == api_secret  # the API's key, not the visitors'
+    assert rasa.env["TANDEM_HOST"] == "0.0.0.0"
+    assert "TANDEM_API_JWT_SECRET" not in s.handoff_env()
     with pytest.raises(ConfigError, match="TANDEM_JWT_SECRET"):
         Settings.from_env({"TANDEM_HOST": "0.0.0.0", "TANDEM_RASA_TOKEN": token}).check_exposure()
+    with pytest.raises(ConfigError, match="TANDEM_API_JWT_SECRET"):
+        Settings.from_env(
+            {"TANDEM_HOST": "0.0.0.0", "TANDEM_JWT_SECRET": secret, "TANDEM_API_JWT_SECRET": "x"}
+        ).check_exposure()
+
+
+def test_the_rasa_api_token_is_random_per_run_unless_set() -> None:
+    a, b = Settings.from_env({}), Settings.from_env({})
+    assert a.rasa_token != b.rasa_token and len(a.rasa_token) >= 32
+    assert a.handoff_env()["TANDEM_HANDOFF_RASA_TOKEN"] == a.rasa_token
+    assert Settings.from_env({"TANDEM_RASA_TOKEN": "chosen"}).rasa_token == "chosen"
+    assert a.rasa_token not in repr(a)
 
 
 def test_internal_tokens_are_random_per_run_and_shared_through_the_environment() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -48,11 +49,29 @@ def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
     return [m.get("text", "") for m in send(assistant, sender, text)]
 
 
+def rasa_api_headers(assistant: Supervisor) -> dict[str, str]:
+    """Rasa's HTTP API takes the run's token in this header, never in the URL."""
+    return {"Authorization": f"Bearer {assistant.settings.rasa_token}"}
+
+
+def conversation_url(assistant: Supervisor, conversation_id: str) -> str:
+    """``/conversations/<id>`` of Rasa's API; the engine decodes the quoted id."""
+    return f"{assistant.settings.rasa_url}/conversations/{quote(conversation_id, safe='')}"
+
+
+def rest_conversation_id(sender: str) -> str:
+    """The tracker's id of a REST ``sender``."""
+    return sender
+
+
 def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
+    """The tracker of the conversation a REST ``sender`` had."""
     import httpx
 
     response = httpx.get(
-        f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
+        f"{conversation_url(assistant, rest_conversation_id(sender))}/tracker",
+        headers=rasa_api_headers(assistant),
+        timeout=30,
     )
     response.raise_for_status()
     return dict(response.json())

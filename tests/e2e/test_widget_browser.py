@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from bot.supervisor import Supervisor
+from tests.e2e.conftest import rasa_api_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT = Path(__file__).resolve().parents[2]
@@ -192,12 +193,10 @@ def open_chat(page: Any, demo_url: str) -> str:
 
 def push(assistant: Supervisor, session: str, *events: dict[str, Any]) -> None:
     """What the handoff service does: events through Rasa's API, sent on the latest channel."""
-    params = {"execute_side_effects": "true", "output_channel": "latest"}
-    if assistant.settings.rasa_token:
-        params["token"] = assistant.settings.rasa_token
     response = httpx.post(
         f"{assistant.settings.rasa_url}/conversations/{session}/tracker/events",
-        params=params,
+        params={"execute_side_effects": "true", "output_channel": "latest"},
+        headers=rasa_api_headers(assistant),
         json=list(events),
         timeout=30,
     )

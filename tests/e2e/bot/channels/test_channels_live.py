@@ -5,7 +5,8 @@ and the Bot Framework services. Runs in the engine venv (the stand-ins use aioht
 Requests are signed (Slack) or carry RS256 tokens from the stand-in's JWKS
 (Teams) exactly as the real services send them; the assertions are on what the
 stand-ins received. The engine listens on all interfaces here, as a deployment
-behind a proxy would, so Rasa's own HTTP API requires its token and JWTs.
+behind a proxy would; Rasa's own HTTP API takes its token or an API JWT
+(``TANDEM_API_JWT_SECRET``, not the web chat's key) in the Authorization header.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -34,6 +36,8 @@ pytestmark = [pytest.mark.e2e]
 SLACK_SECRET = "e2e-signing-secret"
 JWT_SECRET = "e2e-jwt-secret-" + "x" * 32
 RASA_TOKEN = "e2e-rasa-token-" + "y" * 32
+API_JWT_SECRET = "e2e-api-jwt-secret-" + "z" * 32
+API = {"Authorization": f"Bearer {RASA_TOKEN}"}
 TEAM, BOT_USER = "T0E2E", "UBOT"
 
 
@@ -77,6 +81,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         host="0.0.0.0",  # all interfaces: the point of this module
         jwt_secret=JWT_SECRET,
         rasa_token=RASA_TOKEN,
+        api_jwt_secret=API_JWT_SECRET,
         state_dir=state,
         rasa_port=free_port(),
         action_port=free_port(),
@@ -183,10 +188,10 @@ def test_a_mention_is_answered_in_its_thread_and_an_agent_reaches_the_same_threa
         }
     ]
     status = post(
-        f"{live.rasa}/conversations/{sender}/tracker/events"
-        f"?execute_side_effects=true&output_channel=latest&token={RASA_TOKEN}",
+        f"{live.rasa}/conversations/{quote(sender, safe='')}/tracker/events"
+        "?execute_side_effects=true&output_channel=latest",
         json.dumps(agent_event).encode(),
-        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", **API},
     )
     assert status == 200
     _, agent_post = posts_to(live, "C0E2E", 2)
@@ -259,14 +264,17 @@ def _jwt(payload: dict[str, Any], secret: str) -> str:
     return str(jwt.encode(payload, secret, algorithm="HS256"))
 
 
-def test_off_loopback_rasas_api_needs_the_token_or_a_jwt(live: Live) -> None:
+def test_off_loopback_rasas_api_needs_the_token_or_an_api_jwt(live: Live) -> None:
     url = f"{live.rasa}/conversations/anyone/tracker"
     assert post(url, b"", {}, method="GET") == 401
     assert post(f"{url}?token=wrong", b"", {}, method="GET") == 401
+    assert post(f"{url}?token={RASA_TOKEN}", b"", {}, method="GET") == 401  # never in a URL
     forged = _jwt({"user": {"username": "anyone", "role": "admin"}}, "not-the-secret")
     assert post(url, b"", {"Authorization": f"Bearer {forged}"}, method="GET") == 401
-    assert post(f"{url}?token={RASA_TOKEN}", b"", {}, method="GET") == 200
-    admin = _jwt({"user": {"username": "ops", "role": "admin"}}, JWT_SECRET)
+    visitor_key = _jwt({"user": {"username": "ops", "role": "admin"}}, JWT_SECRET)
+    assert post(url, b"", {"Authorization": f"Bearer {visitor_key}"}, method="GET") == 401
+    assert post(url, b"", API, method="GET") == 200
+    admin = _jwt({"user": {"username": "ops", "role": "admin"}}, API_JWT_SECRET)
     assert post(url, b"", {"Authorization": f"Bearer {admin}"}, method="GET") == 200
     # the channels themselves stay reachable: they authenticate their own callers
     assert post(f"{live.rasa}/webhooks/rest/", b"", {}, method="GET") == 200

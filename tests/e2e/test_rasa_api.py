@@ -187,3 +187,21 @@ def test_handoff_for_teams_shaped_ids(
     assert any("colleague" in text for text in intent("ask_human"))
     handoff_round_trip(assistant, console, conversation_id, say_to_bot=customer)
     assert intent("bot_challenge"), "the bot answers again"
+
+
+def test_no_secret_in_argv_or_logs_and_state_is_owner_only(assistant: Supervisor) -> None:
+    """Issue 19 #7 and #2, on the real stack after the conversations above."""
+    import stat
+    from pathlib import Path
+
+    settings = assistant.settings
+    token = settings.rasa_token
+    for server in assistant.servers:
+        argv = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode(errors="replace")
+        assert token not in argv and settings.service_token not in argv, server.name
+    for path in settings.state_dir.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), path
+        if path.suffix == ".log":
+            text = path.read_text(errors="replace")
+            assert token not in text and settings.service_token not in text, path

@@ -117,14 +117,18 @@ def make_private_tree(root: Path) -> None:
     """
     make_private_dir(root)
     for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                path.chmod(0o700)
-        for name in files:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                path.chmod(0o600)
+        for names, mode in ((dirs, 0o700), (files, 0o600)):
+            for name in names:
+                path = Path(folder, name)
+                if path.is_symlink():
+                    continue
+                try:
+                    path.chmod(mode)
+                except PermissionError as e:
+                    raise ConfigError(
+                        f"{path} belongs to another user, so it cannot be made owner-only; "
+                        f"move it out of {root} or choose another TANDEM_STATE_DIR."
+                    ) from e
 
 
 class ServerProcess:

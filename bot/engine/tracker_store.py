@@ -92,9 +92,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         event_broker: EventBroker | None = None,
         login_db: str | None = None,
         query: dict | None = None,
-        keep_slots: list[str] | None = None,
+        keep_slots: list[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
+        if isinstance(keep_slots, str):  # `keep_slots: name` in endpoints.yml
+            keep_slots = [keep_slots]
         self.keep_slots = frozenset(keep_slots or ())
         url = self.get_db_url(dialect, host, port, db, username, password, login_db, query)
         path = sqlite_path(url)

@@ -102,10 +102,9 @@ def test_the_stored_conversation_reads_back_redacted(store: RedactingSQLTrackerS
     assert len(asyncio.run(store.retrieve("ana")).events) == 4
 
 
-def test_slots_on_the_allow_list_keep_their_value(tmp_path: Path) -> None:
-    store = RedactingSQLTrackerStore(
-        DOMAIN, db=str(tmp_path / "t.db"), keep_slots=["handoff_contact"]
-    )
+@pytest.mark.parametrize("keep", [["handoff_contact", "customer_email"], "handoff_contact"])
+def test_slots_on_the_allow_list_keep_their_value(tmp_path: Path, keep: list[str] | str) -> None:
+    store = RedactingSQLTrackerStore(DOMAIN, db=str(tmp_path / "t.db"), keep_slots=keep)
     asyncio.run(store.save(conversation("ana")))
     restored = asyncio.run(store.retrieve("ana"))
     assert restored is not None and restored.get_slot("handoff_contact") == EMAIL

@@ -34,11 +34,14 @@ _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGIT_GROUPS = re.compile(r"(?<!\w)\d+(?:[ -]\d+)*(?!\w)")
 _GROUP_SEPARATOR = re.compile(r"[ -]")
 
-# A run of digit groups, each perhaps in parentheses, separated by one space,
-# dot or dash at most: the body of a phone number.
-_GROUPS = r"\(?\d+\)?(?:[ .-]?\(?\d+\)?)*"
+# The body of a phone number: digit groups, some in parentheses, separated by
+# one space, dot or dash. Every separator is non-empty and starts with its own
+# character, so a digit run splits into groups one way only: no backtracking
+# blow-up on long digit strings (Python 3.10 has no atomic groups).
+_SEPARATOR = r"(?:\)[ .-]?\(?|[ .-]\(?|\()"
+_GROUPS = r"\d+(?:" + _SEPARATOR + r"\d+)*\)?"
 _PHONE = re.compile(
-    r"(?<![\w+])(?P<intl>(?:\+\s?|00)" + _GROUPS + r")(?![\w])"
+    r"(?<![\w+])(?P<intl>(?:\+\s?|00)\(?" + _GROUPS + r")(?![\w])"
     r"|(?<![\w+])(?P<uk>\(?0[1-9]" + _GROUPS + r")(?![\w])"
     r"|(?<![\w+])(?P<us>(?:1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4})(?![\w]|[.-]\d)"
     r"|(?P<cue>\b(?:phone|mobile|cell|tel|telephone|landline|whatsapp|sms|text me|call me|"
@@ -102,11 +105,16 @@ class Redactor:
 
     @staticmethod
     def _card_end(parts: list[str], start: int) -> int | None:
-        for end in range(len(parts), start, -1):
-            digits = "".join(parts[start:end])
-            if 13 <= len(digits) <= 19 and luhn_valid(digits):
-                return end
-        return None
+        """End of the longest Luhn-valid run of 13-19 digits from ``parts[start]``, if any."""
+        best = None
+        digits = ""
+        for end in range(start + 1, len(parts) + 1):
+            digits += parts[end - 1]
+            if len(digits) > 19:
+                break
+            if len(digits) >= 13 and luhn_valid(digits):
+                best = end
+        return best
 
     def phones(self, text: str) -> str:
         return _PHONE.sub(self._phone, text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.privacy import Redactor, luhn_valid, redact, redact_cards, redact_json
@@ -70,6 +72,7 @@ def test_emails(text: str, expected: str) -> None:
         ("ring 0044 20 7946 0958", "ring [phone]"),
         ("+1 (555) 123-4567", "[phone]"),
         ("+33 1 23 45 67 89", "[phone]"),
+        ("+44 (0)20 7946 0958.", "[phone]."),
         ("my mobile is 07700 900123", "my mobile is [phone]"),
         ("020 7946 0958 or 07700900123", "[phone] or [phone]"),
         ("tel: (020) 7946 0958", "tel: [phone]"),
@@ -131,3 +134,20 @@ def test_redact_json_redacts_every_string_and_keeps_the_shape() -> None:
 def test_a_redactor_with_other_placeholders() -> None:
     prompt = Redactor(card="[CARD]", email="[EMAIL]", phone="[PHONE]")
     assert prompt("x@y.org, 4111 1111 1111 1111, +44 20 7946 0958") == "[EMAIL], [CARD], [PHONE]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+" + "1" * 5000 + "x",  # exponential backtracking in a naive phone pattern
+        "0" + "1" * 5000 + "x",
+        "phone " + "1 " * 3000 + "x",
+        "+1 " + "(1) " * 2000 + "x",
+        " ".join(["4111"] * 2000),
+        "a" * 5000 + "@",
+    ],
+)
+def test_long_adversarial_input_is_handled_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - started < 2.0

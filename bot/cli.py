@@ -188,11 +188,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
         env=env,
         base_dir=settings.project_dir,
         handoff_db_url=HandoffSettings.from_env(env).db_url,
+        state_dir=settings.state_dir,
         log_dir=settings.log_dir,
     )
     logger.info("tracker store: %d events deleted", erasure.tracker_events)
     rows = ", ".join(f"{n} {table}" for table, n in erasure.handoff_rows.items())
     logger.info("handoff database: %s deleted", rows or "nothing")
+    if erasure.channel_references:
+        logger.info("Teams conversation reference deleted")
     lines = ", ".join(f"{n} from {name}" for name, n in erasure.log_lines.items() if n)
     logger.info("logs: %s", f"lines removed: {lines}" if lines else "no line named it")
     if not erasure.anything:

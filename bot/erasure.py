@@ -8,6 +8,7 @@
 * its handoffs, transcript lines, notes, tickets and their audit entries from
   the handoff database (``TANDEM_HANDOFF_DB_URL``), through
   :meth:`bot.handoff.store.Store.erase_conversation`;
+* its Teams conversation reference (``teams_conversations.db``), if any;
 * every line that names it from the log files under the state directory's
   ``logs/``, rewritten atomically (a new owner-only file replaces the old).
 
@@ -55,12 +56,16 @@ class Erasure:
 
     tracker_events: int = 0
     handoff_rows: dict[str, int] = field(default_factory=dict)
+    channel_references: int = 0
     log_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
         return bool(
-            self.tracker_events or any(self.handoff_rows.values()) or any(self.log_lines.values())
+            self.tracker_events
+            or any(self.handoff_rows.values())
+            or self.channel_references
+            or any(self.log_lines.values())
         )
 
 
@@ -191,6 +196,35 @@ def erase_handoff(db_url: str, conversation_id: str) -> dict[str, int]:
         engine.dispose()
 
 
+# channel stores --------------------------------------------------------------------------
+
+# bot/channels/teams.py keeps each Teams conversation's reference (ids, the
+# user's name) here, by default, to deliver an agent's later replies.
+TEAMS_REFERENCES = ("teams_conversations.db", "teams_conversations")
+
+
+def erase_channel_references(state_dir: Path, conversation_id: str) -> int:
+    """Delete the conversation's stored channel reference (Teams); rows deleted."""
+    name, table = TEAMS_REFERENCES
+    url = URL.create("sqlite", database=str(state_dir / name))
+    if _missing_sqlite_file(url):
+        return 0
+    engine = _secure_sqlite(create_engine(url))
+    try:
+        if not inspect(engine).has_table(table):
+            return 0
+        with engine.begin() as connection:
+            result = connection.execute(
+                text(f"DELETE FROM {table} WHERE sender_id = :sender"),  # noqa: S608 - constant
+                {"sender": conversation_id},
+            )
+        return int(result.rowcount or 0)
+    except SQLAlchemyError as e:
+        raise StoreError(f"Could not erase from {url.database}: {e}") from e
+    finally:
+        engine.dispose()
+
+
 # logs ------------------------------------------------------------------------------------
 
 
@@ -258,6 +292,7 @@ def erase(
     env: Mapping[str, str],
     base_dir: Path,
     handoff_db_url: str,
+    state_dir: Path,
     log_dir: Path,
 ) -> Erasure:
     """Erase one conversation from the tracker store, the handoff database and the logs.
@@ -275,6 +310,7 @@ def erase(
             locks.enter_context(_exclusive(path))
         tracker_events = erase_tracker(tracker_url, conversation_id)
         handoff_rows = erase_handoff(handoff_db_url, conversation_id)
+        references = erase_channel_references(state_dir, conversation_id)
         pattern = id_pattern(conversation_id)
         log_lines = {str(p.relative_to(log_dir)): _rewrite_without(p, pattern) for p in files}
-    return Erasure(tracker_events, handoff_rows, log_lines)
+    return Erasure(tracker_events, handoff_rows, references, log_lines)

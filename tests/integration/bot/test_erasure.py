@@ -102,6 +102,16 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         fill_tracker(state / "tracker.db", sender, mail, words)
         fill_handoff(f"sqlite:///{state / 'handoff.db'}", sender, mail, words, phone)
+    with sqlite3.connect(state / "teams_conversations.db") as db:
+        db.execute(  # as bot/channels/botframework_connector.py creates it
+            "CREATE TABLE teams_conversations ("
+            "sender_id TEXT PRIMARY KEY, reference TEXT NOT NULL, updated_at REAL NOT NULL)"
+        )
+        for sender, name in ((ALICE, "Wonderland"), (BOB, "Builder")):
+            db.execute(
+                "INSERT INTO teams_conversations VALUES (?, ?, 0)",
+                (sender, json.dumps({"user": {"name": name}})),
+            )
     (state / "logs" / "rasa.log").write_text(
         "starting\n"
         f"handling a message from {ALICE} failed\n"
@@ -139,6 +149,7 @@ def test_erase_removes_one_customer_from_every_store(
     assert "1 handoffs" in caplog.text and "1 tickets" in caplog.text
     assert "2 audit entries" in caplog.text and "1 notes" in caplog.text
     assert "1 from handoff.log, 1 from rasa.log" in caplog.text
+    assert "Teams conversation reference deleted" in caplog.text
 
     logs = state / "logs"
     assert (logs / "rasa.log").read_text().splitlines() == [

@@ -243,7 +243,10 @@ def id_pattern(conversation_id: str) -> re.Pattern[str]:
 @contextmanager
 def _exclusive(path: Path) -> Iterator[int]:
     """An exclusive ``flock`` on ``path``; StoreError if a running ``bot run`` holds it."""
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as e:
+        raise StoreError(f"Cannot open the log {path}: {e}. Run erase as its owner.") from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -273,9 +276,9 @@ def _rewrite_without(path: Path, pattern: re.Pattern[str]) -> int:
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o600)
             os.replace(tmp, path)
-        except BaseException:
+        except OSError as e:
             Path(tmp).unlink(missing_ok=True)
-            raise
+            raise StoreError(f"Could not rewrite the log {path}: {e}; it is unchanged.") from e
     return removed
 
 

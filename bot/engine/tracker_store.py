@@ -125,14 +125,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = self.serialise_event(event)
+                intent = (data.get("parse_data") or {}).get("intent") or {}
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {})
-                        .get("intent", {})
-                        .get(INTENT_NAME_KEY),
+                        intent_name=intent.get(INTENT_NAME_KEY),
                         action_name=data.get("name"),
                         data=json.dumps(data),
                     )

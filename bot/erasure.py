@@ -119,8 +119,12 @@ def tracker_store_url(endpoints: Path, env: Mapping[str, str], *, base_dir: Path
     )
 
 
-def _secure_sqlite(engine: Engine) -> Engine:
-    """Deleted SQLite rows are overwritten with zeros, not just unlinked."""
+def _engine(url: URL) -> Engine:
+    """An engine that fails fast when the server is down; SQLite overwrites what it deletes."""
+    if url.get_backend_name() == "postgresql":
+        engine = create_engine(url, connect_args={"connect_timeout": 10})
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
 
         def pragmas(connection: Any, _record: Any) -> None:
@@ -148,7 +152,7 @@ def erase_tracker(url: URL, conversation_id: str) -> int:
     """Delete the conversation's events; the number deleted."""
     if _missing_sqlite_file(url):
         return 0
-    engine = _secure_sqlite(create_engine(url))
+    engine = _engine(url)
     try:
         if not inspect(engine).has_table("events"):
             return 0
@@ -177,7 +181,7 @@ def erase_handoff(db_url: str, conversation_id: str) -> dict[str, int]:
     url = make_url(db_url)
     if _missing_sqlite_file(url):
         return {}
-    engine = _secure_sqlite(create_engine(url))
+    engine = _engine(url)
     try:
         if not inspect(engine).has_table("handoffs"):
             return {}
@@ -209,7 +213,7 @@ def erase_channel_references(state_dir: Path, conversation_id: str) -> int:
     url = URL.create("sqlite", database=str(state_dir / name))
     if _missing_sqlite_file(url):
         return 0
-    engine = _secure_sqlite(create_engine(url))
+    engine = _engine(url)
     try:
         if not inspect(engine).has_table(table):
             return 0

@@ -272,7 +272,7 @@ class ActionLeaveContact(Action):
                 note=f"Asked for a person ({reason}); nobody was available.",
             )
         except HandoffServiceError as e:
-            logger.error("ticket for %s (%s) not stored: %s", tracker.sender_id, contact, e)
+            logger.error("ticket for %s not stored: %s", tracker.sender_id, e)
             dispatcher.utter_message(
                 text="I'm sorry, I couldn't pass your details on just now. Please call us on "
                 f"{PHONE_NUMBER} (Monday to Saturday, 9:00-18:00)."

@@ -4,6 +4,8 @@
                    both answer their health checks, then watch them (Ctrl-C stops)
     tandem train   train only if config.yml, domain.yml, data/ or bot/nlu changed
     tandem shell   like run, but chat in this terminal through ``rasa shell``
+    tandem erase   delete one conversation from the tracker store, the handoff
+                   database and the logs (right to erasure; bot/erasure.py)
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -21,14 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from bot.errors import ServerError, TandemError
+from bot.errors import ServerError, StoreError, TandemError
 from bot.settings import Settings
 from bot.supervisor import ServerProcess, Supervisor
 from bot.training import ensure_model
 
 logger = logging.getLogger("bot")
 
-EXIT_OK, EXIT_SERVER, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_SERVER, EXIT_CONFIG, EXIT_STORE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if a model is current")
     shell = sub.add_parser("shell", help="chat with the assistant in this terminal")
     server_flags(shell)
+    erase = sub.add_parser("erase", help="delete one customer's conversation everywhere")
+    erase.add_argument(
+        "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
+    )
     return parser
 
 
@@ -170,12 +176,43 @@ def cmd_shell(args: argparse.Namespace) -> int:
         actions.stop()
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    from bot.erasure import erase
+    from bot.handoff.settings import HandoffSettings
+
+    settings = _settings(args)
+    env = settings.handoff_env()
+    erasure = erase(
+        args.sender,
+        endpoints=settings.project_dir / "endpoints.yml",
+        env=env,
+        base_dir=settings.project_dir,
+        handoff_db_url=HandoffSettings.from_env(env).db_url,
+        state_dir=settings.state_dir,
+        log_dir=settings.log_dir,
+    )
+    logger.info("tracker store: %d events deleted", erasure.tracker_events)
+    rows = ", ".join(f"{n} {table}" for table, n in erasure.handoff_rows.items())
+    logger.info("handoff database: %s deleted", rows or "nothing")
+    if erasure.channel_references:
+        logger.info("Teams conversation reference deleted")
+    lines = ", ".join(f"{n} from {name}" for name, n in erasure.log_lines.items() if n)
+    logger.info("logs: %s", f"lines removed: {lines}" if lines else "no line named it")
+    if not erasure.anything:
+        logger.info(
+            "Nothing was stored under %r. Conversation ids carry their channel's prefix; "
+            "copy the id from the agent console or the tracker store.",
+            args.sender,
+        )
+    return EXIT_OK
+
+
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
     settings.check_exposure()
 
 
-COMMANDS = {"run": cmd_run, "train": cmd_train, "shell": cmd_shell}
+COMMANDS = {"run": cmd_run, "train": cmd_train, "shell": cmd_shell, "erase": cmd_erase}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServerError as e:
         logger.error("%s", e)
         return EXIT_SERVER
+    except StoreError as e:
+        logger.error("%s", e)
+        return EXIT_STORE
     except TandemError as e:
         logger.error("%s", e)
         return EXIT_CONFIG

@@ -4,6 +4,7 @@
      ├── ConfigError          a setting, file or credential is missing or invalid
      ├── SetupError           an interpreter or virtual environment is missing
      ├── TrainingError        ``rasa train`` failed
+     ├── StoreError           a data store cannot be reached, or is in use
      └── ServerError          a server process misbehaved (carries ``server``)
           ├── ServerNotReady  it did not answer its health check in time
           └── ServerDied      it exited while it should have been running
@@ -28,6 +29,10 @@ class SetupError(TandemError):
 
 class TrainingError(TandemError):
     """Training the Rasa model failed."""
+
+
+class StoreError(TandemError):
+    """A data store (tracker store, handoff database, log files) cannot be used right now."""
 
 
 class ServerError(TandemError):

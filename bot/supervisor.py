@@ -10,6 +10,7 @@ until both are ready, then watches them: if one dies the other is stopped and
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.errors import ConfigError, ServerDied, ServerNotReady
+from bot.privacy import redact
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -195,10 +197,15 @@ class ServerProcess:
         self._pump.start()
 
     def _copy_output(self) -> None:
+        """Each line, redacted (bot/privacy.py), to the owner-only log file and the console."""
         assert self._process is not None and self._process.stdout is not None
         console = ConsoleFilter()
-        with self.log_file.open("a", encoding="utf-8") as log:
-            for line in self._process.stdout:
+        fd = os.open(self.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # `bot erase` must not rewrite it under us
+        with open(fd, "a", encoding="utf-8") as log:
+            for raw in self._process.stdout:
+                line = redact(raw)
                 log.write(line)
                 log.flush()
                 self._tail.append(line.rstrip("\n"))

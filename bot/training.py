@@ -86,6 +86,8 @@ def ensure_model(settings: Settings, *, force: bool = False) -> Path:
         "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
         "--out", str(settings.models_dir), "--fixed-model-name", name,
     ]  # fmt: skip
+    log_file.touch(mode=0o600)
+    log_file.chmod(0o600)  # state files are the owner's alone, whoever made them first
     with log_file.open("w") as log:
         result = subprocess.run(
             command,

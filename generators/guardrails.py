@@ -18,10 +18,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+from bot.privacy import Redactor
+
+_PROMPT = Redactor(card="[CARD]", email="[EMAIL]", phone="[PHONE]")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
-_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ().-]{7,}\d\b")
 _ACCOUNT = re.compile(
     r"\b(?:account|acct|a/c|customer|sort code)(?:\s+(?:no\.?|number|id|#))?[:\s#]*([\d-]{6,})",
     re.IGNORECASE,
@@ -67,33 +67,19 @@ SAFE_INJECTION_REPLY = (
 )
 
 
-def _digits(match: re.Match[str]) -> int:
-    return sum(c.isdigit() for c in match.group())
-
-
-def _card_like(match: re.Match[str]) -> bool:
-    """Luhn check, so long order numbers are not mistaken for cards."""
-    digits = [int(c) for c in match.group() if c.isdigit()]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def redact(text: str) -> str:
     """Replace personal data with ``[EMAIL]``, ``[CARD]``, ``[IBAN]``, ``[ACCOUNT]``, ``[PHONE]``.
 
-    Order matters: cards and IBANs before phone numbers, which would match them too.
+    Cards, e-mails and phones are found by :mod:`bot.privacy`, as everywhere
+    else; prompts also lose IBANs and account numbers, and keep the capital
+    placeholders they always had. Order matters: IBANs before cards, and both
+    with account numbers before phones, which would match their digits.
     """
-    text = _EMAIL.sub("[EMAIL]", text)
+    text = _PROMPT.emails(text)
     text = _IBAN.sub("[IBAN]", text)
-    text = _CARD.sub(lambda m: "[CARD]" if _card_like(m) else m.group(), text)
+    text = _PROMPT.cards(text)
     text = _ACCOUNT.sub(lambda m: m.group().replace(m.group(1), "[ACCOUNT]"), text)
-    return _PHONE.sub(lambda m: "[PHONE]" if _digits(m) <= 15 else m.group(), text)
+    return _PROMPT.phones(text)
 
 
 def injection_reason(text: str) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -240,3 +240,33 @@ class Store:
             if action:
                 query = query.where(AuditEntry.action == action)
             return list(db.scalars(query))
+
+    # right to erasure (python -m bot erase)
+
+    def erase_conversation(self, conversation_id: str) -> dict[str, int]:
+        """Delete every row about one conversation, in one transaction; counts per table.
+
+        Audit entries about its handoffs and tickets go too (their targets name
+        them); the caller records the erasure itself without the id.
+        """
+        with self._db.begin() as db:
+            handoffs = list(
+                db.scalars(select(Handoff.id).where(Handoff.conversation_id == conversation_id))
+            )
+            tickets = list(
+                db.scalars(select(Ticket.id).where(Ticket.conversation_id == conversation_id))
+            )
+            targets = [f"handoff:{i}" for i in handoffs] + [f"ticket:{i}" for i in tickets]
+            statements = {
+                "audit entries": delete(AuditEntry).where(AuditEntry.target.in_(targets)),
+                "notes": delete(Note).where(Note.handoff_id.in_(handoffs)),
+                "messages": delete(Message).where(
+                    (Message.conversation_id == conversation_id) | Message.handoff_id.in_(handoffs)
+                ),
+                "tickets": delete(Ticket).where(Ticket.conversation_id == conversation_id),
+                "handoffs": delete(Handoff).where(Handoff.conversation_id == conversation_id),
+            }
+            return {
+                name: int(getattr(db.execute(statement), "rowcount", 0) or 0)
+                for name, statement in statements.items()
+            }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,22 @@ def test_missing_engine_venv_is_explained(project: Path, tmp_path: Path) -> None
     )
     with pytest.raises(TrainingError, match="make setup"):
         ensure_model(settings)
+
+
+def test_the_training_log_is_owner_only(project: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "engine" / "bin").mkdir(parents=True)
+    fake_rasa = venv / "engine" / "bin" / "python"
+    fake_rasa.write_text("#!/bin/sh\necho training\nexit 1\n")
+    fake_rasa.chmod(0o755)
+    settings = Settings(
+        project_dir=project,
+        models_dir=tmp_path / "models",
+        venv_dir=venv,
+        state_dir=tmp_path / "state",
+    )
+    (tmp_path / "state" / "logs").mkdir(parents=True)
+    (tmp_path / "state" / "logs" / "train.log").touch(mode=0o644)
+    with pytest.raises(TrainingError, match="training"):
+        ensure_model(settings)
+    assert stat.S_IMODE((tmp_path / "state" / "logs" / "train.log").stat().st_mode) == 0o600

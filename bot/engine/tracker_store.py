@@ -1,0 +1,146 @@
+"""Rasa's SQL tracker store, with personal data redacted before it is written.
+
+Why here, at store time, and not earlier or later:
+
+* The NLU, the policies and the action server see the message as typed: the
+  tracker Rasa holds in memory while it handles a message is never touched,
+  so a contact form can still read the e-mail address the customer just gave.
+* Everything that outlives the message goes through the store: the database,
+  the conversation Rasa's HTTP API serves later (and with it the handoff
+  service's transcripts and the agents' console), the web chat's history and
+  the event broker's stream. Redacting the serialised events covers them all
+  in one place, for SQLite and PostgreSQL alike (``endpoints.yml`` names this
+  class for both).
+
+Card numbers, e-mail addresses and phone numbers (:mod:`bot.privacy`) are
+replaced in the text of user and bot events, their ``parse_data`` (entity
+values included), ``metadata`` and ``data``, and in slot values. Slots listed
+in ``keep_slots`` keep their values, for a deployment whose actions read a
+contact detail in a later turn. The reference assistant keeps none: its
+contact form creates the handoff ticket in the same turn the customer answers
+it, so the address is kept only in the handoff service's ticket, where the
+team needs it.
+
+SQLite files are created owner-only (0600) and tightened if they already
+exist, whatever the umask of whoever started the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.privacy import redact_json
+
+# Fields of a serialised event that can hold what someone typed or was told.
+_FREE_TEXT = ("text", "parse_data", "metadata", "data", "action_text", "entities")
+
+
+def redact_event(data: dict[str, Any], keep_slots: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of one event's ``as_dict()`` with personal data replaced."""
+    clean = dict(data)
+    for key in _FREE_TEXT:
+        if key in clean:
+            clean[key] = redact_json(clean[key])
+    if "value" in clean and not (clean.get("event") == "slot" and clean.get("name") in keep_slots):
+        clean["value"] = redact_json(clean["value"])
+    return clean
+
+
+def sqlite_path(url: Any) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and ``:memory:``."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_owner_only(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if absent (SQLite accepts that), else chmod it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """:class:`SQLTrackerStore` that redacts events before storing or streaming them.
+
+    Same options as Rasa's ``type: SQL`` store in ``endpoints.yml``, plus
+    ``keep_slots``, a list of slot names whose values are stored as they are.
+    """
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        dialect: str = "sqlite",
+        host: str | None = None,
+        port: int | None = None,
+        db: str = "rasa.db",
+        username: str | None = None,
+        password: str | None = None,
+        event_broker: EventBroker | None = None,
+        login_db: str | None = None,
+        query: dict | None = None,
+        keep_slots: list[str] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(keep_slots, str):  # `keep_slots: name` in endpoints.yml
+            keep_slots = [keep_slots]
+        self.keep_slots = frozenset(keep_slots or ())
+        url = self.get_db_url(dialect, host, port, db, username, password, login_db, query)
+        path = sqlite_path(url)
+        if path is not None:
+            make_owner_only(path)
+        super().__init__(
+            domain,
+            dialect=dialect,
+            host=host,
+            port=port,
+            db=db,
+            username=username,
+            password=password,
+            event_broker=event_broker,
+            login_db=login_db,
+            query=query,
+            **kwargs,
+        )
+
+    def serialise_event(self, event: Event) -> dict[str, Any]:
+        return redact_event(event.as_dict(), self.keep_slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa 3.6's ``SQLTrackerStore.save`` with each event redacted first."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = self.serialise_event(event)
+                intent = (data.get("parse_data") or {}).get("intent") or {}
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent.get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
+    async def _stream_new_events(
+        self, event_broker: EventBroker, new_events: list[Event], sender_id: str
+    ) -> None:
+        """What the broker forwards (to analytics, say) is as redacted as the database."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **self.serialise_event(event)})

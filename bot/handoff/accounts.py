@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff.errors import InvalidInput, NotFound
-from bot.handoff.models import ROLES, AuditEntry, ConsoleSession, User, utcnow
+from bot.handoff.models import ROLES, AuditEntry, ConsoleSession, User, utcnow, valid_id
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
@@ -120,6 +120,8 @@ class Accounts:
             return Staff.of(user)
 
     def get(self, user_id: int) -> Staff:
+        if not valid_id(user_id):
+            raise NotFound(f"There is no user {user_id}.", what="user")
         with self._db() as db:
             user = db.get(User, user_id)
             if user is None:

@@ -31,6 +31,14 @@ ACTIVE = ("waiting", "assigned")
 CLOSED = ("resolved", "returned")
 STATUSES = ACTIVE + CLOSED
 SENDERS = ("customer", "bot", "agent", "system")
+# Ids are 64-bit signed integers in both databases: a larger one cannot exist,
+# and SQLite's driver raises OverflowError on it rather than finding nothing.
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all (checked before it reaches the driver)."""
+    return 1 <= value <= MAX_ID
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.handoff import transcript
 from bot.handoff.accounts import Staff
-from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput
+from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput, NotFound
 from bot.handoff.gateway import RasaGateway
 from bot.handoff.live import Hub
 from bot.handoff.models import ACTIVE, Handoff, Message, Note
@@ -205,9 +205,18 @@ class HandoffService:
         return [h for h in await in_thread(self.store.active) if can_view(user, h)]
 
     async def viewable(self, user: Staff, handoff_id: int) -> Handoff:
-        handoff = await in_thread(self.store.get, handoff_id)
-        if not can_view(user, handoff):
-            raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
+        """The handoff if ``user`` may see it; the same :class:`NotFound` if not or if missing.
+
+        One answer for both, so an agent cannot learn which ids exist by probing.
+        """
+        try:
+            handoff = await in_thread(self.store.get, handoff_id)
+        except NotFound:
+            handoff = None
+        if handoff is None or not can_view(user, handoff):
+            raise NotFound(
+                f"There is no handoff {handoff_id} in the queue or among your conversations."
+            )
         return handoff
 
     async def detail(
@@ -230,10 +239,8 @@ class HandoffService:
         return handoff, messages, notes
 
     async def _actable(self, user: Staff, handoff_id: int, *, need: tuple[str, ...]) -> Handoff:
-        handoff = await in_thread(self.store.get, handoff_id)
-        if not can_view(user, handoff) or (
-            handoff.status == "assigned" and not can_act(user, handoff)
-        ):
+        handoff = await self.viewable(user, handoff_id)
+        if handoff.status == "assigned" and not can_act(user, handoff):
             raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
         if handoff.status not in need:
             raise Conflict(
@@ -244,7 +251,7 @@ class HandoffService:
 
     async def claim(self, actor: Actor, handoff_id: int) -> Handoff:
         assert actor.user is not None
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=("waiting",))
             await self._join(handoff, actor.user)
@@ -275,7 +282,7 @@ class HandoffService:
         """Send the agent's text to the customer through Rasa; 502 leaves it unsent."""
         assert actor.user is not None
         text = _clean(text, MAX_REPLY_CHARS, "reply")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=("assigned",))
             await self.gateway.send_agent_message(handoff.conversation_id, text, actor.user.name)
@@ -287,6 +294,11 @@ class HandoffService:
         assert actor.user is not None
         text = _clean(text, MAX_NOTE_CHARS, "note")
         handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
+        if not can_act(actor.user, handoff):
+            raise Forbidden(
+                "Notes are for the agent who holds the conversation (or a supervisor); "
+                "claim it first."
+            )
         note = await in_thread(self.store.add_note, handoff.id, actor.user.id, text)
         await self.audit(actor, "note", f"handoff:{handoff_id}", note_id=note.id)
         self.hub.publish(
@@ -308,7 +320,7 @@ class HandoffService:
     async def close(self, actor: Actor, handoff_id: int, status: str) -> Handoff:
         """``resolved`` or ``returned``: the bot answers again either way."""
         assert actor.user is not None and status in ("resolved", "returned")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
             if handoff.status == "waiting" and not actor.user.is_supervisor:
@@ -337,7 +349,7 @@ class HandoffService:
         assert actor.user is not None
         if not actor.user.is_supervisor:
             raise Forbidden("Only supervisors can reassign conversations.")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
             if handoff.agent_id == agent.id:

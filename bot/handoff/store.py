@@ -26,6 +26,7 @@ from bot.handoff.models import (
     Note,
     Ticket,
     utcnow,
+    valid_id,
 )
 from bot.handoff.transcript import Line
 
@@ -60,6 +61,8 @@ class Store:
             )
 
     def get(self, handoff_id: int) -> Handoff:
+        if not valid_id(handoff_id):
+            raise NotFound(f"There is no handoff {handoff_id}.")
         with self._db() as db:
             handoff = db.get(Handoff, handoff_id)
             if handoff is None:

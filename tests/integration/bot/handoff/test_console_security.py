@@ -217,9 +217,9 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
     sue = await harness.console("sue@example.com")
     assert (await ana.act(handoff_id, "claim")).status_code == 200
 
-    # Bob no longer sees it, and may do nothing with it
+    # Bob no longer sees it, and may do nothing with it: for him it does not exist
     assert [h["id"] for h in (await bob.get("/console/api/queue")).json()] == []
-    assert (await bob.get(f"/console/api/handoffs/{handoff_id}")).status_code == 403
+    assert (await bob.get(f"/console/api/handoffs/{handoff_id}")).status_code == 404
     for action, body in (
         ("reply", {"text": "hi"}),
         ("notes", {"text": "n"}),
@@ -228,7 +228,7 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
         ("claim", None),
     ):
         answer = await bob.act(handoff_id, action, body)
-        assert answer.status_code in (403, 409), (action, answer.status_code)
+        assert answer.status_code == 404, (action, answer.status_code)
     assert (await bob.act(handoff_id, "reassign", {"agent_id": 2})).status_code == 403
 
     # the supervisor sees and may do everything, including reassigning
@@ -236,7 +236,7 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
     assert (await sue.act(handoff_id, "notes", {"text": "watch this one"})).status_code == 201
     moved = await sue.act(handoff_id, "reassign", {"agent_id": 2})
     assert moved.status_code == 200 and moved.json()["agent"] == "Bob"
-    assert (await ana.act(handoff_id, "reply", {"text": "still me?"})).status_code == 403
+    assert (await ana.act(handoff_id, "reply", {"text": "still me?"})).status_code == 404
     assert (await bob.act(handoff_id, "reply", {"text": "Bob here"})).status_code == 200
     assert (await sue.act(handoff_id, "reply", {"text": "Sue here"})).status_code == 200
     assert (await sue.act(handoff_id, "reassign", {"agent_id": 99})).status_code == 400
@@ -293,3 +293,80 @@ async def test_console_bodies_are_validated(harness: Harness, path: str) -> None
         answer = await ana.post(path, json=body)
         assert answer.status_code in (400, 422), body
     assert len(harness.gateway.appended) == 1  # only the "joined" announcement
+
+
+async def test_not_yours_and_missing_get_the_same_404(harness: Harness) -> None:
+    """An agent cannot tell another agent's conversation from an id that does not exist."""
+    handoff_id = await _queued(harness)
+    await harness.user("ana@example.com", "Ana")
+    await harness.user("bob@example.com", "Bob")
+    ana = await harness.console("ana@example.com")
+    bob = await harness.console("bob@example.com")
+    assert (await ana.act(handoff_id, "claim")).status_code == 200
+    missing = handoff_id + 1000
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("GET", "/assist", None),
+        ("POST", "/claim", None),
+        ("POST", "/reply", {"text": "hi"}),
+        ("POST", "/notes", {"text": "n"}),
+        ("POST", "/resolve", None),
+        ("POST", "/return", None),
+    ):
+        answers = []
+        for target in (handoff_id, missing):
+            path = f"/console/api/handoffs/{target}{suffix}"
+            answer = await (bob.get(path) if method == "GET" else bob.post(path, json=body))
+            answers.append((answer.status_code, answer.json()["error"].replace(str(target), "N")))
+        assert answers[0] == answers[1], (suffix, answers)
+        assert answers[0][0] == 404, (suffix, answers)
+
+
+async def test_agents_add_notes_only_to_conversations_they_hold(harness: Harness) -> None:
+    handoff_id = await _queued(harness)
+    await harness.user("ana@example.com", "Ana")
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    ana = await harness.console("ana@example.com")
+    sue = await harness.console("sue@example.com")
+    waiting = await ana.act(handoff_id, "notes", {"text": "drive-by remark"})
+    assert waiting.status_code == 403 and "claim it first" in waiting.json()["error"]
+    assert harness.runtime.store.notes(handoff_id) == []
+    assert (await sue.act(handoff_id, "notes", {"text": "supervisors may"})).status_code == 201
+    assert (await ana.act(handoff_id, "claim")).status_code == 200
+    assert (await ana.act(handoff_id, "notes", {"text": "mine now"})).status_code == 201
+    assert [n.text for n in harness.runtime.store.notes(handoff_id)] == [
+        "supervisors may",
+        "mine now",
+    ]
+
+
+@pytest.mark.parametrize("handoff_id", [2**63, 2**63 - 1, 2**64 + 5, 10**30, -(2**63) - 1, 0])
+async def test_huge_or_impossible_handoff_ids_are_404_not_500(
+    harness: Harness, handoff_id: int
+) -> None:
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    sue = await harness.console("sue@example.com")
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("GET", "/assist", None),
+        ("POST", "/claim", None),
+        ("POST", "/reply", {"text": "hi"}),
+        ("POST", "/notes", {"text": "n"}),
+        ("POST", "/resolve", None),
+        ("POST", "/return", None),
+        ("POST", "/reassign", {"agent_id": 1}),
+    ):
+        path = f"/console/api/handoffs/{handoff_id}{suffix}"
+        answer = await (sue.get(path) if method == "GET" else sue.post(path, json=body))
+        assert answer.status_code == 404, (suffix, answer.status_code, answer.text)
+        assert "There is no handoff" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("agent_id", [2**63, 2**63 - 1, 10**30])
+async def test_reassign_to_a_huge_agent_id_is_400_not_500(harness: Harness, agent_id: int) -> None:
+    handoff_id = await _queued(harness)
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    sue = await harness.console("sue@example.com")
+    answer = await sue.act(handoff_id, "reassign", {"agent_id": agent_id})
+    assert answer.status_code == 400, answer.text
+    assert f"There is no staff member {agent_id}" in answer.json()["error"]

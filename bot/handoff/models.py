@@ -97,6 +97,25 @@ class ConsoleSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins of one e-mail from one client address, and when the next may be tried.
+
+    ``version`` makes each update a compare-and-set, so concurrent attempts
+    cannot all read the same count (see :mod:`bot.handoff.throttle`).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("email", "ip", name="uq_login_throttle_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Handoff(Base):
     """One request for a person, from ``waiting`` to ``resolved`` or ``returned``."""
 

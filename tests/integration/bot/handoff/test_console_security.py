@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -10,10 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bot.console.auth import LOGIN_COOKIE, MAX_FAILURES, SESSION_COOKIE
+from bot.console.auth import LOGIN_COOKIE, SESSION_COOKIE
 from bot.handoff import HandoffSettings
 from bot.handoff.accounts import token_hash
 from bot.handoff.models import ConsoleSession, utcnow
+from bot.handoff.throttle import FREE_ATTEMPTS, WINDOW, delay_after
 
 from .conftest import ORIGIN, PASSWORD, Console, Harness, running
 
@@ -70,13 +72,86 @@ async def test_wrong_password_is_refused_audited_and_throttled(harness: Harness)
     failed = harness.audit("login_failed")
     assert [e.actor for e in failed] == ["ana@example.com", "nobody@example.com"]
     assert all(e.ip == "127.0.0.1" for e in failed)
-    for _ in range(MAX_FAILURES - 2):
+    for _ in range(FREE_ATTEMPTS - 1):
         await browser.login("ana@example.com", "still wrong")
-    # even the right password waits once the limit is reached
+    # even the right password waits once the free attempts are used up
     locked = await browser.login("ana@example.com", PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.text
+    assert int(locked.headers["retry-after"]) >= 1
     assert harness.audit("login_throttled")
+
+
+def _browser(h: Harness, ip: str = "127.0.0.1") -> Console:
+    transport = httpx.ASGITransport(h.app, client=(ip, 40000))
+    return Console(httpx.AsyncClient(transport=transport, base_url=ORIGIN))
+
+
+async def test_a_burst_of_wrong_passwords_gets_only_the_free_attempts_evaluated(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.user("ana@example.com", "Ana")
+    accounts = harness.runtime.accounts
+    evaluated = []
+    authenticate = accounts.authenticate
+
+    def counting(email: str, password: str) -> object:
+        evaluated.append(password)
+        return authenticate(email, password)
+
+    monkeypatch.setattr(accounts, "authenticate", counting)
+    browser = _browser(harness)
+    form = await browser.http.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+
+    async def guess(n: int) -> int:
+        answer = await browser.http.post(
+            "/console/login",
+            data={"email": "ana@example.com", "password": f"guess {n}", "csrf_token": token[1]},
+            headers={"origin": ORIGIN},
+        )
+        return answer.status_code
+
+    codes = await asyncio.gather(*(guess(n) for n in range(50)))
+    assert len(evaluated) <= FREE_ATTEMPTS
+    assert codes.count(401) == len(evaluated) and codes.count(429) == 50 - len(evaluated)
+
+
+async def test_guessing_from_one_address_does_not_lock_the_account_out_elsewhere(
+    harness: Harness,
+) -> None:
+    await harness.user("ana@example.com", "Ana")
+    attacker = _browser(harness, "203.0.113.9")
+    for _ in range(FREE_ATTEMPTS + 3):
+        await attacker.login("ana@example.com", "a wrong guess")
+    assert (await attacker.login("ana@example.com", PASSWORD)).status_code == 429
+    # Ana, at her own desk, signs in at once
+    ana = _browser(harness, "198.51.100.7")
+    assert (await ana.login("ana@example.com", PASSWORD)).status_code == 303
+    assert (await ana.get("/console/api/me")).json()["email"] == "ana@example.com"
+
+
+def test_the_delay_grows_per_attempt_and_resets(harness: Harness) -> None:
+    throttle = harness.runtime.throttle
+    t0 = utcnow()
+    for n in range(FREE_ATTEMPTS):
+        assert throttle.reserve("ana@example.com", "10.0.0.1", now=t0) == timedelta(0), n
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=t0) == delay_after(FREE_ATTEMPTS)
+    waited = t0 + delay_after(FREE_ATTEMPTS)
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=waited) == timedelta(0)
+    second = delay_after(FREE_ATTEMPTS + 1)
+    assert second == 2 * delay_after(FREE_ATTEMPTS)
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=waited) == second
+    # another address, another e-mail: unaffected
+    assert throttle.reserve("ana@example.com", "10.0.0.2", now=waited) == timedelta(0)
+    assert throttle.reserve("bob@example.com", "10.0.0.1", now=waited) == timedelta(0)
+    # old failures are forgotten; a success clears the pair
+    later = waited + WINDOW
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=later) == timedelta(0)
+    assert throttle.failures("ana@example.com", "10.0.0.1") == 1
+    throttle.succeeded("ANA@example.com", "10.0.0.1")
+    assert throttle.failures("ana@example.com", "10.0.0.1") == 0
 
 
 async def test_login_form_needs_its_csrf_token_and_same_origin(harness: Harness) -> None:

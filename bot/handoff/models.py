@@ -140,6 +140,8 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     customer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The customer's address as the channel saw it, when it did: for the per-address limit.
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -16,9 +16,10 @@ is synced, so the agent's words are stored from the tracker, in tracker order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.handoff import transcript
@@ -38,6 +39,7 @@ HISTORY_DEADLINE_S = 3.0
 VIEW_SYNC_DEADLINE_S = 2.0
 MAX_REPLY_CHARS = 4000
 MAX_NOTE_CHARS = 4000
+REQUEST_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class HandoffService:
         self.hub = hub
         self.settings = settings
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
+        self._address_locks = [asyncio.Lock() for _ in range(64)]
 
     async def audit(self, actor: Actor, action: str, target: str = "", **detail: Any) -> None:
         await in_thread(
@@ -139,20 +142,31 @@ class HandoffService:
         reason: str,
         priority: int = 0,
         customer_name: str | None = None,
+        client_ip: str | None = None,
         now: datetime | None = None,
     ) -> Outcome:
-        """Queue the conversation, or say why not (``closed``, ``queue_full``).
+        """Queue the conversation, or say why not (``closed``, ``queue_full``, ``too_many``).
 
         A conversation that is already queued or with an agent gets its
-        handoff back unchanged (the engine may ask twice).
+        handoff back unchanged (the engine may ask twice). Nobody can fill the
+        queue alone: one conversation gets at most ``max_requests_per_sender``
+        new handoffs per :data:`REQUEST_WINDOW`, one client address at most
+        ``max_waiting_per_ip`` waiting at once.
         """
         now = now or datetime.now(UTC)
-        async with self.syncer.lock(conversation_id):
+        async with self.syncer.lock(conversation_id), self._address_lock(client_ip):
             existing = await in_thread(self.store.active_handoff, conversation_id)
             if existing is not None:
                 return Outcome(existing, created=False)
             if not self.settings.open_hours.is_open(now):
                 return Outcome(None, unavailable="closed")
+            if await self._too_many(conversation_id, client_ip, now):
+                await self.audit(
+                    Actor(None, client_ip or ""),
+                    "handoff_limited",
+                    f"conversation:{conversation_id}",
+                )
+                return Outcome(None, unavailable="too_many")
             if await in_thread(self.store.waiting_count) >= self.settings.max_queue:
                 return Outcome(None, unavailable="queue_full")
             start: int | None = None
@@ -181,6 +195,7 @@ class HandoffService:
                     priority=priority,
                     status="waiting",
                     customer_name=customer_name,
+                    client_ip=client_ip,
                     created_at=now,
                     start_index=start,
                     last_synced_index=-1 if start is None else start - 1,
@@ -193,6 +208,22 @@ class HandoffService:
             )
             self._queue_changed()
         return Outcome(handoff, created=created)
+
+    def _address_lock(self, client_ip: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Requests from one address one at a time, so its limit holds under a burst."""
+        if not client_ip:
+            return contextlib.nullcontext()
+        return self._address_locks[hash(client_ip) % len(self._address_locks)]
+
+    async def _too_many(self, conversation_id: str, client_ip: str | None, now: datetime) -> bool:
+        since = now - REQUEST_WINDOW
+        asked = await in_thread(self.store.requested_since, conversation_id, since)
+        if asked >= self.settings.max_requests_per_sender:
+            return True
+        if client_ip:
+            waiting = await in_thread(self.store.waiting_from, client_ip)
+            return waiting >= self.settings.max_waiting_per_ip
+        return False
 
     async def create_ticket(self, conversation_id: str, contact: str, note: str | None) -> int:
         ticket = await in_thread(self.store.add_ticket, conversation_id, contact, note)

@@ -78,6 +78,26 @@ class Store:
             count = db.scalar(select(func.count(Handoff.id)).where(Handoff.status == "waiting"))
             return int(count or 0)
 
+    def requested_since(self, conversation_id: str, since: datetime) -> int:
+        """Handoffs this conversation asked for since ``since`` (any status)."""
+        with self._db() as db:
+            count = db.scalar(
+                select(func.count(Handoff.id)).where(
+                    Handoff.conversation_id == conversation_id, Handoff.created_at >= since
+                )
+            )
+            return int(count or 0)
+
+    def waiting_from(self, client_ip: str) -> int:
+        """Waiting handoffs whose customer wrote from ``client_ip``."""
+        with self._db() as db:
+            count = db.scalar(
+                select(func.count(Handoff.id)).where(
+                    Handoff.client_ip == client_ip, Handoff.status == "waiting"
+                )
+            )
+            return int(count or 0)
+
     def create(self, handoff: Handoff) -> tuple[Handoff, bool]:
         """Insert ``handoff``; ``(existing, False)`` if the conversation has an active one."""
         try:

@@ -1,0 +1,152 @@
+"""Personal data out of what Tandem stores, logs and shows: cards, e-mails, phones.
+
+One standard-library-only module, imported by the engine (Python 3.10, its
+tracker store) and by everything else (Python 3.11: the supervisor's log
+files, the prompt guardrails), so every process agrees on what is redacted.
+
+* Payment-card numbers: 13 to 19 digits, written together or in groups
+  separated by one space or dash, that pass the Luhn check. An order number
+  of the same shape fails the check nine times in ten and is kept.
+* E-mail addresses.
+* Phone numbers in the forms people type them: international (``+44 20 7946
+  0958``, ``0044 ...``), UK national (``020 7946 0958``, ``07700 900123``),
+  US (``(555) 123-4567``, ``1-800-555-0199``), or any 7 to 15 digits right
+  after a word such as "phone", "mobile" or "call me on". Bare digit runs
+  without such a cue (order numbers, prices, dates, postcodes) are kept.
+
+Patterns favour recall where a miss is costly (any Luhn-valid digit run is
+taken for a card) and precision where a false hit would garble ordinary
+questions (a bare number is only a phone when it looks like one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Redactor", "luhn_valid", "redact", "redact_cards", "redact_json"]
+
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+
+# Digit groups joined by single spaces or dashes; a card is a run of whole groups.
+_DIGIT_GROUPS = re.compile(r"(?<!\w)\d+(?:[ -]\d+)*(?!\w)")
+_GROUP_SEPARATOR = re.compile(r"[ -]")
+
+# A run of digit groups, each perhaps in parentheses, separated by one space,
+# dot or dash at most: the body of a phone number.
+_GROUPS = r"\(?\d+\)?(?:[ .-]?\(?\d+\)?)*"
+_PHONE = re.compile(
+    r"(?<![\w+])(?P<intl>(?:\+\s?|00)" + _GROUPS + r")(?![\w])"
+    r"|(?<![\w+])(?P<uk>\(?0[1-9]" + _GROUPS + r")(?![\w])"
+    r"|(?<![\w+])(?P<us>(?:1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4})(?![\w]|[.-]\d)"
+    r"|(?P<cue>\b(?:phone|mobile|cell|tel|telephone|landline|whatsapp|sms|text me|call me|"
+    r"ring me|reach me|my number|contact number)\b[^\d\n.?!(+]{0,20})"
+    r"(?P<cued>[(+]?\d[\d ().-]{5,}\d)(?![\w])",
+    re.IGNORECASE,
+)
+_PHONE_DIGITS = {"intl": (8, 15), "uk": (10, 11), "us": (10, 11), "cued": (7, 15)}
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum every payment-card number satisfies (``digits`` holds digits only)."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digit_count(text: str) -> int:
+    return sum(c.isdigit() for c in text)
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Replaces personal data with placeholders; prompts use their own (``[CARD]``...)."""
+
+    card: str = "[card]"
+    email: str = "[email]"
+    phone: str = "[phone]"
+
+    def emails(self, text: str) -> str:
+        return _EMAIL.sub(self.email, text)
+
+    def cards(self, text: str) -> str:
+        return _DIGIT_GROUPS.sub(self._cards_in_groups, text)
+
+    def _cards_in_groups(self, match: re.Match[str]) -> str:
+        """The longest Luhn-valid runs of whole groups, left to right.
+
+        Tried run by run so that a card followed by another number (an expiry
+        date, a CVC) is still found, which one greedy pattern would miss.
+        """
+        parts = _GROUP_SEPARATOR.split(match.group())
+        separators = _GROUP_SEPARATOR.findall(match.group())
+        out: list[str] = []
+        i = 0
+        while i < len(parts):
+            end = self._card_end(parts, i)
+            if end is None:
+                out.append(parts[i])
+                i += 1
+            else:
+                out.append(self.card)
+                i = end
+            if i < len(parts):
+                out.append(separators[i - 1])
+        return "".join(out)
+
+    @staticmethod
+    def _card_end(parts: list[str], start: int) -> int | None:
+        for end in range(len(parts), start, -1):
+            digits = "".join(parts[start:end])
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
+                return end
+        return None
+
+    def phones(self, text: str) -> str:
+        return _PHONE.sub(self._phone, text)
+
+    def _phone(self, match: re.Match[str]) -> str:
+        kind = match.lastgroup or ""
+        number = match.group(kind)
+        low, high = _PHONE_DIGITS[kind]
+        digits = _digit_count(number) - (2 if number.startswith("00") else 0)
+        if not low <= digits <= high:
+            return match.group()
+        return (match.group("cue") or "") + self.phone
+
+    def __call__(self, text: str) -> str:
+        """E-mails first (their digits are no phone), then cards (longer than phones)."""
+        return self.phones(self.cards(self.emails(text)))
+
+
+_DEFAULT = Redactor()
+
+
+def redact(text: str) -> str:
+    """``text`` with cards, e-mails and phones replaced by ``[card]``, ``[email]``, ``[phone]``."""
+    return _DEFAULT(text)
+
+
+def redact_cards(text: str) -> str:
+    """``text`` with Luhn-valid card numbers replaced by ``[card]``, the rest as it was."""
+    return _DEFAULT.cards(text)
+
+
+def redact_json(value: Any, redactor: Callable[[str], str] = redact) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings...) with every string redacted.
+
+    Keys are kept: they are names chosen by code, not words typed by a customer.
+    """
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, dict):
+        return {key: redact_json(item, redactor) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_json(item, redactor) for item in value]
+    return value

@@ -31,6 +31,7 @@ from bot.handoff.models import ACTIVE, Handoff, Message, Note
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
 from bot.handoff.sync import Syncer, in_thread
+from bot.privacy import redact
 
 logger = logging.getLogger(__name__)
 
@@ -191,10 +192,10 @@ class HandoffService:
                 Handoff(
                     conversation_id=conversation_id,
                     channel=channel,
-                    reason=reason,
+                    reason=redact(reason),
                     priority=priority,
                     status="waiting",
-                    customer_name=customer_name,
+                    customer_name=redact(customer_name) if customer_name else None,
                     client_ip=client_ip,
                     created_at=now,
                     start_index=start,
@@ -204,7 +205,7 @@ class HandoffService:
             )
         if created:
             await self.audit(
-                Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=reason
+                Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=handoff.reason
             )
             self._queue_changed()
         return Outcome(handoff, created=created)
@@ -226,6 +227,8 @@ class HandoffService:
         return False
 
     async def create_ticket(self, conversation_id: str, contact: str, note: str | None) -> int:
+        # The contact is what the ticket is for; anything else personal in the note is not.
+        note = redact(note) if note else note
         ticket = await in_thread(self.store.add_ticket, conversation_id, contact, note)
         await self.audit(Actor(None), "ticket_created", f"ticket:{ticket.id}")
         return ticket.id
@@ -330,7 +333,7 @@ class HandoffService:
                 "Notes are for the agent who holds the conversation (or a supervisor); "
                 "claim it first."
             )
-        note = await in_thread(self.store.add_note, handoff.id, actor.user.id, text)
+        note = await in_thread(self.store.add_note, handoff.id, actor.user.id, redact(text))
         await self.audit(actor, "note", f"handoff:{handoff_id}", note_id=note.id)
         self.hub.publish(
             {

@@ -107,7 +107,7 @@ class LoginThrottle:
             )
 
     def failures(self, email: str, ip: str) -> int:
-        """Attempts counted against the pair (for tests and the audit view)."""
+        """Attempts counted against the pair since its last success (for tests and operators)."""
         with self._db() as db:
             row = db.scalar(
                 select(Row).where(Row.email == email.strip().lower()[:254], Row.ip == ip[:64])

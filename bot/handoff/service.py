@@ -249,7 +249,8 @@ class HandoffService:
             handoff = None
         if handoff is None or not can_view(user, handoff):
             raise NotFound(
-                f"There is no handoff {handoff_id} in the queue or among your conversations."
+                f"There is no handoff {handoff_id} in the queue or among your conversations "
+                "(a colleague may have claimed it, or it was closed); the queue is up to date."
             )
         return handoff
 

@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import MISSES_BEFORE_HUMAN, consecutive_misses
 from actions.forms import Parsed, SlotSpec, TextFormValidation
+from actions.identity import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -111,24 +112,24 @@ class HandoffClient:
         reason: str,
         priority: int,
         customer_name: str | None,
+        client_ip: str | None = None,
     ) -> Accepted | Unavailable:
-        response = await self._post(
-            "/api/handoffs",
-            {
-                "conversation_id": conversation_id,
-                "channel": channel,
-                "reason": reason,
-                "priority": priority,
-                "customer_name": customer_name,
-            },
-        )
-        body = response.json()
-        if body.get("status") == "unavailable":
-            return Unavailable(str(body.get("reason", "")), str(body.get("message", "")))
+        body: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "channel": channel,
+            "reason": reason,
+            "priority": priority,
+            "customer_name": customer_name,
+        }
+        if client_ip:
+            body["client_ip"] = client_ip  # the service limits waiting requests per address
+        answer = (await self._post("/api/handoffs", body)).json()
+        if answer.get("status") == "unavailable":
+            return Unavailable(str(answer.get("reason", "")), str(answer.get("message", "")))
         return Accepted(
-            handoff_id=str(body["id"]),
-            position=int(body.get("position", 1)),
-            expected_wait_s=int(body.get("expected_wait_s", 0)),
+            handoff_id=str(answer["id"]),
+            position=int(answer.get("position", 1)),
+            expected_wait_s=int(answer.get("expected_wait_s", 0)),
         )
 
     async def leave_contact(self, *, conversation_id: str, contact: str, note: str) -> str:
@@ -193,6 +194,7 @@ class ActionHandoff(Action):
                 reason=reason,
                 priority=PRIORITIES.get(reason, 4),
                 customer_name=tracker.get_slot("customer_name"),
+                client_ip=client_ip(tracker),
             )
         except HandoffServiceError as e:
             logger.error("handoff for %s failed: %s", tracker.sender_id, e)

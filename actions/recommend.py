@@ -1,9 +1,10 @@
 """Product recommendations: the customer's history, this conversation and their wish.
 
-The customer is the conversation's sender id (matched against the interaction
-log); products viewed in this conversation come from the ``viewed_products``
-slot, which a channel can set from page metadata; the wish is whatever the
-message says beyond "what do you recommend?".
+The customer's history (the interaction log) is used only for a customer a
+channel verified (:func:`actions.identity.verified_customer_id`), never for the
+sender id, which any client chooses. Products viewed in this conversation come
+from the ``viewed_products`` slot, which a channel can set from page metadata;
+the wish is whatever the message says beyond "what do you recommend?".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import apology_for
+from actions.identity import verified_customer_id
 from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
 from generators.recommend import HybridRecommender, Recommendations
@@ -83,7 +85,7 @@ class ActionRecommendProducts(Action):
             wish = wish_from((tracker.latest_message or {}).get("text") or "")
             result = recommender.recommend(
                 {
-                    "customer_id": tracker.sender_id,
+                    "customer_id": verified_customer_id(tracker),
                     "seen_product_ids": list(tracker.get_slot("viewed_products") or []),
                     "query": wish or (asked if asked and not category else None),
                     "category": category,

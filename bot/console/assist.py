@@ -22,8 +22,9 @@ from typing import Any
 from bot.handoff.live import Hub
 from bot.handoff.models import Handoff
 from bot.handoff.models import Message as StoredMessage
+from bot.privacy import redact
+from generators import guardrails
 from generators.errors import GeneratorError, ValidationFailed
-from generators.guardrails import redact
 from generators.text import GenerationOptions, Message, TextGenerator, generate_within
 
 logger = logging.getLogger(__name__)
@@ -103,20 +104,20 @@ def extractive(
         "Could you tell me a little more, for example which product or order this is about?"
     )
     suggestions.append("Is there anything else I can help you with today?")
-    return Assist("\n".join(parts), suggestions[:3], "extractive")
+    # The stored transcript is redacted already; a database written before that was not.
+    return Assist(redact("\n".join(parts)), [redact(s) for s in suggestions[:3]], "extractive")
 
 
 def build_prompt(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[Message]:
     """Chat messages for the model; personal data is redacted before it sees anything."""
     lines = conversation(handoff, messages)[-PROMPT_LINES:]
     slots = (handoff.context or {}).get("slots", {})
-    body = [f"Reason for the handoff: {redact(handoff.reason)}"]
+    hide = guardrails.redact
+    body = [f"Reason for the handoff: {hide(handoff.reason)}"]
     if slots:
-        body.append(
-            "Known details: " + "; ".join(f"{k}: {redact(str(v))}" for k, v in slots.items())
-        )
+        body.append("Known details: " + "; ".join(f"{k}: {hide(str(v))}" for k, v in slots.items()))
     body.append("Conversation:")
-    body += [f"{_LABEL.get(s, s)}: {redact(_short(t, _MAX_LINE_CHARS))}" for s, t in lines]
+    body += [f"{_LABEL.get(s, s)}: {hide(_short(t, _MAX_LINE_CHARS))}" for s, t in lines]
     return [Message("system", SYSTEM), Message("user", "\n".join(body))]
 
 
@@ -126,7 +127,9 @@ def parse(raw: str) -> Assist:
     replies = [_short(r.strip(), _MAX_LINE_CHARS) for r in _REPLY.findall(raw) if r.strip()]
     if summary is None or len(summary.group(1).strip()) < 10 or len(replies) < 2:
         raise ValidationFailed("The model did not answer as 'Summary: ... Reply 1: ...'.", raw=raw)
-    return Assist(_short(summary.group(1).strip(), 600), replies[:3], "model")
+    return Assist(
+        redact(_short(summary.group(1).strip(), 600)), [redact(r) for r in replies[:3]], "model"
+    )
 
 
 GeneratorFactory = Callable[[], TextGenerator | None]

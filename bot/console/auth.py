@@ -4,8 +4,10 @@
   the cookie under a key derived from the service token), so another site
   cannot sign a browser into an account of its choosing. A successful login
   always creates a NEW session (fixation) and deletes the one the browser
-  had; failures are audited, answered after a delay, and after
-  ``MAX_FAILURES`` in ``FAILURE_WINDOW`` refused outright for a while.
+  had; failures are audited and answered after a delay, and each attempt
+  reserves its place in :class:`~bot.handoff.throttle.LoginThrottle` before
+  the password is checked, so a burst gets only a few guesses and then a
+  growing wait, for that e-mail from that address only.
 * Session cookie: HttpOnly, SameSite=Strict, Secure off loopback; idle and
   absolute expiry are enforced in the database.
 * Every state-changing request needs the session's CSRF token in
@@ -23,16 +25,13 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from bot.handoff.accounts import Accounts, Staff
+from bot.handoff.accounts import Staff
 from bot.handoff.errors import Forbidden, NotAuthenticated
-from bot.handoff.models import utcnow
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.sync import in_thread
 
 SESSION_COOKIE = "tandem_console"
 LOGIN_COOKIE = "tandem_login"
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def client_ip(request: Request) -> str:
@@ -107,12 +106,6 @@ async def current_user(request: Request) -> Staff:
     if user is None:
         raise NotAuthenticated("Sign in at /console/login first (or again: sessions expire).")
     return user
-
-
-async def throttled(accounts: Accounts, email: str, ip: str) -> bool:
-    since = utcnow() - FAILURE_WINDOW
-    failures = await in_thread(accounts.recent_failures, email=email, ip=ip, since=since)
-    return failures >= MAX_FAILURES
 
 
 async def slow_down(settings: HandoffSettings) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import html
 import json
+import math
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -132,17 +133,24 @@ async def login(
         raise Forbidden("The login form expired or was not sent from this site; reload the page.")
     ip = auth.client_ip(request)
     email = email.strip().lower()
-    if await auth.throttled(rt.accounts, email, ip):
+    wait = await in_thread(rt.throttle.reserve, email, ip)
+    if wait > timedelta(0):
+        seconds = math.ceil(wait.total_seconds())
         await rt.service.audit(Actor(None, ip), "login_throttled", f"user:{email}")
-        return _login_page(
+        page = _login_page(
             request,
             status=429,
-            error="Too many failed sign-ins. Wait 15 minutes or ask a supervisor to help.",
+            error=f"Too many failed sign-ins for this account from here. Try again in {seconds} "
+            "seconds, or ask a supervisor to help.",
         )
+        page.headers["retry-after"] = str(seconds)
+        return page
     user = (
         await in_thread(rt.accounts.authenticate, email, password) if email and password else None
     )
-    if user is None:
+    if user is not None:
+        await in_thread(rt.throttle.succeeded, email, ip)
+    else:
         await in_thread(
             rt.store.audit, "login_failed", actor=email or "-", target=f"user:{email}", ip=ip
         )

@@ -13,16 +13,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff.errors import InvalidInput, NotFound
-from bot.handoff.models import ROLES, AuditEntry, ConsoleSession, User, utcnow
+from bot.handoff.models import ROLES, ConsoleSession, User, utcnow, valid_id
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
@@ -120,6 +120,8 @@ class Accounts:
             return Staff.of(user)
 
     def get(self, user_id: int) -> Staff:
+        if not valid_id(user_id):
+            raise NotFound(f"There is no user {user_id}.", what="user")
         with self._db() as db:
             user = db.get(User, user_id)
             if user is None:
@@ -186,15 +188,3 @@ class Accounts:
                 )
             )
             return int(getattr(result, "rowcount", 0) or 0)
-
-    def recent_failures(self, *, email: str, ip: str, since: datetime) -> int:
-        """Failed logins for this e-mail or from this address since ``since`` (audit log)."""
-        with self._db() as db:
-            count = db.scalar(
-                select(func.count(AuditEntry.id)).where(
-                    AuditEntry.action == "login_failed",
-                    AuditEntry.created_at >= since,
-                    or_(AuditEntry.actor == email.strip().lower(), AuditEntry.ip == ip),
-                )
-            )
-            return int(count or 0)

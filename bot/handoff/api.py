@@ -9,6 +9,7 @@ the queue.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -49,6 +50,11 @@ UNAVAILABLE_MESSAGES = {
         "Our team is available {hours}, so nobody can take over right now. Leave your e-mail "
         "address or phone number and we'll get back to you."
     ),
+    "too_many": (
+        "You've asked for a person several times recently, and you're not in the queue just "
+        "now; please try again a little later. Or leave your e-mail address or phone number "
+        "and we'll get back to you."
+    ),
     "queue_full": (
         "All our colleagues are busy and the queue is full right now. Leave your e-mail address "
         "or phone number and we'll get back to you."
@@ -62,6 +68,13 @@ def _channel(value: str) -> str:
     return value
 
 
+def _client_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError as e:
+        raise ValueError("give the customer's IPv4 or IPv6 address, or leave it out") from e
+
+
 class HandoffRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -70,6 +83,9 @@ class HandoffRequest(BaseModel):
     reason: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
     priority: int = Field(default=0, ge=0, le=9, description="0 routine ... 9 most urgent")
     customer_name: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    client_ip: Annotated[str, AfterValidator(_client_ip)] | None = Field(
+        default=None, description="The customer's address as the channel saw it, if it did."
+    )
 
 
 class TicketRequest(BaseModel):
@@ -117,6 +133,7 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
         reason=body.reason,
         priority=body.priority,
         customer_name=body.customer_name or None,
+        client_ip=body.client_ip,
     )
     handoff = outcome.handoff
     if handoff is None:

@@ -33,6 +33,7 @@ from bot.handoff.live import Hub
 from bot.handoff.service import HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
+from bot.handoff.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Runtime:
     engine: Engine
     store: Store
     accounts: Accounts
+    throttle: LoginThrottle
     hub: Hub
     gateway: RasaGateway
     service: HandoffService
@@ -171,6 +173,7 @@ def create_app(
         engine=engine,
         store=store,
         accounts=Accounts(sessions),
+        throttle=LoginThrottle(sessions),
         hub=hub,
         gateway=gateway,
         service=HandoffService(store=store, gateway=gateway, hub=hub, settings=settings),

@@ -1,5 +1,6 @@
 """Database engines and migrations.
 
+A SQLite database file is created owner-only (0600): it holds transcripts.
 ``migrate`` runs Alembic programmatically (``serve`` and ``migrate`` call it),
 so a deployment needs no ``alembic.ini``; the schema's history lives in
 ``bot/handoff/migrations/versions``. SQLite gets the pragmas that make it
@@ -8,6 +9,7 @@ behave under a threaded server: foreign keys, WAL and a busy timeout.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def owner_only(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by this user only, or make it so.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so
+    they follow; ones left over from an older run are fixed here too.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite's folder is created, its threads check is off."""
     try:
@@ -43,7 +59,7 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            owner_only(Path(parsed.database))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     try:
         engine = create_engine(parsed, **kwargs)

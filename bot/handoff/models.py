@@ -31,6 +31,14 @@ ACTIVE = ("waiting", "assigned")
 CLOSED = ("resolved", "returned")
 STATUSES = ACTIVE + CLOSED
 SENDERS = ("customer", "bot", "agent", "system")
+# Ids are 64-bit signed integers in both databases: a larger one cannot exist,
+# and SQLite's driver raises OverflowError on it rather than finding nothing.
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all (checked before it reaches the driver)."""
+    return 1 <= value <= MAX_ID
 
 
 def utcnow() -> datetime:
@@ -89,6 +97,25 @@ class ConsoleSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins of one e-mail from one client address, and when the next may be tried.
+
+    ``version`` makes each update a compare-and-set, so concurrent attempts
+    cannot all read the same count (see :mod:`bot.handoff.throttle`).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("email", "ip", name="uq_login_throttle_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Handoff(Base):
     """One request for a person, from ``waiting`` to ``resolved`` or ``returned``."""
 
@@ -113,6 +140,8 @@ class Handoff(Base):
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     customer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The customer's address as the channel saw it, when it did: for the per-address limit.
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -16,20 +16,22 @@ is synced, so the agent's words are stored from the tracker, in tracker order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.handoff import transcript
 from bot.handoff.accounts import Staff
-from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput
+from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput, NotFound
 from bot.handoff.gateway import RasaGateway
 from bot.handoff.live import Hub
 from bot.handoff.models import ACTIVE, Handoff, Message, Note
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
 from bot.handoff.sync import Syncer, in_thread
+from bot.privacy import redact
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ HISTORY_DEADLINE_S = 3.0
 VIEW_SYNC_DEADLINE_S = 2.0
 MAX_REPLY_CHARS = 4000
 MAX_NOTE_CHARS = 4000
+REQUEST_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class HandoffService:
         self.hub = hub
         self.settings = settings
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
+        self._address_locks = [asyncio.Lock() for _ in range(64)]
 
     async def audit(self, actor: Actor, action: str, target: str = "", **detail: Any) -> None:
         await in_thread(
@@ -139,20 +143,31 @@ class HandoffService:
         reason: str,
         priority: int = 0,
         customer_name: str | None = None,
+        client_ip: str | None = None,
         now: datetime | None = None,
     ) -> Outcome:
-        """Queue the conversation, or say why not (``closed``, ``queue_full``).
+        """Queue the conversation, or say why not (``closed``, ``queue_full``, ``too_many``).
 
         A conversation that is already queued or with an agent gets its
-        handoff back unchanged (the engine may ask twice).
+        handoff back unchanged (the engine may ask twice). Nobody can fill the
+        queue alone: one conversation gets at most ``max_requests_per_sender``
+        new handoffs per :data:`REQUEST_WINDOW`, one client address at most
+        ``max_waiting_per_ip`` waiting at once.
         """
         now = now or datetime.now(UTC)
-        async with self.syncer.lock(conversation_id):
+        async with self.syncer.lock(conversation_id), self._address_lock(client_ip):
             existing = await in_thread(self.store.active_handoff, conversation_id)
             if existing is not None:
                 return Outcome(existing, created=False)
             if not self.settings.open_hours.is_open(now):
                 return Outcome(None, unavailable="closed")
+            if await self._too_many(conversation_id, client_ip, now):
+                await self.audit(
+                    Actor(None, client_ip or ""),
+                    "handoff_limited",
+                    f"conversation:{conversation_id}",
+                )
+                return Outcome(None, unavailable="too_many")
             if await in_thread(self.store.waiting_count) >= self.settings.max_queue:
                 return Outcome(None, unavailable="queue_full")
             start: int | None = None
@@ -177,10 +192,11 @@ class HandoffService:
                 Handoff(
                     conversation_id=conversation_id,
                     channel=channel,
-                    reason=reason,
+                    reason=redact(reason),
                     priority=priority,
                     status="waiting",
-                    customer_name=customer_name,
+                    customer_name=redact(customer_name) if customer_name else None,
+                    client_ip=client_ip,
                     created_at=now,
                     start_index=start,
                     last_synced_index=-1 if start is None else start - 1,
@@ -189,12 +205,30 @@ class HandoffService:
             )
         if created:
             await self.audit(
-                Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=reason
+                Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=handoff.reason
             )
             self._queue_changed()
         return Outcome(handoff, created=created)
 
+    def _address_lock(self, client_ip: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Requests from one address one at a time, so its limit holds under a burst."""
+        if not client_ip:
+            return contextlib.nullcontext()
+        return self._address_locks[hash(client_ip) % len(self._address_locks)]
+
+    async def _too_many(self, conversation_id: str, client_ip: str | None, now: datetime) -> bool:
+        since = now - REQUEST_WINDOW
+        asked = await in_thread(self.store.requested_since, conversation_id, since)
+        if asked >= self.settings.max_requests_per_sender:
+            return True
+        if client_ip:
+            waiting = await in_thread(self.store.waiting_from, client_ip)
+            return waiting >= self.settings.max_waiting_per_ip
+        return False
+
     async def create_ticket(self, conversation_id: str, contact: str, note: str | None) -> int:
+        # The contact is what the ticket is for; anything else personal in the note is not.
+        note = redact(note) if note else note
         ticket = await in_thread(self.store.add_ticket, conversation_id, contact, note)
         await self.audit(Actor(None), "ticket_created", f"ticket:{ticket.id}")
         return ticket.id
@@ -205,9 +239,19 @@ class HandoffService:
         return [h for h in await in_thread(self.store.active) if can_view(user, h)]
 
     async def viewable(self, user: Staff, handoff_id: int) -> Handoff:
-        handoff = await in_thread(self.store.get, handoff_id)
-        if not can_view(user, handoff):
-            raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
+        """The handoff if ``user`` may see it; the same :class:`NotFound` if not or if missing.
+
+        One answer for both, so an agent cannot learn which ids exist by probing.
+        """
+        try:
+            handoff = await in_thread(self.store.get, handoff_id)
+        except NotFound:
+            handoff = None
+        if handoff is None or not can_view(user, handoff):
+            raise NotFound(
+                f"There is no handoff {handoff_id} in the queue or among your conversations "
+                "(a colleague may have claimed it, or it was closed); the queue is up to date."
+            )
         return handoff
 
     async def detail(
@@ -230,10 +274,8 @@ class HandoffService:
         return handoff, messages, notes
 
     async def _actable(self, user: Staff, handoff_id: int, *, need: tuple[str, ...]) -> Handoff:
-        handoff = await in_thread(self.store.get, handoff_id)
-        if not can_view(user, handoff) or (
-            handoff.status == "assigned" and not can_act(user, handoff)
-        ):
+        handoff = await self.viewable(user, handoff_id)
+        if handoff.status == "assigned" and not can_act(user, handoff):
             raise Forbidden("This conversation belongs to another agent; ask a supervisor.")
         if handoff.status not in need:
             raise Conflict(
@@ -244,7 +286,7 @@ class HandoffService:
 
     async def claim(self, actor: Actor, handoff_id: int) -> Handoff:
         assert actor.user is not None
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=("waiting",))
             await self._join(handoff, actor.user)
@@ -275,7 +317,7 @@ class HandoffService:
         """Send the agent's text to the customer through Rasa; 502 leaves it unsent."""
         assert actor.user is not None
         text = _clean(text, MAX_REPLY_CHARS, "reply")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=("assigned",))
             await self.gateway.send_agent_message(handoff.conversation_id, text, actor.user.name)
@@ -287,7 +329,12 @@ class HandoffService:
         assert actor.user is not None
         text = _clean(text, MAX_NOTE_CHARS, "note")
         handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
-        note = await in_thread(self.store.add_note, handoff.id, actor.user.id, text)
+        if not can_act(actor.user, handoff):
+            raise Forbidden(
+                "Notes are for the agent who holds the conversation (or a supervisor); "
+                "claim it first."
+            )
+        note = await in_thread(self.store.add_note, handoff.id, actor.user.id, redact(text))
         await self.audit(actor, "note", f"handoff:{handoff_id}", note_id=note.id)
         self.hub.publish(
             {
@@ -308,7 +355,7 @@ class HandoffService:
     async def close(self, actor: Actor, handoff_id: int, status: str) -> Handoff:
         """``resolved`` or ``returned``: the bot answers again either way."""
         assert actor.user is not None and status in ("resolved", "returned")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
             if handoff.status == "waiting" and not actor.user.is_supervisor:
@@ -337,7 +384,7 @@ class HandoffService:
         assert actor.user is not None
         if not actor.user.is_supervisor:
             raise Forbidden("Only supervisors can reassign conversations.")
-        handoff = await in_thread(self.store.get, handoff_id)
+        handoff = await self.viewable(actor.user, handoff_id)
         async with self.syncer.lock(handoff.conversation_id):
             handoff = await self._actable(actor.user, handoff_id, need=ACTIVE)
             if handoff.agent_id == agent.id:

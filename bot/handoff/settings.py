@@ -65,6 +65,8 @@ class HandoffSettings:
     service_token: str = field(default="", repr=False)
     open_hours: OpenHours = field(default_factory=OpenHours)
     max_queue: int = 20
+    max_requests_per_sender: int = 3
+    max_waiting_per_ip: int = 3
     session_idle_min: int = 30
     session_max_h: int = 8
     sweep_s: float = 2.0
@@ -93,6 +95,12 @@ class HandoffSettings:
                 timezone=env.get(PREFIX + "TIMEZONE") or "UTC",
             ),
             max_queue=_int(env, "MAX_QUEUE", cls.max_queue, low=1, high=100_000),
+            max_requests_per_sender=_int(
+                env, "MAX_REQUESTS_PER_SENDER", cls.max_requests_per_sender, low=1, high=1000
+            ),
+            max_waiting_per_ip=_int(
+                env, "MAX_WAITING_PER_IP", cls.max_waiting_per_ip, low=1, high=100_000
+            ),
             session_idle_min=_int(env, "SESSION_IDLE_MIN", cls.session_idle_min, low=1, high=1440),
             session_max_h=_int(env, "SESSION_MAX_H", cls.session_max_h, low=1, high=168),
             sweep_s=_float(env, "SWEEP_S", cls.sweep_s, low=0.1, high=3600),

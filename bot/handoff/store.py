@@ -26,6 +26,7 @@ from bot.handoff.models import (
     Note,
     Ticket,
     utcnow,
+    valid_id,
 )
 from bot.handoff.transcript import Line
 
@@ -60,6 +61,8 @@ class Store:
             )
 
     def get(self, handoff_id: int) -> Handoff:
+        if not valid_id(handoff_id):
+            raise NotFound(f"There is no handoff {handoff_id}.")
         with self._db() as db:
             handoff = db.get(Handoff, handoff_id)
             if handoff is None:
@@ -73,6 +76,26 @@ class Store:
     def waiting_count(self) -> int:
         with self._db() as db:
             count = db.scalar(select(func.count(Handoff.id)).where(Handoff.status == "waiting"))
+            return int(count or 0)
+
+    def requested_since(self, conversation_id: str, since: datetime) -> int:
+        """Handoffs this conversation asked for since ``since`` (any status)."""
+        with self._db() as db:
+            count = db.scalar(
+                select(func.count(Handoff.id)).where(
+                    Handoff.conversation_id == conversation_id, Handoff.created_at >= since
+                )
+            )
+            return int(count or 0)
+
+    def waiting_from(self, client_ip: str) -> int:
+        """Waiting handoffs whose customer wrote from ``client_ip``."""
+        with self._db() as db:
+            count = db.scalar(
+                select(func.count(Handoff.id)).where(
+                    Handoff.client_ip == client_ip, Handoff.status == "waiting"
+                )
+            )
             return int(count or 0)
 
     def create(self, handoff: Handoff) -> tuple[Handoff, bool]:

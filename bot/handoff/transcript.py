@@ -4,6 +4,11 @@ A handoff's transcript is the ``user`` and ``bot`` events of the tracker from
 the event at which the customer asked for a person; each line keeps its event
 index (``seq``), so the order and the de-duplication both come from Rasa.
 What was said and set before that point is kept as *context* for the agent.
+
+Every text and slot value leaves here redacted (:func:`bot.privacy.redact`:
+Luhn-checked card numbers, e-mail addresses and phone numbers), so neither the
+handoff database nor the console ever holds them; the one place a customer's
+contact details are kept on purpose is a ticket's ``contact`` field.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from bot.privacy import redact
 
 CONTEXT_MESSAGES = 10
 _MAX_SLOT_CHARS = 200
@@ -65,7 +72,8 @@ def lines(events: Sequence[dict[str, Any]], *, start: int, after: int = -1) -> l
         kind = classify(events[seq])
         if kind is not None:
             sender, agent = kind
-            result.append(Line(seq, sender, str(events[seq]["text"]), _when(events[seq]), agent))
+            text = redact(str(events[seq]["text"]))
+            result.append(Line(seq, sender, text, _when(events[seq]), agent))
     return result
 
 
@@ -93,7 +101,7 @@ def context(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
             if value is None or value == "" or value == []:
                 slots.pop(name, None)
             else:
-                slots[name] = str(value)[:_MAX_SLOT_CHARS]
+                slots[name] = redact(str(value))[:_MAX_SLOT_CHARS]
         elif event.get("event") in ("restart", "session_started"):
             slots.clear()
     before = lines(events, start=0)[-CONTEXT_MESSAGES:]

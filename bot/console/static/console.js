@@ -150,8 +150,8 @@ function renderControls() {
   $("reply").disabled = !canReply;
   $("send").disabled = !canReply;
   $("reply").placeholder = canReply ? "Write to the customer" : "Claim the conversation to reply";
-  $("note").disabled = !active;
-  $("add-note").disabled = !active;
+  $("note").disabled = !(active && mine);
+  $("add-note").disabled = !(active && mine);
   $("reassign-box").hidden = !(me.role === "supervisor" && active);
 }
 

@@ -166,3 +166,15 @@ def test_no_contact_details_means_a_clear_reask(text: str) -> None:
 def test_wait_phrase() -> None:
     assert wait_phrase(30) == "about a minute"
     assert wait_phrase(61) == "about 2 minutes"
+
+
+async def test_the_address_a_channel_saw_goes_with_the_request() -> None:
+    service = Service(201, {"id": "h1", "status": "waiting", "position": 1, "expected_wait_s": 60})
+    verified = {"metadata": {"tandem_auth": {"client_ip": "203.0.113.5"}}}
+    await _run(ActionHandoff(), _tracker(latest_extra=verified), service)
+    assert service.requests[0][1]["client_ip"] == "203.0.113.5"
+    # an address a client put anywhere else is not the channel's word
+    service = Service(201, {"id": "h1", "status": "waiting", "position": 1, "expected_wait_s": 60})
+    spoofed = {"metadata": {"client_ip": "198.51.100.1"}}
+    await _run(ActionHandoff(), _tracker(latest_extra=spoofed), service)
+    assert "client_ip" not in service.requests[0][1]

@@ -20,9 +20,13 @@ def fake_recommender(monkeypatch) -> HybridRecommender:
     return rec
 
 
-async def ask(text: str, *, sender: str = "web-123", **slots) -> list[dict]:
+async def ask(
+    text: str, *, sender: str = "web-123", metadata: dict | None = None, **slots
+) -> list[dict]:
     dispatcher = CollectingDispatcher()
     t = tracker(text, slots, intent="ask_recommendation", sender=sender)
+    if metadata is not None:
+        t.latest_message["metadata"] = metadata
     events = await ActionRecommendProducts().run(dispatcher, t, {})
     assert events == []
     return dispatcher.messages
@@ -42,7 +46,9 @@ def test_categories_are_matched_to_the_catalog() -> None:
 
 
 async def test_returning_customer_gets_reasons_from_their_history(fake_recommender) -> None:
-    [message] = await ask("what do you recommend?", sender="c0001")
+    [message] = await ask(
+        "what do you recommend?", metadata={"tandem_auth": {"customer_id": "c0001"}}
+    )
     data = message["custom"]["data"]
     jsonschema.validate(data, json_schema("recommendations"))
     assert message["custom"]["type"] == "recommendations" and len(data["items"]) == 3
@@ -82,3 +88,54 @@ async def test_real_minilm_matches_a_wish(monkeypatch) -> None:
     monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
     [message] = await ask("I need headphones for running")
     assert message["custom"]["data"]["items"][0]["product_id"] in {"pulse-sport", "pulse-buds"}
+
+
+async def _ask_with(metadata: dict | None, *, sender: str) -> dict:
+    dispatcher = CollectingDispatcher()
+    t = tracker("what do you recommend?", {}, intent="ask_recommendation", sender=sender)
+    if metadata is not None:
+        t.latest_message["metadata"] = metadata
+    await ActionRecommendProducts().run(dispatcher, t, {})
+    [message] = dispatcher.messages
+    return message
+
+
+async def test_the_sender_id_alone_links_to_no_customer_history(fake_recommender) -> None:
+    """Any REST client can call itself c0001; only a verified identity links the history."""
+    for metadata in (None, {}, {"customer_id": "c0001"}, {"tandem_auth": "c0001"}):
+        message = await _ask_with(metadata, sender="c0001")
+        assert not any(i["reason"].startswith("Because you") for i in _items(message)), metadata
+        assert "because you added" not in message["text"].lower()
+
+
+async def test_a_verified_customer_gets_their_own_history(fake_recommender) -> None:
+    message = await _ask_with({"tandem_auth": {"customer_id": "c0001"}}, sender="web:any-uuid")
+    assert all(i["reason"].startswith("Because you") for i in _items(message))
+
+
+async def test_the_identity_may_come_from_an_earlier_message_of_the_session(
+    fake_recommender,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker("what do you recommend?", {}, intent="ask_recommendation", sender="web:x")
+    t.events = [
+        {"event": "session_started"},
+        {"event": "user", "text": "hi", "metadata": {"tandem_auth": {"customer_id": "c0001"}}},
+        {"event": "user", "text": "what do you recommend?", "metadata": {}},
+    ]
+    await ActionRecommendProducts().run(dispatcher, t, {})
+    assert all(i["reason"].startswith("Because you") for i in _items(dispatcher.messages[0]))
+    # ... but not from before the session started
+    t.events = [
+        {"event": "user", "text": "hi", "metadata": {"tandem_auth": {"customer_id": "c0001"}}},
+        {"event": "session_started"},
+        {"event": "user", "text": "what do you recommend?", "metadata": {}},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionRecommendProducts().run(dispatcher, t, {})
+    assert not any(i["reason"].startswith("Because you") for i in _items(dispatcher.messages[0]))
+
+
+def _items(message: dict) -> list[dict]:
+    items: list[dict] = message["custom"]["data"]["items"]
+    return items

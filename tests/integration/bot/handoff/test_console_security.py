@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -10,10 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bot.console.auth import LOGIN_COOKIE, MAX_FAILURES, SESSION_COOKIE
+from bot.console.auth import LOGIN_COOKIE, SESSION_COOKIE
 from bot.handoff import HandoffSettings
 from bot.handoff.accounts import token_hash
 from bot.handoff.models import ConsoleSession, utcnow
+from bot.handoff.throttle import FREE_ATTEMPTS, WINDOW, delay_after
 
 from .conftest import ORIGIN, PASSWORD, Console, Harness, running
 
@@ -70,13 +72,86 @@ async def test_wrong_password_is_refused_audited_and_throttled(harness: Harness)
     failed = harness.audit("login_failed")
     assert [e.actor for e in failed] == ["ana@example.com", "nobody@example.com"]
     assert all(e.ip == "127.0.0.1" for e in failed)
-    for _ in range(MAX_FAILURES - 2):
+    for _ in range(FREE_ATTEMPTS - 1):
         await browser.login("ana@example.com", "still wrong")
-    # even the right password waits once the limit is reached
+    # even the right password waits once the free attempts are used up
     locked = await browser.login("ana@example.com", PASSWORD)
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.text
+    assert int(locked.headers["retry-after"]) >= 1
     assert harness.audit("login_throttled")
+
+
+def _browser(h: Harness, ip: str = "127.0.0.1") -> Console:
+    transport = httpx.ASGITransport(h.app, client=(ip, 40000))
+    return Console(httpx.AsyncClient(transport=transport, base_url=ORIGIN))
+
+
+async def test_a_burst_of_wrong_passwords_gets_only_the_free_attempts_evaluated(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.user("ana@example.com", "Ana")
+    accounts = harness.runtime.accounts
+    evaluated = []
+    authenticate = accounts.authenticate
+
+    def counting(email: str, password: str) -> object:
+        evaluated.append(password)
+        return authenticate(email, password)
+
+    monkeypatch.setattr(accounts, "authenticate", counting)
+    browser = _browser(harness)
+    form = await browser.http.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+
+    async def guess(n: int) -> int:
+        answer = await browser.http.post(
+            "/console/login",
+            data={"email": "ana@example.com", "password": f"guess {n}", "csrf_token": token[1]},
+            headers={"origin": ORIGIN},
+        )
+        return answer.status_code
+
+    codes = await asyncio.gather(*(guess(n) for n in range(50)))
+    assert len(evaluated) <= FREE_ATTEMPTS
+    assert codes.count(401) == len(evaluated) and codes.count(429) == 50 - len(evaluated)
+
+
+async def test_guessing_from_one_address_does_not_lock_the_account_out_elsewhere(
+    harness: Harness,
+) -> None:
+    await harness.user("ana@example.com", "Ana")
+    attacker = _browser(harness, "203.0.113.9")
+    for _ in range(FREE_ATTEMPTS + 3):
+        await attacker.login("ana@example.com", "a wrong guess")
+    assert (await attacker.login("ana@example.com", PASSWORD)).status_code == 429
+    # Ana, at her own desk, signs in at once
+    ana = _browser(harness, "198.51.100.7")
+    assert (await ana.login("ana@example.com", PASSWORD)).status_code == 303
+    assert (await ana.get("/console/api/me")).json()["email"] == "ana@example.com"
+
+
+def test_the_delay_grows_per_attempt_and_resets(harness: Harness) -> None:
+    throttle = harness.runtime.throttle
+    t0 = utcnow()
+    for n in range(FREE_ATTEMPTS):
+        assert throttle.reserve("ana@example.com", "10.0.0.1", now=t0) == timedelta(0), n
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=t0) == delay_after(FREE_ATTEMPTS)
+    waited = t0 + delay_after(FREE_ATTEMPTS)
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=waited) == timedelta(0)
+    second = delay_after(FREE_ATTEMPTS + 1)
+    assert second == 2 * delay_after(FREE_ATTEMPTS)
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=waited) == second
+    # another address, another e-mail: unaffected
+    assert throttle.reserve("ana@example.com", "10.0.0.2", now=waited) == timedelta(0)
+    assert throttle.reserve("bob@example.com", "10.0.0.1", now=waited) == timedelta(0)
+    # old failures are forgotten; a success clears the pair
+    later = waited + WINDOW
+    assert throttle.reserve("ana@example.com", "10.0.0.1", now=later) == timedelta(0)
+    assert throttle.failures("ana@example.com", "10.0.0.1") == 1
+    throttle.succeeded("ANA@example.com", "10.0.0.1")
+    assert throttle.failures("ana@example.com", "10.0.0.1") == 0
 
 
 async def test_login_form_needs_its_csrf_token_and_same_origin(harness: Harness) -> None:
@@ -217,9 +292,9 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
     sue = await harness.console("sue@example.com")
     assert (await ana.act(handoff_id, "claim")).status_code == 200
 
-    # Bob no longer sees it, and may do nothing with it
+    # Bob no longer sees it, and may do nothing with it: for him it does not exist
     assert [h["id"] for h in (await bob.get("/console/api/queue")).json()] == []
-    assert (await bob.get(f"/console/api/handoffs/{handoff_id}")).status_code == 403
+    assert (await bob.get(f"/console/api/handoffs/{handoff_id}")).status_code == 404
     for action, body in (
         ("reply", {"text": "hi"}),
         ("notes", {"text": "n"}),
@@ -228,7 +303,7 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
         ("claim", None),
     ):
         answer = await bob.act(handoff_id, action, body)
-        assert answer.status_code in (403, 409), (action, answer.status_code)
+        assert answer.status_code == 404, (action, answer.status_code)
     assert (await bob.act(handoff_id, "reassign", {"agent_id": 2})).status_code == 403
 
     # the supervisor sees and may do everything, including reassigning
@@ -236,7 +311,7 @@ async def test_agents_cannot_act_on_each_others_conversations(harness: Harness) 
     assert (await sue.act(handoff_id, "notes", {"text": "watch this one"})).status_code == 201
     moved = await sue.act(handoff_id, "reassign", {"agent_id": 2})
     assert moved.status_code == 200 and moved.json()["agent"] == "Bob"
-    assert (await ana.act(handoff_id, "reply", {"text": "still me?"})).status_code == 403
+    assert (await ana.act(handoff_id, "reply", {"text": "still me?"})).status_code == 404
     assert (await bob.act(handoff_id, "reply", {"text": "Bob here"})).status_code == 200
     assert (await sue.act(handoff_id, "reply", {"text": "Sue here"})).status_code == 200
     assert (await sue.act(handoff_id, "reassign", {"agent_id": 99})).status_code == 400
@@ -293,3 +368,80 @@ async def test_console_bodies_are_validated(harness: Harness, path: str) -> None
         answer = await ana.post(path, json=body)
         assert answer.status_code in (400, 422), body
     assert len(harness.gateway.appended) == 1  # only the "joined" announcement
+
+
+async def test_not_yours_and_missing_get_the_same_404(harness: Harness) -> None:
+    """An agent cannot tell another agent's conversation from an id that does not exist."""
+    handoff_id = await _queued(harness)
+    await harness.user("ana@example.com", "Ana")
+    await harness.user("bob@example.com", "Bob")
+    ana = await harness.console("ana@example.com")
+    bob = await harness.console("bob@example.com")
+    assert (await ana.act(handoff_id, "claim")).status_code == 200
+    missing = handoff_id + 1000
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("GET", "/assist", None),
+        ("POST", "/claim", None),
+        ("POST", "/reply", {"text": "hi"}),
+        ("POST", "/notes", {"text": "n"}),
+        ("POST", "/resolve", None),
+        ("POST", "/return", None),
+    ):
+        answers = []
+        for target in (handoff_id, missing):
+            path = f"/console/api/handoffs/{target}{suffix}"
+            answer = await (bob.get(path) if method == "GET" else bob.post(path, json=body))
+            answers.append((answer.status_code, answer.json()["error"].replace(str(target), "N")))
+        assert answers[0] == answers[1], (suffix, answers)
+        assert answers[0][0] == 404, (suffix, answers)
+
+
+async def test_agents_add_notes_only_to_conversations_they_hold(harness: Harness) -> None:
+    handoff_id = await _queued(harness)
+    await harness.user("ana@example.com", "Ana")
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    ana = await harness.console("ana@example.com")
+    sue = await harness.console("sue@example.com")
+    waiting = await ana.act(handoff_id, "notes", {"text": "drive-by remark"})
+    assert waiting.status_code == 403 and "claim it first" in waiting.json()["error"]
+    assert harness.runtime.store.notes(handoff_id) == []
+    assert (await sue.act(handoff_id, "notes", {"text": "supervisors may"})).status_code == 201
+    assert (await ana.act(handoff_id, "claim")).status_code == 200
+    assert (await ana.act(handoff_id, "notes", {"text": "mine now"})).status_code == 201
+    assert [n.text for n in harness.runtime.store.notes(handoff_id)] == [
+        "supervisors may",
+        "mine now",
+    ]
+
+
+@pytest.mark.parametrize("handoff_id", [2**63, 2**63 - 1, 2**64 + 5, 10**30, -(2**63) - 1, 0])
+async def test_huge_or_impossible_handoff_ids_are_404_not_500(
+    harness: Harness, handoff_id: int
+) -> None:
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    sue = await harness.console("sue@example.com")
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("GET", "/assist", None),
+        ("POST", "/claim", None),
+        ("POST", "/reply", {"text": "hi"}),
+        ("POST", "/notes", {"text": "n"}),
+        ("POST", "/resolve", None),
+        ("POST", "/return", None),
+        ("POST", "/reassign", {"agent_id": 1}),
+    ):
+        path = f"/console/api/handoffs/{handoff_id}{suffix}"
+        answer = await (sue.get(path) if method == "GET" else sue.post(path, json=body))
+        assert answer.status_code == 404, (suffix, answer.status_code, answer.text)
+        assert "There is no handoff" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("agent_id", [2**63, 2**63 - 1, 10**30])
+async def test_reassign_to_a_huge_agent_id_is_400_not_500(harness: Harness, agent_id: int) -> None:
+    handoff_id = await _queued(harness)
+    await harness.user("sue@example.com", "Sue", role="supervisor")
+    sue = await harness.console("sue@example.com")
+    answer = await sue.act(handoff_id, "reassign", {"agent_id": agent_id})
+    assert answer.status_code == 400, answer.text
+    assert f"There is no staff member {agent_id}" in answer.json()["error"]

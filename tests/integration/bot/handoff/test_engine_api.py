@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -223,3 +224,48 @@ def test_settings_without_a_service_token_fail_at_start() -> None:
 
     with pytest.raises(ConfigError, match="TANDEM_HANDOFF_SERVICE_TOKEN"):
         create_app(HandoffSettings(db_url="sqlite://", service_token=""))
+
+
+async def test_one_sender_cannot_keep_asking_for_a_person(harness: Harness) -> None:
+    limit = harness.runtime.settings.max_requests_per_sender
+    for _ in range(limit):
+        queued = await harness.request_handoff("rest:flood")
+        assert queued.status_code == 201
+        # asking again while queued is the same place in the queue, not a new one
+        assert (await harness.request_handoff("rest:flood")).json()["id"] == queued.json()["id"]
+        harness.runtime.store.close(queued.json()["id"], "returned")
+    refused = await harness.request_handoff("rest:flood")
+    assert refused.status_code == 200
+    assert refused.json()["status"] == "unavailable"
+    assert refused.json()["reason"] == "too_many"
+    assert "try again a little later" in refused.json()["message"]
+    assert harness.runtime.store.active() == []
+    assert harness.audit("handoff_limited")
+    # someone else is not affected
+    assert (await harness.request_handoff("rest:someone-else")).status_code == 201
+
+
+async def test_one_address_cannot_fill_the_queue(harness: Harness) -> None:
+    """A burst from one client address, each request under a new sender id."""
+    settings = harness.runtime.settings
+    answers = await asyncio.gather(
+        *(harness.request_handoff(f"rest:bot{n}", client_ip="203.0.113.5") for n in range(50))
+    )
+    queued = [a for a in answers if a.status_code == 201]
+    assert len(queued) == settings.max_waiting_per_ip < settings.max_queue
+    assert {a.json()["reason"] for a in answers if a.status_code == 200} == {"too_many"}
+    assert harness.runtime.store.waiting_count() == settings.max_waiting_per_ip
+    # other customers still get a place, and IPv6 addresses are compared in one spelling
+    assert (await harness.request_handoff("web:ana", client_ip="198.51.100.7")).status_code == 201
+    first = await harness.request_handoff("web:v6a", client_ip="2001:DB8::1")
+    assert first.status_code == 201
+    assert harness.runtime.store.get(first.json()["id"]).client_ip == "2001:db8::1"
+    # once the queue moves, the address may ask again
+    harness.runtime.store.close(queued[0].json()["id"], "resolved")
+    assert (await harness.request_handoff("rest:bot99", client_ip="203.0.113.5")).status_code == 201
+
+
+async def test_client_ip_must_be_an_address(harness: Harness) -> None:
+    bad = await harness.request_handoff("rest:x", client_ip="203.0.113.5; DROP TABLE")
+    assert bad.status_code == 422 and "client_ip" in bad.json()["error"]
+    assert harness.runtime.store.active() == []

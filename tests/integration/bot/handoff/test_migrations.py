@@ -12,7 +12,16 @@ from bot.handoff.db import current_revision, downgrade, head_revision, make_engi
 
 from .conftest import running, with_db
 
-TABLES = {"users", "sessions", "handoffs", "messages", "notes", "tickets", "audit_log"}
+TABLES = {
+    "users",
+    "sessions",
+    "handoffs",
+    "messages",
+    "notes",
+    "tickets",
+    "audit_log",
+    "login_throttle",
+}
 
 
 def round_trip(url: str) -> None:

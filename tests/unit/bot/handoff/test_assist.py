@@ -49,8 +49,8 @@ def test_extractive_summary_names_request_details_and_last_messages() -> None:
     lines = result.summary.splitlines()
     assert lines[0] == "Request: My Nova 8 won't charge. Can you help?"
     assert lines[1] == "Handed over because: asked for a person"
-    # the name is known once, from the slot; the phone number stays for the agent
-    assert lines[2] == "Known details: customer name: Ana; phone: +44 20 7946 0101"
+    # the name is known once, from the slot; the phone number is not shown (tickets keep it)
+    assert lines[2] == "Known details: customer name: Ana; phone: [phone]"
     assert lines[-1] == "Customer: My Nova 8 won't charge. Can you help?"
     assert result.suggestions == [
         "Hi Ana, thanks for waiting. I've read your conversation with Volt and I'm here to help.",
@@ -61,7 +61,7 @@ def test_extractive_summary_names_request_details_and_last_messages() -> None:
 
 def test_extractive_without_a_transcript_uses_what_came_before() -> None:
     result = extractive(handoff(), [])
-    assert result.summary.startswith("Request: hi, I'm ana@example.com")
+    assert result.summary.startswith("Request: hi, I'm [email]")
     after_reply = extractive(handoff(), messages(("customer", "hello"), ("agent", "Hi!")))
     assert not after_reply.suggestions[0].startswith("Hi Ana")
 
@@ -131,3 +131,17 @@ async def test_without_a_model_nothing_runs_in_the_background() -> None:
     assistant = Assistant(hub=Hub(), factory=None)
     assert assistant.for_handoff(handoff(), []).source == "extractive"
     assert assistant._running == {}
+
+
+def test_the_summary_never_shows_a_card_number() -> None:
+    """Even from a transcript stored before redaction, and whatever a model answers."""
+    card = "4111 1111 1111 1111"
+    result = extractive(handoff(), messages(("customer", f"charge my card {card} please?")))
+    shown = result.summary + " ".join(result.suggestions)
+    assert card not in shown and "4111" not in shown and "[card]" in result.summary
+    replies = GOOD.split("\n", 1)[1]
+    parsed = parse(f"Summary: The customer gave card {card} for the order.\n{replies}")
+    assert card not in parsed.summary and "[card]" in parsed.summary
+    # an order number of the same shape that fails the Luhn check is kept
+    order = extractive(handoff(), messages(("customer", "order 4111 1111 1111 1112?")))
+    assert "4111 1111 1111 1112" in order.summary

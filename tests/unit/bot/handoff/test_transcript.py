@@ -74,3 +74,20 @@ def test_context_has_recent_messages_and_visible_slots() -> None:
     assert cleared["slots"] == {}
     long = [{"event": "user", "text": f"m{i}", "timestamp": float(i)} for i in range(30)]
     assert len(transcript.context(long)["messages"]) == transcript.CONTEXT_MESSAGES
+
+
+def test_cards_emails_and_phones_never_reach_the_transcript_or_the_context() -> None:
+    events = [
+        {
+            "event": "user",
+            "text": "card 4111-1111-1111-1111, mail ana@example.com",
+            "timestamp": 1.0,
+        },
+        {"event": "slot", "name": "contact", "value": "+44 20 7946 0958", "timestamp": 1.1},
+        {"event": "user", "text": "call me on 020 7946 0958", "timestamp": 2.0},
+    ]
+    lines = transcript.lines(events, start=0)
+    assert [line.text for line in lines] == ["card [card], mail [email]", "call me on [phone]"]
+    context = transcript.context(events)
+    assert context["slots"] == {"contact": "[phone]"}
+    assert "4111" not in str(context) and "ana@" not in str(context) and "7946" not in str(context)

@@ -14,6 +14,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import (
     AfterValidator,
@@ -27,17 +28,23 @@ from pydantic import (
 from bot.handoff.errors import NotAuthenticated
 from bot.handoff.service import HandoffService
 
-CONVERSATION_ID = r"^[A-Za-z0-9_.@:+\-=|;,~]+$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
-
-_CONVERSATION_ID = re.compile(CONVERSATION_ID)
+MAX_CONVERSATION_ID_CHARS = 256
 
 
 def _conversation_id(value: str) -> str:
-    if not 1 <= len(value) <= 256 or not _CONVERSATION_ID.match(value):
+    """Any id a channel can produce (Slack's ``slack:T:C:ts``, Teams' ``19:…;messageid=…``,
+    non-ASCII ids); only what cannot travel in one URL path segment is refused."""
+    if (
+        not 1 <= len(value) <= MAX_CONVERSATION_ID_CHARS
+        or not value.isprintable()
+        or value != value.strip()
+        or "/" in value
+    ):
         raise ValueError(
-            "use 1 to 256 characters: letters, digits and . _ - @ : + = | ; , ~ (Rasa's sender id)"
+            f"use 1 to {MAX_CONVERSATION_ID_CHARS} printable characters without '/' and without "
+            "leading or trailing spaces (Rasa's sender id)"
         )
     return value
 
@@ -167,8 +174,14 @@ async def create_ticket(body: TicketRequest, request: Request) -> dict[str, int]
 
 @router.post("/conversations/{conversation_id}/notify", status_code=202)
 async def notify(
-    conversation_id: Annotated[str, Path(pattern=CONVERSATION_ID, max_length=256)],
+    conversation_id: Annotated[str, Path(max_length=MAX_CONVERSATION_ID_CHARS)],
     request: Request,
 ) -> dict[str, str]:
+    try:
+        _conversation_id(conversation_id)
+    except ValueError as e:
+        raise RequestValidationError(
+            [{"loc": ("path", "conversation_id"), "msg": str(e), "type": "value_error"}]
+        ) from e
     service_of(request).syncer.schedule(conversation_id)
     return {"status": "accepted"}

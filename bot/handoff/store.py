@@ -279,7 +279,11 @@ class Store:
             tickets = list(
                 db.scalars(select(Ticket.id).where(Ticket.conversation_id == conversation_id))
             )
-            targets = [f"handoff:{i}" for i in handoffs] + [f"ticket:{i}" for i in tickets]
+            targets = [
+                f"conversation:{conversation_id}",
+                *(f"handoff:{i}" for i in handoffs),
+                *(f"ticket:{i}" for i in tickets),
+            ]
             statements = {
                 "audit entries": delete(AuditEntry).where(AuditEntry.target.in_(targets)),
                 "notes": delete(Note).where(Note.handoff_id.in_(handoffs)),

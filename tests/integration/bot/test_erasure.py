@@ -87,6 +87,7 @@ def fill_handoff(url: str, sender: str, mail: str, words: str, phone: str) -> No
     ticket = store.add_ticket(sender, phone, f"call {words} back")
     store.audit("claim", actor="agent@voltline.example", target=f"handoff:{handoff.id}")
     store.audit("ticket_created", actor="service", target=f"ticket:{ticket.id}")
+    store.audit("handoff_limited", actor="203.0.113.7", target=f"conversation:{sender}")
     engine.dispose()
 
 
@@ -147,7 +148,7 @@ def test_erase_removes_one_customer_from_every_store(
         assert trace.encode() in after, trace
     assert "3 events deleted" in caplog.text
     assert "1 handoffs" in caplog.text and "1 tickets" in caplog.text
-    assert "2 audit entries" in caplog.text and "1 notes" in caplog.text
+    assert "3 audit entries" in caplog.text and "1 notes" in caplog.text
     assert "1 from handoff.log, 1 from rasa.log" in caplog.text
     assert "Teams conversation reference deleted" in caplog.text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
@@ -43,7 +44,8 @@ async def test_every_engine_route_wants_the_service_token(
     ("body", "status", "field"),
     [
         ({"channel": "rest", "reason": "x"}, 422, "conversation_id"),
-        ({"conversation_id": "a b", "channel": "rest", "reason": "x"}, 422, "conversation_id"),
+        ({"conversation_id": " ab", "channel": "rest", "reason": "x"}, 422, "conversation_id"),
+        ({"conversation_id": "a\nb", "channel": "rest", "reason": "x"}, 422, "conversation_id"),
         ({"conversation_id": "c" * 257, "channel": "rest", "reason": "x"}, 422, "conversation_id"),
         ({"conversation_id": "c1", "channel": "rest", "reason": "   "}, 422, "reason"),
         ({"conversation_id": "c1", "channel": "rest", "reason": "x" * 501}, 422, "reason"),
@@ -197,8 +199,31 @@ async def test_notify_syncs_the_conversation_soon(harness: Harness) -> None:
     await harness.runtime.service.syncer.drain()
     [handoff] = harness.runtime.store.active()
     assert [m.text for m in harness.runtime.store.messages(handoff.id)] == ["hello? anyone there?"]
-    bad = await harness.client.post("/api/conversations/a%20b/notify", headers=SERVICE)
-    assert bad.status_code == 422
+    for bad_id in ("%20ab", "a%09b", "a%0Ab"):  # edge space, tab, newline
+        bad = await harness.client.post(f"/api/conversations/{bad_id}/notify", headers=SERVICE)
+        assert bad.status_code == 422, bad_id
+
+
+@pytest.mark.parametrize(
+    "conversation_id",
+    ["slack:T1:C2:1700000000.000100", "19:abc@thread.tacv2;messageid=1", "rest:ünï çødé"],
+)
+async def test_every_channel_id_shape_reaches_the_queue(
+    harness: Harness, conversation_id: str
+) -> None:
+    """Slack, Teams and non-ASCII ids are requested, queued and notified like any other."""
+    harness.gateway.customer_says(conversation_id, "a person please")
+    response = await harness.client.post(
+        "/api/handoffs",
+        json={"conversation_id": conversation_id, "channel": "rest", "reason": "asked"},
+        headers=SERVICE,
+    )
+    assert response.status_code in (200, 201), response.text
+    quoted = quote(conversation_id, safe="")
+    notified = await harness.client.post(f"/api/conversations/{quoted}/notify", headers=SERVICE)
+    assert notified.status_code == 202
+    [handoff] = harness.runtime.store.active()
+    assert handoff.conversation_id == conversation_id
 
 
 async def test_a_request_while_rasa_is_down_still_queues(harness: Harness) -> None:

@@ -221,7 +221,7 @@ def test_a_stream_chunk_is_validated() -> None:
 @pytest.mark.parametrize(
     ("body", "match"),
     [
-        (b"{nope", "Send JSON"),
+        (b"{nope", "not valid JSON"),
         (b"[]", "JSON object"),
         (json.dumps({"session_id": "x", "stream_id": "a"}).encode(), "UUID"),
         (json.dumps({"session_id": SESSION, "stream_id": "a b"}).encode(), "stream_id"),

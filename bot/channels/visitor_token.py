@@ -59,10 +59,8 @@ def bearer(value: Any) -> str:
     """The token in ``Authorization: Bearer <token>`` (or a bare token), else ``""``."""
     if not isinstance(value, str):
         return ""
-    value = value.strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
-    return value
+    scheme, _, rest = value.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" else value.strip()
 
 
 def verify(

@@ -49,10 +49,11 @@ def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
 
 
 def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
+    """The tracker of REST sender ``sender``: conversation ``rest:<sender>``."""
     import httpx
 
     response = httpx.get(
-        f"{assistant.settings.rasa_url}/conversations/{sender}/tracker", timeout=30
+        f"{assistant.settings.rasa_url}/conversations/rest:{sender}/tracker", timeout=30
     )
     response.raise_for_status()
     return dict(response.json())

@@ -40,7 +40,8 @@ def test_conversation_goes_through_custom_actions_and_survives_a_restart(
     db: Path = assistant.settings.tracker_db
     with sqlite3.connect(db) as conn:
         (stored,) = conn.execute(
-            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+            (f"rest:{sender}",),
         ).fetchone()
     assert stored == 4
 

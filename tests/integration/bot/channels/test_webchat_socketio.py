@@ -357,6 +357,18 @@ HOUR_AHEAD = int(time.time()) + 3600
         jwt.encode({"sub": str(uuid.uuid4()), "exp": int(time.time()) - 600}, JWT_KEY),
         jwt.encode({"sub": str(uuid.uuid4()), "exp": HOUR_AHEAD, "role": "admin"}, "other-key"),
     ],
+    ids=[
+        "none",
+        "not-a-jwt",
+        "wrong-key",
+        "empty",
+        "no-exp",
+        "no-sub",
+        "sub-not-a-session",
+        "exp-too-far",
+        "expired",
+        "admin-other-key",
+    ],
 )
 def test_the_socket_needs_a_valid_jwt(server: _Server, token: str | None) -> None:
     async def scenario() -> tuple[Any, bool]:

@@ -26,7 +26,7 @@ from bot.channels.inbound import Rejected
 
 DEFAULT_MAX_TOKEN_AGE_S = 24 * 3600
 MAX_CUSTOMER_ID_CHARS = 128
-_LEEWAY_S = 60
+LEEWAY_S = 60
 
 
 class TokenRefused(Rejected):
@@ -44,6 +44,10 @@ class Visitor:
     subject: str
     expires_at: float
     customer_id: str | None = None
+
+    def expired(self) -> bool:
+        """Whether the token has run out (a socket outlives the token it opened with)."""
+        return time.time() > self.expires_at + LEEWAY_S
 
     def require(self, conversation: str) -> None:
         """Raise a 403 :class:`TokenRefused` unless the token is for ``conversation``."""
@@ -80,7 +84,7 @@ def verify(
             key,
             algorithms=[algorithm],
             options={"require": ["exp", "sub"]},
-            leeway=_LEEWAY_S,
+            leeway=LEEWAY_S,
         )
     except jwt.InvalidTokenError as e:
         raise TokenRefused(
@@ -90,7 +94,7 @@ def verify(
     subject, expires_at = claims["sub"], float(claims["exp"])
     if not isinstance(subject, str) or not subject:
         raise TokenRefused("The visitor token's sub must name the conversation, as a string.")
-    if expires_at - time.time() > max_age_s + _LEEWAY_S:
+    if expires_at - time.time() > max_age_s + LEEWAY_S:
         raise TokenRefused(
             f"The visitor token expires more than {max_age_s:.0f} s from now; mint tokens "
             "that live at most max_token_age_s."

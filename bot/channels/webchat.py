@@ -347,6 +347,11 @@ class WebChatInput(SocketIOInput):
             session = await sio.get_session(sid, namespace=ns)
             session_id = session.get("session_id")
             visitor = session.get("visitor")
+            if visitor is not None and visitor.expired():
+                expired = "The visitor token expired; reconnect with a new one."
+                await refuse(sid, Rejected("token_expired", expired, status=401))
+                await sio.disconnect(sid, namespace=ns)
+                return
             try:
                 if not session_id:
                     raise Rejected("no_session", "Send session_request with your session_id first.")

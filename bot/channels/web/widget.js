@@ -487,6 +487,7 @@
     socket.on("disconnect", (reason) => {
       ready = false;
       setStatus("reconnecting", reason === "io client disconnect" ? "Offline" : "Reconnecting…");
+      if (reason === "io server disconnect") socket.connect(); // e.g. the token expired: auth again
     });
     socket.on("connect_error", (error) => {
       ready = false;

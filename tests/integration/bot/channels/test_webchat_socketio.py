@@ -33,6 +33,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot.channels import visitor_token
 from bot.channels.webchat import VENDOR_JS, WebChatInput
 from bot.supervisor import free_port
 
@@ -640,3 +641,27 @@ def test_unreadable_input_gets_an_error_event_not_silence(server: _Server) -> No
     assert "nested too deeply" in errors[0]["message"]
     assert "unpaired surrogate" in errors[2]["message"]
     assert server.seen == []
+
+
+def test_a_socket_does_not_outlive_its_token(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(visitor_token, "LEEWAY_S", 0)
+    session = new_session()
+    short = jwt.encode({"sub": session, "exp": int(time.time()) + 2}, JWT_KEY)
+
+    async def scenario() -> tuple[list[Any], list[str]]:
+        async with Browser(server, session=session, token=short) as tab:
+            await tab.join()
+            await asyncio.sleep(3)
+            await tab.say("still me?")
+            errors = await tab.wait_for("webchat_error")
+            for _ in range(50):
+                if not tab.sio.connected:
+                    break
+                await asyncio.sleep(0.1)
+            return errors, ["connected"] if tab.sio.connected else []
+
+    errors, connected = run(scenario())
+    assert errors[0]["code"] == "token_expired"
+    assert connected == [] and server.seen == []

@@ -64,3 +64,8 @@ def test_a_token_for_another_conversation_is_a_403() -> None:
 def test_bearer() -> None:
     assert bearer("Bearer abc") == bearer("bearer  abc ") == bearer("abc") == "abc"
     assert bearer(None) == bearer(3) == ""
+
+
+def test_a_visitor_expires_with_its_token() -> None:
+    assert Visitor(SUB, time.time() - 3600).expired()
+    assert not Visitor(SUB, time.time() + 3600).expired()

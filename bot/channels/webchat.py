@@ -50,6 +50,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -254,12 +255,11 @@ class WebChatInput(SocketIOInput):
             max_age_s=self.max_token_age_s,
         )
         try:
-            session_id_from(visitor.subject)
+            return replace(visitor, subject=session_id_from(visitor.subject))
         except Rejected as e:
             raise visitor_token.TokenRefused(
                 "The visitor token's sub must be the web chat session id (a UUID)."
             ) from e
-        return visitor
 
     def _socket_origin_ok(self, origin: str | None, environ: dict[str, Any]) -> bool:
         return origin_allowed(origin, host=environ.get("HTTP_HOST"), allowed=self.allowed_origins)

@@ -665,3 +665,14 @@ def test_a_socket_does_not_outlive_its_token(
     errors, connected = run(scenario())
     assert errors[0]["code"] == "token_expired"
     assert connected == [] and server.seen == []
+
+
+def test_a_token_names_its_session_in_canonical_form(server: _Server) -> None:
+    session = new_session()
+
+    async def scenario() -> list[Any]:
+        async with Browser(server, session=session, token=token_for(session.upper())) as tab:
+            await tab.sio.emit("session_request", {})
+            return await tab.wait_for("session_confirm")
+
+    assert run(scenario()) == [session]

@@ -472,7 +472,8 @@
   function connect(io) {
     const auth = typeof config.auth === "function" ? config.auth : { token: (config.auth && config.auth.token) || config.token };
     socket = io(config.server, { path: config.socketPath, auth });
-    socket.on("connect", () => socket.emit("session_request", bound ? {} : { session_id: session }));
+    // A token's first request names no session (its sub does); reconnects keep the confirmed one.
+    socket.on("connect", () => socket.emit("session_request", session ? { session_id: session } : {}));
     socket.on("session_confirm", (id) => {
       if (typeof id === "string" && UUID.test(id)) session = id;
       onSession();
@@ -481,6 +482,11 @@
     socket.on("bot_stream", renderStream);
     socket.on("bot_typing", (t) => showTyping(Boolean(t && t.typing)));
     socket.on("webchat_error", (e) => {
+      if (bound && e && e.code === "not_your_conversation") {
+        session = null; // a fresh token for another session: take the one it names
+        socket.emit("session_request", {});
+        return;
+      }
       showTyping(false);
       notice((e && e.message) || "The message could not be sent.", "error");
     });

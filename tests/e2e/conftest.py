@@ -48,12 +48,18 @@ def say(assistant: Supervisor, sender: str, text: str) -> list[str]:
     return [m.get("text", "") for m in send(assistant, sender, text)]
 
 
+def rest_conversation_id(sender: str) -> str:
+    """The tracker's id of a REST ``sender``."""
+    return f"rest:{sender}"
+
+
 def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:
-    """The tracker of REST sender ``sender``: conversation ``rest:<sender>``."""
+    """The tracker of the conversation a REST ``sender`` had."""
     import httpx
 
     response = httpx.get(
-        f"{assistant.settings.rasa_url}/conversations/rest:{sender}/tracker", timeout=30
+        f"{assistant.settings.rasa_url}/conversations/{rest_conversation_id(sender)}/tracker",
+        timeout=30,
     )
     response.raise_for_status()
     return dict(response.json())

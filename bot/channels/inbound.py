@@ -10,8 +10,9 @@ error, the web chat with a ``webchat_error`` event; both apply the same rules:
 * ``metadata`` that is not an object, is over :data:`MAX_METADATA_BYTES` as JSON
   (it is stored with every turn, several times) or nested over
   :data:`MAX_METADATA_DEPTH` levels (Rasa copies it recursively);
-* the reserved key :data:`IDENTITY_KEY`, which only a channel may set, after it
-  verified a credential (:func:`with_identity`).
+* the reserved key :data:`IDENTITY_KEY`, which only a channel may set
+  (:func:`with_identity`): ``customer_id`` after it verified a credential,
+  ``client_ip`` from the connection.
 """
 
 from __future__ import annotations
@@ -114,15 +115,30 @@ def check_metadata(value: Any, *, what: str = '"metadata"') -> dict[str, Any] | 
     return {key: item for key, item in value.items() if key != IDENTITY_KEY}
 
 
-def with_identity(
-    metadata: dict[str, Any] | None, customer_id: str | None
-) -> dict[str, Any] | None:
-    """``metadata`` carrying a verified customer id under :data:`IDENTITY_KEY`.
+def client_ip(request: Any) -> str | None:
+    """The address a Sanic request came from; forwarded headers count only where Sanic
+    was told to trust them (``PROXIES_COUNT`` / ``FORWARDED_SECRET``)."""
+    address = getattr(request, "remote_addr", "") or getattr(request, "ip", "")
+    return address if isinstance(address, str) and address else None
 
-    Call it only with an id taken from a credential the channel verified; any
-    client-sent value under the key is replaced or dropped.
+
+def with_identity(
+    metadata: dict[str, Any] | None,
+    *,
+    customer_id: str | None = None,
+    client_ip: str | None = None,
+) -> dict[str, Any] | None:
+    """``metadata`` with what the channel itself knows under :data:`IDENTITY_KEY`.
+
+    ``customer_id`` must come from a credential the channel verified, ``client_ip``
+    from the connection; any client-sent value under the key is replaced or dropped.
     """
     rest = {key: item for key, item in (metadata or {}).items() if key != IDENTITY_KEY}
-    if customer_id is None:
+    known = {
+        key: value
+        for key, value in (("customer_id", customer_id), ("client_ip", client_ip))
+        if value
+    }
+    if not known:
         return rest if metadata is not None else None
-    return {**rest, IDENTITY_KEY: {"customer_id": customer_id}}
+    return {**rest, IDENTITY_KEY: known}

@@ -19,7 +19,8 @@ existing clients keep working. What it adds:
   non-text ``message``, an unpaired surrogate, bad ``metadata``) get a 400 with a
   JSON error that says what to send instead; messages above ``max_message_chars``
   and ``metadata`` above 8 KiB get a 413. Client-sent ``tandem_auth`` metadata is
-  dropped; a verified JWT's ``customer_id`` claim is passed on under that key.
+  dropped; the channel sets it to a verified JWT's ``customer_id`` claim and the
+  request's ``client_ip``.
 * An empty message gets a polite prompt instead of a trip through the model, and
   an unexpected failure while handling a message gets an apology, never an empty
   200 or a 500.
@@ -50,7 +51,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.channels import visitor_token
-from bot.channels.inbound import Rejected, check_metadata, check_text, loads_json, with_identity
+from bot.channels.inbound import (
+    Rejected,
+    check_metadata,
+    check_text,
+    client_ip,
+    loads_json,
+    with_identity,
+)
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -266,7 +274,11 @@ class RestInput(RasaRestInput):
             except Rejected as e:
                 headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
                 return response.json({"error": str(e)}, status=e.status, headers=headers)
-            metadata = with_identity(metadata, visitor.customer_id if visitor else None)
+            metadata = with_identity(
+                metadata,
+                customer_id=visitor.customer_id if visitor else None,
+                client_ip=client_ip(request),
+            )
 
             if not text.strip():
                 return response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])

@@ -63,7 +63,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
 from bot.channels import visitor_token
-from bot.channels.inbound import with_identity
+from bot.channels.inbound import client_ip, with_identity
 from bot.channels.rest import FAILURE_REPLY
 from bot.channels.webchat_protocol import (
     DEFAULT_HISTORY_LIMIT,
@@ -314,7 +314,8 @@ class WebChatInput(SocketIOInput):
                     "(or the auth option {token: ...}) signed with the channel's jwt_key, "
                     f"with sub (the session id) and exp. {e}"
                 ) from e
-            await sio.save_session(sid, {"visitor": visitor}, namespace=ns)
+            address = client_ip(environ.get("sanic.request"))
+            await sio.save_session(sid, {"visitor": visitor, "ip": address}, namespace=ns)
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: str, data: Any = None) -> None:
@@ -337,9 +338,7 @@ class WebChatInput(SocketIOInput):
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous, namespace=ns)
             await sio.enter_room(sid, session_id, namespace=ns)
-            await sio.save_session(
-                sid, {"visitor": visitor, "session_id": session_id}, namespace=ns
-            )
+            await sio.save_session(sid, {**session, "session_id": session_id}, namespace=ns)
             await sio.emit("session_confirm", session_id, to=sid, namespace=ns)
 
         @sio.on(self.user_message_evt, namespace=ns)
@@ -361,7 +360,11 @@ class WebChatInput(SocketIOInput):
             except Rejected as e:
                 await refuse(sid, e)
                 return
-            metadata = with_identity(metadata, visitor.customer_id if visitor else None)
+            metadata = with_identity(
+                metadata,
+                customer_id=visitor.customer_id if visitor else None,
+                client_ip=session.get("ip"),
+            )
             if not text.strip():
                 return
             output = self._output(sio)

@@ -275,7 +275,7 @@ def test_a_round_trip_reaches_every_socket_of_the_session(server: _Server) -> No
     assert (message.sender_id, message.input_channel, message.metadata) == (
         session,
         "webchat",
-        {"page": "/plans"},
+        {"page": "/plans", "tandem_auth": {"client_ip": "127.0.0.1"}},
     )
 
 
@@ -614,8 +614,8 @@ def test_identity_comes_from_the_token_never_from_the_page(server: _Server) -> N
 
     run(scenario())
     assert [m.metadata for m in server.seen] == [
-        {"page": "/", "tandem_auth": {"customer_id": "c0042"}},
-        {"page": "/"},
+        {"page": "/", "tandem_auth": {"customer_id": "c0042", "client_ip": "127.0.0.1"}},
+        {"page": "/", "tandem_auth": {"client_ip": "127.0.0.1"}},
     ]
 
 

@@ -11,6 +11,7 @@ from bot.channels.inbound import (
     Rejected,
     check_metadata,
     check_text,
+    client_ip,
     loads_json,
     with_identity,
 )
@@ -61,9 +62,26 @@ def test_metadata_loses_the_reserved_identity_key() -> None:
     assert check_metadata({"a": {"b": [1, 2, {"c": None}]}}) == {"a": {"b": [1, 2, {"c": None}]}}
 
 
-def test_identity_is_set_only_from_a_verified_id() -> None:
+def test_identity_is_set_only_from_what_the_channel_knows() -> None:
     forged = {"x": 1, IDENTITY_KEY: {"customer_id": "c0001"}}
-    assert with_identity(forged, None) == {"x": 1}
-    assert with_identity(forged, "c0042") == {"x": 1, IDENTITY_KEY: {"customer_id": "c0042"}}
-    assert with_identity(None, "c7") == {IDENTITY_KEY: {"customer_id": "c7"}}
-    assert with_identity(None, None) is None
+    assert with_identity(forged) == {"x": 1}
+    assert with_identity(forged, customer_id="c0042") == {
+        "x": 1,
+        IDENTITY_KEY: {"customer_id": "c0042"},
+    }
+    assert with_identity(None, customer_id="c7", client_ip="203.0.113.5") == {
+        IDENTITY_KEY: {"customer_id": "c7", "client_ip": "203.0.113.5"}
+    }
+    assert with_identity(None, client_ip="::1") == {IDENTITY_KEY: {"client_ip": "::1"}}
+    assert with_identity(None) is None
+
+
+def test_the_client_address_is_the_connections() -> None:
+    class Request:
+        remote_addr = ""
+        ip = "198.51.100.7"
+
+    assert client_ip(Request()) == "198.51.100.7"
+    Request.remote_addr = "203.0.113.5"  # Sanic set it from a trusted proxy's header
+    assert client_ip(Request()) == "203.0.113.5"
+    assert client_ip(None) is None

@@ -26,6 +26,7 @@ from bot.channels.inbound import Rejected
 
 DEFAULT_MAX_TOKEN_AGE_S = 24 * 3600
 MAX_CUSTOMER_ID_CHARS = 128
+MAX_SUBJECT_CHARS = 256
 LEEWAY_S = 60
 
 
@@ -51,12 +52,23 @@ class Visitor:
 
     def require(self, conversation: str) -> None:
         """Raise a 403 :class:`TokenRefused` unless the token is for ``conversation``."""
-        if not hmac.compare_digest(self.subject.encode(), conversation.encode()):
+        given, wanted = (v.encode("utf-8", "surrogatepass") for v in (self.subject, conversation))
+        if not hmac.compare_digest(given, wanted):
             raise TokenRefused(
                 "This token is for another conversation: its sub must be "
                 f"{conversation!r}. Mint a token for this conversation.",
                 status=403,
             )
+
+
+def _is_text(value: Any, max_chars: int) -> bool:
+    if not isinstance(value, str) or not 0 < len(value) <= max_chars:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate, e.g. from "\\ud800" in the JSON
+        return False
+    return True
 
 
 def bearer(value: Any) -> str:
@@ -92,17 +104,18 @@ def verify(
             "signed with the channel's jwt_key."
         ) from e
     subject, expires_at = claims["sub"], float(claims["exp"])
-    if not isinstance(subject, str) or not subject:
-        raise TokenRefused("The visitor token's sub must name the conversation, as a string.")
+    if not _is_text(subject, MAX_SUBJECT_CHARS):
+        raise TokenRefused(
+            f"The visitor token's sub must name the conversation: 1-{MAX_SUBJECT_CHARS} "
+            "characters of text."
+        )
     if expires_at - time.time() > max_age_s + LEEWAY_S:
         raise TokenRefused(
             f"The visitor token expires more than {max_age_s:.0f} s from now; mint tokens "
             "that live at most max_token_age_s."
         )
     customer_id = claims.get("customer_id")
-    if customer_id is not None and (
-        not isinstance(customer_id, str) or not 0 < len(customer_id) <= MAX_CUSTOMER_ID_CHARS
-    ):
+    if customer_id is not None and not _is_text(customer_id, MAX_CUSTOMER_ID_CHARS):
         raise TokenRefused(
             f"The token's customer_id must be a string of 1-{MAX_CUSTOMER_ID_CHARS} characters."
         )

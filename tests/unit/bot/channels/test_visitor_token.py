@@ -42,6 +42,9 @@ def test_a_good_token_names_its_conversation_and_customer() -> None:
         (token("another-key-0123456789abcdef0123", sub=SUB, exp=soon()), "refused"),
         (token(sub=SUB, exp=soon(), customer_id=42), "customer_id"),
         (token(sub=SUB, exp=soon(), customer_id="c" * 200), "customer_id"),
+        (token(sub="\ud800", exp=soon()), "characters of text"),  # would crash encode()
+        (token(sub=42, exp=soon()), "refused"),
+        (token(sub=SUB, exp=soon(), customer_id="c\udfff"), "customer_id"),
     ],
 )
 def test_unbound_or_unbounded_tokens_are_refused(given: Any, match: str) -> None:

@@ -193,6 +193,7 @@ class Settings:
         env["TANDEM_HANDOFF_SERVICE_TOKEN"] = self.service_token
         env["TANDEM_STREAM_TOKEN"] = self.stream_token
         env["TANDEM_JWT_SECRET"] = self.jwt_secret
+        env.setdefault("TANDEM_REST_TOKEN", "")  # the REST channel's shared secret, optional
         env["TANDEM_RASA_URL"] = self.rasa_url
         env["TANDEM_RASA_TOKEN"] = self.rasa_token
         return env

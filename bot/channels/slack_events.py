@@ -172,7 +172,7 @@ def clean_text(text: str, bot_user_ids: frozenset[str], *, mention: bool = False
 def parse_json(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise RejectedRequest("The body is not valid UTF-8 JSON; Slack sends JSON events.") from e
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise RejectedRequest('The body must be a JSON object with a "type".')
@@ -229,7 +229,7 @@ def parse_interaction(raw: bytes) -> Click | Ignored:
     try:
         form = urllib.parse.parse_qs(raw.decode("utf-8"), strict_parsing=True)
         payload = json.loads(form["payload"][0])
-    except (UnicodeDecodeError, ValueError, KeyError) as e:
+    except (UnicodeDecodeError, ValueError, KeyError, RecursionError) as e:
         raise RejectedRequest(
             "Interactivity requests are form-encoded payload=<JSON>; this one is not."
         ) from e

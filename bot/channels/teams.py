@@ -95,7 +95,7 @@ def parse_activity(raw: bytes, *, max_message_chars: int) -> tuple[dict[str, Any
     """Validate an activity body; return it and, for a message, the user's text."""
     try:
         activity = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BadRequest("The body is not UTF-8 JSON; send a Bot Framework activity.") from e
     if not isinstance(activity, dict):
         raise BadRequest("The body must be a JSON object (a Bot Framework activity).")

@@ -19,8 +19,16 @@ to Rasa 3.6's ``SocketIOInput``, and why:
 * **The widget's files and a demo page** on the channel's own routes, so the Rasa
   server serves everything; ``GET history/<session_id>`` gives the transcript from
   the tracker store so a reloaded page shows the conversation.
-* **Security on by default:** ``jwt_key`` protects the socket and the history;
-  only configured origins (by default the same origin and loopback) may connect.
+* **Security on by default:** with ``jwt_key`` (the visitor key,
+  ``TANDEM_JWT_SECRET``) the socket and the history need a visitor token
+  (:mod:`bot.channels.visitor_token`) whose ``sub`` is the session id and whose
+  ``exp`` is at most ``max_token_age_s`` ahead: a token opens one session only,
+  and its ``customer_id`` claim reaches the bot as verified identity
+  (``metadata.tandem_auth``). Only configured origins (by default the same origin
+  and loopback) may connect.
+* **Its own namespace:** session ids are UUIDs, the only conversation ids without
+  a ``channel:`` prefix (REST ``rest:``, Slack ``slack:``, Teams ``teams:``), so a
+  visitor can never name another channel's conversation.
 * **Streaming:** ``POST stream`` (shared-secret ``stream_token``) forwards a
   growing answer as ``bot_stream`` events; see docs/channels/web.md.
 
@@ -28,7 +36,7 @@ Enable it in ``credentials.yml``::
 
     bot.channels.webchat.WebChatInput:
       max_message_chars: 4000
-      # jwt_key: ${TANDEM_WEBCHAT_JWT_KEY}
+      # jwt_key: ${TANDEM_JWT_SECRET}
       # cors_allowed_origins: ["https://shop.example.com"]
       # stream_token: ${TANDEM_STREAM_TOKEN}
 """
@@ -42,10 +50,10 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import jwt
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 from sanic import Blueprint, Sanic, response
@@ -54,6 +62,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from bot.channels import visitor_token
+from bot.channels.inbound import client_ip, with_identity
 from bot.channels.rest import FAILURE_REPLY
 from bot.channels.webchat_protocol import (
     DEFAULT_HISTORY_LIMIT,
@@ -155,11 +165,14 @@ class WebChatInput(SocketIOInput):
         cors_allowed_origins: Sequence[str] | str | None = None,
         stream_token: str | None = None,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
+        max_token_age_s: float = visitor_token.DEFAULT_MAX_TOKEN_AGE_S,
     ) -> None:
         if max_message_chars < 1:
             raise ConfigError("max_message_chars must be a positive number of characters.")
         if history_limit < 1:
             raise ConfigError("history_limit must be a positive number of messages.")
+        if max_token_age_s <= 0:
+            raise ConfigError("max_token_age_s must be a positive number of seconds.")
         if stream_token is not None and len(stream_token) < MIN_STREAM_TOKEN_CHARS:
             raise ConfigError(
                 f"stream_token must have at least {MIN_STREAM_TOKEN_CHARS} characters; "
@@ -180,6 +193,7 @@ class WebChatInput(SocketIOInput):
         self.allowed_origins = parse_origins(cors_allowed_origins)
         self.stream_token = stream_token or None
         self.history_limit = history_limit
+        self.max_token_age_s = max_token_age_s
         if not VENDOR_JS.is_file():
             logger.warning("%s is missing: run scripts/setup-web.sh", VENDOR_JS)
 
@@ -216,6 +230,8 @@ class WebChatInput(SocketIOInput):
         for key in ("max_message_chars", "history_limit"):
             if key in credentials:
                 credentials[key] = int(credentials[key])
+        if "max_token_age_s" in credentials:
+            credentials["max_token_age_s"] = float(credentials["max_token_age_s"])
         return cls(**credentials)
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -228,21 +244,22 @@ class WebChatInput(SocketIOInput):
     def _output(self, sio: AsyncServer) -> WebChatOutput:
         return WebChatOutput(sio, bot_message_evt=self.bot_message_evt, namespace=self.namespace)
 
-    def _token_ok(self, token: Any) -> bool:
+    def _visitor(self, token: Any) -> visitor_token.Visitor | None:
+        """The verified visitor, ``None`` without ``jwt_key``; raises ``TokenRefused``."""
         if not self.jwt_key:
-            return True
-        if not isinstance(token, str) or not token:
-            return False
+            return None
+        visitor = visitor_token.verify(
+            token,
+            key=self.jwt_key,
+            algorithm=self.jwt_algorithm or "HS256",
+            max_age_s=self.max_token_age_s,
+        )
         try:
-            jwt.decode(
-                token.removeprefix("Bearer ").strip(),
-                self.jwt_key,
-                algorithms=[self.jwt_algorithm or "HS256"],
-            )
-        except jwt.InvalidTokenError as e:
-            logger.info("webchat: refused a token: %s", e)
-            return False
-        return True
+            return replace(visitor, subject=session_id_from(visitor.subject))
+        except Rejected as e:
+            raise visitor_token.TokenRefused(
+                "The visitor token's sub must be the web chat session id (a UUID)."
+            ) from e
 
     def _socket_origin_ok(self, origin: str | None, environ: dict[str, Any]) -> bool:
         return origin_allowed(origin, host=environ.get("HTTP_HOST"), allowed=self.allowed_origins)
@@ -288,31 +305,52 @@ class WebChatInput(SocketIOInput):
         @sio.on("connect", namespace=ns)
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             token = auth.get("token") if isinstance(auth, dict) else None
-            if not self._token_ok(token):
+            try:
+                visitor = self._visitor(token)
+            except Rejected as e:
+                logger.info("webchat: refused a token: %s", e)
                 raise ConnectionRefusedError(
                     "A valid JWT is required: give the widget a data-token attribute "
-                    "(or the auth option {token: ...}) signed with the channel's jwt_key."
-                )
+                    "(or the auth option {token: ...}) signed with the channel's jwt_key, "
+                    f"with sub (the session id) and exp. {e}"
+                ) from e
+            address = client_ip(environ.get("sanic.request"))
+            await sio.save_session(sid, {"visitor": visitor, "ip": address}, namespace=ns)
 
         @sio.on("session_request", namespace=ns)
         async def session_request(sid: str, data: Any = None) -> None:
+            session = await sio.get_session(sid, namespace=ns)
+            visitor: visitor_token.Visitor | None = session.get("visitor")
             raw = data.get("session_id") if isinstance(data, dict) else None
             try:
-                session_id = str(uuid.uuid4()) if raw is None else session_id_from(raw)
+                if raw is not None:
+                    session_id = session_id_from(raw)
+                elif visitor is not None:
+                    session_id = visitor.subject  # the token names the session
+                else:
+                    session_id = str(uuid.uuid4())
+                if visitor is not None:
+                    visitor.require(session_id)
             except Rejected as e:
                 await refuse(sid, e)
                 return
-            session = await sio.get_session(sid, namespace=ns)
             previous = session.get("session_id")
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous, namespace=ns)
             await sio.enter_room(sid, session_id, namespace=ns)
-            await sio.save_session(sid, {"session_id": session_id}, namespace=ns)
+            await sio.save_session(sid, {**session, "session_id": session_id}, namespace=ns)
             await sio.emit("session_confirm", session_id, to=sid, namespace=ns)
 
         @sio.on(self.user_message_evt, namespace=ns)
         async def handle_message(sid: str, data: Any = None) -> None:
-            session_id = (await sio.get_session(sid, namespace=ns)).get("session_id")
+            session = await sio.get_session(sid, namespace=ns)
+            session_id = session.get("session_id")
+            visitor = session.get("visitor")
+            if visitor is not None and visitor.expired():
+                expired = "The visitor token expired; reconnect with a new one."
+                await refuse(sid, Rejected("token_expired", expired, status=401))
+                await sio.disconnect(sid, namespace=ns)
+                return
             try:
                 if not session_id:
                     raise Rejected("no_session", "Send session_request with your session_id first.")
@@ -322,6 +360,11 @@ class WebChatInput(SocketIOInput):
             except Rejected as e:
                 await refuse(sid, e)
                 return
+            metadata = with_identity(
+                metadata,
+                customer_id=visitor.customer_id if visitor else None,
+                client_ip=session.get("ip"),
+            )
             if not text.strip():
                 return
             output = self._output(sio)
@@ -391,10 +434,18 @@ class WebChatInput(SocketIOInput):
                 session_id = session_id_from(session_id)
             except Rejected as e:
                 return _error(str(e), 400, headers)
-            if not self._token_ok(request.headers.get("authorization")):
-                headers["WWW-Authenticate"] = "Bearer"
+            try:
+                visitor = self._visitor(request.headers.get("authorization"))
+                if visitor is not None:
+                    visitor.require(session_id)
+            except Rejected as e:
+                if e.status == 401:
+                    headers["WWW-Authenticate"] = "Bearer"
                 return _error(
-                    "Send the widget's JWT as 'Authorization: Bearer <token>'.", 401, headers
+                    f"Send the widget's JWT for this session as 'Authorization: Bearer "
+                    f"<token>'. {e}",
+                    e.status,
+                    headers,
                 )
             agent = getattr(request.app.ctx, "agent", None)
             store = getattr(agent, "tracker_store", None)

@@ -7,34 +7,22 @@ tested without a server.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.channels.inbound import Rejected, check_metadata, check_text, loads_json
+
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 DEFAULT_HISTORY_LIMIT = 200
-MAX_METADATA_CHARS = 8192
 MAX_STREAM_BODY_BYTES = 65536
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 CONTENT_KEYS = ("text", "buttons", "quick_replies", "custom", "image", "attachment", "elements")
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _STREAM_ID = re.compile(r"^[\w.:-]{1,128}$")
-
-
-class Rejected(ValueError):
-    """Input from a browser or an action that the channel refuses; never reaches the bot."""
-
-    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-    def as_event(self) -> dict[str, str]:
-        return {"code": self.code, "message": str(self)}
 
 
 def session_id_from(value: Any) -> str:
@@ -68,23 +56,11 @@ def parse_user_message(
             "Split it into shorter messages.",
             status=413,
         )
+    check_text(text)
     metadata = data.get(metadata_key)
-    if metadata is None:
-        return text, None
     if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except ValueError as e:
-            raise Rejected("bad_metadata", f'"{metadata_key}" is not valid JSON.') from e
-    if not isinstance(metadata, dict):
-        raise Rejected("bad_metadata", f'"{metadata_key}" must be a JSON object.')
-    if len(json.dumps(metadata)) > MAX_METADATA_CHARS:
-        raise Rejected(
-            "metadata_too_large",
-            f'"{metadata_key}" is over {MAX_METADATA_CHARS} characters as JSON; send less.',
-            status=413,
-        )
-    return text, metadata
+        metadata = loads_json(metadata, what=f'"{metadata_key}"', code="bad_metadata")
+    return text, check_metadata(metadata, what=f'"{metadata_key}"')
 
 
 def _buttons(value: Any) -> list[dict[str, str]]:
@@ -180,14 +156,11 @@ def parse_stream(raw: bytes) -> dict[str, Any]:
         raise Rejected(
             "too_large", f"Send at most {MAX_STREAM_BODY_BYTES} bytes per chunk.", status=413
         )
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise Rejected(
-            "bad_json",
-            'Send JSON: {"session_id": "<uuid>", "stream_id": "<id>", "delta": "<text>", '
-            '"done": false}.',
-        ) from e
+    body = loads_json(
+        raw,
+        hint='send {"session_id": "<uuid>", "stream_id": "<id>", "delta": "<text>", '
+        '"done": false}.',
+    )
     if not isinstance(body, dict):
         raise Rejected("bad_json", "The body must be a JSON object.")
     session_id = session_id_from(body.get("session_id"))

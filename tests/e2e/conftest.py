@@ -60,8 +60,8 @@ def conversation_url(assistant: Supervisor, conversation_id: str) -> str:
 
 
 def rest_conversation_id(sender: str) -> str:
-    """The tracker's id of a REST ``sender``."""
-    return sender
+    """The tracker's id of a REST ``sender`` (the REST channel's namespace)."""
+    return f"rest:{sender}"
 
 
 def tracker(assistant: Supervisor, sender: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.supervisor import Supervisor
-from tests.e2e.conftest import say, send, tracker
+from tests.e2e.conftest import rest_conversation_id, say, send, tracker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -40,7 +40,8 @@ def test_conversation_goes_through_custom_actions_and_survives_a_restart(
     db: Path = assistant.settings.tracker_db
     with sqlite3.connect(db) as conn:
         (stored,) = conn.execute(
-            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+            (rest_conversation_id(sender),),
         ).fetchone()
     assert stored == 4
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.supervisor import Supervisor
-from tests.e2e.conftest import say, send, tracker
+from tests.e2e.conftest import rest_conversation_id, say, send, tracker
 from tests.e2e.console_client import Console, create_agent, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -63,7 +63,7 @@ def test_an_agent_takes_over_and_hands_back_with_the_context_intact(
     ]
     hand_over(assistant, sender)
 
-    handoff = console.handoff_for(sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
     assert (handoff["status"], handoff["reason"], handoff["channel"]) == (
         "waiting", "customer_request", "rest",
     )  # fmt: skip
@@ -92,7 +92,7 @@ def test_200_messages_while_paused_arrive_in_order_in_console_and_tracker(
 ) -> None:
     sender = "e2e-order-" + secrets.token_hex(4)
     hand_over(assistant, sender)
-    handoff = console.handoff_for(sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
     console.post(f"/handoffs/{handoff['id']}/claim")
     start = len(tracker(assistant, sender)["events"])
 
@@ -127,7 +127,7 @@ def test_200_messages_while_paused_arrive_in_order_in_console_and_tracker(
 def test_a_handoff_service_restart_loses_nothing(assistant: Supervisor, console: Console) -> None:
     sender = "e2e-svc-restart-" + secrets.token_hex(4)
     hand_over(assistant, sender)
-    handoff = console.handoff_for(sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
     console.post(f"/handoffs/{handoff['id']}/claim")
 
     assistant.handoff.stop()
@@ -146,7 +146,7 @@ def test_an_engine_restart_keeps_a_paused_conversation_paused(
 ) -> None:
     sender = "e2e-engine-restart-" + secrets.token_hex(4)
     hand_over(assistant, sender)
-    handoff = console.handoff_for(sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
 
     assistant.restart_rasa()
 
@@ -168,7 +168,7 @@ def test_an_upset_customer_is_handed_over_mid_form_with_the_reason(
     state = tracker(assistant, sender)
     assert state["paused"] is True
     assert state["active_loop"] in ({}, None) or not state["active_loop"].get("name")
-    handoff = console.handoff_for(sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
     assert handoff["reason"] == "frustration"
     assert handoff["priority"] == 8
     console.post(f"/handoffs/{handoff['id']}/claim")
@@ -218,7 +218,8 @@ def test_out_of_hours_the_customer_leaves_contact_details_as_a_ticket(
     db = assistant.settings.state_dir / "handoff.db"
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
-            "SELECT contact, note FROM tickets WHERE conversation_id = ?", (sender,)
+            "SELECT contact, note FROM tickets WHERE conversation_id = ?",
+            (rest_conversation_id(sender),),
         ).fetchall()
     assert len(rows) == 1 and rows[0][0] == "ada@example.com"
     assert "customer_request" in rows[0][1]

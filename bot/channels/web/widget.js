@@ -5,7 +5,8 @@
  *           data-server="https://rasa.example.com" data-title="Chat with Volt"></script>
  *
  * Attributes: data-server (Rasa base URL; default the script's origin), data-title,
- * data-token (JWT for a channel with jwt_key), data-open (start open). The same keys,
+ * data-token (visitor JWT for a channel with jwt_key; its sub is the session id),
+ * data-open (start open). The same keys,
  * plus `auth` (socket.io's auth option: an object or a function), may be given as
  * window.TandemWebChatConfig before the tag. Plain JS, no build step; socket.io-client
  * 4.x comes from the channel's /vendor route. Protocol: docs/channels/web.md.
@@ -395,7 +396,9 @@
   }
 
   // ---- the connection ------------------------------------------------------------
-  const session = sessionId();
+  // With a visitor token the token's sub is the session: the server confirms it.
+  const bound = Boolean(config.token || config.auth);
+  let session = bound ? null : sessionId();
   const pending = [];
   let socket = null;
   let ready = false;
@@ -469,18 +472,28 @@
   function connect(io) {
     const auth = typeof config.auth === "function" ? config.auth : { token: (config.auth && config.auth.token) || config.token };
     socket = io(config.server, { path: config.socketPath, auth });
-    socket.on("connect", () => socket.emit("session_request", { session_id: session }));
-    socket.on("session_confirm", onSession);
+    // A token's first request names no session (its sub does); reconnects keep the confirmed one.
+    socket.on("connect", () => socket.emit("session_request", session ? { session_id: session } : {}));
+    socket.on("session_confirm", (id) => {
+      if (typeof id === "string" && UUID.test(id)) session = id;
+      onSession();
+    });
     socket.on("bot_uttered", (payload) => (loading ? loading.push(payload || {}) : renderBot(payload || {})));
     socket.on("bot_stream", renderStream);
     socket.on("bot_typing", (t) => showTyping(Boolean(t && t.typing)));
     socket.on("webchat_error", (e) => {
+      if (bound && e && e.code === "not_your_conversation") {
+        session = null; // a fresh token for another session: take the one it names
+        socket.emit("session_request", {});
+        return;
+      }
       showTyping(false);
       notice((e && e.message) || "The message could not be sent.", "error");
     });
     socket.on("disconnect", (reason) => {
       ready = false;
       setStatus("reconnecting", reason === "io client disconnect" ? "Offline" : "Reconnecting…");
+      if (reason === "io server disconnect") socket.connect(); // e.g. the token expired: auth again
     });
     socket.on("connect_error", (error) => {
       ready = false;

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -32,12 +33,12 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from bot.channels import visitor_token
 from bot.channels.webchat import VENDOR_JS, WebChatInput
 from bot.supervisor import free_port
 
 JWT_KEY = "webchat-test-key-0123456789abcdef"
 STREAM_TOKEN = "stream-token-0123456789"
-TOKEN = jwt.encode({"sub": "shopper"}, JWT_KEY, algorithm="HS256")
 CARD = {"type": "recommendations", "schema_version": 1, "data": {"items": [], "customer_id": None}}
 Bot = Callable[[UserMessage], Awaitable[None]]
 
@@ -161,9 +162,17 @@ def fresh_bot(server: _Server) -> None:
 class Browser:
     """A socket.io client that keeps every event it receives, in order."""
 
-    def __init__(self, server: _Server, *, token: str | None = TOKEN, origin: str | None = None):
+    def __init__(
+        self,
+        server: _Server,
+        *,
+        session: str | None = None,
+        token: str | None = "",
+        origin: str | None = None,
+    ):
         self.server = server
-        self.token = token
+        self.session = session or new_session()
+        self.token = token_for(self.session) if token == "" else token
         self.headers = {"Origin": origin} if origin else {}
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[str, Any]] = []
@@ -210,9 +219,9 @@ class Browser:
 
         return await asyncio.wait_for(enough(), timeout)
 
-    async def join(self, session: str) -> None:
-        await self.sio.emit("session_request", {"session_id": session})
-        assert (await self.wait_for("session_confirm"))[0] == session
+    async def join(self, session: str | None = None) -> None:
+        await self.sio.emit("session_request", {"session_id": session or self.session})
+        assert (await self.wait_for("session_confirm"))[0] == (session or self.session)
 
     async def say(self, text: Any, **extra: Any) -> None:
         await self.sio.emit("user_uttered", {"message": text, **extra})
@@ -226,6 +235,13 @@ def new_session() -> str:
     return str(uuid.uuid4())
 
 
+def token_for(session: str, **claims: Any) -> str:
+    """A visitor token as a shop's server mints it: this session, one hour."""
+    return jwt.encode(
+        {"sub": session, "exp": int(time.time()) + 3600, **claims}, JWT_KEY, algorithm="HS256"
+    )
+
+
 # ---- socket.io ----------------------------------------------------------------------
 
 
@@ -233,10 +249,14 @@ def test_a_round_trip_reaches_every_socket_of_the_session(server: _Server) -> No
     session = new_session()
 
     async def scenario() -> tuple[list[Any], list[Any], list[str]]:
-        async with Browser(server) as tab1, Browser(server) as tab2, Browser(server) as other:
-            await tab1.join(session)
-            await tab2.join(session)
-            await other.join(new_session())
+        async with (
+            Browser(server, session=session) as tab1,
+            Browser(server, session=session) as tab2,
+            Browser(server) as other,
+        ):
+            await tab1.join()
+            await tab2.join()
+            await other.join()
             await tab1.say("hello there", metadata={"page": "/plans"})
             replies = await tab1.wait_for("bot_uttered")
             second_tab = await tab2.wait_for("bot_uttered")
@@ -255,14 +275,14 @@ def test_a_round_trip_reaches_every_socket_of_the_session(server: _Server) -> No
     assert (message.sender_id, message.input_channel, message.metadata) == (
         session,
         "webchat",
-        {"page": "/plans"},
+        {"page": "/plans", "tandem_auth": {"client_ip": "127.0.0.1"}},
     )
 
 
 def test_typing_is_shown_while_the_bot_works(server: _Server) -> None:
     async def scenario() -> list[tuple[str, Any]]:
         async with Browser(server) as tab:
-            await tab.join(new_session())
+            await tab.join()
             await tab.say("hi")
             await tab.wait_for("bot_typing", count=2)
             return [(e, d) for e, d in tab.events if e in ("bot_typing", "bot_uttered")]
@@ -276,7 +296,7 @@ def test_bad_messages_get_an_error_event_and_never_reach_the_bot(server: _Server
     async def scenario() -> list[Any]:
         async with Browser(server) as tab:
             await tab.say("before the session")
-            await tab.join(new_session())
+            await tab.join()
             await tab.say("x" * 101)
             await tab.say({"text": "not a string"})
             await tab.say("   ")
@@ -314,15 +334,42 @@ def test_a_crash_while_handling_becomes_an_apology(server: _Server) -> None:
 
     async def scenario() -> list[Any]:
         async with Browser(server) as tab:
-            await tab.join(new_session())
+            await tab.join()
             await tab.say("hi")
             return await tab.wait_for("bot_uttered")
 
     assert "went wrong" in run(scenario())[0]["text"]
 
 
+HOUR_AHEAD = int(time.time()) + 3600
+
+
 @pytest.mark.parametrize(
-    "token", [None, "not-a-jwt", jwt.encode({"a": 1}, "wrong-key-123456789012345678901234")]
+    "token",
+    [
+        None,
+        "not-a-jwt",
+        jwt.encode({"a": 1}, "wrong-key-123456789012345678901234"),
+        jwt.encode({}, JWT_KEY),
+        jwt.encode({"sub": str(uuid.uuid4())}, JWT_KEY),  # no exp: valid for ever
+        jwt.encode({"exp": HOUR_AHEAD}, JWT_KEY),  # no sub: any session
+        jwt.encode({"sub": "shopper", "exp": HOUR_AHEAD}, JWT_KEY),  # sub not a session id
+        jwt.encode({"sub": str(uuid.uuid4()), "exp": HOUR_AHEAD + 30 * 86400}, JWT_KEY),
+        jwt.encode({"sub": str(uuid.uuid4()), "exp": int(time.time()) - 600}, JWT_KEY),
+        jwt.encode({"sub": str(uuid.uuid4()), "exp": HOUR_AHEAD, "role": "admin"}, "other-key"),
+    ],
+    ids=[
+        "none",
+        "not-a-jwt",
+        "wrong-key",
+        "empty",
+        "no-exp",
+        "no-sub",
+        "sub-not-a-session",
+        "exp-too-far",
+        "expired",
+        "admin-other-key",
+    ],
 )
 def test_the_socket_needs_a_valid_jwt(server: _Server, token: str | None) -> None:
     async def scenario() -> tuple[Any, bool]:
@@ -357,8 +404,8 @@ def test_an_agent_reply_through_rasas_events_api_reaches_the_browser(server: _Se
     }
 
     async def scenario() -> tuple[int, list[Any]]:
-        async with Browser(server) as tab:
-            await tab.join(session)
+        async with Browser(server, session=session) as tab:
+            await tab.join()
             await tab.say("I want a person")
             await tab.wait_for("bot_uttered")
             status, _, _ = await asyncio.to_thread(
@@ -384,13 +431,13 @@ def test_the_history_returns_the_transcript_to_a_token_holder(server: _Server) -
     session = new_session()
 
     async def scenario() -> None:
-        async with Browser(server) as tab:
-            await tab.join(session)
+        async with Browser(server, session=session) as tab:
+            await tab.join()
             await tab.say("/more")
             await tab.wait_for("bot_uttered")
 
     run(scenario())
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    auth = {"Authorization": f"Bearer {token_for(session)}"}
     status, headers, body = server.http("GET", f"/webhooks/webchat/history/{session}", headers=auth)
     assert status == 200, body
     assert headers["Cache-Control"] == "no-store"
@@ -405,14 +452,17 @@ def test_the_history_returns_the_transcript_to_a_token_holder(server: _Server) -
     assert server.http("GET", "/webhooks/webchat/history/not-a-uuid", headers=auth)[0] == 400
     evil = {**auth, "Origin": "https://evil.example"}
     assert server.http("GET", f"/webhooks/webchat/history/{session}", headers=evil)[0] == 403
-    status, _, body = server.http("GET", f"/webhooks/webchat/history/{new_session()}", headers=auth)
+    fresh = new_session()
+    mine = {"Authorization": f"Bearer {token_for(fresh)}"}
+    status, _, body = server.http("GET", f"/webhooks/webchat/history/{fresh}", headers=mine)
     assert (status, json.loads(body)["messages"]) == (200, [])
 
 
 def test_a_cross_origin_preflight_is_answered_by_the_channel_not_rasas_cors(
     server: _Server,
 ) -> None:
-    path = f"/webhooks/webchat/history/{new_session()}"
+    session = new_session()
+    path = f"/webhooks/webchat/history/{session}"
     ask = {
         "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Headers": "authorization",
@@ -425,7 +475,12 @@ def test_a_cross_origin_preflight_is_answered_by_the_channel_not_rasas_cors(
     assert "Authorization" in headers["Access-Control-Allow-Headers"]
     assert server.http("OPTIONS", path, headers={**ask, "Origin": "https://evil.example"})[0] == 403
     status, headers, _ = server.http(
-        "GET", path, headers={"Origin": "http://localhost:8000", "Authorization": f"Bearer {TOKEN}"}
+        "GET",
+        path,
+        headers={
+            "Origin": "http://localhost:8000",
+            "Authorization": f"Bearer {token_for(session)}",
+        },
     )
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
 
@@ -447,8 +502,8 @@ def test_stream_chunks_need_the_token_and_reach_the_room(server: _Server) -> Non
     chunk = {"session_id": session, "stream_id": "answer-1", "delta": "Hel"}
 
     async def scenario() -> tuple[list[int], list[Any]]:
-        async with Browser(server) as tab:
-            await tab.join(session)
+        async with Browser(server, session=session) as tab:
+            await tab.join()
             statuses = [
                 await asyncio.to_thread(post, chunk, None),
                 await asyncio.to_thread(post, chunk, "wrong-token-0123456789"),
@@ -499,3 +554,125 @@ def test_the_vendored_socketio_client_is_served_or_explained(server: _Server) ->
         assert b"Socket.IO" in body[:200]
     else:
         assert status == 503 and b"scripts/setup-web.sh" in body
+
+
+# ---- visitor tokens bind the session; input the bot never sees ---------------------
+
+
+def test_a_token_opens_its_own_session_only(server: _Server) -> None:
+    victim = new_session()
+
+    async def scenario() -> tuple[list[Any], list[str], list[Any]]:
+        async with (
+            Browser(server, session=victim) as alice,
+            Browser(server) as mallory,
+            Browser(server) as named_by_token,
+        ):
+            await alice.join()
+            await mallory.sio.emit("session_request", {"session_id": victim})
+            errors = await mallory.wait_for("webchat_error")
+            await named_by_token.sio.emit("session_request", {})
+            confirmed = await named_by_token.wait_for("session_confirm")
+            await alice.say("my name is Alice")
+            await alice.wait_for("bot_uttered")
+            await mallory.say("what is her name?")
+            await mallory.wait_for("webchat_error", count=2)
+            return errors, [e for e, _ in mallory.events], [*confirmed, named_by_token.session]
+
+    errors, mallory_saw, (confirmed, expected) = run(scenario())
+    assert errors[0]["code"] == "not_your_conversation"
+    assert "session_confirm" not in mallory_saw and "bot_uttered" not in mallory_saw
+    assert confirmed == expected
+    assert [m.sender_id for m in server.seen] == [victim]
+
+
+def test_the_history_needs_the_token_of_that_session(server: _Server) -> None:
+    session = new_session()
+    path = f"/webhooks/webchat/history/{session}"
+    other = {"Authorization": f"Bearer {token_for(new_session())}"}
+    status, _, body = server.http("GET", path, headers=other)
+    assert status == 403 and "another conversation" in json.loads(body)["error"]
+    unbound = {"Authorization": f"Bearer {jwt.encode({'sub': session}, JWT_KEY)}"}
+    assert server.http("GET", path, headers=unbound)[0] == 401
+    empty = {"Authorization": f"Bearer {jwt.encode({}, JWT_KEY)}"}
+    assert server.http("GET", path, headers=empty)[0] == 401
+
+
+def test_identity_comes_from_the_token_never_from_the_page(server: _Server) -> None:
+    session = new_session()
+    forged = {"tandem_auth": {"customer_id": "c0001"}, "page": "/"}
+
+    async def scenario() -> None:
+        token = token_for(session, customer_id="c0042")
+        async with Browser(server, session=session, token=token) as tab, Browser(server) as anon:
+            await tab.join()
+            await anon.join()
+            await tab.say("recommend something", metadata=forged)
+            await tab.wait_for("bot_uttered")
+            await anon.say("recommend something", metadata=forged)
+            await anon.wait_for("bot_uttered")
+
+    run(scenario())
+    assert [m.metadata for m in server.seen] == [
+        {"page": "/", "tandem_auth": {"customer_id": "c0042", "client_ip": "127.0.0.1"}},
+        {"page": "/", "tandem_auth": {"client_ip": "127.0.0.1"}},
+    ]
+
+
+def test_unreadable_input_gets_an_error_event_not_silence(server: _Server) -> None:
+    deep = "[" * 20_000 + "]" * 20_000  # under the socket's 64 KiB packet limit
+
+    async def scenario() -> list[Any]:
+        async with Browser(server) as tab:
+            await tab.join()
+            await tab.say("hi", metadata=deep)
+            await tab.say("hi", metadata=json.dumps({"a": json.loads("[" * 40 + "]" * 40)}))
+            await tab.say("\ud800")
+            await tab.say("hi", metadata={"k": "v" * 9000})
+            return await tab.wait_for("webchat_error", count=4)
+
+    errors = run(scenario())
+    assert [(e["code"]) for e in errors] == [
+        "bad_metadata",
+        "bad_metadata",
+        "bad_text",
+        "metadata_too_large",
+    ]
+    assert "nested too deeply" in errors[0]["message"]
+    assert "unpaired surrogate" in errors[2]["message"]
+    assert server.seen == []
+
+
+def test_a_socket_does_not_outlive_its_token(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(visitor_token, "LEEWAY_S", 0)
+    session = new_session()
+    short = jwt.encode({"sub": session, "exp": int(time.time()) + 2}, JWT_KEY)
+
+    async def scenario() -> tuple[list[Any], list[str]]:
+        async with Browser(server, session=session, token=short) as tab:
+            await tab.join()
+            await asyncio.sleep(3)
+            await tab.say("still me?")
+            errors = await tab.wait_for("webchat_error")
+            for _ in range(50):
+                if not tab.sio.connected:
+                    break
+                await asyncio.sleep(0.1)
+            return errors, ["connected"] if tab.sio.connected else []
+
+    errors, connected = run(scenario())
+    assert errors[0]["code"] == "token_expired"
+    assert connected == [] and server.seen == []
+
+
+def test_a_token_names_its_session_in_canonical_form(server: _Server) -> None:
+    session = new_session()
+
+    async def scenario() -> list[Any]:
+        async with Browser(server, session=session, token=token_for(session.upper())) as tab:
+            await tab.sio.emit("session_request", {})
+            return await tab.wait_for("session_confirm")
+
+    assert run(scenario()) == [session]

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import json
+import time
 
+import jwt
 import pytest
 
-from bot.channels.rest import BadRequest, RestInput, parse_body
+from bot.channels.inbound import Rejected
+from bot.channels.rest import RestInput, conversation_id, parse_body
+from bot.channels.visitor_token import TokenRefused
+from bot.errors import ConfigError
 
 
 def body(**fields: object) -> bytes:
@@ -38,13 +43,13 @@ def test_a_good_body_is_parsed() -> None:
     ],
 )
 def test_malformed_bodies_get_400_with_a_hint(raw: bytes, match: str) -> None:
-    with pytest.raises(BadRequest, match=match) as exc:
+    with pytest.raises(Rejected, match=match) as exc:
         parse_body(raw, max_message_chars=100)
     assert exc.value.status == 400
 
 
 def test_oversized_message_gets_413() -> None:
-    with pytest.raises(BadRequest, match="limit is 10") as exc:
+    with pytest.raises(Rejected, match="limit is 10") as exc:
         parse_body(body(sender="u", message="x" * 11), max_message_chars=10)
     assert exc.value.status == 413
 
@@ -61,3 +66,58 @@ def test_credentials_configure_the_limit() -> None:
     assert RestInput.from_credentials(None).max_message_chars == 4000
     with pytest.raises(ValueError, match="positive"):
         RestInput(max_message_chars=0)
+
+
+def test_the_conversation_is_namespaced() -> None:
+    assert conversation_id("u-1") == "rest:u-1"
+    assert conversation_id("slack:T1:C2") == "rest:slack:T1:C2"  # never a Slack conversation
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "match"),
+    [
+        (b'{"sender": "u", "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "deeply"),
+        (body(sender="u", message="\ud800"), 400, "unpaired surrogate"),
+        (body(sender="u", message="hi", metadata={"k": "v" * 9000}), 413, "limit is 8192"),
+    ],
+)
+def test_input_that_used_to_crash_or_bloat_is_refused(raw: bytes, status: int, match: str) -> None:
+    with pytest.raises(Rejected, match=match) as exc:
+        parse_body(raw, max_message_chars=100)
+    assert exc.value.status == status
+
+
+def test_client_sent_identity_is_dropped() -> None:
+    raw = body(sender="u", message="hi", metadata={"tandem_auth": {"customer_id": "c1"}, "a": 1})
+    assert parse_body(raw, max_message_chars=10)[2] == {"a": 1}
+
+
+KEY = "visitor-key-0123456789abcdef0123"
+SECRET = "rest-shared-secret-0123"
+
+
+def test_without_secrets_anyone_may_send_and_it_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    channel = RestInput.from_credentials({"auth_token": "", "jwt_key": ""})
+    assert isinstance(channel, RestInput) and not channel.requires_auth
+    assert channel.authenticate(None) is None
+    assert "needs no token" in caplog.text
+
+
+def test_with_secrets_a_token_is_required() -> None:
+    channel = RestInput.from_credentials({"auth_token": SECRET, "jwt_key": KEY})
+    assert isinstance(channel, RestInput) and channel.requires_auth
+    assert channel.authenticate(f"Bearer {SECRET}") is None  # a server: any sender
+    claims = {"sub": "alice", "exp": int(time.time()) + 60, "customer_id": "c9"}
+    visitor = channel.authenticate(f"Bearer {jwt.encode(claims, KEY)}")
+    assert visitor is not None and (visitor.subject, visitor.customer_id) == ("alice", "c9")
+    for bad in (None, "Bearer nope", f"Bearer {jwt.encode({}, KEY)}", SECRET[:-1]):
+        with pytest.raises(TokenRefused):
+            channel.authenticate(bad)
+    only_secret = RestInput(auth_token=SECRET)
+    with pytest.raises(TokenRefused, match="TANDEM_REST_TOKEN"):
+        only_secret.authenticate(f"Bearer {jwt.encode(claims, KEY)}")
+
+
+def test_a_short_shared_secret_fails_when_the_channel_is_built() -> None:
+    with pytest.raises(ConfigError, match="at least 16"):
+        RestInput.from_credentials({"auth_token": "short"})

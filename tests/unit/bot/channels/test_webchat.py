@@ -56,6 +56,22 @@ def test_anything_but_a_uuid_is_refused(value: Any) -> None:
     assert caught.value.code == "invalid_session_id"
 
 
+@pytest.mark.parametrize(
+    "other_channel",
+    [
+        "slack:T0001:C0001:1700000000.000100",
+        "teams:a:1conv",
+        "teams:19:abc@thread.tacv2;messageid=1",
+        f"rest:{SESSION}",
+        f"web:{SESSION}",
+    ],
+)
+def test_a_visitor_cannot_name_another_channels_conversation(other_channel: str) -> None:
+    """Web chat ids are bare UUIDs; every other channel's ids carry a prefix."""
+    with pytest.raises(Rejected):
+        session_id_from(other_channel)
+
+
 # ---- user messages ------------------------------------------------------------------
 
 
@@ -221,7 +237,7 @@ def test_a_stream_chunk_is_validated() -> None:
 @pytest.mark.parametrize(
     ("body", "match"),
     [
-        (b"{nope", "Send JSON"),
+        (b"{nope", "not valid JSON"),
         (b"[]", "JSON object"),
         (json.dumps({"session_id": "x", "stream_id": "a"}).encode(), "UUID"),
         (json.dumps({"session_id": SESSION, "stream_id": "a b"}).encode(), "stream_id"),

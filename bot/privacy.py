@@ -67,16 +67,34 @@ def _digit_count(text: str) -> int:
     return sum(c.isdigit() for c in text)
 
 
+def _contact_key(value: str) -> str:
+    """How a published contact detail is compared: e-mails by case, phones by digits."""
+    return value.strip().lower() if "@" in value else "".join(c for c in value if c.isdigit())
+
+
 @dataclass(frozen=True)
 class Redactor:
-    """Replaces personal data with placeholders; prompts use their own (``[CARD]``...)."""
+    """Replaces personal data with placeholders; prompts use their own (``[CARD]``...).
+
+    ``public`` lists the business's own published phone numbers and e-mail
+    addresses (its support line, say): they are no one's personal data, and a
+    bot message that quotes them stays readable in the history and transcripts.
+    """
 
     card: str = "[card]"
     email: str = "[email]"
     phone: str = "[phone]"
+    public: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        keys = frozenset(filter(None, (_contact_key(v) for v in self.public)))
+        object.__setattr__(self, "_public_keys", keys)
+
+    def is_public(self, value: str) -> bool:
+        return _contact_key(value) in self._public_keys  # type: ignore[attr-defined]
 
     def emails(self, text: str) -> str:
-        return _EMAIL.sub(self.email, text)
+        return _EMAIL.sub(lambda m: m.group() if self.is_public(m.group()) else self.email, text)
 
     def cards(self, text: str) -> str:
         return _DIGIT_GROUPS.sub(self._cards_in_groups, text)
@@ -124,7 +142,7 @@ class Redactor:
         number = match.group(kind)
         low, high = _PHONE_DIGITS[kind]
         digits = _digit_count(number) - (2 if number.startswith("00") else 0)
-        if not low <= digits <= high:
+        if not low <= digits <= high or self.is_public(number):
             return match.group()
         return (match.group("cue") or "") + self.phone
 

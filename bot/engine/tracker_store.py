@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +41,24 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot.privacy import redact_json
+from bot.privacy import Redactor, redact, redact_json
 
 # Fields of a serialised event that can hold what someone typed or was told.
 _FREE_TEXT = ("text", "parse_data", "metadata", "data", "action_text", "entities")
 
 
-def redact_event(data: dict[str, Any], keep_slots: Iterable[str] = ()) -> dict[str, Any]:
+def redact_event(
+    data: dict[str, Any],
+    keep_slots: Iterable[str] = (),
+    redactor: Callable[[str], str] = redact,
+) -> dict[str, Any]:
     """A copy of one event's ``as_dict()`` with personal data replaced."""
     clean = dict(data)
     for key in _FREE_TEXT:
         if key in clean:
-            clean[key] = redact_json(clean[key])
+            clean[key] = redact_json(clean[key], redactor)
     if "value" in clean and not (clean.get("event") == "slot" and clean.get("name") in keep_slots):
-        clean["value"] = redact_json(clean["value"])
+        clean["value"] = redact_json(clean["value"], redactor)
     return clean
 
 
@@ -77,7 +81,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     """:class:`SQLTrackerStore` that redacts events before storing or streaming them.
 
     Same options as Rasa's ``type: SQL`` store in ``endpoints.yml``, plus
-    ``keep_slots``, a list of slot names whose values are stored as they are.
+    ``keep_slots``, a list of slot names whose values are stored as they are,
+    and ``public_contacts``, the business's own published phone numbers and
+    e-mail addresses, kept wherever they appear (the bot quoting its support
+    line is no personal data, and the history should show it).
     """
 
     def __init__(
@@ -93,11 +100,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         login_db: str | None = None,
         query: dict | None = None,
         keep_slots: list[str] | str | None = None,
+        public_contacts: list[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
         if isinstance(keep_slots, str):  # `keep_slots: name` in endpoints.yml
             keep_slots = [keep_slots]
+        if isinstance(public_contacts, str):
+            public_contacts = [public_contacts]
         self.keep_slots = frozenset(keep_slots or ())
+        self.redactor = Redactor(public=frozenset(public_contacts or ()))
         url = self.get_db_url(dialect, host, port, db, username, password, login_db, query)
         path = sqlite_path(url)
         if path is not None:
@@ -117,7 +128,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
 
     def serialise_event(self, event: Event) -> dict[str, Any]:
-        return redact_event(event.as_dict(), self.keep_slots)
+        return redact_event(event.as_dict(), self.keep_slots, self.redactor)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa 3.6's ``SQLTrackerStore.save`` with each event redacted first."""

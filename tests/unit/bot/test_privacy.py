@@ -151,3 +151,9 @@ def test_long_adversarial_input_is_handled_in_linear_time(text: str) -> None:
     started = time.perf_counter()
     redact(text)
     assert time.perf_counter() - started < 2.0
+
+
+def test_the_business_own_published_contacts_are_not_personal_data() -> None:
+    redactor = Redactor(public=frozenset({"0800 555 0199", "Help@Voltline.example"}))
+    text = "Call 0800-555-0199 or help@voltline.example; I'm on 07700 900123, ana@example.com"
+    assert redactor(text) == "Call 0800-555-0199 or help@voltline.example; I'm on [phone], [email]"

@@ -111,6 +111,26 @@ def test_slots_on_the_allow_list_keep_their_value(tmp_path: Path, keep: list[str
     assert restored.latest_message.text.startswith("my card is [card]")
 
 
+def test_the_business_own_published_contacts_stay_readable(tmp_path: Path) -> None:
+    """The bot quoting its support line is no personal data; a customer's number still is."""
+    store = RedactingSQLTrackerStore(
+        DOMAIN,
+        db=str(tmp_path / "t.db"),
+        public_contacts=["0800 555 0199", "Help@Voltline.example"],
+    )
+    tracker = DialogueStateTracker.from_events(
+        "ana",
+        [
+            UserUttered("call me on 07700 900123 or ana@example.com"),
+            BotUttered("Call us on 0800 555 0199 or write to help@voltline.example."),
+        ],
+    )
+    asyncio.run(store.save(tracker))
+    raw = (tmp_path / "t.db").read_bytes()
+    assert b"0800 555 0199" in raw and b"help@voltline.example" in raw
+    assert b"07700 900123" not in raw and b"ana@example.com" not in raw
+
+
 def test_an_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:
     db = tmp_path / "tracker.db"
     db.touch(mode=0o644)

@@ -91,17 +91,18 @@ def write_report(result: dict[str, Any]) -> None:
     except ImportError:
         return
     rows = result["attacks"]
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.2))
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.4))
     ax.barh(
         [r["attack"] for r in rows],
-        [r["seconds"] for r in rows],
+        [max(r["seconds"], 0.05) for r in rows],
         color=["#c0392b" if r["succeeded"] else "#27ae60" for r in rows],
     )
     ax.invert_yaxis()
-    ax.set_xlabel("seconds (red: the attack succeeded)")
+    ax.set_xlabel("seconds per attack (green: refused, red: the attack succeeded)")
     ax.set_title(
-        f"Tandem security: {result['attacks_succeeded']}/{result['attacks_tried']} attacks "
-        f"succeeded, {result['fuzz_5xx']} 5xx in {result['fuzz_cases']} fuzz cases"
+        f"Tandem security: {result['attacks_succeeded']} of {result['attacks_tried']} attacks "
+        f"succeeded\n{result['fuzz_5xx']} server errors in {result['fuzz_cases']} fuzz cases",
+        fontsize=10,
     )
     fig.tight_layout()
     fig.savefig(RESULTS / "security.png", dpi=110)

@@ -141,7 +141,8 @@ def conversation_of(t: Target, sender: str) -> str:
     the bare sender where the channels are not namespaced."""
     for conversation_id in (f"rest:{sender}", sender):
         response = t.api("GET", _tracker_url(conversation_id))
-        if response.status_code == 200 and len(response.json().get("events") or []) > 1:
+        events = response.json().get("events") or [] if response.status_code == 200 else []
+        if any(e.get("event") == "user" for e in events):
             return conversation_id
     return f"rest:{sender}"
 

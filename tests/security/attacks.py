@@ -202,7 +202,8 @@ def rest_reads_slack_conversation(t: Target) -> Outcome:
         "ts": f"{time.time():.6f}",
     }
     status = t.slack_event(event)
-    wait_for(lambda: t.slack.posts_to(channel), timeout_s=60, what="the bot's Slack reply")
+    if not eventually(lambda: t.slack.posts_to(channel), 60):
+        return Outcome(False, f"the Slack message got no reply (event HTTP {status})")
     reply = " ".join(t.say(f"slack:{SLACK_TEAM}:{channel}", "what's my name?"))
     return Outcome("alice" not in reply.lower(), f"Slack event HTTP {status}; REST reply {reply!r}")
 
@@ -340,16 +341,23 @@ def _handoff_round_trip(
     return Outcome(True, "request, claim, reply, return, bot again")
 
 
+def eventually(check: Callable[[], Any], timeout_s: float) -> Any:
+    """``check()``'s first truthy value within ``timeout_s``, else ``None``."""
+    try:
+        return wait_for(check, timeout_s=timeout_s, what="")
+    except AssertionError:
+        return None
+
+
+def _slack_posts_with(t: Target, channel: str, words: str, since: int) -> str | None:
+    posts = json.dumps(t.slack.posts_to(channel)[since:])
+    return posts if words in posts else None
+
+
 def _agent_text_reached(t: Target, conversation_id: str, text: str) -> bool:
     if conversation_id.startswith("slack:"):
         channel = conversation_id.split(":")[2]
-        return bool(
-            wait_for(
-                lambda: any(text in json.dumps(p) for p in t.slack.posts_to(channel)) or None,
-                timeout_s=10,
-                what="the agent's reply on Slack",
-            )
-        )
+        return eventually(lambda: _slack_posts_with(t, channel, text, 0), 10) is not None
     events = t.tracker(conversation_id).get("events") or []
     return any(e.get("event") == "bot" and e.get("text") == text for e in events)
 
@@ -360,7 +368,7 @@ def _rest_round_trip(sender: str) -> Callable[[Target], Outcome]:
             t,
             f"rest:{sender}",
             lambda: " ".join(t.say(sender, "I want to talk to a person")),
-            lambda: bool(t.say(sender, "when does the downtown store open?")),
+            lambda: "Downtown" in " ".join(t.say(sender, "when does the downtown store open?")),
         )
 
     return run
@@ -381,18 +389,14 @@ def _slack_round_trip(t: Target) -> Outcome:
 
     def ask() -> str:
         before = len(t.slack.posts_to(channel))
-        t.slack_event(mention("I want to talk to a person"))
-        posts = wait_for(
-            lambda: t.slack.posts_to(channel)[before:], timeout_s=60, what="Slack reply"
-        )
-        return json.dumps(posts)
+        status = t.slack_event(mention("I want to talk to a person"))
+        posts = eventually(lambda: _slack_posts_with(t, channel, "colleague", before), 60)
+        return posts or f"Slack event HTTP {status}; posts {t.slack.posts_to(channel)[before:]}"
 
     def again() -> bool:
         before = len(t.slack.posts_to(channel))
         t.slack_event(mention("when does the downtown store open?"))
-        return bool(
-            wait_for(lambda: t.slack.posts_to(channel)[before:], timeout_s=60, what="answer")
-        )
+        return eventually(lambda: _slack_posts_with(t, channel, "Downtown", before), 60) is not None
 
     return _handoff_round_trip(t, f"slack:{SLACK_TEAM}:{channel}:{ts}", ask, again)
 

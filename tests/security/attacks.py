@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import sqlite3
 import stat
 import time
@@ -42,6 +43,7 @@ from tests.security.target import (
 
 EVIL_ORIGIN = "https://evil.example"
 HANDOFF_WAIT_S = 20
+SLOW_BODY_LIMIT_S = 30  # the contract: read/body timeouts of about 15 s
 
 
 @dataclass(frozen=True)
@@ -297,6 +299,45 @@ def rest_lone_surrogate(t: Target) -> Outcome:
     return status_is(_raw_rest(t, body), {400}, "lone surrogate")
 
 
+@attack(
+    "webchat_nested_metadata_string", "12", "web chat metadata as a JSON string nested 10,000 deep"
+)
+def webchat_nested_metadata_string(t: Target) -> Outcome:
+    visitor = t.visitor()
+    try:
+        nested = '{"a": ' + "[" * 10_000 + "]" * 10_000 + "}"
+        visitor.emit("user_uttered", {"message": "hi", "metadata": nested})
+        answer = visitor.next_event("bot_uttered", "error", timeout_s=20)
+    finally:
+        visitor.close()
+    if answer is None:
+        return Outcome(False, "neither a reply nor an error within 20 s")
+    return Outcome(
+        answer[0] == "error", f"answered with {answer[0]}: {json.dumps(answer[1])[:100]}"
+    )
+
+
+@attack("rest_half_sent_body", "13", "a REST body that never arrives holds its connection")
+def rest_half_sent_body(t: Target) -> Outcome:
+    host, port = t.settings.rasa_url.removeprefix("http://").rsplit(":", 1)
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=SLOW_BODY_LIMIT_S + 10) as conn:
+        conn.sendall(
+            b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            b'{"sender": "slow", '
+        )
+        try:
+            while conn.recv(4096):
+                pass
+        except TimeoutError:
+            return Outcome(False, f"still open after {time.monotonic() - started:.0f} s")
+        except OSError:
+            pass
+    held_s = time.monotonic() - started
+    return Outcome(held_s <= SLOW_BODY_LIMIT_S, f"closed after {held_s:.0f} s")
+
+
 # Other customers' data (finding 4)
 
 
@@ -460,6 +501,37 @@ def console_huge_ids(t: Target) -> Outcome:
     except httpx.TransportError as e:
         return Outcome(False, f"the connection dropped: {e!r}")
     return Outcome(all(400 <= s < 500 for s in got), f"HTTP {got}")
+
+
+@attack("console_acts_on_unclaimed", "14", "an agent adds a note to a handoff nobody claimed")
+def console_acts_on_unclaimed(t: Target) -> Outcome:
+    sender = "unclaimed-" + secrets.token_hex(4)
+    t.say(sender, "I want to talk to a person")
+    console = t.console()
+    handoff = eventually(
+        lambda: next(
+            (
+                h
+                for h in console.get("/queue")
+                if h["conversation_id"] in (sender, f"rest:{sender}")
+            ),
+            None,
+        ),
+        HANDOFF_WAIT_S,
+    )
+    if handoff is None:
+        return Outcome(False, "the handoff never reached the queue")
+    headers = {"X-CSRF-Token": console.csrf, "Origin": console.base}
+    statuses = [
+        console.http.post(
+            f"/console/api/handoffs/{hid}/notes", json={"text": "note"}, headers=headers
+        ).status_code
+        for hid in (handoff["id"], 10**9)
+    ]
+    return Outcome(
+        statuses == [404, 404],
+        f"unclaimed {statuses[0]}, nonexistent {statuses[1]} (want 404, 404)",
+    )
 
 
 # Secrets and state files (findings 2, 7, 9)

@@ -261,16 +261,27 @@ class WebChatVisitor:
             self.pending += response.text.split("\x1e")
         raise TimeoutError("the web chat socket sent nothing expected in time")
 
-    def _event(self, *names: str) -> list[Any]:
-        packet = self._until(lambda p: p.startswith("42") and json.loads(p[2:])[0] in names)
+    def _event(self, *names: str, timeout_s: float = 60) -> list[Any]:
+        packet = self._until(
+            lambda p: p.startswith("42") and json.loads(p[2:])[0] in names, timeout_s
+        )
         return list(json.loads(packet[2:]))
 
+    def emit(self, event: str, data: Any) -> None:
+        self._post("42" + json.dumps([event, data]))
+
+    def next_event(self, *names: str, timeout_s: float = 60) -> list[Any] | None:
+        """The next of the named events as ``[name, data]``; ``None`` when none came."""
+        try:
+            return self._event(*names, timeout_s=timeout_s)
+        except TimeoutError:
+            return None
+
     def say(self, text: str) -> list[str]:
-        """Send a message; the bot's texts up to its first reply (and what came with it)."""
-        self._post("42" + json.dumps(["user_uttered", {"message": text}]))
+        """Send a message; the text of the bot's first reply."""
+        self.emit("user_uttered", {"message": text})
         first = self._event("bot_uttered", "error")
-        texts = [str(first[1].get("text") or "")] if isinstance(first[1], dict) else []
-        return texts
+        return [str(first[1].get("text") or "")] if isinstance(first[1], dict) else []
 
     def close(self) -> None:
         with contextlib.suppress(httpx.HTTPError):

@@ -33,6 +33,7 @@ import httpx
 from bot.settings import Settings
 from tests.e2e.console_client import wait_for
 from tests.security.target import (
+    AGENT_EMAIL,
     SLACK_BOT_USER,
     SLACK_TEAM,
     Target,
@@ -532,6 +533,32 @@ def console_acts_on_unclaimed(t: Target) -> Outcome:
         statuses == [404, 404],
         f"unclaimed {statuses[0]}, nonexistent {statuses[1]} (want 404, 404)",
     )
+
+
+def _login_status(t: Target, password: str, *, source: str) -> int:
+    """One console sign-in from the loopback address ``source``; its HTTP status."""
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(base_url=t.handoff, timeout=60, transport=transport) as http:
+        page = http.get("/console/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        response = http.post(
+            "/console/login",
+            data={
+                "email": AGENT_EMAIL,
+                "password": password,
+                "csrf_token": token.group(1) if token else "",
+            },
+            headers={"Origin": t.handoff},
+        )
+        return response.status_code
+
+
+@attack("console_login_lockout", "10", "wrong passwords from one address lock the agent out")
+def console_login_lockout(t: Target) -> Outcome:
+    t.console()  # the suite's own session first: a lock must not end it
+    wrong = [_login_status(t, "not-the-password", source="127.0.0.2") for _ in range(6)]
+    right = _login_status(t, t.agent_password, source="127.0.0.1")
+    return Outcome(right == 303, f"wrong from 127.0.0.2: {wrong}; right from 127.0.0.1: {right}")
 
 
 # Secrets and state files (findings 2, 7, 9)

@@ -89,11 +89,18 @@ def _is_json(response: httpx.Response) -> bool:
     return True
 
 
-def _run(examples: int, strategy: st.SearchStrategy[Any], check: Callable[[Any], None]) -> None:
+def _run(
+    examples: int,
+    strategy: st.SearchStrategy[Any],
+    check: Callable[[Any], None],
+    *,
+    derandomize: bool,
+) -> None:
     @settings(
         max_examples=examples,
         deadline=None,
         database=None,
+        derandomize=derandomize,
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
@@ -104,11 +111,18 @@ def _run(examples: int, strategy: st.SearchStrategy[Any], check: Callable[[Any],
 
 
 class Fuzzer:
-    """Runs each surface for a number of cases (and at most ``budget_s`` seconds each)."""
+    """Runs each surface for a number of cases (and at most ``budget_s`` seconds each).
 
-    def __init__(self, target: Target, *, budget_s: float = 60.0) -> None:
+    ``derandomize`` makes hypothesis draw the same cases every run (what `make test`
+    wants); the benchmark explores new ones each time.
+    """
+
+    def __init__(
+        self, target: Target, *, budget_s: float = 60.0, derandomize: bool = False
+    ) -> None:
         self.t = target
         self.budget_s = budget_s
+        self.derandomize = derandomize
         self.report = FuzzReport()
         self.http = httpx.Client(timeout=60)
 
@@ -135,7 +149,12 @@ class Fuzzer:
 
     def fuzz_rest(self, cases: int) -> None:
         url = f"{self.t.rasa}/webhooks/rest/webhook"
+        senders = st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True).map(lambda s: f"fuzz-{s}")
         bodies = st.one_of(
+            st.fixed_dictionaries(  # reaches the bot: odd text and metadata in a real turn
+                {"sender": senders, "message": odd_text},
+                optional={"metadata": st.dictionaries(st.text(max_size=12), json_values)},
+            ).map(lambda body: json.dumps(body).encode()),
             st.fixed_dictionaries(
                 {"sender": odd_text, "message": odd_text},
                 optional={"metadata": json_values, "extra": json_values},
@@ -150,7 +169,7 @@ class Fuzzer:
             )
             return f"POST rest {body[:60]!r}", response
 
-        _run(cases, bodies, self._guarded("rest", send))
+        _run(cases, bodies, self._guarded("rest", send), derandomize=self.derandomize)
 
     def fuzz_webchat(self, cases: int) -> None:
         key = self.t.visitor_key
@@ -174,7 +193,12 @@ class Fuzzer:
             path = f"/webhooks/webchat/history/{quote(session, safe='')}"
             return f"GET {path}", self.http.get(f"{self.t.rasa}{path}", headers=headers)
 
-        _run(cases, st.tuples(ids, tokens), self._guarded("webchat", send))
+        _run(
+            cases,
+            st.tuples(ids, tokens),
+            self._guarded("webchat", send),
+            derandomize=self.derandomize,
+        )
 
     def fuzz_console(self, cases: int) -> None:
         console = self.t.console()
@@ -213,7 +237,12 @@ class Fuzzer:
             )
             return f"POST {path} {json.dumps(body)[:60]}", response
 
-        _run(cases, st.tuples(ids, actions, bodies), self._guarded("console", send))
+        _run(
+            cases,
+            st.tuples(ids, actions, bodies),
+            self._guarded("console", send),
+            derandomize=self.derandomize,
+        )
 
     def fuzz_handoff_api(self, cases: int) -> None:
         headers = {"Authorization": f"Bearer {self.t.settings.service_token}"}
@@ -244,7 +273,7 @@ class Fuzzer:
             response = self.http.post(f"{self.t.handoff}{path}", json=body, headers=headers)
             return f"POST {path} {json.dumps(body)[:60]}", response
 
-        _run(cases, requests, self._guarded("handoff_api", send))
+        _run(cases, requests, self._guarded("handoff_api", send), derandomize=self.derandomize)
 
     def fuzz_handoff_schema(self, cases: int) -> None:
         """Every operation the handoff service declares, as schemathesis generates them."""
@@ -278,7 +307,12 @@ class Fuzzer:
                 )
                 return f"{case.method} {case.formatted_path}", response
 
-            _run(per_operation, operation.as_strategy(), self._guarded("handoff_schema", send))
+            _run(
+                per_operation,
+                operation.as_strategy(),
+                self._guarded("handoff_schema", send),
+                derandomize=self.derandomize,
+            )
 
 
 def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from bot.settings import Settings
 from tests.e2e.console_client import wait_for
 from tests.security.target import (
     AGENT_EMAIL,
+    ERROR_EVENT,
     SLACK_BOT_USER,
     SLACK_TEAM,
     Target,
@@ -269,9 +270,31 @@ def _raw_rest(t: Target, body: bytes) -> httpx.Response:
     return httpx.post(
         f"{t.rasa}/webhooks/rest/webhook",
         content=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **t.rest_headers()},
         timeout=60,
     )
+
+
+@attack("rest_without_credentials", "3", "a REST turn with no token where a visitor key is set")
+def rest_without_credentials(t: Target) -> Outcome:
+    response = httpx.post(
+        f"{t.rasa}/webhooks/rest/webhook",
+        json={"sender": "anonymous", "message": "hi"},
+        timeout=60,
+    )
+    return status_is(response, {401}, "REST without Authorization")
+
+
+@attack("rest_visitor_token_for_another_sender", "3", "a visitor JWT whose sub is another sender")
+def rest_visitor_token_for_another_sender(t: Target) -> Outcome:
+    token = jwt_hs256({"sub": "mallory", "exp": int(time.time()) + 600}, t.visitor_key)
+    response = httpx.post(
+        f"{t.rasa}/webhooks/rest/webhook",
+        json={"sender": "alice", "message": "what's my name?"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    return status_is(response, {401, 403}, "REST as alice with mallory's token")
 
 
 @attack("rest_body_over_1mib", "8", "a REST body of 1.1 MiB")
@@ -308,13 +331,13 @@ def webchat_nested_metadata_string(t: Target) -> Outcome:
     try:
         nested = '{"a": ' + "[" * 10_000 + "]" * 10_000 + "}"
         visitor.emit("user_uttered", {"message": "hi", "metadata": nested})
-        answer = visitor.next_event("bot_uttered", "error", timeout_s=20)
+        answer = visitor.next_event("bot_uttered", ERROR_EVENT, timeout_s=20)
     finally:
         visitor.close()
     if answer is None:
         return Outcome(False, "neither a reply nor an error within 20 s")
     return Outcome(
-        answer[0] == "error", f"answered with {answer[0]}: {json.dumps(answer[1])[:100]}"
+        answer[0] == ERROR_EVENT, f"answered with {answer[0]}: {json.dumps(answer[1])[:100]}"
     )
 
 
@@ -353,7 +376,10 @@ def recommendations_of_customer_c0001(t: Target) -> Outcome:
 
 
 def _handoff_round_trip(
-    t: Target, conversation_id: str, ask: Callable[[], str], again: Callable[[], bool]
+    t: Target,
+    conversation_id: str,
+    ask: Callable[[], str],
+    again: Callable[[], tuple[bool, str]],
 ) -> Outcome:
     """Ask for a person, the agent claims, replies and returns; both sides see it all."""
     asked = ask()
@@ -367,7 +393,9 @@ def _handoff_round_trip(
         return Outcome(False, f"{conversation_id!r} not in the console queue {queued[-5:]}")
     hid = handoff["id"]
     transcript = [m["text"] for m in console.messages(hid)]
-    if not any("person" in text for text in transcript):
+    # The transcript starts at the event that asked for a person: the customer's
+    # words, or (a turn handed over through the API) the triggered intent.
+    if not any("person" in text or "ask_human" in text for text in transcript):
         return Outcome(False, f"console transcript lacks the request: {transcript[-3:]}")
     console.post(f"/handoffs/{hid}/claim")
     text = f"Agent reply {secrets.token_hex(3)}"
@@ -378,8 +406,9 @@ def _handoff_round_trip(
     state = t.tracker(conversation_id)
     if state.get("paused"):
         return Outcome(False, "the conversation stayed paused after the return to the bot")
-    if not again():
-        return Outcome(False, "the bot did not answer after the return")
+    answered, seen = again()
+    if not answered:
+        return Outcome(False, f"the bot did not answer after the return: {seen[:160]!r}")
     return Outcome(True, "request, claim, reply, return, bot again")
 
 
@@ -404,13 +433,18 @@ def _agent_text_reached(t: Target, conversation_id: str, text: str) -> bool:
     return any(e.get("event") == "bot" and e.get("text") == text for e in events)
 
 
+def _contains(replies: list[str], words: str) -> tuple[bool, str]:
+    seen = " ".join(replies)
+    return words in seen, seen
+
+
 def _rest_round_trip(sender: str) -> Callable[[Target], Outcome]:
     def run(t: Target) -> Outcome:
         return _handoff_round_trip(
             t,
             f"rest:{sender}",
             lambda: " ".join(t.say(sender, "I want to talk to a person")),
-            lambda: "Downtown" in " ".join(t.say(sender, "when does the downtown store open?")),
+            lambda: _contains(t.say(sender, "when does the downtown store open?"), "Downtown"),
         )
 
     return run
@@ -435,10 +469,11 @@ def _slack_round_trip(t: Target) -> Outcome:
         posts = eventually(lambda: _slack_posts_with(t, channel, "colleague", before), 60)
         return posts or f"Slack event HTTP {status}; posts {t.slack.posts_to(channel)[before:]}"
 
-    def again() -> bool:
+    def again() -> tuple[bool, str]:
         before = len(t.slack.posts_to(channel))
         t.slack_event(mention("when does the downtown store open?"))
-        return eventually(lambda: _slack_posts_with(t, channel, "Downtown", before), 60) is not None
+        posts = eventually(lambda: _slack_posts_with(t, channel, "Downtown", before), 60)
+        return posts is not None, json.dumps(t.slack.posts_to(channel)[before:])
 
     return _handoff_round_trip(t, f"slack:{SLACK_TEAM}:{channel}:{ts}", ask, again)
 
@@ -449,10 +484,11 @@ def _api_round_trip(conversation_id: str) -> Callable[[Target], Outcome]:
 
     path = f"/conversations/{quote(conversation_id, safe='')}"
 
-    def turn(t: Target, text: str, intent: str) -> str:
-        said = t.api("POST", f"{path}/messages", json={"text": text, "sender": "user"})
-        if said.status_code != 200:
-            return f"HTTP {said.status_code} {said.text[:80]}"
+    def turn(t: Target, text: str | None, intent: str) -> str:
+        if text is not None:
+            said = t.api("POST", f"{path}/messages", json={"text": text, "sender": "user"})
+            if said.status_code != 200:
+                return f"HTTP {said.status_code} {said.text[:80]}"
         response = t.api(
             "POST",
             f"{path}/trigger_intent",
@@ -468,7 +504,7 @@ def _api_round_trip(conversation_id: str) -> Callable[[Target], Outcome]:
             t,
             conversation_id,
             lambda: turn(t, "I want to talk to a person", "ask_human"),
-            lambda: turn(t, "hello", "greet").startswith("[{"),
+            lambda: _contains([turn(t, None, "bot_challenge")], "[{"),
         )
 
     return run
@@ -523,15 +559,19 @@ def console_acts_on_unclaimed(t: Target) -> Outcome:
     if handoff is None:
         return Outcome(False, "the handoff never reached the queue")
     headers = {"X-CSRF-Token": console.csrf, "Origin": console.base}
-    statuses = [
-        console.http.post(
-            f"/console/api/handoffs/{hid}/notes", json={"text": "note"}, headers=headers
-        ).status_code
-        for hid in (handoff["id"], 10**9)
-    ]
+    noted = console.http.post(
+        f"/console/api/handoffs/{handoff['id']}/notes", json={"text": "note"}, headers=headers
+    )
+    missing = console.http.post(
+        "/console/api/handoffs/1000000000/notes", json={"text": "note"}, headers=headers
+    )
+    # A waiting handoff is in every agent's queue, so refusing it with 403 tells nothing
+    # new; what must not happen is the note being added. Handoffs an agent cannot see
+    # answer like missing ones (tests/integration/bot/handoff/test_console_security.py).
     return Outcome(
-        statuses == [404, 404],
-        f"unclaimed {statuses[0]}, nonexistent {statuses[1]} (want 404, 404)",
+        noted.status_code in (403, 404) and missing.status_code == 404,
+        f"note on the unclaimed handoff: HTTP {noted.status_code} (want 403/404); "
+        f"on a missing one: HTTP {missing.status_code} (want 404)",
     )
 
 

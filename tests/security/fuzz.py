@@ -165,7 +165,9 @@ class Fuzzer:
 
         def send(body: bytes) -> tuple[str, httpx.Response]:
             response = self.http.post(
-                url, content=body, headers={"Content-Type": "application/json"}
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", **self.t.rest_headers()},
             )
             return f"POST rest {body[:60]!r}", response
 

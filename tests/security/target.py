@@ -42,6 +42,9 @@ from tests.e2e.console_client import Console, create_agent
 SLACK_TEAM, SLACK_BOT_USER = "T1", "UBOT"
 AGENT_EMAIL = "mallory-check@voltline.example"
 
+# The web chat channel's refusal event (bot/channels/webchat.py ERROR_EVENT, engine venv).
+ERROR_EVENT = "webchat_error"
+
 
 class SlackApiStub:
     """Slack's Web API on loopback: answers ``ok`` and records each call's JSON."""
@@ -138,10 +141,19 @@ class Target:
 
     # channels
 
+    def rest_headers(self) -> dict[str, str]:
+        """What a legitimate server-to-server REST client sends: the REST channel's token.
+
+        Attacks go through it too, so they test what even an authenticated REST
+        client cannot do (reach another channel's conversation, send bad input).
+        """
+        return {"Authorization": f"Bearer {self.extra_secrets['TANDEM_REST_TOKEN']}"}
+
     def rest(self, sender: str, text: str, **extra: Any) -> httpx.Response:
         return httpx.post(
             f"{self.rasa}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, **extra},
+            headers=self.rest_headers(),
             timeout=120,
         )
 
@@ -239,8 +251,8 @@ class WebChatVisitor:
         if connected.startswith("44"):
             raise WebChatRefused(connected[2:])
         self._post("42" + json.dumps(["session_request", {"session_id": session_id}]))
-        confirm = self._event("session_confirm", "error")
-        if confirm[0] == "error":
+        confirm = self._event("session_confirm", ERROR_EVENT)
+        if confirm[0] == ERROR_EVENT:
             raise WebChatRefused(json.dumps(confirm[1:]))
         self.session_id = str(confirm[1])
 
@@ -280,7 +292,7 @@ class WebChatVisitor:
     def say(self, text: str) -> list[str]:
         """Send a message; the text of the bot's first reply."""
         self.emit("user_uttered", {"message": text})
-        first = self._event("bot_uttered", "error")
+        first = self._event("bot_uttered", ERROR_EVENT)
         return [str(first[1].get("text") or "")] if isinstance(first[1], dict) else []
 
     def close(self) -> None:
@@ -318,8 +330,13 @@ def start_target(state_dir: Path) -> Iterator[Target]:
         "TANDEM_JWT_SECRET": os.environ.get("TANDEM_JWT_SECRET") or secrets.token_urlsafe(32),
         "TANDEM_API_JWT_SECRET": secrets.token_urlsafe(32),
         "TANDEM_RASA_TOKEN": secrets.token_urlsafe(32),
+        # the shop's own server posts REST turns with this (docs/channels/rest.md)
+        "TANDEM_REST_TOKEN": secrets.token_urlsafe(32),
     }
-    extra = {"TANDEM_API_JWT_SECRET": env["TANDEM_API_JWT_SECRET"]}
+    extra = {
+        "TANDEM_API_JWT_SECRET": env["TANDEM_API_JWT_SECRET"],
+        "TANDEM_REST_TOKEN": env["TANDEM_REST_TOKEN"],
+    }
     saved = dict(os.environ)
     os.environ.update(env)  # the supervisor hands its own environment to the servers
     try:

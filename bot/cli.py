@@ -168,6 +168,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
         command = [
             str(settings.engine_python), "-m", "bot.engine", "shell", "--model", str(model),
             "--endpoints", "endpoints.yml", "--port", str(settings.rasa_port),
+            "--interface", "127.0.0.1",  # rasa shell listens on 0.0.0.0 unless told
         ]  # fmt: skip
         return subprocess.call(command, cwd=settings.project_dir, env=settings.engine_env())
     except KeyboardInterrupt:

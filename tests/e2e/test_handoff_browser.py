@@ -4,6 +4,8 @@ The customer asks for a person; the agent signs in, claims the conversation,
 sees the transcript and the summary, replies; the customer sees the reply live,
 answers, and the agent sees that live; the agent returns the conversation to the
 bot, which answers the next message with the slots from before the handoff.
+A second test is the console's side of stored XSS: a REST customer's markup
+reaches the agent's page as text and never runs there.
 Screenshots of each step go to ``<artifacts>/screenshots/handoff/``.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 from bot.supervisor import Supervisor
+from tests.e2e.conftest import rest_conversation_id, send
 from tests.e2e.console_client import create_agent
 from tests.e2e.test_widget_browser import (
     CHROMIUM,
@@ -126,3 +129,85 @@ def test_a_person_takes_over_in_the_console_and_hands_back_to_the_bot(
     agent.screenshot(path=shots / "07-agent-after-return.png")
     assert "Of course, you're Ada." in bot_texts(customer)
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+# What a customer might type to run script in an agent's console.
+BEFORE_HANDOFF = (
+    '<img src=x onerror="window.pwned=1">',
+    "<script>window.pwned=2</script>",
+)
+WHILE_CLAIMED = (
+    '"><svg onload=window.pwned=3>',
+    '<a href="javascript:window.pwned=4">my order</a>',
+    '<iframe srcdoc="<script>parent.pwned=5</script>"></iframe><b onmouseover=alert(6)>x</b>',
+)
+
+AGENT_NAME = 'Linus <img src=x onerror="window.pwned=7">'  # shown in the header and transcript
+
+
+def test_a_customers_markup_is_shown_as_text_and_never_runs_in_the_console(
+    browser: Any, assistant: Supervisor, shots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    email, password = f"linus-{secrets.token_hex(3)}@voltline.example", secrets.token_urlsafe(16)
+    create_agent(assistant, email=email, name=AGENT_NAME, password=password)
+    sender = "e2e-xss-" + secrets.token_hex(4)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    agent = new_page(browser, errors)
+    agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    # The console's CSP would block an injected handler quietly; record any attempt.
+    agent.add_init_script(
+        "window.blocked = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.blocked.push(`${e.violatedDirective}: ${e.sample}`));"
+    )
+
+    # Markup before the handoff: the console shows it as context and in the summary.
+    for payload in BEFORE_HANDOFF:
+        assert send(assistant, sender, payload), "the bot still answers before the handoff"
+    reply = [m.get("text", "") for m in send(assistant, sender, "I want to talk to a person")]
+    assert any("colleague" in text for text in reply), reply
+
+    agent.goto(f"{assistant.settings.handoff_url}/console/")
+    agent.get_by_label("E-mail address").fill(email)
+    agent.get_by_label("Password").fill(password)
+    agent.get_by_role("button", name="Sign in").click()
+    expect(agent.locator("#connection")).to_have_text("Live")
+    item = agent.locator(".queue-item").filter(has_text=rest_conversation_id(sender))
+    expect(item).to_contain_text("customer_request")
+    item.click()
+    context = agent.locator("#context .text")
+    for payload in BEFORE_HANDOFF:
+        expect(context.filter(has_text=payload)).not_to_have_count(0)
+        assert payload in context.all_text_contents()
+    summary = agent.locator("#summary")
+    expect(summary).not_to_have_text("—")
+    if agent.locator("#summary-source").text_content() == "":  # extractive: quotes the customer
+        expect(summary).to_contain_text(BEFORE_HANDOFF[-1])
+    agent.get_by_role("button", name="Claim").click()
+    expect(agent.locator("#reply")).to_be_enabled()
+    expect(agent.locator(".whoami")).to_contain_text(AGENT_NAME)
+    expect(agent.locator("#messages .system").last).to_contain_text(f"{AGENT_NAME} from our team")
+
+    # Markup while the agent has the conversation arrives live in the transcript.
+    messages = agent.locator("#messages .text")
+    for payload in WHILE_CLAIMED:
+        assert send(assistant, sender, payload) == [], "the bot is silent while paused"
+        expect(messages.filter(has_text=payload)).not_to_have_count(0)
+        assert payload in messages.all_text_contents()
+    agent.locator("#messages .message.customer").last.hover()
+    agent.screenshot(path=shots / "10-agent-customer-markup.png")
+
+    # Nothing the customer sent became an element, and nothing ran.
+    markup = ":is(img, svg, script, iframe, a, b)"
+    injected = f".topbar {markup}, #queue {markup}, .conversation {markup}, .side {markup}"
+    assert agent.locator(injected).count() == 0
+    assert agent.evaluate("document.scripts.length") == 1  # console.js alone
+    agent.wait_for_timeout(500)  # give any stray onerror/onload a moment to fire
+    assert agent.evaluate("typeof window.pwned") == "undefined"
+    assert agent.evaluate("window.blocked") == [], "injected script, blocked only by the CSP"
+    assert dialogs == [], f"dialogs opened: {dialogs}"
+    assert errors == [], f"JavaScript errors: {errors}"
+    agent.get_by_role("button", name="Resolve").click()
+    expect(agent.locator("#resolve")).to_be_disabled()

@@ -274,10 +274,13 @@ class RestInput(RasaRestInput):
             except Rejected as e:
                 headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
                 return response.json({"error": str(e)}, status=e.status, headers=headers)
+            # A call with the shared secret comes from the business's own server,
+            # which relays many customers: its address says nothing about the customer.
+            relayed = self.requires_auth and visitor is None
             metadata = with_identity(
                 metadata,
                 customer_id=visitor.customer_id if visitor else None,
-                client_ip=client_ip(request),
+                client_ip=None if relayed else client_ip(request),
             )
 
             if not text.strip():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -221,7 +222,7 @@ class HandoffService:
         asked = await in_thread(self.store.requested_since, conversation_id, since)
         if asked >= self.settings.max_requests_per_sender:
             return True
-        if client_ip:
+        if client_ip and not _shared_address(client_ip):
             waiting = await in_thread(self.store.waiting_from, client_ip)
             return waiting >= self.settings.max_waiting_per_ip
         return False
@@ -400,3 +401,12 @@ class HandoffService:
         )
         self._queue_changed()
         return handoff
+
+
+def _shared_address(client_ip: str) -> bool:
+    """Loopback: a local client or a reverse proxy that relays every customer (unless
+    Sanic is told to trust its forwarded headers), so it names no one customer."""
+    try:
+        return ipaddress.ip_address(client_ip).is_loopback
+    except ValueError:
+        return False

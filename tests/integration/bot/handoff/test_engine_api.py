@@ -290,6 +290,15 @@ async def test_one_address_cannot_fill_the_queue(harness: Harness) -> None:
     assert (await harness.request_handoff("rest:bot99", client_ip="203.0.113.5")).status_code == 201
 
 
+async def test_loopback_addresses_are_not_limited(harness: Harness) -> None:
+    """Loopback is a local client or a proxy relaying every customer: limiting it would
+    turn one address's limit into a limit on the whole queue."""
+    settings = harness.runtime.settings
+    for n in range(settings.max_waiting_per_ip + 2):
+        answer = await harness.request_handoff(f"rest:local{n}", client_ip="127.0.0.1")
+        assert answer.status_code == 201, answer.text
+
+
 async def test_client_ip_must_be_an_address(harness: Harness) -> None:
     bad = await harness.request_handoff("rest:x", client_ip="203.0.113.5; DROP TABLE")
     assert bad.status_code == 422 and "client_ip" in bad.json()["error"]

@@ -4,12 +4,13 @@
 with them installed, and is how the supervisor starts the engine.
 """
 
-from bot.engine import resilience, server
+from bot.engine import resilience, server, silence
 
 
 def install() -> None:
-    """Resilient custom actions, and the HTTP server's limits and API guard."""
+    """Resilient custom actions, a reply to every message, the HTTP server's limits and guard."""
     resilience.install()
+    silence.install()
     server.install()
 
 

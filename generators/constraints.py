@@ -1,0 +1,283 @@
+"""What a shopping request rules out: budget, category and use, parsed without a model.
+
+A recommendation that breaks "under £1,000" is worse than none, so these are
+hard constraints: the recommender filters on them before ranking and, when
+nothing is left, says so instead of quietly relaxing them. "Cheap" or
+"affordable" is only a preference (it favours lower prices, it caps nothing).
+
+Uses ("for gaming", "for students") map to evidence in a product's own text,
+so the same rule both filters and writes the reason ("powerful graphics for
+gaming"). Everything here is plain functions over strings: no catalogue, no
+model, so it is tested phrase by phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
+_WORDS = {
+    "pound": "GBP",
+    "pounds": "GBP",
+    "quid": "GBP",
+    "gbp": "GBP",
+    "euro": "EUR",
+    "euros": "EUR",
+    "eur": "EUR",
+    "dollar": "USD",
+    "dollars": "USD",
+    "usd": "USD",
+}
+# A number followed by one of these measures something other than money.
+_UNITS = (
+    r"(?:inch(?:es)?|in\b|\"|hz|gb|tb|mb|mah|hours?|hrs?|h\b|kg|g\b|grams?|w\b|watts?|"
+    r"mp|megapixels?|mm|cm|k\s*(?:hdr|tv|oled|display|screen)|fps|years?|months?|days?|"
+    r"minutes?|mins?|percent|%|x\b)"
+)
+_AMOUNT = (
+    r"(?P<{n}sym>[£€$])?\s*(?P<{n}num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)\s*"
+    r"(?P<{n}k>k\b)?\s*(?P<{n}word>pounds?|quid|gbp|euros?|eur|dollars?|usd)?"
+)
+_MAX_WORDS = (
+    r"under|below|less than|cheaper than|lower than|max(?:imum)?|up to|upto|no more than|"
+    r"not more than|not over|no higher than|at most|within|budget(?: is| of)?|"
+    r"spend(?:ing)?(?: up to)?|<=?|for (?:about |around )?(?=[£€$])"
+)
+_MIN_WORDS = r"over|above|more than|at least|from|min(?:imum)?|>=?"
+_MAX = re.compile(rf"(?:{_MAX_WORDS})\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
+_MAX_AFTER = re.compile(
+    rf"{_AMOUNT.format(n='a')}\s*(?:max(?:imum)?|tops|at most|or (?:less|under|below|cheaper))\b",
+    re.I,
+)
+_MIN = re.compile(rf"(?<!no )(?<!not )(?:{_MIN_WORDS})\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
+_RANGE = re.compile(
+    rf"(?:between\s+)?{_AMOUNT.format(n='a')}\s*(?:-|–|to|and)\s*{_AMOUNT.format(n='b')}", re.I
+)
+_BARE = re.compile(_AMOUNT.format(n="a"), re.I)
+_CHEAP = re.compile(
+    r"\b(?:cheap(?:est|er)?|affordable|inexpensive|budget|low[- ]cost|bargain|"
+    r"good value|value for money|not too expensive)\b",
+    re.I,
+)
+
+# Catalogue category → words a customer uses for it. Only categories the
+# catalogue has are ever returned.
+CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "laptops": ("laptop", "notebook", "ultrabook", "chromebook", "macbook", "computer", "pc"),
+    "phones": ("phone", "mobile", "smartphone", "handset", "cellphone", "cell phone"),
+    "headphones": ("headphone", "earbud", "earphone", "headset", "buds", "in-ear", "over-ear"),
+    "tvs": ("tv", "television", "telly", "smart tv"),
+    "tablets": ("tablet", "ipad"),
+    "audio": ("speaker", "soundbar", "sound bar"),
+    "wearables": (
+        "smartwatch",
+        "smart watch",
+        "sports watch",
+        "fitness watch",
+        "fitness band",
+        "fitness tracker",
+    ),
+    "accessories": ("accessory", "accessories", "case", "charger", "cable", "mouse", "hub"),
+}
+
+
+@dataclass(frozen=True)
+class Use:
+    """A purpose a customer names and the product text that serves it."""
+
+    name: str
+    asked: re.Pattern[str]
+    evidence: re.Pattern[str]
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I)
+
+
+USES: tuple[Use, ...] = (
+    Use(
+        "gaming",
+        _words(r"gam(?:e|es|ing|er|ers)", "esports", "fortnite", "steam"),
+        _words(
+            r"dedicated graphics(?: card)?",
+            r"powerful graphics",
+            r"\d+ hz (?:display|panel)",
+            r"for (?:the latest |online )?(?:games|gaming)",
+            r"gaming",
+        ),
+    ),
+    Use(
+        "photo and video editing",
+        _words(
+            r"photo(?:graphy)? edit(?:ing)?",
+            r"edit(?:ing)? (?:photos?|pictures|videos?)",
+            r"video edit(?:ing)?",
+            r"photoshop",
+            r"lightroom",
+            r"creative work",
+        ),
+        _words(
+            r"dedicated graphics(?: card)?", r"video editing", r"photo work", r"\d+ gb of memory"
+        ),
+    ),
+    Use(
+        "students",
+        _words(
+            r"students?", r"stud(?:y|ying)", r"school", r"college", r"uni(?:versity)?", "essays"
+        ),
+        _words(
+            r"for students",
+            r"work and study",
+            r"long battery(?: life)?",
+            r"up to \d+ hours of battery",
+            r"light(?: [\d.]+ kg)?",
+            r"notes",
+            r"essays",
+        ),
+    ),
+    Use(
+        "running and the gym",
+        _words(r"run(?:s|ning)?", r"jog(?:ging)?", r"gym", r"workouts?", r"sports?", "exercise"),
+        _words(
+            r"sweat-proof",
+            r"secure fit",
+            r"for running(?: and the gym)?",
+            r"workouts?",
+            r"water resistance",
+            r"gps for runs",
+        ),
+    ),
+    Use(
+        "travel",
+        _words(r"travel(?:l?ing)?", r"commut(?:e|ing)", r"flights?", r"trips?"),
+        _words(r"noise cancelling", r"\d+-hour battery", r"for travel", r"compact", r"portable"),
+    ),
+    Use(
+        "children",
+        _words(r"kids?", r"child(?:ren)?", r"son", r"daughter", r"toddlers?"),
+        _words(r"for children", r"volume-limited", r"parental controls", r"shock-proof"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The hard limits of a request (and the one soft wish, ``prefer_cheap``)."""
+
+    max_price: float | None = None
+    min_price: float | None = None
+    currency: str | None = None
+    category: str | None = None
+    uses: tuple[str, ...] = field(default_factory=tuple)
+    prefer_cheap: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.max_price is not None or self.min_price is not None or self.category or self.uses
+        )
+
+
+def _amount(m: re.Match[str], n: str) -> tuple[float, str | None] | None:
+    """The amount a match names, or None when it measures inches, hertz, gigabytes…"""
+    rest = m.string[m.end() :]
+    if not m.group(f"{n}word") and not m.group(f"{n}k") and re.match(rf"\s*{_UNITS}", rest, re.I):
+        return None
+    value = float(m.group(f"{n}num").replace(",", ""))
+    if m.group(f"{n}k"):
+        value *= 1000
+    symbol, word = m.group(f"{n}sym"), (m.group(f"{n}word") or "").lower()
+    currency = _SYMBOLS.get(symbol or "") or _WORDS.get(word)
+    return value, currency
+
+
+def _is_money(m: re.Match[str], n: str) -> bool:
+    return bool(m.group(f"{n}sym") or m.group(f"{n}word") or m.group(f"{n}k"))
+
+
+def _after_model_name(m: re.Match[str]) -> bool:
+    """ "Nova 8", "RTX 4060", "G15": a number glued to a name is not a price."""
+    before = m.string[: m.start()]
+    name = re.search(r"(\S+)\s?$", before)
+    return bool(name and re.search(r"[A-Z0-9]", name.group(1))) and not m.group("asym")
+
+
+def parse_budget(text: str) -> tuple[float | None, float | None, str | None]:
+    """(min, max, currency) of the budget a message states; None where it states none."""
+    low = high = None
+    currency = None
+    for m in _RANGE.finditer(text):
+        a, b = _amount(m, "a"), _amount(m, "b")
+        if not a or not b or _after_model_name(m) and not _is_money(m, "b"):
+            continue
+        if not (_is_money(m, "a") or _is_money(m, "b") or min(a[0], b[0]) >= 10):
+            continue
+        low, high = sorted((a[0], b[0]))
+        currency = a[1] or b[1]
+        return low, high, currency
+    for m in [*_MAX.finditer(text), *_MAX_AFTER.finditer(text)]:
+        a = _amount(m, "a")
+        if a:
+            high = a[0] if high is None else min(high, a[0])
+            currency = currency or a[1]
+    for m in _MIN.finditer(text):
+        a = _amount(m, "a")
+        if a and (_is_money(m, "a") or (a[0] >= 50 and not re.match(r"from\b", m[0], re.I))):
+            low = a[0] if low is None else max(low, a[0])
+            currency = currency or a[1]
+    if high is None and low is None:
+        for m in _BARE.finditer(text):
+            a = _amount(m, "a")
+            if a and m.group("asym"):
+                return None, a[0], a[1]
+    return low, high, currency
+
+
+def parse_category(text: str, categories: Iterable[str]) -> str | None:
+    """The catalogue category the message names first, by name or synonym."""
+    known = set(categories)
+    best: tuple[int, str] | None = None
+    for category, synonyms in CATEGORY_SYNONYMS.items():
+        if category not in known:
+            continue
+        for word in (category, *synonyms):
+            m = re.search(rf"\b{re.escape(word)}(?:e?s)?\b", text, re.I)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), category)
+    for category in known - CATEGORY_SYNONYMS.keys():
+        m = re.search(rf"\b{re.escape(category.removesuffix('s'))}s?\b", text, re.I)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), category)
+    return best[1] if best else None
+
+
+def parse_uses(text: str) -> tuple[str, ...]:
+    return tuple(u.name for u in USES if u.asked.search(text))
+
+
+def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
+    """Everything a request rules out. ``categories`` are the catalogue's category names."""
+    low, high, currency = parse_budget(text)
+    without_budget = _MAX.sub(" ", text)
+    return Constraints(
+        max_price=high,
+        min_price=low,
+        currency=currency,
+        category=parse_category(text, categories),
+        uses=parse_uses(text),
+        prefer_cheap=bool(_CHEAP.search(_strip_budget_word(without_budget))),
+    )
+
+
+def _strip_budget_word(text: str) -> str:
+    return re.sub(r"\bbudget\s+(?:of|is)\b", " ", text, flags=re.I)
+
+
+def evidence(use: str, text: str) -> list[str]:
+    """The phrases of a product's text that serve ``use``, as written there."""
+    rule = next((u for u in USES if u.name == use), None)
+    if rule is None:
+        return []
+    return list(dict.fromkeys(m.group(0).lower() for m in rule.evidence.finditer(text)))

@@ -53,7 +53,7 @@ _MAX_AFTER = re.compile(
 )
 _MIN = re.compile(rf"(?<!no )(?<!not )(?:{_MIN_WORDS})\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
 _RANGE = re.compile(
-    rf"(?:between\s+)?{_AMOUNT.format(n='a')}\s*(?:-|–|to|and)\s*{_AMOUNT.format(n='b')}", re.I
+    rf"(?:between\s+)?{_AMOUNT.format(n='a')}\s*(?:-|\u2013|to|and)\s*{_AMOUNT.format(n='b')}", re.I
 )
 _BARE = re.compile(_AMOUNT.format(n="a"), re.I)
 _CHEAP = re.compile(
@@ -210,7 +210,7 @@ def parse_budget(text: str) -> tuple[float | None, float | None, str | None]:
     currency = None
     for m in _RANGE.finditer(text):
         a, b = _amount(m, "a"), _amount(m, "b")
-        if not a or not b or _after_model_name(m) and not _is_money(m, "b"):
+        if not a or not b or (_after_model_name(m) and not _is_money(m, "b")):
             continue
         if not (_is_money(m, "a") or _is_money(m, "b") or min(a[0], b[0]) >= 10):
             continue

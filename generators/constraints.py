@@ -280,4 +280,76 @@ def evidence(use: str, text: str) -> list[str]:
     rule = next((u for u in USES if u.name == use), None)
     if rule is None:
         return []
-    return list(dict.fromkeys(m.group(0).lower() for m in rule.evidence.finditer(text)))
+    found: dict[str, str] = {}
+    for m in rule.evidence.finditer(text):
+        found.setdefault(m.group(0).lower(), m.group(0))
+    return list(found.values())
+
+
+def money(amount: float, currency: str = "GBP") -> str:
+    symbol = {v: k for k, v in _SYMBOLS.items()}.get(currency)
+    return f"{symbol}{amount:,.0f}" if symbol else f"{amount:,.0f} {currency}"
+
+
+def misses(c: Constraints, *, price: float, text: str, currency: str = "GBP") -> list[str]:
+    """How a product falls outside the request, in words; empty when it fits.
+
+    The category is not checked here: the recommender never leaves it.
+    """
+    out = []
+    if c.max_price is not None and price > c.max_price:
+        over = money(price - c.max_price, currency)
+        out.append(f"{over} over your {money(c.max_price, currency)} budget")
+    if c.min_price is not None and price < c.min_price:
+        out.append(f"under your {money(c.min_price, currency)} minimum")
+    out += [f"not made for {use}" for use in c.uses if not evidence(use, text)]
+    return out
+
+
+def reason(
+    c: Constraints, *, price: float, text: str, summary: str = "", currency: str = "GBP"
+) -> str:
+    """One line citing the product's own attributes that answer the request.
+
+    ``text`` is searched for evidence of each use; ``summary`` (the description)
+    gives the opening clause when the request names no use.
+    """
+    price_part = money(price, currency)
+    if c.max_price is not None and price <= c.max_price:
+        price_part += f", within your {money(c.max_price, currency)} budget"
+    features = []
+    for use in c.uses:
+        found = evidence(use, text)
+        topic = [w for w in use.split() if len(w) > 3]
+        specific = [f for f in found if not any(w in f.lower() for w in topic)] or found
+        plain = [f for f in specific if not f.lower().startswith("for ")]
+        if plain:
+            features.append(f"{' and '.join(plain[:2])} for {use}")
+        elif specific:
+            features.append(specific[0])
+    if not features:
+        features.append(_lead(summary or text))
+    missed = misses(c, price=price, text=text, currency=currency)
+    if missed:
+        return f"{money(price, currency)}: {'; '.join(missed)} ({'; '.join(features)})"
+    return f"{price_part}: {'; '.join(features)}"
+
+
+def _lead(text: str) -> str:
+    """The opening clause of a product description: what the product is."""
+    first = re.split(r"[.:;]|,| with | for ", text, maxsplit=1)[0].strip()
+    return first[:1].lower() + first[1:80] if first else text[:80]
+
+
+def headline(c: Constraints, currency: str = "GBP") -> str:
+    """ "laptops for gaming under £1,000": the request, to say honestly that nothing fits."""
+    what = c.category or "products"
+    if c.uses:
+        what += " for " + " and ".join(c.uses)
+    if c.min_price is not None and c.max_price is not None:
+        what += f" between {money(c.min_price, currency)} and {money(c.max_price, currency)}"
+    elif c.max_price is not None:
+        what += f" under {money(c.max_price, currency)}"
+    elif c.min_price is not None:
+        what += f" over {money(c.min_price, currency)}"
+    return what

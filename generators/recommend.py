@@ -10,6 +10,10 @@
   ("because you looked at …": the seen item the recommendation is closest to).
 * Neither history nor a wish: the most popular items.
 
+Hard constraints (:mod:`generators.constraints`: budget, category, use) filter
+before ranking and are never broken; when nothing is left, the closest items
+come back marked ``fits=False`` with what they miss, and ``note`` says so.
+
 Both signals are min-max scaled over the catalog and blended with
 ``cf_weight``; items with no interactions yet get their content score times
 ``new_item_weight``, so new products surface without crowding out proven ones.
@@ -28,6 +32,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from threadpoolctl import threadpool_limits
 
+from generators.constraints import Constraints, headline, misses
+from generators.constraints import reason as attribute_reason
 from generators.embeddings import Embedder
 from generators.errors import ModelLoadError, ValidationFailed
 
@@ -64,7 +70,20 @@ class RecommendationRequest(BaseModel):
     seen_product_ids: list[str] = Field(default_factory=list, max_length=100)
     query: str | None = Field(default=None, max_length=500, description="A free-text wish.")
     category: str | None = None
+    max_price: float | None = Field(default=None, ge=0, description="A hard cap.")
+    min_price: float | None = Field(default=None, ge=0)
+    uses: list[str] = Field(default_factory=list, max_length=10)
+    prefer_cheap: bool = Field(default=False, description="Favours lower prices; caps nothing.")
     k: int = Field(default=3, ge=1, le=20)
+
+    def constraints(self) -> Constraints:
+        return Constraints(
+            max_price=self.max_price,
+            min_price=self.min_price,
+            category=self.category,
+            uses=tuple(self.uses),
+            prefer_cheap=self.prefer_cheap,
+        )
 
 
 class RecommendedItem(BaseModel):
@@ -75,6 +94,12 @@ class RecommendedItem(BaseModel):
     score: float = Field(ge=0, le=1)
     source: Literal["hybrid", "content", "popular"]
     reason: str = Field(min_length=1, description="One line a customer can read.")
+    fits: bool = Field(
+        default=True, description="False: shown as the closest, outside the request."
+    )
+    misses: list[str] = Field(
+        default_factory=list, description="How the item falls outside the request, in words."
+    )
 
 
 class Recommendations(BaseModel):
@@ -83,6 +108,9 @@ class Recommendations(BaseModel):
     customer_id: str | None
     items: list[RecommendedItem]
     currency: str = "GBP"
+    note: str | None = Field(
+        default=None, description="Said before the items, e.g. that nothing fits the request."
+    )
 
 
 def load_products(path: Path | str = CATALOG_DIR / "products.yml") -> tuple[list[Product], str]:
@@ -262,12 +290,48 @@ class HybridRecommender:
         allowed[history] = False
         if request.category:
             allowed &= np.array([p.category == request.category for p in self.products])
-        order = [int(j) for j in np.argsort(-scores, kind="stable") if allowed[j]][: request.k]
+        c = request.constraints()
+        missed = [self._misses(c, p) for p in self.products]
+        rank = scores.copy()
+        if c.prefer_cheap and allowed.any():
+            prices = np.array([p.price for p in self.products], dtype=np.float64)
+            rank = 0.5 * rank + 0.5 * (
+                1 - _minmax(np.where(allowed, prices, prices[allowed].max()))
+            )
+        ranked = [int(j) for j in np.argsort(-rank, kind="stable") if allowed[j]]
+        order = [j for j in ranked if not missed[j]][: request.k]
+        note = None
+        if not order and ranked and (c.any or c.prefer_cheap) and any(missed):
+            closest = sorted(ranked, key=lambda j: self._distance(c, j, missed[j]))
+            nearest = self._distance(c, closest[0], missed[closest[0]])[0]
+            order = [j for j in closest if self._distance(c, j, missed[j])[0] == nearest]
+            order = order[: request.k]
+            note = (
+                f"Nothing in our range fits {headline(c, self.currency)}. "
+                f"The closest {'is' if len(order) == 1 else 'are'} below, "
+                "outside what you asked for."
+            )
         return Recommendations(
             customer_id=request.customer_id,
-            items=[self._item(j, float(scores[j]), request, history, used_cf) for j in order],
+            items=[
+                self._item(j, float(scores[j]), request, history, used_cf, missed[j]) for j in order
+            ],
             currency=self.currency,
+            note=note,
         )
+
+    def _misses(self, c: Constraints, p: Product) -> list[str]:
+        return misses(c, price=p.price, text=f"{p.name}. {p.description}", currency=self.currency)
+
+    def _distance(self, c: Constraints, j: int, missed: list[str]) -> tuple[int, int, float]:
+        """Closest first: serves the use (a price is easier to stretch), then the
+        fewest misses, then the smallest step outside the budget. Only items tied
+        on the first are shown, so a student laptop never stands in for a gaming one."""
+        price = self.products[j].price
+        over = max(0.0, price - c.max_price) if c.max_price is not None else 0.0
+        under = max(0.0, c.min_price - price) if c.min_price is not None else 0.0
+        use_misses = sum(m.startswith("not made for") for m in missed)
+        return use_misses, len(missed), over + under
 
     def _item(
         self,
@@ -276,20 +340,26 @@ class HybridRecommender:
         request: RecommendationRequest,
         history: list[int],
         used_cf: bool,
+        missed: list[str],
     ) -> RecommendedItem:
         p = self.products[j]
-        if history:
+        c = request.constraints()
+        source: Literal["hybrid", "content", "popular"]
+        asked = c.max_price is not None or c.min_price is not None or c.uses or c.prefer_cheap
+        if asked or (request.query and not history):
+            reason = attribute_reason(
+                c,
+                price=p.price,
+                text=f"{p.name}. {p.description}",
+                summary=p.description,
+                currency=self.currency,
+            )
+            source = "hybrid" if used_cf and self.warm[j] else "content"
+        elif history:
             anchor = self.products[history[int(np.argmax(self.content_sim[j, history]))]]
             event = self._events.get((request.customer_id or "", anchor.id), "view")
             reason = _REASONS.get(event, _REASONS["view"]).format(anchor.name)
-            source: Literal["hybrid", "content", "popular"] = (
-                "hybrid" if used_cf and self.warm[j] else "content"
-            )
-        elif request.query:
-            reason, source = (
-                f"Matches what you asked for: “{request.query.strip()[:60]}”",
-                "content",
-            )
+            source = "hybrid" if used_cf and self.warm[j] else "content"
         else:
             reason, source = "Popular with Voltline customers", "popular"
         return RecommendedItem(
@@ -300,4 +370,6 @@ class HybridRecommender:
             score=round(min(1.0, max(0.0, score)), 4),
             source=source,
             reason=reason,
+            fits=not missed,
+            misses=missed,
         )

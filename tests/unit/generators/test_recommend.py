@@ -105,7 +105,8 @@ def test_new_item_reaches_customers_through_content() -> None:
 def test_new_customer_with_a_wish_gets_content_matches() -> None:
     result = small().recommend({"query": "television soundbar", "k": 2})
     assert {i.product_id for i in result.items} == {"tv", "bar"}
-    assert result.items[0].reason.startswith("Matches what you asked for")
+    reasons = {i.product_id: i.reason for i in result.items}
+    assert reasons == {"tv": "£599: television 4K HDR", "bar": "£279: soundbar"}
 
 
 def test_nobody_and_nothing_gets_the_most_popular() -> None:
@@ -162,3 +163,59 @@ def test_every_valid_request_gets_schema_valid_unique_unseen_items(request: dict
     got = [i.product_id for i in result.items]
     assert len(got) == len(set(got)) <= request.get("k", 3)
     assert not set(got) & set(request.get("seen_product_ids", []))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    budget=st.integers(min_value=0, max_value=2000),
+    category=st.sampled_from([None, "laptops", "phones", "headphones", "tvs", "accessories"]),
+    use=st.sampled_from([[], ["gaming"], ["students"], ["running and the gym"]]),
+    cheap=st.booleans(),
+)
+def test_items_that_fit_never_break_a_hard_constraint(
+    budget: int, category: str | None, use: list[str], cheap: bool
+) -> None:
+    rec = voltline()
+    result = rec.recommend(
+        {"max_price": budget, "category": category, "uses": use, "prefer_cheap": cheap, "k": 5}
+    )
+    for item in result.items:
+        if category:
+            assert item.category == category
+        if item.fits:
+            assert item.price <= budget and not item.misses
+        else:
+            assert item.misses and result.note
+    assert all(i.fits for i in result.items) or not any(i.fits for i in result.items)
+
+
+def test_a_budget_filters_before_ranking() -> None:
+    result = voltline().recommend({"category": "phones", "max_price": 400, "prefer_cheap": True})
+    assert [i.name for i in result.items] == ["Nova 7a"]
+    assert result.note is None
+    assert result.items[0].reason == "£329, within your £400 budget: affordable 5G smartphone"
+
+
+def test_a_use_is_served_by_the_items_own_attributes() -> None:
+    result = voltline().recommend({"category": "laptops", "uses": ["gaming"], "k": 5})
+    assert {i.product_id for i in result.items} == {"forge-g15", "aerobook-16"}
+    reasons = {i.product_id: i.reason for i in result.items}
+    assert reasons["forge-g15"] == "£1,299: 165 Hz display and powerful graphics for gaming"
+    assert reasons["aerobook-16"] == "£1,599: dedicated graphics card for gaming"
+
+
+def test_nothing_fits_says_so_and_shows_the_closest_marked_outside() -> None:
+    result = voltline().recommend({"category": "laptops", "uses": ["gaming"], "max_price": 1000})
+    assert result.note is not None
+    assert result.note.startswith("Nothing in our range fits laptops for gaming under £1,000.")
+    first = result.items[0]
+    assert (first.product_id, first.fits) == ("forge-g15", False)
+    assert first.misses == ["£299 over your £1,000 budget"]
+    assert first.reason.startswith("£1,299: £299 over your £1,000 budget (")
+    # a cheap laptop that isn't for gaming is not "the closest" gaming laptop
+    assert "studybook-13" not in {i.product_id for i in result.items}
+
+
+def test_reasons_do_not_echo_the_question() -> None:
+    result = voltline().recommend({"query": "gaming laptop under 1000", "category": "laptops"})
+    assert not any("gaming laptop under 1000" in i.reason for i in result.items)

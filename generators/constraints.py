@@ -331,7 +331,7 @@ def reason(
         features.append(_lead(summary or text))
     missed = misses(c, price=price, text=text, currency=currency)
     if missed:
-        return f"{money(price, currency)}: {'; '.join(missed)} ({'; '.join(features)})"
+        return f"{money(price, currency)}, {'; '.join(missed)}: {'; '.join(features)}"
     return f"{price_part}: {'; '.join(features)}"
 
 

@@ -139,3 +139,45 @@ async def test_the_identity_may_come_from_an_earlier_message_of_the_session(
 def _items(message: dict) -> list[dict]:
     items: list[dict] = message["custom"]["data"]["items"]
     return items
+
+
+async def test_a_budget_and_use_in_the_message_bind_the_reply(fake_recommender) -> None:
+    [message] = await ask("cheap phone, max 400 pounds")
+    data = message["custom"]["data"]
+    jsonschema.validate(data, json_schema("recommendations"))
+    assert [(i["name"], i["fits"]) for i in data["items"]] == [("Nova 7a", True)]
+    assert message["text"] == (
+        "Here's what I'd suggest:\n"
+        "• Nova 7a: £329, within your £400 budget: affordable 5G smartphone"
+    )
+
+
+async def test_nothing_fits_is_said_honestly(fake_recommender) -> None:
+    [message] = await ask("gaming laptop under 1000")
+    data = message["custom"]["data"]
+    jsonschema.validate(data, json_schema("recommendations"))
+    assert data["note"].startswith("Nothing in our range fits laptops for gaming under £1,000.")
+    assert all(not i["fits"] and i["price"] > 1000 for i in data["items"])
+    assert message["text"].splitlines()[1] == (
+        "• Forge G15: £1,299, £299 over your £1,000 budget: "
+        "165 Hz display and powerful graphics for gaming"
+    )
+    assert "under 1000" not in message["text"].replace("£1,000", "")
+
+
+async def test_the_parsed_category_wins_over_a_model_number(fake_recommender) -> None:
+    [message] = await ask("a laptop for students, I had a Nova 8 before")
+    items = message["custom"]["data"]["items"]
+    assert {i["category"] for i in items} == {"laptops"}
+    assert all(i["fits"] and "for students" in i["reason"] for i in items)
+
+
+async def test_a_budget_in_another_currency_is_flagged(fake_recommender) -> None:
+    [message] = await ask("headphones below €100")
+    assert all(i["price"] <= 100 for i in message["custom"]["data"]["items"])
+    assert "Our prices are in GBP" in message["text"]
+
+
+async def test_next_steps_are_offered_as_buttons(fake_recommender) -> None:
+    [message] = await ask("a tablet for children")
+    assert {"title": "Check financing", "payload": "/ask_credit_check"} in message["buttons"]

@@ -261,10 +261,13 @@ def savings_plan_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], st
 def recommendations_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
     currency = data.get("currency") or "GBP"
     blocks: list[dict[str, Any]] = [header("Recommended for you")]
+    if data.get("note"):
+        blocks.append(section(escape(data["note"])))
     for item in data["items"][:10]:
+        outside = "" if item.get("fits", True) else " _(outside your request)_"
         blocks.append(
             section(
-                f"*{escape(item['name'])}* · {money(item['price'], currency)}\n"
+                f"*{escape(item['name'])}*{outside} · {money(item['price'], currency)}\n"
                 f"{escape(item['reason'])}"
             )
         )

@@ -225,7 +225,10 @@ def recommendations_card(data: Mapping[str, Any]) -> dict[str, Any]:
     currency = str(data.get("currency") or "GBP")
     items = data["items"]
     body: list[Element] = [heading("Picked for you" if items else "No recommendations yet")]
+    if data.get("note"):
+        body.append(text_block(str(data["note"])))
     for item in items:
+        name = str(item["name"]) + ("" if item.get("fits", True) else " (outside your request)")
         body.append(
             {
                 "type": "ColumnSet",
@@ -235,7 +238,7 @@ def recommendations_card(data: Mapping[str, Any]) -> dict[str, Any]:
                         "type": "Column",
                         "width": "stretch",
                         "items": [
-                            text_block(str(item["name"]), weight="Bolder"),
+                            text_block(name, weight="Bolder"),
                             text_block(str(item["reason"]), isSubtle=True, spacing="None"),
                         ],
                     },

@@ -735,3 +735,14 @@ def test_marketing_copy_becomes_a_header_and_one_section_per_variant() -> None:
     assert kinds.count("section") >= 2 and "header" in kinds
     assert "*1.* Small phone &lt;big&gt; days." in json.dumps(message.blocks)
     assert block_problems(message.blocks) == []
+
+
+def test_recommendations_outside_the_request_are_labelled() -> None:
+    outside = copy.deepcopy(RECOMMENDATIONS)
+    outside["data"]["note"] = "Nothing in our range fits laptops for gaming under £1,000."
+    outside["data"]["items"][0].update(fits=False, misses=["£299 over your £1,000 budget"])
+    message = render({"text": "summary", "custom": outside}, team_label=TEAM)
+    assert message is not None and block_problems(message.blocks) == []
+    text = all_text(message.blocks)
+    assert "Nothing in our range fits laptops for gaming under £1,000." in text
+    assert "*Wireless Charging Pad* _(outside your request)_" in text

@@ -239,3 +239,15 @@ def test_marketing_copy_card_lists_every_variant() -> None:
         "**1.** Small \\*phone\\*, big days\\.",
         "**2.** Charge once, study all week\\.",
     ]
+
+
+def test_recommendations_outside_the_request_are_labelled() -> None:
+    outside = copy.deepcopy(RECOMMENDATIONS)
+    outside["data"]["note"] = "Nothing in our range fits laptops for gaming under £1,000."
+    outside["data"]["items"][1].update(
+        fits=False, misses=["£299 over your £1,000 budget"], reason="£1,299, £299 over budget"
+    )
+    card = card_of(render_custom(outside))
+    assert texts(card)[1] == "Nothing in our range fits laptops for gaming under £1,000."
+    assert rows(card)[0][0] == "Wireless Charging Pad"
+    assert rows(card)[1][0] == "Nova 7a (outside your request)"

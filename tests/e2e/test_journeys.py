@@ -93,3 +93,15 @@ def test_savings_plan_shows_the_arithmetic(assistant: Supervisor) -> None:
     data = payload["data"]
     assert data["monthly_contribution"] > 0
     assert data["disclaimer"] and data["steps"]
+
+
+def test_recommendations_keep_to_the_budget_and_say_when_nothing_fits(
+    assistant: Supervisor,
+) -> None:
+    data = card(send(assistant, "e2e-recs-budget", "cheap phone, max 400 pounds"))["data"]
+    assert data["items"] and all(i["price"] <= 400 and i["fits"] for i in data["items"])
+    reply = send(assistant, "e2e-recs-nofit", "can you recommend a gaming laptop under 1000?")
+    data = card(reply)["data"]
+    assert data["note"].startswith("Nothing in our range fits laptops for gaming under £1,000")
+    assert all(not i["fits"] for i in data["items"])
+    assert "Nothing in our range fits" in texts(reply)

@@ -348,10 +348,12 @@
       const card = el("div", { class: `tw-card tw-card-${custom.type}` });
       if (custom.type === "recommendations") {
         card.append(el("h3", { text: "Recommended for you" }));
+        if (d.note) card.append(el("p", { class: "tw-note", text: d.note }));
         const list = el("ul", { class: "tw-items" });
         for (const item of d.items || []) {
+          const outside = item.fits === false ? " (outside your request)" : "";
           list.append(el("li", { class: "tw-item" },
-            el("span", { class: "tw-item-name", text: item.name }),
+            el("span", { class: "tw-item-name", text: item.name + outside }),
             el("span", { class: "tw-item-price", text: money(item.price, d.currency) }),
             el("span", { class: "tw-item-meta", text: `${item.category} · ${item.reason}` })));
         }

@@ -37,8 +37,9 @@ _UNITS = (
     r"minutes?|mins?|percent|%|x\b)"
 )
 _AMOUNT = (
-    r"(?P<{n}sym>[£€$])?\s*(?P<{n}num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)\s*"
-    r"(?P<{n}k>k\b)?\s*(?P<{n}word>pounds?|quid|gbp|euros?|eur|dollars?|usd)?"
+    r"(?P<{n}sym>[£€$])?\s*"
+    r"(?P<{n}num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d{{1,3}}(?:\.\d{{3}})+(?![\d.])|\d+(?:\.\d+)?)\s*"
+    r"(?P<{n}k>k\b|grand\b)?\s*(?P<{n}word>pounds?|quid|gbp|euros?|eur|dollars?|usd|[£€$])?"
 )
 _MAX_WORDS = (
     r"under|below|less than|cheaper than|lower than|max(?:imum)?|up to|upto|no more than|"
@@ -46,12 +47,13 @@ _MAX_WORDS = (
     r"spend(?:ing)?(?: up to)?|<=?|for (?:about |around )?(?=[£€$])"
 )
 _MIN_WORDS = r"over|above|more than|at least|from|min(?:imum)?|>=?"
-_MAX = re.compile(rf"(?:{_MAX_WORDS})\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
+_MAX = re.compile(rf"(?:{_MAX_WORDS})\.?\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
 _MAX_AFTER = re.compile(
-    rf"{_AMOUNT.format(n='a')}\s*(?:max(?:imum)?|tops|at most|or (?:less|under|below|cheaper))\b",
+    rf"{_AMOUNT.format(n='a')}\s*"
+    r"(?:max(?:imum)?|tops|at most|budget|or (?:less|under|below|cheaper))\b",
     re.I,
 )
-_MIN = re.compile(rf"(?<!no )(?<!not )(?:{_MIN_WORDS})\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
+_MIN = re.compile(rf"(?<!no )(?<!not )(?:{_MIN_WORDS})\.?\s*:?\s*{_AMOUNT.format(n='a')}", re.I)
 _RANGE = re.compile(
     rf"(?:between\s+)?{_AMOUNT.format(n='a')}\s*(?:-|\u2013|to|and)\s*{_AMOUNT.format(n='b')}", re.I
 )
@@ -185,11 +187,11 @@ def _amount(m: re.Match[str], n: str) -> tuple[float, str | None] | None:
     rest = m.string[m.end() :]
     if not m.group(f"{n}word") and not m.group(f"{n}k") and re.match(rf"\s*{_UNITS}", rest, re.I):
         return None
-    value = float(m.group(f"{n}num").replace(",", ""))
+    value = float(re.sub(r"[,.](?=\d{3}\b)", "", m.group(f"{n}num")))
     if m.group(f"{n}k"):
         value *= 1000
     symbol, word = m.group(f"{n}sym"), (m.group(f"{n}word") or "").lower()
-    currency = _SYMBOLS.get(symbol or "") or _WORDS.get(word)
+    currency = _SYMBOLS.get(symbol or "") or _SYMBOLS.get(word) or _WORDS.get(word)
     return value, currency
 
 
@@ -206,6 +208,7 @@ def _after_model_name(m: re.Match[str]) -> bool:
 
 def parse_budget(text: str) -> tuple[float | None, float | None, str | None]:
     """(min, max, currency) of the budget a message states; None where it states none."""
+    text = re.sub(r"\ba (?=grand\b)", "1 ", text, flags=re.I)
     low = high = None
     currency = None
     for m in _RANGE.finditer(text):
@@ -260,7 +263,7 @@ def parse_uses(text: str) -> tuple[str, ...]:
 def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
     """Everything a request rules out. ``categories`` are the catalogue's category names."""
     low, high, currency = parse_budget(text)
-    without_budget = _MAX.sub(" ", text)
+    without_budget = _MAX_AFTER.sub(" ", _MAX.sub(" ", text))
     return Constraints(
         max_price=high,
         min_price=low,

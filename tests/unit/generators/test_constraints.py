@@ -24,6 +24,15 @@ CATEGORIES = {"laptops", "phones", "headphones", "tvs", "tablets", "audio", "wea
         ("a phone for £400", None, 400),
         ("something above £100", 100, None),
         ("at least 200 pounds but under 600", 200, 600),
+        ("a tablet no more than 300€", None, 300),
+        ("max. 450", None, 450),
+        ("under 1.000", None, 1000),
+        ("500 budget", None, 500),
+        ("under a grand", None, 1000),
+        ("up to £1,250.50", None, 1250.5),
+        ("Galaxy S23 under 900", None, 900),
+        ("laptop from 500 to 800", 500, 800),
+        ("I can spend 500", None, 500),
     ],
 )
 def test_budgets_in_many_phrasings(text: str, low: float | None, high: float | None) -> None:
@@ -43,6 +52,13 @@ def test_budgets_in_many_phrasings(text: str, low: float | None, high: float | N
         "a 13-15 inch laptop",
         "Nova 7 to 8",
         "a 120 Hz screen",
+        "iPhone 15 to 16",
+        "pixel 8 to 9",
+        "I want a 4K TV",
+        "is it 5G?",
+        'a TV under 65"',
+        "Nova 8 128GB max",
+        "cheaper than the Nova 8",
     ],
 )
 def test_model_names_and_specs_are_not_budgets(text: str) -> None:
@@ -98,6 +114,7 @@ def test_cheap_is_a_preference_not_a_cap() -> None:
     assert c.prefer_cheap and c.max_price is None
     assert parse_constraints("budget laptop", CATEGORIES).prefer_cheap
     assert not parse_constraints("my budget is 500", CATEGORIES).prefer_cheap
+    assert not parse_constraints("a 500 budget", CATEGORIES).prefer_cheap
 
 
 def test_evidence_is_quoted_from_the_product_text() -> None:

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generators.errors import ModelLoadError, ValidationFailed
+from generators.financing import FinancingOffer
 
 logger = logging.getLogger(__name__)
 
@@ -154,15 +155,14 @@ class Decision(str, Enum):
 
 class ReasonCode(BaseModel):
     feature: str
-    reason: str = Field(description="Plain-language factor that lowered the score.")
-    points_lost: float = Field(ge=0)
+    reason: str = Field(description="The applicant's own answer that lowered the score.")
+    points_lost: float = Field(gt=0, description="Points below the attribute's best value.")
 
 
 class CreditScore(BaseModel):
     """Result type ``credit_score``: what a channel renders as a card."""
 
     score: int = Field(ge=0, le=1000)
-    probability_of_default: float = Field(ge=0, le=1)
     decision: Decision
     reasons: list[ReasonCode] = Field(max_length=4)
     points: dict[str, float] = Field(description="Points per feature; they add up to score.")
@@ -170,6 +170,9 @@ class CreditScore(BaseModel):
     scaling: str = Field(description="How points map to odds, e.g. '600 points at 50:1, 20 PDO'.")
     disclaimer: str
     model_version: str
+    financing: FinancingOffer | None = Field(
+        default=None, description="Monthly cost and representative APR for the amount and term."
+    )
 
 
 DISCLAIMER = (
@@ -292,17 +295,16 @@ class Scorecard:
             pts = self._points(column, self.woe(column, record[column]))
             points[column] = round(pts, 1)
             best = max(self._points(column, w) for w in self._bins[column]["woe"])
-            if record[column] is not None and best - pts > 0.5:
-                lost.append((best - pts, column))
+            if record[column] is not None and round(best - pts, 1) > 0:
+                lost.append((round(best - pts, 1), column))
         pd_ = self.probability(record)
-        lost.sort(reverse=True)
+        lost.sort(key=lambda item: item[0], reverse=True)
         reasons = [
-            ReasonCode(feature=c, reason=self._labels[c].reason, points_lost=round(p, 1))
+            ReasonCode(feature=c, reason=_capitalised(describe(c, app)), points_lost=p)
             for p, c in lost[:3]
         ]
         return CreditScore(
             score=max(0, min(1000, round(sum(points.values())))),
-            probability_of_default=round(pd_, 4),
             decision=self.decide(pd_),
             reasons=reasons,
             points=points,
@@ -330,6 +332,66 @@ class Scorecard:
             f"{s['base_score']} points at {s['base_odds']}:1 good:bad odds, "
             f"{s['pdo']} points to double the odds"
         )
+
+
+_HISTORY_ANSWER = {
+    "none_or_all_paid": "never having borrowed, or having paid all past credit back",
+    "paid_on_time": "existing credit being paid back on time so far",
+    "past_delays": "late payments on credit in the past",
+    "critical": "other credits you have elsewhere",
+}
+_HOUSING_ANSWER = {"own": "owning your home", "rent": "renting your home", "free": "living rent-free"}
+_OTHER_ANSWER = {
+    "none": "having no other instalment plans",
+    "bank": "another instalment plan with a bank",
+    "stores": "another instalment plan with a store",
+}
+_RATE_ANSWER = {
+    1: "repayments under 20% of your monthly income",
+    2: "repayments of 20-25% of your monthly income",
+    3: "repayments of 25-35% of your monthly income",
+    4: "repayments of 35% or more of your monthly income",
+}
+
+
+def _years(value: float) -> str:
+    if value < 1:
+        months = round(value * 12)
+        return f"{months} month{'s' * (months != 1)}"
+    return f"{value:g} year{'s' * (value != 1)}"
+
+
+def describe(column: str, app: CreditApplication) -> str:
+    """A reason worded from the applicant's own answer, e.g. "3 years at your current job"."""
+    if column == "status_of_existing_checking_account":
+        if not app.has_checking_account:
+            return "not having a current account"
+        return f"a current account balance of £{app.checking_balance:,.0f}"
+    if column == "duration_in_month":
+        return f"a repayment term of {app.duration_months} months"
+    if column == "credit_history":
+        return _HISTORY_ANSWER[app.credit_history or ""]
+    if column == "purpose":
+        return f"borrowing for {_PURPOSE[app.purpose or ''].replace('/', ' or ')}"
+    if column == "credit_amount":
+        return f"borrowing £{app.credit_amount:,.0f}"
+    if column == "savings_account_and_bonds":
+        return f"savings of £{app.savings_balance:,.0f}"
+    if column == "present_employment_since":
+        if app.employment_years == 0:
+            return "not being in work at the moment"
+        return f"{_years(app.employment_years or 0)} at your current job"
+    if column == "installment_rate_in_percentage_of_disposable_income":
+        return _RATE_ANSWER[to_record(app)[column]]
+    if column == "housing":
+        return _HOUSING_ANSWER[app.housing or ""]
+    if column == "other_installment_plans":
+        return _OTHER_ANSWER[app.other_installments or ""]
+    return next(f.reason for f in FEATURES if f.column == column)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _validate(application: CreditApplication | dict[str, Any]) -> CreditApplication:

@@ -69,7 +69,8 @@ def test_points_add_up_to_the_score_and_match_the_probability(card: Scorecard) -
     assert abs(sum(result.points.values()) - result.score) <= 1
     scaling = card.artifact["scaling"]
     factor = scaling["pdo"] / math.log(2)
-    odds_good = (1 - result.probability_of_default) / result.probability_of_default
+    pd_ = card.probability(to_record(CreditApplication.model_validate(WEAK)))
+    odds_good = (1 - pd_) / pd_
     expected = (
         scaling["base_score"]
         - factor * math.log(scaling["base_odds"])
@@ -168,4 +169,60 @@ def test_every_valid_application_gets_a_schema_valid_score(app: dict) -> None:
     result = _shared_card().score(app)
     again = CreditScore.model_validate(result.model_dump(mode="json"))
     assert again == result
-    assert 0 < result.probability_of_default < 1
+    assert "probability_of_default" not in result.model_dump()
+
+
+def _best_value_columns(card: Scorecard, app: CreditApplication) -> set[str]:
+    record = to_record(app)
+    best = set()
+    for column in card.artifact["coefficients"]:
+        if record[column] is None:
+            continue
+        woes = card._bins[column]["woe"]
+        mine = card._points(column, card.woe(column, record[column]))
+        if all(mine >= card._points(column, w) - 1e-9 for w in woes):
+            best.add(column)
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(applications)
+def test_an_attribute_at_its_best_value_is_never_a_reason(app: dict) -> None:
+    card = _shared_card()
+    result = card.score(app)
+    best = _best_value_columns(card, CreditApplication.model_validate(app))
+    assert not best & {r.feature for r in result.reasons}
+    lost = [r.points_lost for r in result.reasons]
+    assert lost == sorted(lost, reverse=True) and all(p > 0 for p in lost)
+
+
+def test_reasons_follow_points_lost_and_are_worded_from_the_answers(card: Scorecard) -> None:
+    app = CreditApplication.model_validate(WEAK)
+    result = card.score(app)
+    record = to_record(app)
+    expected = []
+    for column in card.artifact["coefficients"]:
+        if record[column] is None:
+            continue
+        mine = card._points(column, card.woe(column, record[column]))
+        best = max(card._points(column, w) for w in card._bins[column]["woe"])
+        if round(best - mine, 1) > 0:
+            expected.append((round(best - mine, 1), column))
+    expected.sort(key=lambda item: item[0], reverse=True)
+    assert [r.feature for r in result.reasons] == [c for _, c in expected[:3]]
+    worded = " ".join(r.reason for r in result.reasons)
+    if "duration_in_month" in {r.feature for r in result.reasons}:
+        assert f"{WEAK['duration_months']} months" in worded
+
+
+def test_employment_reason_names_the_applicants_years(card: Scorecard) -> None:
+    app = {**WEAK, "employment_years": 3}
+    result = card.score(app)
+    reasons = {r.feature: r.reason for r in result.reasons}
+    if "present_employment_since" in reasons:
+        assert reasons["present_employment_since"] == "3 years at your current job"
+    from generators.credit import describe
+
+    assert describe("present_employment_since", CreditApplication.model_validate(app)) == (
+        "3 years at your current job"
+    )

@@ -340,7 +340,11 @@ _HISTORY_ANSWER = {
     "past_delays": "late payments on credit in the past",
     "critical": "other credits you have elsewhere",
 }
-_HOUSING_ANSWER = {"own": "owning your home", "rent": "renting your home", "free": "living rent-free"}
+_HOUSING_ANSWER = {
+    "own": "owning your home",
+    "rent": "renting your home",
+    "free": "living rent-free",
+}
 _OTHER_ANSWER = {
     "none": "having no other instalment plans",
     "bank": "another instalment plan with a bank",

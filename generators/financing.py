@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from generators.errors import ModelLoadError
 
 DEFAULT_TERMS = Path(__file__).parent / "artifacts" / "financing_terms.json"
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Plan:
 class FinancingOffer(BaseModel):
     """What a plan costs for one amount: the part of the result a customer decides on."""
 
+    currency: str = Field(description="ISO 4217 code, e.g. GBP.")
     amount: float = Field(gt=0)
     term_months: int = Field(ge=1)
     apr_percent: float = Field(ge=0, description="Representative APR.")
@@ -54,7 +56,7 @@ def monthly_payment(amount: float, apr_percent: float, months: int) -> float:
 class FinancingTerms:
     """The product's plans; answers "which terms for this amount" and "what does it cost"."""
 
-    def __init__(self, plans: list[Plan], *, currency: str = "£") -> None:
+    def __init__(self, plans: list[Plan], *, currency: str = "GBP") -> None:
         if not plans:
             raise ValueError("Financing terms need at least one plan.")
         self.plans = sorted(plans, key=lambda p: p.term_months)
@@ -64,9 +66,11 @@ class FinancingTerms:
     def load(cls, path: Path | str = DEFAULT_TERMS) -> FinancingTerms:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            plans = [Plan(int(p["term_months"]), float(p["apr_percent"]), float(p["amount_above"]))
-                     for p in data["plans"]]
-            return cls(plans, currency=str(data.get("currency", "£")))
+            plans = [
+                Plan(int(p["term_months"]), float(p["apr_percent"]), float(p["amount_above"]))
+                for p in data["plans"]
+            ]
+            return cls(plans, currency=str(data.get("currency", "GBP")))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ModelLoadError(
                 f"Could not read the financing terms at {path}: {e}. Fix the JSON file; "
@@ -88,7 +92,8 @@ class FinancingTerms:
         )
 
     def money(self, value: float) -> str:
-        return f"{self.currency}{value:,.2f}"
+        symbol = _SYMBOLS.get(self.currency)
+        return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {self.currency}"
 
     def offer(self, amount: float, months: int) -> FinancingOffer | None:
         """The cost of borrowing ``amount`` over ``months``; ``None`` if no plan allows it."""
@@ -108,6 +113,7 @@ class FinancingTerms:
             )
         )
         return FinancingOffer(
+            currency=self.currency,
             amount=amount,
             term_months=months,
             apr_percent=plan.apr_percent,

@@ -50,8 +50,16 @@ def test_offer_has_monthly_cost_total_and_representative_example(terms: Financin
 
 @pytest.mark.parametrize(
     ("amount", "months", "allowed"),
-    [(900, 36, False), (900, 24, False), (900, 12, True), (1000, 24, False), (1000.01, 36, True),
-     (1500, 18, False), (300, 12, False), (301, 12, True)],
+    [
+        (900, 36, False),
+        (900, 24, False),
+        (900, 12, True),
+        (1000, 24, False),
+        (1000.01, 36, True),
+        (1500, 18, False),
+        (300, 12, False),
+        (301, 12, True),
+    ],
 )
 def test_terms_follow_the_minimum_amounts(terms, amount, months, allowed) -> None:
     assert (terms.offer(amount, months) is not None) is allowed
@@ -83,7 +91,9 @@ def test_knowledge_text_agrees_with_the_terms_file(terms: FinancingTerms) -> Non
         above = f"above £{plan.amount_above:g}"
         sentences = [s for s in re.split(r"(?<=[.;])\s", text) if str(plan.term_months) in s]
         assert any(above in s and f"{plan.apr_percent:g}% APR" in s for s in sentences), (
-            months, above)
+            months,
+            above,
+        )
     stated_terms = {int(m) for m in re.findall(r"\b(\d+)(?=(?: or \d+)? months|-month)", text)}
     assert stated_terms == {p.term_months for p in terms.plans}
 

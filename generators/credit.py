@@ -83,6 +83,14 @@ class Feature:
     column: str
     label: str
     reason: str
+    not_a_reference: tuple[str, ...] = ()
+    """Values never used as the "best" an applicant is measured against.
+
+    The sample rewards a critical account or no current account (a known
+    artefact, see the model card); telling a customer who always paid on time
+    that their history cost points would be false, so reasons are measured
+    against the best value a customer could sensibly aim for.
+    """
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -90,9 +98,15 @@ FEATURES: tuple[Feature, ...] = (
         "status_of_existing_checking_account",
         "current account balance",
         "The balance in your current account",
+        not_a_reference=("no checking account",),
     ),
     Feature("duration_in_month", "loan term", "The length of the repayment term"),
-    Feature("credit_history", "credit history", "Your credit history"),
+    Feature(
+        "credit_history",
+        "credit history",
+        "Your credit history",
+        not_a_reference=(_HISTORY["critical"], _HISTORY["past_delays"]),
+    ),
     Feature("purpose", "what the credit is for", "What the credit is for"),
     Feature("credit_amount", "amount borrowed", "The amount you want to borrow"),
     Feature("savings_account_and_bonds", "savings", "The amount you have in savings"),
@@ -279,6 +293,17 @@ class Scorecard:
         beta = self._coef[column]
         return -(beta * woe + self._intercept / n) * self._factor + self._offset / n
 
+    def best_points(self, column: str) -> float:
+        """The most points an applicant could reach on ``column`` (see ``not_a_reference``)."""
+        spec = self._bins[column]
+        excluded = set(self._labels[column].not_a_reference)
+        groups = spec.get("groups") or [[None]] * len(spec["woe"])
+        return max(
+            self._points(column, woe)
+            for woe, group in zip(spec["woe"], groups, strict=True)
+            if not set(group) <= excluded
+        )
+
     def probability(self, record: dict[str, Any]) -> float:
         """Probability of default for a record in the training data's columns."""
         logit = self._intercept + sum(
@@ -294,7 +319,7 @@ class Scorecard:
         for column in self._coef:
             pts = self._points(column, self.woe(column, record[column]))
             points[column] = round(pts, 1)
-            best = max(self._points(column, w) for w in self._bins[column]["woe"])
+            best = self.best_points(column)
             if record[column] is not None and round(best - pts, 1) > 0:
                 lost.append((round(best - pts, 1), column))
         pd_ = self.probability(record)

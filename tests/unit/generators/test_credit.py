@@ -178,9 +178,8 @@ def _best_value_columns(card: Scorecard, app: CreditApplication) -> set[str]:
     for column in card.artifact["coefficients"]:
         if record[column] is None:
             continue
-        woes = card._bins[column]["woe"]
         mine = card._points(column, card.woe(column, record[column]))
-        if all(mine >= card._points(column, w) - 1e-9 for w in woes):
+        if mine >= card.best_points(column) - 1e-9:
             best.add(column)
     return best
 
@@ -205,7 +204,7 @@ def test_reasons_follow_points_lost_and_are_worded_from_the_answers(card: Scorec
         if record[column] is None:
             continue
         mine = card._points(column, card.woe(column, record[column]))
-        best = max(card._points(column, w) for w in card._bins[column]["woe"])
+        best = card.best_points(column)
         if round(best - mine, 1) > 0:
             expected.append((round(best - mine, 1), column))
     expected.sort(key=lambda item: item[0], reverse=True)
@@ -225,4 +224,21 @@ def test_employment_reason_names_the_applicants_years(card: Scorecard) -> None:
 
     assert describe("present_employment_since", CreditApplication.model_validate(app)) == (
         "3 years at your current job"
+    )
+
+
+@pytest.mark.parametrize("history", ["paid_on_time", "none_or_all_paid"])
+def test_paying_on_time_is_never_a_reason(card: Scorecard, history: str) -> None:
+    """The sample scores "critical account" best; a customer is never measured against it."""
+    result = card.score({**WEAK, "credit_history": history})
+    assert "credit_history" not in {r.feature for r in result.reasons}
+    late = card.score({**WEAK, "credit_history": "critical"})
+    assert late.points["credit_history"] > result.points["credit_history"], "only the reasons change, not the score"
+
+
+def test_best_points_skip_values_that_are_not_a_reference(card: Scorecard) -> None:
+    everything = max(card._points("credit_history", w) for w in card._bins["credit_history"]["woe"])
+    assert card.best_points("credit_history") < everything
+    assert card.best_points("housing") == max(
+        card._points("housing", w) for w in card._bins["housing"]["woe"]
     )

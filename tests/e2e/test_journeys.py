@@ -68,6 +68,29 @@ def test_credit_pre_check_to_a_scored_result(assistant: Supervisor) -> None:
     assert all(r["reason"] in why for r in data["reasons"])
 
 
+def test_a_declined_customer_asks_why(assistant: Supervisor) -> None:
+    user = "e2e-credit-declined"
+    send(assistant, user, "can I pay in instalments?")
+    for answer in [
+        "9000",
+        "3 years",
+        "800",
+        "I'm overdrawn by 50",
+        "20",
+        "6 months",
+        "I rent",
+        "I've been late a few times",
+        "a bank loan",
+    ]:
+        reply = send(assistant, user, answer)
+    data = card(reply)["data"]
+    assert data["decision"] == "declined" and data["reasons"]
+    assert "£288.20 a month" in texts(reply) and "9.9% APR" in texts(reply)
+    why = texts(send(assistant, user, "why was i declined?"))
+    assert "looked unlikely to qualify" in why
+    assert all(r["reason"] in why for r in data["reasons"])
+
+
 def test_a_term_too_long_for_the_amount_is_refused(assistant: Supervisor) -> None:
     user = "e2e-credit-terms"
     send(assistant, user, "can I pay in instalments?")

@@ -256,10 +256,11 @@ class ActionCreditPrecheck(Action):
     ) -> list[EventType]:
         try:
             application = application_from_slots(tracker)
-            result = default_scorecard().score(application)
-            offer = default_terms().offer(
-                application["credit_amount"], application["duration_months"]
+            amount, terms = application["credit_amount"], default_terms()
+            result = default_scorecard().score(
+                application, offered_terms=terms.allowed_terms(amount) if amount else None
             )
+            offer = terms.offer(amount, application["duration_months"])
             result = result.model_copy(update={"financing": offer})
         except GeneratorError as e:
             logger.warning("Credit pre-check failed: %s", e)

@@ -86,10 +86,10 @@ class Feature:
     not_a_reference: tuple[str, ...] = ()
     """Values never used as the "best" an applicant is measured against.
 
-    The sample rewards a critical account or no current account (a known
-    artefact, see the model card); telling a customer who always paid on time
-    that their history cost points would be false, so reasons are measured
-    against the best value a customer could sensibly aim for.
+    The sample rewards a critical account or no current account, and 4-7 years
+    in a job over 7 or more (artefacts, see the model card); telling a customer
+    who always paid on time that their history cost points would be false, so
+    reasons are measured against the best value a customer could sensibly aim for.
     """
 
 
@@ -111,7 +111,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("credit_amount", "amount borrowed", "The amount you want to borrow"),
     Feature("savings_account_and_bonds", "savings", "The amount you have in savings"),
     Feature(
-        "present_employment_since", "time in current job", "How long you have been in your job"
+        "present_employment_since",
+        "time in current job",
+        "How long you have been in your job",
+        not_a_reference=("4 <= ... < 7 years",),
     ),
     Feature(
         "installment_rate_in_percentage_of_disposable_income",
@@ -311,8 +314,18 @@ class Scorecard:
         )
         return 1.0 / (1.0 + math.exp(-logit))
 
-    def score(self, application: CreditApplication | dict[str, Any]) -> CreditScore:
-        """Score one application; raises :class:`ValidationFailed` for bad input."""
+    def score(
+        self,
+        application: CreditApplication | dict[str, Any],
+        *,
+        offered_terms: Sequence[int] | None = None,
+    ) -> CreditScore:
+        """Score one application; raises :class:`ValidationFailed` for bad input.
+
+        ``offered_terms`` are the terms the product allows for this amount: the
+        term is then measured against the best of those, not against a term the
+        customer cannot choose.
+        """
         app = _validate(application)
         record = to_record(app)
         points, lost = {}, []
@@ -320,6 +333,8 @@ class Scorecard:
             pts = self._points(column, self.woe(column, record[column]))
             points[column] = round(pts, 1)
             best = self.best_points(column)
+            if column == "duration_in_month" and offered_terms:
+                best = max(self._points(column, self.woe(column, t)) for t in offered_terms)
             if record[column] is not None and round(best - pts, 1) > 0:
                 lost.append((round(best - pts, 1), column))
         pd_ = self.probability(record)

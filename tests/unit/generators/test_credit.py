@@ -243,3 +243,19 @@ def test_best_points_skip_values_that_are_not_a_reference(card: Scorecard) -> No
     assert card.best_points("housing") == max(
         card._points("housing", w) for w in card._bins["housing"]["woe"]
     )
+
+
+def test_a_term_is_measured_against_the_terms_on_offer(card: Scorecard) -> None:
+    """12 months is the shortest term the shop offers, so it is never a reason then."""
+    app = {"credit_amount": 1500, "duration_months": 12}
+    assert "duration_in_month" in {r.feature for r in card.score(app).reasons}
+    offered = card.score(app, offered_terms=[12, 24, 36])
+    assert "duration_in_month" not in {r.feature for r in offered.reasons}
+    assert offered.score == card.score(app).score
+    longer = card.score({**app, "duration_months": 36}, offered_terms=[12, 24, 36])
+    assert "duration_in_month" in {r.feature for r in longer.reasons}
+
+
+def test_seven_years_in_a_job_is_never_a_reason(card: Scorecard) -> None:
+    result = card.score({**WEAK, "employment_years": 10})
+    assert "present_employment_since" not in {r.feature for r in result.reasons}

@@ -28,6 +28,7 @@ from actions.forms import (
 )
 from generators.credit import DEFAULT_ARTIFACT, CreditScore, Decision, Scorecard
 from generators.errors import GeneratorError
+from generators.financing import DEFAULT_TERMS, FinancingTerms
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -157,11 +158,35 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
 }
 
 
+LAST_RESULT_SLOT = "credit_last_result"
+"""The last pre-check's payload, so "why was I declined?" is answered from it."""
+
+
 class ValidateCreditForm(TextFormValidation):
+    """Parses the answers, then holds the amount and term to the product's financing terms."""
+
     slots: ClassVar[dict[str, SlotSpec]] = CREDIT_SLOTS
 
     def name(self) -> str:
         return "validate_credit_form"
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        changed = {e["name"] for e in events if e.get("event") == "slot"}
+        amount = known(tracker.slots.get("credit_amount"))
+        months = known(tracker.slots.get("credit_term_months"))
+        if amount is None or not changed & {"credit_amount", "credit_term_months"}:
+            return events
+        terms = default_terms()
+        if amount <= terms.minimum_amount:
+            dispatcher.utter_message(text=terms.term_refusal(amount, months or 0))
+            return [*events, SlotSet("credit_amount", None)]
+        if months is not None and (refusal := terms.term_refusal(amount, months)):
+            dispatcher.utter_message(text=refusal)
+            return [*events, SlotSet("credit_term_months", None)]
+        return events
 
 
 def application_from_slots(tracker: Tracker) -> dict[str, Any]:
@@ -193,15 +218,21 @@ _HEADLINES = {
 }
 
 
+def reasons_text(result: CreditScore) -> str:
+    if not result.reasons:
+        return "None of your answers lowered the score."
+    return "\n".join(
+        ["The main factors that lowered your score:"] + [f"• {r.reason}" for r in result.reasons]
+    )
+
+
 def summary(result: CreditScore) -> str:
     """The plain-text version of the card, for channels that can't render it."""
-    lines = [
-        f"{_HEADLINES[result.decision]} Indicative score: {result.score} "
-        f"(estimated chance of payment problems: {result.probability_of_default:.0%}).",
-    ]
+    lines = [f"{_HEADLINES[result.decision]} Indicative score: {result.score} out of 1000."]
+    if result.financing:
+        lines.append(result.financing.representative_example)
     if result.reasons and result.decision is not Decision.PRE_APPROVED:
-        lines.append("The main factors that lowered your score:")
-        lines += [f"• {r.reason}" for r in result.reasons]
+        lines.append(reasons_text(result))
     lines.append(result.disclaimer)
     return "\n".join(lines)
 
@@ -209,6 +240,11 @@ def summary(result: CreditScore) -> str:
 @functools.cache
 def default_scorecard() -> Scorecard:
     return Scorecard(artifact_path=os.environ.get("TANDEM_CREDIT_ARTIFACT", DEFAULT_ARTIFACT))
+
+
+@functools.cache
+def default_terms() -> FinancingTerms:
+    return FinancingTerms.load(os.environ.get("TANDEM_FINANCING_TERMS", DEFAULT_TERMS))
 
 
 class ActionCreditPrecheck(Action):
@@ -219,12 +255,20 @@ class ActionCreditPrecheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            result = default_scorecard().score(application_from_slots(tracker))
+            application = application_from_slots(tracker)
+            amount, terms = application["credit_amount"], default_terms()
+            result = default_scorecard().score(
+                application, offered_terms=terms.allowed_terms(amount) if amount else None
+            )
+            offer = terms.offer(amount, application["duration_months"])
+            result = result.model_copy(update={"financing": offer})
         except GeneratorError as e:
             logger.warning("Credit pre-check failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="your pre-check"))
             return reset(CREDIT_SLOTS)
-        dispatcher.utter_message(text=summary(result), json_message=payload("credit_score", result))
+        card = payload("credit_score", result)
+        dispatcher.utter_message(text=summary(result), json_message=card)
+        remembered = SlotSet(LAST_RESULT_SLOT, card["data"])
         if result.decision is not Decision.PRE_APPROVED:
             dispatcher.utter_message(
                 text="Would you like to talk it through with a person from our finance team?",
@@ -234,5 +278,40 @@ class ActionCreditPrecheck(Action):
                 ],
             )
             # If they say yes, the agents' queue shows why (actions/handoff.py).
-            return [*reset(CREDIT_SLOTS), SlotSet("handoff_reason", "credit_declined")]
-        return reset(CREDIT_SLOTS)
+            return [*reset(CREDIT_SLOTS), remembered, SlotSet("handoff_reason", "credit_declined")]
+        return [*reset(CREDIT_SLOTS), remembered]
+
+
+class ActionExplainCreditResult(Action):
+    """Answers "why was I declined?" from the last pre-check's own reasons."""
+
+    def name(self) -> str:
+        return "action_explain_credit_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        last = tracker.get_slot(LAST_RESULT_SLOT)
+        try:
+            result = CreditScore.model_validate(last) if last else None
+        except ValueError:
+            logger.warning("Ignoring an unreadable last credit result: %r", last)
+            result = None
+        if result is None:
+            dispatcher.utter_message(
+                text="I haven't run a financing pre-check with you yet, so there's no result to "
+                'explain. Say "check financing" and I\'ll start one.'
+            )
+            return []
+        outcome = {
+            Decision.PRE_APPROVED: "looked likely to qualify",
+            Decision.REVIEW: "needed a closer look by our finance team",
+            Decision.DECLINED: "looked unlikely to qualify",
+        }[result.decision]
+        lines = [f"Your last pre-check {outcome} (indicative score {result.score} out of 1000)."]
+        lines.append(reasons_text(result))
+        if result.financing:
+            lines.append(result.financing.representative_example)
+        lines.append(result.disclaimer)
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generators.errors import ModelLoadError, ValidationFailed
+from generators.financing import FinancingOffer
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,14 @@ class Feature:
     column: str
     label: str
     reason: str
+    not_a_reference: tuple[str, ...] = ()
+    """Values never used as the "best" an applicant is measured against.
+
+    The sample rewards a critical account or no current account, and 4-7 years
+    in a job over 7 or more (artefacts, see the model card); telling a customer
+    who always paid on time that their history cost points would be false, so
+    reasons are measured against the best value a customer could sensibly aim for.
+    """
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -89,14 +98,23 @@ FEATURES: tuple[Feature, ...] = (
         "status_of_existing_checking_account",
         "current account balance",
         "The balance in your current account",
+        not_a_reference=("no checking account",),
     ),
     Feature("duration_in_month", "loan term", "The length of the repayment term"),
-    Feature("credit_history", "credit history", "Your credit history"),
+    Feature(
+        "credit_history",
+        "credit history",
+        "Your credit history",
+        not_a_reference=(_HISTORY["critical"], _HISTORY["past_delays"]),
+    ),
     Feature("purpose", "what the credit is for", "What the credit is for"),
     Feature("credit_amount", "amount borrowed", "The amount you want to borrow"),
     Feature("savings_account_and_bonds", "savings", "The amount you have in savings"),
     Feature(
-        "present_employment_since", "time in current job", "How long you have been in your job"
+        "present_employment_since",
+        "time in current job",
+        "How long you have been in your job",
+        not_a_reference=("4 <= ... < 7 years",),
     ),
     Feature(
         "installment_rate_in_percentage_of_disposable_income",
@@ -154,15 +172,14 @@ class Decision(str, Enum):
 
 class ReasonCode(BaseModel):
     feature: str
-    reason: str = Field(description="Plain-language factor that lowered the score.")
-    points_lost: float = Field(ge=0)
+    reason: str = Field(description="The applicant's own answer that lowered the score.")
+    points_lost: float = Field(gt=0, description="Points below the attribute's best value.")
 
 
 class CreditScore(BaseModel):
     """Result type ``credit_score``: what a channel renders as a card."""
 
     score: int = Field(ge=0, le=1000)
-    probability_of_default: float = Field(ge=0, le=1)
     decision: Decision
     reasons: list[ReasonCode] = Field(max_length=4)
     points: dict[str, float] = Field(description="Points per feature; they add up to score.")
@@ -170,6 +187,9 @@ class CreditScore(BaseModel):
     scaling: str = Field(description="How points map to odds, e.g. '600 points at 50:1, 20 PDO'.")
     disclaimer: str
     model_version: str
+    financing: FinancingOffer | None = Field(
+        default=None, description="Monthly cost and representative APR for the amount and term."
+    )
 
 
 DISCLAIMER = (
@@ -276,6 +296,17 @@ class Scorecard:
         beta = self._coef[column]
         return -(beta * woe + self._intercept / n) * self._factor + self._offset / n
 
+    def best_points(self, column: str) -> float:
+        """The most points an applicant could reach on ``column`` (see ``not_a_reference``)."""
+        spec = self._bins[column]
+        excluded = set(self._labels[column].not_a_reference)
+        groups = spec.get("groups") or [[None]] * len(spec["woe"])
+        return max(
+            self._points(column, woe)
+            for woe, group in zip(spec["woe"], groups, strict=True)
+            if not set(group) <= excluded
+        )
+
     def probability(self, record: dict[str, Any]) -> float:
         """Probability of default for a record in the training data's columns."""
         logit = self._intercept + sum(
@@ -283,26 +314,37 @@ class Scorecard:
         )
         return 1.0 / (1.0 + math.exp(-logit))
 
-    def score(self, application: CreditApplication | dict[str, Any]) -> CreditScore:
-        """Score one application; raises :class:`ValidationFailed` for bad input."""
+    def score(
+        self,
+        application: CreditApplication | dict[str, Any],
+        *,
+        offered_terms: Sequence[int] | None = None,
+    ) -> CreditScore:
+        """Score one application; raises :class:`ValidationFailed` for bad input.
+
+        ``offered_terms`` are the terms the product allows for this amount: the
+        term is then measured against the best of those, not against a term the
+        customer cannot choose.
+        """
         app = _validate(application)
         record = to_record(app)
         points, lost = {}, []
         for column in self._coef:
             pts = self._points(column, self.woe(column, record[column]))
             points[column] = round(pts, 1)
-            best = max(self._points(column, w) for w in self._bins[column]["woe"])
-            if record[column] is not None and best - pts > 0.5:
-                lost.append((best - pts, column))
+            best = self.best_points(column)
+            if column == "duration_in_month" and offered_terms:
+                best = max(self._points(column, self.woe(column, t)) for t in offered_terms)
+            if record[column] is not None and round(best - pts, 1) > 0:
+                lost.append((round(best - pts, 1), column))
         pd_ = self.probability(record)
-        lost.sort(reverse=True)
+        lost.sort(key=lambda item: item[0], reverse=True)
         reasons = [
-            ReasonCode(feature=c, reason=self._labels[c].reason, points_lost=round(p, 1))
+            ReasonCode(feature=c, reason=_capitalised(describe(c, app)), points_lost=p)
             for p, c in lost[:3]
         ]
         return CreditScore(
             score=max(0, min(1000, round(sum(points.values())))),
-            probability_of_default=round(pd_, 4),
             decision=self.decide(pd_),
             reasons=reasons,
             points=points,
@@ -330,6 +372,70 @@ class Scorecard:
             f"{s['base_score']} points at {s['base_odds']}:1 good:bad odds, "
             f"{s['pdo']} points to double the odds"
         )
+
+
+_HISTORY_ANSWER = {
+    "none_or_all_paid": "never having borrowed, or having paid all past credit back",
+    "paid_on_time": "existing credit being paid back on time so far",
+    "past_delays": "late payments on credit in the past",
+    "critical": "other credits you have elsewhere",
+}
+_HOUSING_ANSWER = {
+    "own": "owning your home",
+    "rent": "renting your home",
+    "free": "living rent-free",
+}
+_OTHER_ANSWER = {
+    "none": "having no other instalment plans",
+    "bank": "another instalment plan with a bank",
+    "stores": "another instalment plan with a store",
+}
+_RATE_ANSWER = {
+    1: "repayments under 20% of your monthly income",
+    2: "repayments of 20-25% of your monthly income",
+    3: "repayments of 25-35% of your monthly income",
+    4: "repayments of 35% or more of your monthly income",
+}
+
+
+def _years(value: float) -> str:
+    if value < 1:
+        months = round(value * 12)
+        return f"{months} month{'s' * (months != 1)}"
+    return f"{value:g} year{'s' * (value != 1)}"
+
+
+def describe(column: str, app: CreditApplication) -> str:
+    """A reason worded from the applicant's own answer, e.g. "3 years at your current job"."""
+    if column == "status_of_existing_checking_account":
+        if not app.has_checking_account:
+            return "not having a current account"
+        return f"a current account balance of £{app.checking_balance:,.0f}"
+    if column == "duration_in_month":
+        return f"a repayment term of {app.duration_months} months"
+    if column == "credit_history":
+        return _HISTORY_ANSWER[app.credit_history or ""]
+    if column == "purpose":
+        return f"borrowing for {_PURPOSE[app.purpose or ''].replace('/', ' or ')}"
+    if column == "credit_amount":
+        return f"borrowing £{app.credit_amount:,.0f}"
+    if column == "savings_account_and_bonds":
+        return f"savings of £{app.savings_balance:,.0f}"
+    if column == "present_employment_since":
+        if app.employment_years == 0:
+            return "not being in work at the moment"
+        return f"{_years(app.employment_years or 0)} at your current job"
+    if column == "installment_rate_in_percentage_of_disposable_income":
+        return _RATE_ANSWER[to_record(app)[column]]
+    if column == "housing":
+        return _HOUSING_ANSWER[app.housing or ""]
+    if column == "other_installment_plans":
+        return _OTHER_ANSWER[app.other_installments or ""]
+    return next(f.reason for f in FEATURES if f.column == column)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _validate(application: CreditApplication | dict[str, Any]) -> CreditApplication:

@@ -178,10 +178,24 @@ def credit_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
             [
                 ("Indicative score", f"{int(data['score'])} / 1000"),
                 ("Result", decision),
-                ("Chance of payment problems", f"{float(data['probability_of_default']):.0%}"),
             ]
         ),
     ]
+    if offer := data.get("financing"):
+        blocks.append(
+            fields(
+                [
+                    (
+                        "Monthly payment",
+                        money(float(offer["monthly_payment"]), str(offer["currency"])),
+                    ),
+                    ("Term", f"{int(offer['term_months'])} months"),
+                    ("Representative APR", f"{float(offer['apr_percent']):g}%"),
+                    ("Total payable", money(float(offer["total_payable"]), str(offer["currency"]))),
+                ]
+            )
+        )
+        blocks.append(section(escape(str(offer["representative_example"]))))
     if data["reasons"]:
         lines = [
             f"• {escape(r['reason'])} (-{float(r['points_lost']):g} points)"

@@ -128,6 +128,17 @@ def _note(text: str) -> Element:
     return text_block(text, isSubtle=True, size="Small")
 
 
+def _financing_facts(offer: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    if not offer:
+        return []
+    return [
+        ("Monthly payment", money(float(offer["monthly_payment"]), str(offer["currency"]))),
+        ("Term", f"{int(offer['term_months'])} months"),
+        ("Representative APR", f"{float(offer['apr_percent']):g}%"),
+        ("Total payable", money(float(offer["total_payable"]), str(offer["currency"]))),
+    ]
+
+
 def credit_score_card(data: Mapping[str, Any]) -> dict[str, Any]:
     decision = str(data["decision"])
     body: list[Element] = [
@@ -135,11 +146,13 @@ def credit_score_card(data: Mapping[str, Any]) -> dict[str, Any]:
         fact_set(
             [
                 ("Score", f"{int(data['score'])} / 1000"),
-                ("Chance of default", _percent(float(data["probability_of_default"]), 1)),
                 ("Outcome", _label(decision)),
+                *_financing_facts(data.get("financing")),
             ]
         ),
     ]
+    if data.get("financing"):
+        body.append(text_block(str(data["financing"]["representative_example"])))
     reasons = data["reasons"]
     if reasons:
         body.append(text_block("What lowered the score", weight="Bolder"))

@@ -57,9 +57,47 @@ def test_credit_pre_check_to_a_scored_result(assistant: Supervisor) -> None:
     payload = card(reply)
     assert payload["type"] == "credit_score"
     data = payload["data"]
-    assert 0 < data["probability_of_default"] < 1
+    assert "probability_of_default" not in data
     assert data["decision"] in {"pre_approved", "review", "declined"}
     assert "pre-check" in texts(reply).lower()
+    assert data["financing"]["apr_percent"] == 9.9
+    assert "9.9% APR representative" in texts(reply)
+    assert f"£{data['financing']['monthly_payment']:,.2f} a month" in texts(reply)
+    why = texts(send(assistant, user, "why did i get that result?"))
+    assert "Your last pre-check" in why
+    assert all(r["reason"] in why for r in data["reasons"])
+
+
+def test_a_declined_customer_asks_why(assistant: Supervisor) -> None:
+    user = "e2e-credit-declined"
+    send(assistant, user, "can I pay in instalments?")
+    for answer in [
+        "9000",
+        "3 years",
+        "800",
+        "I'm overdrawn by 50",
+        "20",
+        "6 months",
+        "I rent",
+        "I've been late a few times",
+        "a bank loan",
+    ]:
+        reply = send(assistant, user, answer)
+    data = card(reply)["data"]
+    assert data["decision"] == "declined" and data["reasons"]
+    assert "£288.20 a month" in texts(reply) and "9.9% APR" in texts(reply)
+    why = texts(send(assistant, user, "why was i declined?"))
+    assert "looked unlikely to qualify" in why
+    assert all(r["reason"] in why for r in data["reasons"])
+
+
+def test_a_term_too_long_for_the_amount_is_refused(assistant: Supervisor) -> None:
+    user = "e2e-credit-terms"
+    send(assistant, user, "can I pay in instalments?")
+    send(assistant, user, "900")
+    reply = texts(send(assistant, user, "36 months"))
+    assert "only available above £1,000" in reply and "12 months" in reply
+    assert tracker(assistant, user)["slots"]["credit_term_months"] is None
 
 
 def test_stop_abandons_a_form_and_clears_its_answers(assistant: Supervisor) -> None:

@@ -5,12 +5,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from rasa_sdk.executor import CollectingDispatcher
 
 import actions.credit as credit_actions
-from actions.credit import CREDIT_SLOTS, ActionCreditPrecheck, ValidateCreditForm
+from actions.credit import (
+    CREDIT_SLOTS,
+    LAST_RESULT_SLOT,
+    ActionCreditPrecheck,
+    ActionExplainCreditResult,
+    ValidateCreditForm,
+)
 from generators.credit import Scorecard
 from generators.errors import ModelLoadError
 from generators.schemas import json_schema
+from tests.unit.actions.conftest import make_tracker
 from tests.unit.actions.form_driver import Conversation
 
 REQUIRED = list(CREDIT_SLOTS)
@@ -23,7 +31,7 @@ def conversation() -> Conversation:
 
 STRONG = [
     "1200",
-    "6 months",
+    "12 months",
     "3000 a month",
     "I don't have a current account",
     "2000",
@@ -34,7 +42,7 @@ STRONG = [
 ]
 WEAK = [
     "9000",
-    "4 years",
+    "3 years",
     "800",
     "I'm overdrawn by 50",
     "20",
@@ -146,3 +154,83 @@ def test_domain_declares_the_form_with_these_slots() -> None:
     for slot in REQUIRED:
         assert f"utter_ask_{slot}" in domain["responses"]
         assert domain["slots"][slot]["mappings"] == [{"type": "custom"}]
+
+
+async def test_result_shows_monthly_cost_and_apr_but_no_probability() -> None:
+    chat = conversation()
+    for text in WEAK:
+        final = await chat.say(text)
+    card = next(m for m in final if m.get("custom"))
+    financing = card["custom"]["data"]["financing"]
+    assert (financing["term_months"], financing["apr_percent"]) == (36, 9.9)
+    assert financing["monthly_payment"] == pytest.approx(288.20, abs=0.01)
+    assert "9.9% APR representative" in card["text"] and "£288.20 a month" in card["text"]
+    assert "probability_of_default" not in card["custom"]["data"]
+    assert "chance" not in card["text"].lower() and "%)" not in card["text"]
+
+
+async def test_reasons_come_from_the_applicants_own_answers() -> None:
+    chat = conversation()
+    for text in WEAK:
+        final = await chat.say(text)
+    data = next(m for m in final if m.get("custom"))["custom"]["data"]
+    worded = {r["feature"]: r["reason"] for r in data["reasons"]}
+    assert worded, "a declined applicant gets reasons"
+    if "duration_in_month" in worded:
+        assert "36 months" in worded["duration_in_month"]
+    assert all(r["points_lost"] > 0 for r in data["reasons"])
+
+
+async def test_a_term_the_amount_does_not_allow_is_refused_with_the_allowed_ones() -> None:
+    chat = conversation()
+    await chat.say("900")
+    reply = await chat.say("36 months")
+    text = chat.texts(reply)
+    assert "36-month term is only available above £1,000" in text
+    assert "12 months" in text
+    assert chat.slots["credit_term_months"] is None
+    assert chat.requested == "credit_term_months"
+    await chat.say("12")
+    assert chat.slots["credit_term_months"] == 12
+
+
+async def test_an_amount_too_small_to_finance_is_refused() -> None:
+    chat = conversation()
+    reply = await chat.say("250")
+    assert "above £300" in chat.texts(reply)
+    assert chat.requested == "credit_amount"
+
+
+async def test_lowering_the_amount_clears_a_term_it_no_longer_allows() -> None:
+    chat = conversation()
+    await chat.say("2000")
+    await chat.say("36 months")
+    reply = await chat.say("actually the amount is 900")
+    assert chat.slots["credit_amount"] == 900
+    assert chat.slots["credit_term_months"] is None
+    assert "only available above £1,000" in chat.texts(reply)
+
+
+async def test_why_declined_is_answered_from_the_last_result() -> None:
+    chat = conversation()
+    for text in WEAK:
+        final = await chat.say(text)
+    data = next(m for m in final if m.get("custom"))["custom"]["data"]
+    assert chat.slots[LAST_RESULT_SLOT] == data
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="why was i declined", intent="ask_credit_reasons", slots=dict(chat.slots)
+    )
+    await ActionExplainCreditResult().run(dispatcher, tracker, {})
+    answer = dispatcher.messages[0]["text"]
+    assert "looked unlikely to qualify" in answer
+    assert all(r["reason"] in answer for r in data["reasons"])
+    assert "9.9% APR" in answer
+
+
+async def test_why_declined_without_a_pre_check_offers_one() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionExplainCreditResult().run(
+        dispatcher, make_tracker(text="why did i get that", intent="ask_credit_reasons"), {}
+    )
+    assert "haven't run a financing pre-check" in dispatcher.messages[0]["text"]

@@ -69,7 +69,8 @@ def test_points_add_up_to_the_score_and_match_the_probability(card: Scorecard) -
     assert abs(sum(result.points.values()) - result.score) <= 1
     scaling = card.artifact["scaling"]
     factor = scaling["pdo"] / math.log(2)
-    odds_good = (1 - result.probability_of_default) / result.probability_of_default
+    pd_ = card.probability(to_record(CreditApplication.model_validate(WEAK)))
+    odds_good = (1 - pd_) / pd_
     expected = (
         scaling["base_score"]
         - factor * math.log(scaling["base_odds"])
@@ -168,4 +169,93 @@ def test_every_valid_application_gets_a_schema_valid_score(app: dict) -> None:
     result = _shared_card().score(app)
     again = CreditScore.model_validate(result.model_dump(mode="json"))
     assert again == result
-    assert 0 < result.probability_of_default < 1
+    assert "probability_of_default" not in result.model_dump()
+
+
+def _best_value_columns(card: Scorecard, app: CreditApplication) -> set[str]:
+    record = to_record(app)
+    best = set()
+    for column in card.artifact["coefficients"]:
+        if record[column] is None:
+            continue
+        mine = card._points(column, card.woe(column, record[column]))
+        if mine >= card.best_points(column) - 1e-9:
+            best.add(column)
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(applications)
+def test_an_attribute_at_its_best_value_is_never_a_reason(app: dict) -> None:
+    card = _shared_card()
+    result = card.score(app)
+    best = _best_value_columns(card, CreditApplication.model_validate(app))
+    assert not best & {r.feature for r in result.reasons}
+    lost = [r.points_lost for r in result.reasons]
+    assert lost == sorted(lost, reverse=True) and all(p > 0 for p in lost)
+
+
+def test_reasons_follow_points_lost_and_are_worded_from_the_answers(card: Scorecard) -> None:
+    app = CreditApplication.model_validate(WEAK)
+    result = card.score(app)
+    record = to_record(app)
+    expected = []
+    for column in card.artifact["coefficients"]:
+        if record[column] is None:
+            continue
+        mine = card._points(column, card.woe(column, record[column]))
+        best = card.best_points(column)
+        if round(best - mine, 1) > 0:
+            expected.append((round(best - mine, 1), column))
+    expected.sort(key=lambda item: item[0], reverse=True)
+    assert [r.feature for r in result.reasons] == [c for _, c in expected[:3]]
+    worded = " ".join(r.reason for r in result.reasons)
+    if "duration_in_month" in {r.feature for r in result.reasons}:
+        assert f"{WEAK['duration_months']} months" in worded
+
+
+def test_employment_reason_names_the_applicants_years(card: Scorecard) -> None:
+    app = {**WEAK, "employment_years": 3}
+    result = card.score(app)
+    reasons = {r.feature: r.reason for r in result.reasons}
+    if "present_employment_since" in reasons:
+        assert reasons["present_employment_since"] == "3 years at your current job"
+    from generators.credit import describe
+
+    assert describe("present_employment_since", CreditApplication.model_validate(app)) == (
+        "3 years at your current job"
+    )
+
+
+@pytest.mark.parametrize("history", ["paid_on_time", "none_or_all_paid"])
+def test_paying_on_time_is_never_a_reason(card: Scorecard, history: str) -> None:
+    """The sample scores "critical account" best; a customer is never measured against it."""
+    result = card.score({**WEAK, "credit_history": history})
+    assert "credit_history" not in {r.feature for r in result.reasons}
+    late = card.score({**WEAK, "credit_history": "critical"})
+    # Only the reasons change; the score keeps the sample's ordering.
+    assert late.points["credit_history"] > result.points["credit_history"]
+
+
+def test_best_points_skip_values_that_are_not_a_reference(card: Scorecard) -> None:
+    everything = max(card._points("credit_history", w) for w in card._bins["credit_history"]["woe"])
+    assert card.best_points("credit_history") < everything
+    assert card.best_points("housing") == max(
+        card._points("housing", w) for w in card._bins["housing"]["woe"]
+    )
+
+
+def test_a_term_is_measured_against_the_terms_on_offer(card: Scorecard) -> None:
+    """12 months is the shortest term the shop offers, so it is never a reason then."""
+    app = {"credit_amount": 1500, "duration_months": 12}
+    assert "duration_in_month" in {r.feature for r in card.score(app).reasons}
+    offered = card.score(app, offered_terms=[12, 24, 36])
+    assert "duration_in_month" not in {r.feature for r in offered.reasons}
+    assert offered.score == card.score(app).score
+    longer = card.score({**app, "duration_months": 36}, offered_terms=[12, 24, 36])
+    assert "duration_in_month" in {r.feature for r in longer.reasons}
+
+
+def test_seven_years_in_a_job_is_never_a_reason(card: Scorecard) -> None:
+    result = card.score({**WEAK, "employment_years": 10})
+    assert "present_employment_since" not in {r.feature for r in result.reasons}

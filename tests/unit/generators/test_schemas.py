@@ -8,6 +8,7 @@ import pytest
 from generators.credit import Scorecard
 from generators.embeddings import HashingEmbedder
 from generators.errors import ValidationFailed
+from generators.financing import FinancingTerms
 from generators.mobile_plans import MobilePlanAdvisor
 from generators.recommend import HybridRecommender
 from generators.savings import SavingsPlanner
@@ -23,6 +24,12 @@ def test_committed_schema_equals_the_generated_one(result_type: str) -> None:
 
 def results():
     yield "credit_score", Scorecard().score({"credit_amount": 900, "duration_months": 10})
+    yield (
+        "credit_score",
+        Scorecard()
+        .score({"credit_amount": 1200, "duration_months": 24})
+        .model_copy(update={"financing": FinancingTerms.load().offer(1200, 24)}),
+    )
     yield "mobile_plan", MobilePlanAdvisor().recommend({"data_gb": 12, "minutes": 300})
     yield (
         "savings_plan",
@@ -55,3 +62,9 @@ def test_payload_refuses_a_mismatched_type() -> None:
     plan = MobilePlanAdvisor().recommend({"data_gb": 1, "minutes": 1})
     with pytest.raises(ValidationFailed, match="not a 'credit_score' result"):
         payload("credit_score", plan)
+
+
+def test_credit_schema_carries_the_cost_and_never_a_probability() -> None:
+    properties = json_schema("credit_score")["properties"]
+    assert "probability_of_default" not in properties
+    assert "financing" in properties

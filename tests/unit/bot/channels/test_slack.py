@@ -406,7 +406,6 @@ CREDIT = {
     "schema_version": 1,
     "data": {
         "score": 466,
-        "probability_of_default": 0.6756,
         "decision": "declined",
         "reasons": [
             {
@@ -426,6 +425,17 @@ CREDIT = {
         "disclaimer": "This is an indicative pre-check, not a credit decision. A lender will "
         "run a full assessment, including a credit reference check, before offering finance.",
         "model_version": "german-credit-woe-lr-1",
+        "financing": {
+            "currency": "GBP",
+            "amount": 1200.0,
+            "term_months": 24,
+            "apr_percent": 9.9,
+            "monthly_payment": 55.08,
+            "total_payable": 1321.92,
+            "representative_example": "Representative example: borrowing £1,200.00 over 24 "
+            "months at 9.9% APR representative costs £55.08 a month; total amount payable "
+            "£1,321.92, of which £121.92 is interest.",
+        },
     },
 }
 MOBILE = {
@@ -572,7 +582,11 @@ def test_quick_replies_render_like_buttons() -> None:
 @pytest.mark.parametrize(
     ("payload", "header_text", "must_contain"),
     [
-        (CREDIT, "Credit pre-check", ["466 / 1000", "Not approved", "68%", "repayment term"]),
+        (
+            CREDIT,
+            "Credit pre-check",
+            ["466 / 1000", "Not approved", "£55.08", "9.9%", "£1,321.92", "repayment term"],
+        ),
         (MOBILE, "Mobile plan: Basic", ["£25.00", "Data Boost 5 GB x 2", "Over budget by", "Plus"]),
         (SAVINGS, "Savings plan: Cautious", ["97.69", "stocks 20%", "2030-01-01", "illustration"]),
         (RECOMMENDATIONS, "Recommended for you", ["Wireless Charging Pad", "£149.00", "Nova 8"]),

@@ -136,6 +136,8 @@ def test_a_shopper_chats_reloads_and_uses_a_phone(page: Any, demo_url: str, shot
     # Not understood: the clarifying question offers buttons; a click answers with one.
     before = page.locator(".tw-bot").count()
     say(page, "blorp fizz")
+    # the recommendation above has buttons of its own: wait for the reply to this turn
+    wait_for_bot_count(page, before + 1)
     choices = page.locator(".tw-choices").last.get_by_role("button")
     expect(choices.first).to_be_visible()
     title = choices.first.inner_text()

@@ -24,7 +24,9 @@ from actions.forms import (
     choice_parser,
     known,
     number_parser,
+    remember,
     reset,
+    unanswered,
 )
 from generators.credit import DEFAULT_ARTIFACT, CreditScore, Decision, Scorecard
 from generators.errors import GeneratorError
@@ -254,6 +256,8 @@ class ActionCreditPrecheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if unanswered(tracker, CREDIT_SLOTS):
+            return []
         try:
             application = application_from_slots(tracker)
             amount, terms = application["credit_amount"], default_terms()
@@ -269,6 +273,7 @@ class ActionCreditPrecheck(Action):
         card = payload("credit_score", result)
         dispatcher.utter_message(text=summary(result), json_message=card)
         remembered = SlotSet(LAST_RESULT_SLOT, card["data"])
+        answers = remember("credit_form", tracker, CREDIT_SLOTS)
         if result.decision is not Decision.PRE_APPROVED:
             dispatcher.utter_message(
                 text="Would you like to talk it through with a person from our finance team?",
@@ -278,8 +283,13 @@ class ActionCreditPrecheck(Action):
                 ],
             )
             # If they say yes, the agents' queue shows why (actions/handoff.py).
-            return [*reset(CREDIT_SLOTS), remembered, SlotSet("handoff_reason", "credit_declined")]
-        return [*reset(CREDIT_SLOTS), remembered]
+            return [
+                *reset(CREDIT_SLOTS),
+                remembered,
+                answers,
+                SlotSet("handoff_reason", "credit_declined"),
+            ]
+        return [*reset(CREDIT_SLOTS), remembered, answers]
 
 
 class ActionExplainCreditResult(Action):

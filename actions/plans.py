@@ -26,9 +26,12 @@ from actions.forms import (
     TextFormValidation,
     apology_for,
     choice_parser,
+    find_number,
     known,
     number_parser,
+    remember,
     reset,
+    unanswered,
 )
 from generators.errors import GeneratorError
 from generators.mobile_plans import DEFAULT_CATALOG, MobilePlanAdvisor, MobilePlanRecommendation
@@ -37,9 +40,13 @@ from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
 
+UNLIMITED_DATA_GB = 2000.0
+"""What "unlimited" data stands for: more than any plan but Unlimited covers."""
+UNLIMITED_MINUTES = 50_000.0
+
 _data_gb = number_parser(
     low=0,
-    high=2000,
+    high=UNLIMITED_DATA_GB,
     example="10 GB",
     what="your data use",
     units={"mb": 1 / 1000, "tb": 1000},
@@ -47,33 +54,49 @@ _data_gb = number_parser(
         "minute": "That sounds like minutes. How many gigabytes (GB) of data do you use a month?",
         "hour": "That sounds like call time. How many gigabytes (GB) of data do you use a month?",
     },
+    kind="data",
+    monthly=True,
+    unlimited=UNLIMITED_DATA_GB,
 )
 _NONE = re.compile(r"^\s*(no|none|nope|never|not really|nothing|zero)\b", re.I)
 
 
 def _zero_or(parse: Callable[[str], Parsed]) -> Callable[[str], Parsed]:
-    """Accept "none"/"never" as 0 before parsing a number."""
-    return lambda text: Parsed(value=0.0) if _NONE.search(text) else parse(text)
+    """Accept "none"/"never" as 0; a number wins ("no, I meant 300 minutes")."""
+    return lambda text: (
+        Parsed(value=0.0) if _NONE.search(text) and find_number(text) is None else parse(text)
+    )
 
 
+_PER = r"(?:\s*(?:a|an|per|each|every|/)\s*(?:year|week|day|month))?"
 MOBILE_SLOTS: dict[str, SlotSpec] = {
-    "plan_data_gb": SlotSpec(_zero_or(_data_gb), keywords=("data",), label="your data use (GB)"),
+    "plan_data_gb": SlotSpec(
+        _zero_or(_data_gb),
+        keywords=("data",),
+        label="your data use (GB)",
+        mention=rf"\d[\d,.]*\s*(?:gb|gigs?|gigabytes?|mb|tb)\b{_PER}|\bunlimited data\b",
+    ),
     "plan_minutes": SlotSpec(
         _zero_or(
             number_parser(
                 low=0,
-                high=50_000,
+                high=UNLIMITED_MINUTES,
                 example="300 minutes",
                 what="your call minutes",
-                units={"hour": 60},
+                units={"hour": 60, "hr": 60},
                 wrong_units={
                     "gb": "That sounds like data. How many minutes of calls do you make a month?",
                     "gig": "That sounds like data. How many minutes of calls do you make a month?",
                 },
+                kind="call time",
+                monthly=True,
+                unlimited=UNLIMITED_MINUTES,
             )
         ),
         keywords=("minutes", "calls"),
         label="your call minutes",
+        mention=rf"\d[\d,.]*\s*(?:minutes?|mins?)\b{_PER}"
+        r"|\bunlimited (?:minutes|calls)\b",
     ),
     "plan_roaming_days": SlotSpec(
         _zero_or(
@@ -84,16 +107,23 @@ MOBILE_SLOTS: dict[str, SlotSpec] = {
                 what="the days abroad",
                 units={"week": 7},
                 integer=True,
+                kind="days",
+                monthly=True,
             )
         ),
         keywords=("roaming", "abroad"),
         label="your days abroad",
+        mention=rf"\d+\s*(?:days?|weeks?)\b{_PER}",
     ),
     "plan_budget": SlotSpec(
-        number_parser(low=1, high=1000, example="25", what="your monthly budget"),
+        number_parser(
+            low=1, high=1000, example="25", what="your monthly budget", kind="money", monthly=True
+        ),
         keywords=("budget", "spend"),
         allow_unknown=True,
         label="your budget",
+        mention=r"[£$€]\s*\d[\d,.]*(?:\s*(?:a|per)\s*(?:month|year))?"
+        r"|\b[\w-]+\s+(?:pounds?|quid)\b(?:\s*(?:a|per)\s*(?:month|year))?",
     ),
 }
 
@@ -140,6 +170,8 @@ class ActionMobilePlan(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if unanswered(tracker, MOBILE_SLOTS):
+            return []
         usage = {
             "data_gb": tracker.get_slot("plan_data_gb"),
             "minutes": tracker.get_slot("plan_minutes"),
@@ -155,7 +187,7 @@ class ActionMobilePlan(Action):
         dispatcher.utter_message(
             text=mobile_summary(result), json_message=payload("mobile_plan", result)
         )
-        return reset(MOBILE_SLOTS)
+        return [*reset(MOBILE_SLOTS), remember("mobile_plan_form", tracker, MOBILE_SLOTS)]
 
 
 # --------------------------------------------------------------------------- savings
@@ -270,6 +302,8 @@ class ActionSavingsPlan(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if unanswered(tracker, SAVINGS_SLOTS):
+            return []
         goal = {
             "goal_amount": tracker.get_slot("savings_goal"),
             "target_date": tracker.get_slot("savings_date"),
@@ -286,4 +320,4 @@ class ActionSavingsPlan(Action):
         dispatcher.utter_message(
             text=savings_summary(plan), json_message=payload("savings_plan", plan)
         )
-        return reset(SAVINGS_SLOTS)
+        return [*reset(SAVINGS_SLOTS), remember("savings_plan_form", tracker, SAVINGS_SLOTS)]

@@ -65,11 +65,12 @@ class Conversation:
     def requested(self) -> str | None:
         return self.slots.get("requested_slot")
 
-    async def say(self, text: str) -> list[dict[str, Any]]:
+    async def say(self, text: str, *, intent: str = "inform") -> list[dict[str, Any]]:
         """One customer turn; returns what the bot sent back (validation, ask, or result)."""
         start = len(self.bot)
         dispatcher = CollectingDispatcher()
-        events = await self.validator.run(dispatcher, tracker(text, self.slots), self.domain)
+        turn = tracker(text, self.slots, intent=intent)
+        events = await self.validator.run(dispatcher, turn, self.domain)
         self.bot += dispatcher.messages
         for event in events:
             if event["event"] == "slot":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,14 @@ RESULTS_DIR = (
     / "conversations"
 )
 
-Played = tuple[dict[str, Any], list[ConversationResult]]
+
+@dataclass(frozen=True)
+class Played:
+    contract: dict[str, Any]
+    results: list[ConversationResult]
+
+    def __repr__(self) -> str:  # pytest shows fixture values: no messages in the logs
+        return f"<{len(self.results)} conversations played>"
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +63,12 @@ def played(assistant: Supervisor) -> Played:
         client.close()
     report.write(contract, RESULTS_DIR)
     write_details(results, RESULTS_DIR)
-    return contract, results
+    return Played(contract, results)
 
 
 @pytest.fixture(scope="session")
 def contract(played: Played) -> dict[str, Any]:
-    return played[0]
+    return played.contract
 
 
 def test_report_by_category(contract: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,25 +79,23 @@ def test_report_by_category(contract: dict[str, Any], capsys: pytest.CaptureFixt
 
 
 def test_every_customer_message_gets_a_reply(played: Played) -> None:
-    contract, results = played
     silent = [
         f"{r.conversation.id} turn {i + 1}"
-        for r in results
+        for r in played.results
         for i, t in enumerate(r.turns)
         if t.verdict.silent
     ]
-    assert contract["silent_turns"] == 0, silent
+    assert played.contract["silent_turns"] == 0, silent
 
 
 def test_no_recommendation_breaks_a_stated_constraint(played: Played) -> None:
-    contract, results = played
     shown = [
         f"{r.conversation.id} turn {i + 1}: {list(t.verdict.violations)}"
-        for r in results
+        for r in played.results
         for i, t in enumerate(r.turns)
         if t.verdict.violations
     ]
-    assert contract["constraint_violations"] == 0, shown
+    assert played.contract["constraint_violations"] == 0, shown
 
 
 def test_success_rates_stay_above_their_floors(contract: dict[str, Any]) -> None:

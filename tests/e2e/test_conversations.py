@@ -32,10 +32,12 @@ from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
-# Floors: main at the time the suite was written, rounded down (see the module docstring).
-FLOOR_HELPFUL_RATE = 0.0
-FLOOR_HELPFUL_RATE_HELDOUT = 0.0
-FLOOR_ANSWER_ACCURACY = 0.0
+# Floors: the lower of two runs of main (d80aefb) when the suite was written, rounded
+# down to the next 0.05 (runs differ by about a point: store hours, queue, timing).
+# helpful 0.590/0.600, held-out 0.521/0.528, answers 0.410/0.410, digressions 0/0.
+FLOOR_HELPFUL_RATE = 0.55
+FLOOR_HELPFUL_RATE_HELDOUT = 0.50
+FLOOR_ANSWER_ACCURACY = 0.40
 FLOOR_FORM_DIGRESSION_RATE = 0.0
 # Conversations played at once: 1 keeps the latencies those of a single customer.
 WORKERS = int(os.environ.get("TANDEM_CONVERSATION_WORKERS", "1"))

@@ -75,6 +75,22 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def says(text: str, phrase: str) -> bool:
+    """``phrase`` in the normalised ``text``, starting at a word and not inside a number.
+
+    "pen" is not found in "open", "hi" not in "this", "£2" not in "£29", "18" not
+    in "180"; a stem still finds its endings ("store" in "stores", "apologi" in
+    "apologise").
+    """
+    wanted = normalise(phrase)
+    pattern = re.escape(wanted)
+    if wanted[:1].isalnum():
+        pattern = r"(?<![a-z0-9])" + pattern
+    if wanted[-1:].isdigit():
+        pattern += r"(?![0-9])"
+    return re.search(pattern, text) is not None
+
+
 def _strings_in(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
@@ -289,15 +305,15 @@ def judge_turn(turn: Turn, seen: Observation, catalog: Sequence[Product]) -> Ver
 
     fact_ok: bool | None = None
     if e.fact:
-        fact_ok = any(normalise(f) in text for f in e.fact)
+        fact_ok = any(says(text, f) for f in e.fact)
         if not fact_ok:
             failures.append(f"fact missing: none of {list(e.fact)}")
-    if e.contains_any and not any(normalise(s) in text for s in e.contains_any):
+    if e.contains_any and not any(says(text, s) for s in e.contains_any):
         failures.append(f"contains none of {list(e.contains_any)}")
-    missing = [s for s in e.contains_all if normalise(s) not in text]
+    missing = [s for s in e.contains_all if not says(text, s)]
     if missing:
         failures.append(f"missing {missing}")
-    present = [s for s in e.not_contains if normalise(s) in text]
+    present = [s for s in e.not_contains if says(text, s)]
     if present:
         failures.append(f"must not say {present}")
     if e.regex and not re.search(e.regex, text):

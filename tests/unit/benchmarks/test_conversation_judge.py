@@ -12,6 +12,7 @@ from benchmarks.convsuite.judge import (
     judge_turn,
     normalise,
     reply_type,
+    says,
     shown_products,
 )
 from benchmarks.convsuite.schema import Turn as SuiteTurn
@@ -75,6 +76,24 @@ def recommendations(*items: tuple[str, float, str, bool]) -> dict[str, Any]:
 
 def test_normalise_ignores_case_apostrophes_and_thousands_separators() -> None:
     assert normalise("It\u2019s £1,099\n  TODAY") == "it's £1099 today"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("pen", "open now", False),
+        ("pen", "works with a pen", True),
+        ("hi", "this one", False),
+        ("£2", "£29 a month", False),
+        ("£2", "£2 a day", True),
+        ("18", "180 days", False),
+        ("18", "aged 18 or over", True),
+        ("store", "our stores", True),
+        ("apologi", "i apologise", True),
+    ],
+)
+def test_phrases_start_at_a_word_and_numbers_are_whole(phrase: str, text: str, found: bool) -> None:
+    assert says(normalise(text), phrase) is found
 
 
 def test_fact_any_phrasing_counts_and_is_reported() -> None:

@@ -32,9 +32,9 @@ from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
-# Floors: the lower of two runs of main (d80aefb) when the suite was written, rounded
+# Floors: the lowest of the runs of main (d80aefb) when the suite was written, rounded
 # down to the next 0.05 (runs differ by about a point: store hours, queue, timing).
-# helpful 0.590/0.600, held-out 0.521/0.528, answers 0.410/0.410, digressions 0/0.
+# Four runs: helpful 0.590-0.600, held-out 0.521-0.528, answers 0.410, digressions 0.
 FLOOR_HELPFUL_RATE = 0.55
 FLOOR_HELPFUL_RATE_HELDOUT = 0.50
 FLOOR_ANSWER_ACCURACY = 0.40

@@ -97,14 +97,22 @@ def _squash(text: str) -> str:
 
 
 def find_product(text: str) -> str | None:
-    """The catalogue product a message names ("nova8 mini", "Pulse ANC"), if one."""
+    """The catalogue product a message names ("nova8 mini", "the aerobok 14"), if one."""
     sheets = catalogue_facts()
     squashed = _squash(text)
     for key in sorted(sheets, key=len, reverse=True):
         if _squash(key) and _squash(key) in squashed:
             return sheets[key].product
-    close = difflib.get_close_matches(text.strip().lower(), list(sheets), n=1, cutoff=0.8)
-    return sheets[close[0]].product if close else None
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    best: tuple[float, int, str] | None = None
+    for key in sheets:
+        size = len(key.split())
+        for start in range(max(1, len(words) - size + 1)):
+            window = "".join(words[start : start + size])
+            score = difflib.SequenceMatcher(None, window, _squash(key)).ratio()
+            if score >= 0.85 and (best is None or (score, len(key)) > best[:2]):
+                best = (score, len(key), key)
+    return sheets[best[2]].product if best else None
 
 
 def facts_for(product: str) -> FactSheet | None:

@@ -71,7 +71,7 @@ def test_wrong_pairs_get_one_neutral_refusal_and_are_limited(assistant: Supervis
 
 def test_a_late_order_is_handed_to_a_person(assistant: Supervisor) -> None:
     sender = "orders-4"
-    say(assistant, sender, "my order is late")
+    say(assistant, sender, "can you tell me when my order will arrive")
     messages = send(assistant, sender, "VL-10008 lena.f@example.com")
     reply = text_of([m.get("text", "") for m in messages])
     assert "Forge G15" in reply and "days late" in reply

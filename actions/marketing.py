@@ -137,8 +137,6 @@ class ValidateMarketingCopyForm(FormValidationAction):
     async def extract_copy_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.latest_action_name != "action_listen":
-            return {}
         text = (tracker.latest_message or {}).get("text") or ""
         found = await asyncio.to_thread(find_product, text)
         return {"copy_product": found} if found else {}

@@ -108,7 +108,7 @@ class ValidateOrderStatusForm(TextFormValidation):
     ) -> list[EventType]:
         # After a wrong pair the form is started again by action_order_status; the
         # message that held the wrong pair must not fill it a second time.
-        if tracker.latest_action_name != "action_listen":
+        if tracker.latest_action_name == "action_order_status":
             return []
         text = (tracker.latest_message or {}).get("text") or ""
         requested = tracker.get_slot("requested_slot")

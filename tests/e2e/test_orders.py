@@ -41,7 +41,7 @@ def test_both_details_in_one_message_with_a_postcode(assistant: Supervisor) -> N
         say(
             assistant,
             "orders-2",
-            "my parcel still hasnt turned up - order vl10014, postcode E1 6AN",
+            "my parcel hasnt arrived yet - order vl10014, postcode E1 6AN",
         )
     )
     assert "ready to collect at Voltline Downtown" in reply

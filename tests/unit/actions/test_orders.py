@@ -51,10 +51,13 @@ def conversation(orders: FakeOrderSystem) -> Conversation:
     )
 
 
-async def first_message(text: str) -> dict[str, object]:
-    """What the form's validation makes of the message that started it."""
+async def first_message(text: str, *, after: str = "action_extract_slots") -> dict[str, object]:
+    """What the form's validation makes of the message that started it (Rasa 3 runs
+    ``action_extract_slots`` after every user message, so that is the latest action)."""
+    t = tracker(text, {"requested_slot": None})
+    t.latest_action_name = after
     events = await ValidateOrderStatusForm().run(
-        CollectingDispatcher(), tracker(text, {"requested_slot": None}), domain_for(FORM, REQUIRED)
+        CollectingDispatcher(), t, domain_for(FORM, REQUIRED)
     )
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
@@ -68,6 +71,10 @@ async def test_both_details_in_the_first_message_fill_the_form(orders) -> None:
 
 async def test_a_bare_question_asks_for_the_order_number(orders) -> None:
     assert await first_message("wheres my order??") == {}
+
+
+async def test_a_restart_after_a_wrong_pair_does_not_reuse_the_wrong_pair(orders) -> None:
+    assert await first_message("VL-10023 sam@example.com", after="action_order_status") == {}
 
 
 async def test_number_then_email_shows_the_order(orders) -> None:

@@ -92,6 +92,16 @@ def parse_verifier(text: str, *, key: bytes) -> Parsed:
     )
 
 
+def _answered(tracker: Tracker) -> bool:
+    """Whether action_order_status already ran on the latest message (and refused it)."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_order_status":
+            return True
+    return False
+
+
 class ValidateOrderStatusForm(TextFormValidation):
     """Fills the order number and the verifier from whatever the customer writes."""
 
@@ -108,7 +118,7 @@ class ValidateOrderStatusForm(TextFormValidation):
     ) -> list[EventType]:
         # After a wrong pair the form is started again by action_order_status; the
         # message that held the wrong pair must not fill it a second time.
-        if tracker.latest_action_name == "action_order_status":
+        if _answered(tracker):
             return []
         text = (tracker.latest_message or {}).get("text") or ""
         requested = tracker.get_slot("requested_slot")

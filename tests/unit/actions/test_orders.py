@@ -56,6 +56,7 @@ async def first_message(text: str, *, after: str = "action_extract_slots") -> di
     ``action_extract_slots`` after every user message, so that is the latest action)."""
     t = tracker(text, {"requested_slot": None})
     t.latest_action_name = after
+    t.events = [{"event": "user", "text": text}, {"event": "action", "name": after}]
     events = await ValidateOrderStatusForm().run(
         CollectingDispatcher(), t, domain_for(FORM, REQUIRED)
     )

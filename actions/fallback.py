@@ -16,6 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.access import STAFF_INTENTS, is_staff
+
 FALLBACK_INTENT = "nlu_fallback"
 # Intents that count as "not understood" and are never offered as a guess.
 MISS_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
@@ -58,9 +60,12 @@ def consecutive_misses(events: list[dict[str, Any]]) -> int:
     return misses
 
 
-def top_guesses(latest_message: dict[str, Any], count: int = 2) -> list[str]:
+def top_guesses(
+    latest_message: dict[str, Any], count: int = 2, *, staff: bool = False
+) -> list[str]:
+    """The likeliest intents worth a button; staff tools only for staff."""
     ranking = latest_message.get("intent_ranking") or []
-    skip = MISS_INTENTS | ANSWER_INTENTS
+    skip = MISS_INTENTS | ANSWER_INTENTS | (frozenset() if staff else STAFF_INTENTS)
     names = [r.get("name") for r in ranking if r.get("name") not in skip]
     return [name for name in names if name][:count]
 
@@ -82,7 +87,7 @@ class ActionFallbackClarify(Action):
                 ],
             )
             return []
-        guesses = top_guesses(tracker.latest_message)
+        guesses = top_guesses(tracker.latest_message, staff=is_staff(tracker))
         if not guesses:
             dispatcher.utter_message(response="utter_fallback_rephrase")
             return []

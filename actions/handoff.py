@@ -44,6 +44,7 @@ PRIORITIES = {
     "frustration": 8,
     "complaint": 7,
     "credit_declined": 6,
+    "order_late": 6,
     "repeated_fallback": 5,
     "low_confidence": 4,
     "customer_request": 4,

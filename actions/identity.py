@@ -7,8 +7,8 @@ dropping whatever a client sent under that key::
 
     {"tandem_auth": {"customer_id": "c0001", "client_ip": "203.0.113.5"}}
 
-``customer_id`` is set only after a credential was verified (a JWT claim signed
-with the visitor key); ``client_ip`` is the address the channel saw, when it
+``customer_id`` and ``role`` are set only after a credential was verified (JWT
+claims signed with the visitor key); ``client_ip`` is the address the channel saw, when it
 saw one. Both are read from the latest user message, or else from the earliest
 message of the current session that carried them (a token is often sent once,
 with the first message).
@@ -61,3 +61,8 @@ def verified_customer_id(tracker: Tracker) -> str | None:
 def client_ip(tracker: Tracker) -> str | None:
     """The customer's address as the channel saw it, if it said."""
     return _claim(tracker, "client_ip")
+
+
+def verified_role(tracker: Tracker) -> str | None:
+    """What a channel verified this person is (``staff``, say), if it said."""
+    return _claim(tracker, "role")

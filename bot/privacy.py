@@ -12,7 +12,10 @@ files, the prompt guardrails), so every process agrees on what is redacted.
   0958``, ``0044 ...``), UK national (``020 7946 0958``, ``07700 900123``),
   US (``(555) 123-4567``, ``1-800-555-0199``), or any 7 to 15 digits right
   after a word such as "phone", "mobile" or "call me on". Bare digit runs
-  without such a cue (order numbers, prices, dates, postcodes) are kept.
+  without such a cue (order numbers, prices, dates) are kept.
+* UK postcodes (``SW1A 1AA``, ``ls14ap``): a postcode and an order number find
+  a home. Storage sizes and the like that happen to share the shape ("M2 4GB")
+  are kept.
 
 Patterns favour recall where a miss is costly (any Luhn-valid digit run is
 taken for a card) and precision where a false hit would garble ordinary
@@ -51,6 +54,12 @@ _PHONE = re.compile(
 )
 _PHONE_DIGITS = {"intl": (8, 15), "uk": (10, 11), "us": (10, 11), "cued": (7, 15)}
 
+# Outward code, then the inward code: a digit and two letters other than C I K M O V.
+_POSTCODE = re.compile(
+    r"(?<![\w+@.-])[a-z]{1,2}\d[a-z\d]?\s?(?!\d(?:gb|tb|hz)\b)\d[abd-hjlnp-uw-z]{2}(?![\w@])",
+    re.IGNORECASE,
+)
+
 
 def luhn_valid(digits: str) -> bool:
     """The Luhn checksum every payment-card number satisfies (``digits`` holds digits only)."""
@@ -84,6 +93,7 @@ class Redactor:
     card: str = "[card]"
     email: str = "[email]"
     phone: str = "[phone]"
+    postcode: str = "[postcode]"
     public: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -146,16 +156,19 @@ class Redactor:
             return match.group()
         return (match.group("cue") or "") + self.phone
 
+    def postcodes(self, text: str) -> str:
+        return _POSTCODE.sub(self.postcode, text)
+
     def __call__(self, text: str) -> str:
         """E-mails first (their digits are no phone), then cards (longer than phones)."""
-        return self.phones(self.cards(self.emails(text)))
+        return self.postcodes(self.phones(self.cards(self.emails(text))))
 
 
 _DEFAULT = Redactor()
 
 
 def redact(text: str) -> str:
-    """``text`` with cards, e-mails and phones replaced by ``[card]``, ``[email]``, ``[phone]``."""
+    """``text`` with cards, e-mails, phones and postcodes replaced by placeholders."""
     return _DEFAULT(text)
 
 

@@ -11,8 +11,8 @@ error, the web chat with a ``webchat_error`` event; both apply the same rules:
   (it is stored with every turn, several times) or nested over
   :data:`MAX_METADATA_DEPTH` levels (Rasa copies it recursively);
 * the reserved key :data:`IDENTITY_KEY`, which only a channel may set
-  (:func:`with_identity`): ``customer_id`` after it verified a credential,
-  ``client_ip`` from the connection.
+  (:func:`with_identity`): ``customer_id`` and ``role`` after it verified a
+  credential, ``client_ip`` from the connection.
 """
 
 from __future__ import annotations
@@ -127,16 +127,22 @@ def with_identity(
     *,
     customer_id: str | None = None,
     client_ip: str | None = None,
+    role: str | None = None,
 ) -> dict[str, Any] | None:
     """``metadata`` with what the channel itself knows under :data:`IDENTITY_KEY`.
 
-    ``customer_id`` must come from a credential the channel verified, ``client_ip``
-    from the connection; any client-sent value under the key is replaced or dropped.
+    ``customer_id`` and ``role`` (``staff``, say) must come from a credential the channel
+    verified, ``client_ip`` from the connection; any client-sent value under the key is
+    replaced or dropped.
     """
     rest = {key: item for key, item in (metadata or {}).items() if key != IDENTITY_KEY}
     known = {
         key: value
-        for key, value in (("customer_id", customer_id), ("client_ip", client_ip))
+        for key, value in (
+            ("customer_id", customer_id),
+            ("client_ip", client_ip),
+            ("role", role),
+        )
         if value
     }
     if not known:

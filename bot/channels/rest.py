@@ -280,6 +280,7 @@ class RestInput(RasaRestInput):
             metadata = with_identity(
                 metadata,
                 customer_id=visitor.customer_id if visitor else None,
+                role=visitor.role if visitor else None,
                 client_ip=None if relayed else client_ip(request),
             )
 

@@ -9,8 +9,11 @@ tokens cannot mint API tokens. A token is accepted only when it
   ``sender``) — a token never opens another conversation,
 * has ``exp``, in the future and at most ``max_token_age_s`` (default 24 h) ahead,
   so a leaked token stops working soon,
-* and, optionally, ``customer_id``: the signed-in customer, which the channels pass
-  to the bot as verified identity (:func:`bot.channels.inbound.with_identity`).
+* and, optionally, ``customer_id``: the signed-in customer, and ``role``: what the
+  shop's server says this person is (``staff`` for a colleague signed in to the shop's
+  back office), which the channels pass to the bot as verified identity
+  (:func:`bot.channels.inbound.with_identity`). Only whoever holds the key can mint
+  a role, so a customer cannot make themselves staff.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bot.channels.inbound import Rejected
 
 DEFAULT_MAX_TOKEN_AGE_S = 24 * 3600
 MAX_CUSTOMER_ID_CHARS = 128
+MAX_ROLE_CHARS = 64
 MAX_SUBJECT_CHARS = 256
 LEEWAY_S = 60
 
@@ -45,6 +49,7 @@ class Visitor:
     subject: str
     expires_at: float
     customer_id: str | None = None
+    role: str | None = None
 
     def expired(self) -> bool:
         """Whether the token has run out (a socket outlives the token it opened with)."""
@@ -119,4 +124,7 @@ def verify(
         raise TokenRefused(
             f"The token's customer_id must be a string of 1-{MAX_CUSTOMER_ID_CHARS} characters."
         )
-    return Visitor(subject, expires_at, customer_id)
+    role = claims.get("role")
+    if role is not None and not _is_text(role, MAX_ROLE_CHARS):
+        raise TokenRefused(f"The token's role must be a string of 1-{MAX_ROLE_CHARS} characters.")
+    return Visitor(subject, expires_at, customer_id, role)

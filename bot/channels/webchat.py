@@ -363,6 +363,7 @@ class WebChatInput(SocketIOInput):
             metadata = with_identity(
                 metadata,
                 customer_id=visitor.customer_id if visitor else None,
+                role=visitor.role if visitor else None,
                 client_ip=session.get("ip"),
             )
             if not text.strip():

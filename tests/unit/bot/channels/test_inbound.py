@@ -85,3 +85,12 @@ def test_the_client_address_is_the_connections() -> None:
     Request.remote_addr = "203.0.113.5"  # Sanic set it from a trusted proxy's header
     assert client_ip(Request()) == "203.0.113.5"
     assert client_ip(None) is None
+
+
+def test_a_role_is_set_only_by_the_channel() -> None:
+    forged = {IDENTITY_KEY: {"role": "staff"}, "page": "/"}
+    assert check_metadata(forged) == {"page": "/"}
+    assert with_identity(check_metadata(forged)) == {"page": "/"}
+    assert with_identity(None, role="staff", client_ip="::1") == {
+        IDENTITY_KEY: {"client_ip": "::1", "role": "staff"}
+    }

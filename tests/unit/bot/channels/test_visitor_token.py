@@ -72,3 +72,15 @@ def test_bearer() -> None:
 def test_a_visitor_expires_with_its_token() -> None:
     assert Visitor(SUB, time.time() - 3600).expired()
     assert not Visitor(SUB, time.time() + 3600).expired()
+
+
+def test_a_role_claim_travels_only_in_a_signed_token() -> None:
+    """Staff tools need ``role``; only whoever holds the key can mint one."""
+    assert verify(token(sub=SUB, exp=soon(), role="staff"), key=KEY).role == "staff"
+    assert verify(token(sub=SUB, exp=soon()), key=KEY).role is None
+    with pytest.raises(TokenRefused, match="role"):
+        verify(token(sub=SUB, exp=soon(), role=["staff"]), key=KEY)
+    with pytest.raises(TokenRefused, match="refused"):
+        verify(
+            token("another-key-0123456789abcdef0123", sub=SUB, exp=soon(), role="staff"), key=KEY
+        )

@@ -313,6 +313,10 @@ def run(embedder: Embedder, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _f(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def markdown(r: dict[str, Any]) -> str:
     b, a = r["before"], r["after"]
     lines = [
@@ -325,15 +329,15 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "| | before | after |",
         "| --- | --- | --- |",
-        f"| answer_accuracy | {b['answer_accuracy']:.3f} | **{a['answer_accuracy']:.3f}** |",
-        f"| dev split | {b['answer_accuracy_dev']:.3f} | {a['answer_accuracy_dev']:.3f} |",
-        f"| held-out split | {b['answer_accuracy_heldout']:.3f} | "
-        f"{a['answer_accuracy_heldout']:.3f} |",
+        f"| answer_accuracy | {_f(b['answer_accuracy'])} | **{_f(a['answer_accuracy'])}** |",
+        f"| dev split | {_f(b['answer_accuracy_dev'])} | {_f(a['answer_accuracy_dev'])} |",
+        f"| held-out split | {_f(b['answer_accuracy_heldout'])} | "
+        f"{_f(a['answer_accuracy_heldout'])} |",
     ]
     for category in a["by_category"]:
         lines.append(
-            f"| {category} | {b['by_category'].get(category, 0):.3f} | "
-            f"{a['by_category'][category]:.3f} |"
+            f"| {category} | {_f(b['by_category'].get(category))} | "
+            f"{_f(a['by_category'][category])} |"
         )
     lines += [
         f"| latency p50 | {b['p50_ms']:.0f} ms | {a['p50_ms']:.0f} ms |",
@@ -346,9 +350,9 @@ def markdown(r: dict[str, Any]) -> str:
             "## Generation with the configured model",
             "",
             f"`{g['backend']}` on the {g['questions']} answerable questions that reach retrieval "
-            f"(after's retrieval): grounding pass rate **{g['grounding_pass_rate']:.0%}**, "
+            f"(after's retrieval): grounding pass rate **{g['grounding_pass_rate'] or 0:.0%}**, "
             f"accuracy of the kept replies {g['accuracy_of_kept_replies']}, accuracy with the "
-            f"extractive fallback {g['accuracy_with_fallback']:.3f}, latency p50 "
+            f"extractive fallback {_f(g['accuracy_with_fallback'])}, latency p50 "
             f"{g['p50_ms']:.0f} ms / p95 {g['p95_ms']:.0f} ms. Causes: {g['causes']}.",
             "",
         ]
@@ -373,7 +377,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
         b["answer_accuracy"],
         b["answer_accuracy_dev"],
         b["answer_accuracy_heldout"],
-        *(b["by_category"].get(c, 0) for c in a["by_category"]),
+        *(b["by_category"].get(c) for c in a["by_category"]),
     ]
     after = [
         a["answer_accuracy"],
@@ -381,6 +385,8 @@ def plot(r: dict[str, Any], path: Path) -> None:
         a["answer_accuracy_heldout"],
         *a["by_category"].values(),
     ]
+    before = [v or 0.0 for v in before]
+    after = [v or 0.0 for v in after]
     fig, ax = plt.subplots(figsize=(8, 4.2))
     xs = range(len(labels))
     ax.bar([x - 0.2 for x in xs], before, width=0.4, label="before", color="#bbbbbb")

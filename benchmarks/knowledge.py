@@ -343,6 +343,9 @@ def markdown(r: dict[str, Any]) -> str:
         f"| latency p50 | {b['p50_ms']:.0f} ms | {a['p50_ms']:.0f} ms |",
         f"| latency p95 | {b['p95_ms']:.0f} ms | {a['p95_ms']:.0f} ms |",
         "",
+        "Before is run with its extractive path only; with its default backend it also spent "
+        "the model time measured below on every answer before falling back.",
+        "",
     ]
     if r.get("generation"):
         g = r["generation"]
@@ -351,7 +354,7 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             f"`{g['backend']}` on the {g['questions']} answerable questions that reach retrieval "
             f"(after's retrieval): grounding pass rate **{g['grounding_pass_rate'] or 0:.0%}**, "
-            f"accuracy of the kept replies {g['accuracy_of_kept_replies']}, accuracy with the "
+            f"accuracy of the kept replies {_f(g['accuracy_of_kept_replies'])}, accuracy with the "
             f"extractive fallback {_f(g['accuracy_with_fallback'])}, latency p50 "
             f"{g['p50_ms']:.0f} ms / p95 {g['p95_ms']:.0f} ms. Causes: {g['causes']}.",
             "",

@@ -63,8 +63,6 @@ def test_answers_are_extractive_unless_generation_is_asked_for() -> None:
     assert TextSettings.from_env({}).answer_mode == "extractive"
     assert not TextSettings.from_env({}).generates_answers
     assert TextSettings.from_env({"TANDEM_ANSWER_MODE": "generate"}).generates_answers
-    assert TextSettings.from_env({"TANDEM_CATALOG_DIR": "/srv/cat"}).catalog_dir == Path(
-        "/srv/cat"
-    )
+    assert TextSettings.from_env({"TANDEM_CATALOG_DIR": "/srv/cat"}).catalog_dir == Path("/srv/cat")
     with pytest.raises(GeneratorError, match="TANDEM_ANSWER_MODE='llm' is unknown"):
         TextSettings.from_env({"TANDEM_ANSWER_MODE": "llm"})

@@ -37,16 +37,19 @@ def test_a_fault_within_the_warranty_gets_the_warranty_not_the_hygiene_seal(
 def test_a_cracked_screen_is_answered_with_what_covers_it(assistant: Supervisor) -> None:
     reply = answer(assistant, "e2e-kb-crack", "my phone screen cracked, is that covered?")
     assert "not covered" in reply and "Voltline Care" in reply
+    assert "£4.99 a month" in reply  # composed from the passage on Voltline Care too
 
 
 def test_keeping_a_number_gets_the_porting_steps(assistant: Supervisor) -> None:
     reply = answer(assistant, "e2e-kb-port", "how do I keep my number?")
     assert "PAC" in reply and "65075" in reply
+    assert "one working day" in reply  # the sentence after the answer, for context
 
 
 def test_the_support_phone_number_comes_from_the_support_page(assistant: Supervisor) -> None:
     reply = answer(assistant, "e2e-kb-phone", "what's your customer service phone number?")
     assert "0800 555 0199" in reply
+    assert "Monday to Saturday, 09:00-18:00" in reply  # when the number answers
     assert "(Source: Customer support" in reply
 
 

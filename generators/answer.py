@@ -45,7 +45,7 @@ from generators.compose import Composition, compose
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
 from generators.followup import Context, Rewritten, rewrite
 from generators.guardrails import MAX_INPUT_CHARS, SAFE_INJECTION_REPLY, check_input
-from generators.products import ProductCatalog
+from generators.products import FactKind, ProductCatalog
 from generators.retrieval import KnowledgeBase, Retrieval
 from generators.text import GenerationOptions, Message, TextGenerator, generate_within
 
@@ -153,17 +153,14 @@ class AnswerPipeline:
             log.warning("answer: refused a prompt-injection attempt (%s)", checked.injection)
             return Answer(SAFE_INJECTION_REPLY, "refused", cause=f"injection:{checked.injection}")
         asked = rewrite(checked.text, context or Context(), self.catalog)
-        product_id = asked.product.id if asked.product else None
-        if self.catalog is not None and asked.product is not None and asked.kind is not None:
-            fact = self.catalog.answer(asked.product, asked.kind, checked.text)
-            return Answer(fact.text, "answered", (fact.product.citation,), "catalogue", product_id)
+        if asked.kind is not None and (
+            fact := self._from_catalogue(asked, asked.kind, checked.text)
+        ):
+            return fact
         prepared = self.preprocess(asked.query)
         if not prepared.retrieval.confident:
-            if self.catalog is not None and asked.product is not None:
-                fact = self.catalog.answer(asked.product, "overview", checked.text)
-                return Answer(
-                    fact.text, "answered", (fact.product.citation,), "catalogue", product_id
-                )
+            if fact := self._from_catalogue(asked, "overview", checked.text):
+                return fact  # a product named, but no policy about it: what it is
             log.info("answer: abstained, top score %.2f", prepared.retrieval.top_score)
             return Answer(
                 DONT_KNOW,
@@ -172,10 +169,10 @@ class AnswerPipeline:
                 score=prepared.retrieval.top_score,
             )
         if not self.generate:
-            return self._with_product(self.extract(prepared, outcome="answered"), asked, prepared)
+            return self._annotate(self.extract(prepared, outcome="answered"), asked, prepared)
         try:
             raw = self._forward(prepared, on_chunk)
-            return self._with_product(self.postprocess(prepared, raw), asked, prepared)
+            return self._annotate(self.postprocess(prepared, raw), asked, prepared)
         except GeneratorError as e:
             log.warning(
                 "answer: %s failed (%s: %s); answering from the sources",
@@ -183,12 +180,17 @@ class AnswerPipeline:
                 type(e).__name__,
                 e,
             )
-            return self._with_product(
-                self.fallback(prepared, cause=type(e).__name__), asked, prepared
-            )
+            return self._annotate(self.fallback(prepared, cause=type(e).__name__), asked, prepared)
+
+    def _from_catalogue(self, asked: Rewritten, kind: FactKind, question: str) -> Answer | None:
+        if self.catalog is None or asked.product is None:
+            return None
+        fact = self.catalog.answer(asked.product, kind, question)
+        return Answer(fact.text, "answered", (fact.product.citation,), "catalogue", fact.product.id)
 
     @staticmethod
-    def _with_product(answer: Answer, asked: Rewritten, prepared: Prepared) -> Answer:
+    def _annotate(answer: Answer, asked: Rewritten, prepared: Prepared) -> Answer:
+        """The product the question was about and the retrieval score, for the slot and logs."""
         product_id = asked.product.id if asked.product else None
         return replace(answer, product_id=product_id, score=prepared.retrieval.top_score)
 

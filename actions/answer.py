@@ -1,9 +1,14 @@
 """``action_answer_question``: grounded answers to store questions, with sources.
 
-The action only reads the customer's message, hands it to
-:class:`generators.answer.AnswerPipeline` (which redacts, retrieves, generates
-under a deadline and falls back) and utters the reply. The pipeline is built
-once per process from :class:`generators.settings.TextSettings`.
+The action only reads the customer's message and the conversation's context
+(the earlier questions it answered and the ``last_product`` slot, see
+:func:`conversation_context`), hands them to
+:class:`generators.answer.AnswerPipeline` (which redacts, resolves follow-ups,
+answers product facts from the catalogue, retrieves, composes or generates
+under a deadline and falls back) and utters the reply; it keeps the product
+the question was about in ``last_product``, so that "how much is it?" next
+turn is about it. The pipeline is built once per process from
+:class:`generators.settings.TextSettings`.
 
 On the web chat the draft is shown while it is generated: the pipeline feeds
 it to a stream from :mod:`actions.streaming`, and the final message carries the
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -25,10 +31,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms import apology_for
 from actions.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
+from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
+from generators.followup import Context
+from generators.products import ProductCatalog
 from generators.retrieval import KnowledgeBase
 from generators.settings import TextSettings
+
+ACTION_NAME = "action_answer_question"
+PRODUCT_SLOT = "last_product"
+CONTEXT_QUESTIONS = 2
+"""How many earlier questions a follow-up may lean on."""
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +55,13 @@ def default_pipeline() -> AnswerPipeline:
         embedder=SentenceTransformerEmbedder(model_path=settings.embedder_path),
         threshold=settings.retrieval_threshold,
     )
+    generate = settings.generates_answers
     return AnswerPipeline(
-        knowledge_base=kb, generator=settings.build_generator(), deadline_s=settings.deadline_s
+        knowledge_base=kb,
+        generator=settings.build_generator() if generate else ExtractiveGenerator(),
+        generate=generate,
+        catalog=ProductCatalog.from_directory(settings.catalog_dir),
+        deadline_s=settings.deadline_s,
     )
 
 
@@ -59,18 +78,21 @@ class ActionAnswerQuestion(Action):
         self._streams = streams
 
     def name(self) -> str:
-        return "action_answer_question"
+        return ACTION_NAME
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         question = tracker.latest_message.get("text") or ""
+        context = conversation_context(tracker)
         async with (self._streams or default_streams()).open(tracker) as draft:
             try:
                 pipeline = self._pipeline
                 if pipeline is None:
                     pipeline = await asyncio.to_thread(default_pipeline)
-                answer = await asyncio.to_thread(pipeline.answer, question, on_chunk=draft.feed)
+                answer = await asyncio.to_thread(
+                    pipeline.answer, question, context=context, on_chunk=draft.feed
+                )
             except GeneratorError as e:
                 log.error("action_answer_question: pipeline unavailable: %s", e)
                 apology = apology_for(e, what="an answer to that")
@@ -78,4 +100,34 @@ class ActionAnswerQuestion(Action):
                 return [SlotSet("answer_outcome", "failed")]
         log.info("action_answer_question: %s (%s)", answer.outcome, answer.cause or "ok")
         dispatcher.utter_message(text=answer.reply, metadata=draft.metadata)
-        return [SlotSet("answer_outcome", answer.outcome)]
+        events: list[EventType] = [SlotSet("answer_outcome", answer.outcome)]
+        if answer.product_id and answer.product_id != context.product_id:
+            events.append(SlotSet(PRODUCT_SLOT, answer.product_id))
+        return events
+
+
+def conversation_context(tracker: Tracker) -> Context:
+    """The earlier questions this action answered, and the product they were about."""
+    product = tracker.get_slot(PRODUCT_SLOT)
+    return Context(
+        previous=tuple(answered_questions(tracker.events)[-CONTEXT_QUESTIONS:]),
+        product_id=str(product) if product else None,
+    )
+
+
+def answered_questions(events: Iterable[dict[str, Any]]) -> list[str]:
+    """Texts of the user messages this action answered, oldest first (this turn's excluded).
+
+    The current message's action has not run yet, so its text is never
+    among them; a question answered by another action (store hours, a
+    form) is not context for a knowledge follow-up.
+    """
+    questions: list[str] = []
+    pending: str | None = None
+    for event in events:
+        if event.get("event") == "user":
+            pending = event.get("text") or None
+        elif event.get("event") == "action" and event.get("name") == ACTION_NAME and pending:
+            questions.append(pending)
+            pending = None
+    return questions

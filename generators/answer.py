@@ -3,9 +3,13 @@
 :class:`AnswerPipeline` runs the steps of a transformers pipeline, each
 testable on its own:
 
-1. :meth:`~AnswerPipeline.preprocess` screens the question (redaction, length
-   cap, injection check), retrieves sources and builds the prompt — pure
-   apart from the embedding;
+0. the question is screened (redaction, length cap, injection check) and made
+   self-contained from the conversation (:mod:`generators.followup`); a
+   question about a product's price, colours, stock or specs is answered from
+   the catalogue (:mod:`generators.products`) and goes no further;
+1. :meth:`~AnswerPipeline.preprocess` retrieves and reranks sources
+   (:mod:`generators.retrieval`) and builds the prompt — pure apart from the
+   embedding;
 2. :meth:`~AnswerPipeline._forward` streams the model's reply with
    :func:`generators.text.generate_within`, which stops waiting at the deadline;
    a :class:`DraftGuard` passes the draft on, word by word, for channels that
@@ -18,9 +22,15 @@ The grounding check matters with small models: SmolLM2-135M often answers
 fluently with numbers that are in no source. A reply whose figures are not
 all in the sources, or whose content words mostly are not, is rejected.
 
-Whatever goes wrong in step 2 or 3, the customer gets an answer quoted from
-the sources (or, if retrieval found nothing, the honest "I don't know"), and
-the cause is logged and returned in :attr:`Answer.cause`.
+Whatever goes wrong in step 2 or 3, the customer gets an answer composed
+from the sentences of the sources that answer (:mod:`generators.compose`; or,
+if retrieval found nothing, the honest "I don't know"), and the cause is
+logged and returned in :attr:`Answer.cause`.
+
+With ``generate=False`` (the default of the reference assistant, see
+``docs/text-generators.md``) steps 2 and 3 are skipped: the composed answer
+is the answer, and no time is spent on a model whose replies the grounding
+check would throw away.
 """
 
 from __future__ import annotations
@@ -28,12 +38,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from generators.backends.extractive import extract_answer
+from generators.compose import Composition, compose
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
+from generators.followup import Context, Rewritten, rewrite
 from generators.guardrails import MAX_INPUT_CHARS, SAFE_INJECTION_REPLY, check_input
+from generators.products import FactKind, ProductCatalog
 from generators.retrieval import KnowledgeBase, Retrieval
 from generators.text import GenerationOptions, Message, TextGenerator, generate_within
 
@@ -62,6 +74,10 @@ class Answer:
     outcome: Outcome
     citations: tuple[str, ...] = ()
     cause: str | None = None
+    product_id: str | None = None
+    """The product the question was about, kept for follow-ups ("does it come in blue?")."""
+    score: float | None = None
+    """The best source's retrieval score, when retrieval ran (for logs and calibration)."""
 
     @property
     def reply(self) -> str:
@@ -100,7 +116,13 @@ class AnswerPipeline:
         max_input_chars: int = MAX_INPUT_CHARS,
         options: GenerationOptions | None = None,
         min_grounding: float = 0.75,
+        catalog: ProductCatalog | None = None,
+        generate: bool = True,
+        composition: Composition | None = None,
     ) -> None:
+        self.catalog = catalog
+        self.generate = generate
+        self.composition = composition or Composition()
         self.knowledge_base = knowledge_base
         self.generator = generator
         self.deadline_s = deadline_s
@@ -109,26 +131,48 @@ class AnswerPipeline:
         self.options = options or GenerationOptions(max_new_tokens=96)
         self.min_grounding = min_grounding
 
-    def answer(self, question: str, *, on_chunk: Callable[[str], None] | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        *,
+        context: Context | None = None,
+        on_chunk: Callable[[str], None] | None = None,
+    ) -> Answer:
         """Answer ``question``; ``on_chunk`` receives the model's draft as it streams.
 
-        Validation needs the whole reply, so a streaming channel shows the
-        draft and replaces it with :attr:`Answer.reply`, which differs when the
-        reply was rejected and the fallback used. The draft is cut short before
-        a figure that no source contains (see :class:`DraftGuard`), so an
-        invented price or deadline is never on screen, not even for a moment.
+        ``context`` (earlier questions, the product discussed) resolves
+        follow-ups. Validation needs the whole reply, so a streaming channel
+        shows the draft and replaces it with :attr:`Answer.reply`, which
+        differs when the reply was rejected and the fallback used. The draft
+        is cut short before a figure that no source contains (see
+        :class:`DraftGuard`), so an invented price or deadline is never on
+        screen, not even for a moment.
         """
         checked = check_input(question, max_chars=self.max_input_chars)
         if not checked.allowed:
             log.warning("answer: refused a prompt-injection attempt (%s)", checked.injection)
             return Answer(SAFE_INJECTION_REPLY, "refused", cause=f"injection:{checked.injection}")
-        prepared = self.preprocess(checked.text)
+        asked = rewrite(checked.text, context or Context(), self.catalog)
+        if asked.kind is not None and (
+            fact := self._from_catalogue(asked, asked.kind, checked.text)
+        ):
+            return fact
+        prepared = self.preprocess(asked.query)
         if not prepared.retrieval.confident:
+            if fact := self._from_catalogue(asked, "overview", checked.text):
+                return fact  # a product named, but no policy about it: what it is
             log.info("answer: abstained, top score %.2f", prepared.retrieval.top_score)
-            return Answer(DONT_KNOW, "abstained", cause="retrieval-not-confident")
+            return Answer(
+                DONT_KNOW,
+                "abstained",
+                cause="retrieval-not-confident",
+                score=prepared.retrieval.top_score,
+            )
+        if not self.generate:
+            return self._annotate(self.extract(prepared, outcome="answered"), asked, prepared)
         try:
             raw = self._forward(prepared, on_chunk)
-            return self.postprocess(prepared, raw)
+            return self._annotate(self.postprocess(prepared, raw), asked, prepared)
         except GeneratorError as e:
             log.warning(
                 "answer: %s failed (%s: %s); answering from the sources",
@@ -136,7 +180,19 @@ class AnswerPipeline:
                 type(e).__name__,
                 e,
             )
-            return self.fallback(prepared, cause=type(e).__name__)
+            return self._annotate(self.fallback(prepared, cause=type(e).__name__), asked, prepared)
+
+    def _from_catalogue(self, asked: Rewritten, kind: FactKind, question: str) -> Answer | None:
+        if self.catalog is None or asked.product is None:
+            return None
+        fact = self.catalog.answer(asked.product, kind, question)
+        return Answer(fact.text, "answered", (fact.product.citation,), "catalogue", fact.product.id)
+
+    @staticmethod
+    def _annotate(answer: Answer, asked: Rewritten, prepared: Prepared) -> Answer:
+        """The product the question was about and the retrieval score, for the slot and logs."""
+        product_id = asked.product.id if asked.product else None
+        return replace(answer, product_id=product_id, score=prepared.retrieval.top_score)
 
     def preprocess(self, question: str) -> Prepared:
         retrieval = self.knowledge_base.retrieve(question, k=self.top_k)
@@ -174,9 +230,15 @@ class AnswerPipeline:
         return Answer(_strip_markers(text), "answered", _citations(prepared, text))
 
     def fallback(self, prepared: Prepared, *, cause: str) -> Answer:
-        sources = [hit.chunk.text for hit in prepared.retrieval.hits]
-        text = extract_answer(prepared.question, sources)
-        return Answer(_strip_markers(text), "fallback", _citations(prepared, text), cause=cause)
+        return self.extract(prepared, outcome="fallback", cause=cause)
+
+    def extract(self, prepared: Prepared, *, outcome: Outcome, cause: str = "extractive") -> Answer:
+        """The answer composed from the sentences of the sources that answer."""
+        composed = compose(prepared.retrieval.hits, self.composition)
+        if not composed.text:
+            return Answer(DONT_KNOW, "abstained", cause="no-sources")
+        citations = tuple(dict.fromkeys(hit.chunk.citation for hit in composed.hits))
+        return Answer(composed.text, outcome, citations, cause=cause)
 
 
 class DraftGuard:

@@ -1,17 +1,22 @@
 """Settings of the text generators, read from ``TANDEM_*`` variables at the edge.
 
 Actions call :meth:`TextSettings.from_env` once; everything below receives the
-object. Defaults are safe for the embedded run: the local int8 model built by
-``make setup``, a deadline on every generation, and the extractive backend
-whenever the configured model cannot be loaded.
+object. Defaults are safe for the embedded run: answers composed from the sources
+with no model (``answer_mode="extractive"``: the local 135M model's answers
+fail the grounding check, see ``docs/text-generators.md``), the local int8
+model built by ``make setup`` for the other text generators, a deadline on
+every generation, and the extractive backend whenever the configured model
+cannot be loaded.
 
 ==============================  ==========================================
+``TANDEM_ANSWER_MODE``          ``extractive`` (default) | ``generate``: model-written answers
 ``TANDEM_TEXT_BACKEND``         ``ortgenai`` | ``transformers`` | ``openai`` | ``extractive``
 ``TANDEM_TEXT_MODEL_PATH``      model folder for the local backends
 ``TANDEM_TEXT_DEADLINE_S``      seconds before the user gets the fallback
-``TANDEM_KNOWLEDGE_DIR``        folder of Markdown documents
+``TANDEM_KNOWLEDGE_DIR``        folder of Markdown documents (and ``expansions.yml``)
+``TANDEM_CATALOG_DIR``          folder with ``products.yml`` and ``product_facts.yml``
 ``TANDEM_EMBEDDER_PATH``        sentence-transformers folder (MiniLM default)
-``TANDEM_RETRIEVAL_THRESHOLD``  top cosine score below which we abstain
+``TANDEM_RETRIEVAL_THRESHOLD``  top retrieval score below which we abstain
 ``TANDEM_OPENAI_BASE_URL``      e.g. ``http://gpu-box:8000/v1``
 ``TANDEM_OPENAI_MODEL``         model name the server expects
 ``TANDEM_OPENAI_API_KEY``       only if the server wants one
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.errors import GeneratorError, ModelLoadError
+from generators.recommend import CATALOG_DIR
 from generators.retrieval import DEFAULT_KNOWLEDGE_DIR, DEFAULT_THRESHOLD
 from generators.text import BACKENDS, TextGenerator, build_generator
 
@@ -44,12 +50,17 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise GeneratorError(f"{key}={raw!r} is not a number; unset it or give one.") from e
 
 
+ANSWER_MODES = ("extractive", "generate")
+
+
 @dataclass(frozen=True)
 class TextSettings:
+    answer_mode: str = "extractive"
     backend: str = "ortgenai"
     model_path: Path | None = None
     deadline_s: float = 8.0
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    catalog_dir: Path = CATALOG_DIR
     embedder_path: Path | None = None
     retrieval_threshold: float = DEFAULT_THRESHOLD
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -65,13 +76,21 @@ class TextSettings:
             raise GeneratorError(
                 f"TANDEM_TEXT_BACKEND={backend!r} is unknown; use one of {', '.join(BACKENDS)}."
             )
+        answer_mode = env.get("TANDEM_ANSWER_MODE") or base.answer_mode
+        if answer_mode not in ANSWER_MODES:
+            raise GeneratorError(
+                f"TANDEM_ANSWER_MODE={answer_mode!r} is unknown; use one of "
+                f"{', '.join(ANSWER_MODES)}."
+            )
         model = env.get("TANDEM_TEXT_MODEL_PATH")
         embedder = env.get("TANDEM_EMBEDDER_PATH")
         return cls(
+            answer_mode=answer_mode,
             backend=backend,
             model_path=Path(model) if model else None,
             deadline_s=_float(env, "TANDEM_TEXT_DEADLINE_S", base.deadline_s),
             knowledge_dir=Path(env.get("TANDEM_KNOWLEDGE_DIR") or base.knowledge_dir),
+            catalog_dir=Path(env.get("TANDEM_CATALOG_DIR") or base.catalog_dir),
             embedder_path=Path(embedder) if embedder else None,
             retrieval_threshold=_float(env, "TANDEM_RETRIEVAL_THRESHOLD", base.retrieval_threshold),
             openai_base_url=env.get("TANDEM_OPENAI_BASE_URL") or base.openai_base_url,
@@ -90,6 +109,10 @@ class TextSettings:
         if self.backend in ("ortgenai", "transformers") and self.model_path:
             return {"model_path": self.model_path}
         return {}
+
+    @property
+    def generates_answers(self) -> bool:
+        return self.answer_mode == "generate"
 
     def build_generator(self) -> TextGenerator:
         """The configured backend, or the extractive one (logged) if its model is missing."""

@@ -94,6 +94,7 @@ def bigger_model(assistant: Supervisor) -> Iterator[None]:
     before = dict(actions.env)
     actions.env = {
         **before,
+        "TANDEM_ANSWER_MODE": "generate",
         "TANDEM_TEXT_BACKEND": "openai",
         "TANDEM_OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v1",
     }

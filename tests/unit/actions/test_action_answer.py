@@ -10,15 +10,18 @@ import time
 
 import httpx
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import ActionAnswerQuestion
+from actions.answer import ActionAnswerQuestion, answered_questions, conversation_context
 from actions.streaming import WebChatStreams
 from generators.answer import DONT_KNOW, SYSTEM_PROMPT, AnswerPipeline
+from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import HashingEmbedder
 from generators.errors import GenerationTimeout
 from generators.guardrails import SAFE_INJECTION_REPLY
+from generators.products import ProductCatalog
 from generators.retrieval import KnowledgeBase, chunk_markdown
 from generators.text import ScriptedGenerator
 from tests.unit.actions.test_streaming import TOKEN, Channel, webchat_tracker
@@ -219,3 +222,56 @@ async def test_answers_that_never_reach_the_model_are_not_streamed() -> None:
     assert channel.times == []
     assert messages[0]["text"] == DONT_KNOW and not messages[0]["metadata"]
     assert events == [SlotSet("answer_outcome", "abstained")]
+
+
+# ---- conversation context: the product in the slot, the questions answered before --------
+
+
+def catalogue_action() -> ActionAnswerQuestion:
+    kb = KnowledgeBase(chunk_markdown("returns", DOC), embedder=HashingEmbedder(), threshold=0.3)
+    pipe = AnswerPipeline(
+        knowledge_base=kb,
+        generator=ExtractiveGenerator(),
+        generate=False,
+        catalog=ProductCatalog.from_directory(),
+    )
+    return ActionAnswerQuestion(pipe)
+
+
+def follow_up_tracker(text: str, *, earlier: str, slots: dict) -> Tracker:
+    events = [
+        {"event": "user", "text": earlier},
+        {"event": "action", "name": "action_answer_question"},
+        {"event": "user", "text": "what time do you open"},
+        {"event": "action", "name": "action_store_hours"},
+        {"event": "user", "text": text},
+    ]
+    latest = {"text": text, "intent": {"name": "ask_faq", "confidence": 1.0}, "entities": []}
+    return Tracker("follow-up", slots, latest, events, False, None, {}, "action_listen")
+
+
+async def test_a_product_question_is_answered_from_the_catalogue_and_kept(tracker_factory):
+    messages, events = await run(catalogue_action(), "how much is the nova8?", tracker_factory)
+    assert messages[0]["text"] == (
+        "The Nova 8 costs £599 with 128 GB and £699 with 256 GB.\n"
+        "(Source: Product catalogue: Nova 8)"
+    )
+    assert events == [SlotSet("answer_outcome", "answered"), SlotSet("last_product", "nova-8")]
+
+
+async def test_a_follow_up_is_about_the_product_asked_about_before() -> None:
+    tracker = follow_up_tracker(
+        "and does it come in blue?",
+        earlier="how much is the nova8?",
+        slots={"last_product": "nova-8"},
+    )
+    messages, events = await ask(catalogue_action(), tracker)
+    assert messages[0]["text"].startswith("Yes, the Nova 8 comes in blue.")
+    assert events == [SlotSet("answer_outcome", "answered")]
+
+
+def test_context_is_the_questions_this_action_answered() -> None:
+    tracker = follow_up_tracker("how much is it", earlier="price of the slate 11", slots={})
+    assert answered_questions(tracker.events) == ["price of the slate 11"]
+    assert conversation_context(tracker).previous == ("price of the slate 11",)
+    assert conversation_context(tracker).product_id is None

@@ -57,3 +57,12 @@ def test_a_missing_model_falls_back_to_extractive_and_says_why(
     with caplog.at_level(logging.WARNING):
         assert isinstance(settings.build_generator(), ExtractiveGenerator)
     assert "unavailable" in caplog.text and "convert" in caplog.text
+
+
+def test_answers_are_extractive_unless_generation_is_asked_for() -> None:
+    assert TextSettings.from_env({}).answer_mode == "extractive"
+    assert not TextSettings.from_env({}).generates_answers
+    assert TextSettings.from_env({"TANDEM_ANSWER_MODE": "generate"}).generates_answers
+    assert TextSettings.from_env({"TANDEM_CATALOG_DIR": "/srv/cat"}).catalog_dir == Path("/srv/cat")
+    with pytest.raises(GeneratorError, match="TANDEM_ANSWER_MODE='llm' is unknown"):
+        TextSettings.from_env({"TANDEM_ANSWER_MODE": "llm"})

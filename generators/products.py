@@ -1,0 +1,390 @@
+"""Product facts from the catalogue: price, colours, stock and specs, by product name.
+
+A knowledge base of prose is the wrong place for "how much is the Nova 8?":
+the price is a field of ``data/catalog/products.yml``, and colours, priced
+variants, specs and stock are fields of ``data/catalog/product_facts.yml``.
+:class:`ProductCatalog` finds the product a message names, also written
+without spaces or with a typo ("nova8", "novs 8 mini", "aerobok 14"; digits
+must match, so "Nova 7" never becomes the Nova 8), tells which fact is asked
+(:func:`fact_kind`), and states it from the catalogue (:meth:`ProductCatalog.answer`).
+Anything else about a product (its warranty, returning it) is left to the
+knowledge base.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from generators.errors import ModelLoadError
+from generators.recommend import CATALOG_DIR, load_products
+
+FactKind = Literal["price", "colour", "stock", "spec", "overview"]
+SOURCE_TITLE = "Product catalogue"
+LOW_STOCK = 2
+
+COLOURS = [
+    "black",
+    "white",
+    "silver",
+    "grey",
+    "gray",
+    "blue",
+    "red",
+    "green",
+    "pink",
+    "purple",
+    "lavender",
+    "orange",
+    "yellow",
+    "gold",
+    "rose",
+    "gold",
+    "space",
+    "grey",
+    "navy",
+    "teal",
+]
+_COLOUR = re.compile(r"\b(colou?rs?|" + "|".join(COLOURS) + r")\b", re.I)
+_PRICE = re.compile(
+    r"£|\b(price|prices|priced|cost|costs|pricey|expensive|cheap|cheaper|"
+    r"how much (?:is|are|'s|does|do|would|will|for|was)|how much\W*$)",
+    re.I,
+)
+_STOCK = re.compile(
+    r"\b(in stock|stock|stocked|available|availability|sold out|have (?:it|one|any|them)|"
+    r"in (?:a |the |your |any )?(?:shop|store)s?|today|pick (?:it|one|them) up)\b",
+    re.I,
+)
+_OVERVIEW = re.compile(
+    r"\b(tell me (?:more )?about|info(?:rmation)? (?:on|about)|details (?:of|on|about)|describe)\b",
+    re.I,
+)
+SPEC_WORDS: dict[str, tuple[str, ...]] = {
+    "battery": ("battery", "last", "charge lasts", "hours"),
+    "display": ("screen", "display", "inch", "size"),
+    "camera": ("camera", "megapixel", "photo"),
+    "storage": ("storage", "gb", "space", "ssd"),
+    "memory": ("memory", "ram"),
+    "weight": ("weigh", "heavy", "weight", "light"),
+    "graphics": ("graphics", "gpu", "graphics card"),
+    "water resistance": ("waterproof", "water", "sweat", "rain"),
+    "noise cancelling": ("noise", "anc"),
+    "5G": ("5g",),
+    "GPS": ("gps",),
+    "capacity": ("capacity", "mah"),
+}
+_SPEC_SENTENCES = {
+    "battery": "The {name}'s battery lasts {value}.",
+    "display": "The {name} has a {value} display.",
+    "camera": "The {name} has a {value} camera.",
+    "storage": "The {name} comes with {value} of storage.",
+    "memory": "The {name} has {value} of memory.",
+    "weight": "The {name} weighs {value}.",
+    "graphics": "The {name} has {value}.",
+    "water resistance": "The {name} is {value}.",
+    "noise cancelling": "The {name} has {value}.",
+    "5G": "Yes, the {name} supports 5G.",
+    "GPS": "Yes, the {name} has GPS.",
+    "capacity": "The {name} holds {value}.",
+}
+CATEGORY_NOUNS = {
+    "phones": "phone",
+    "laptops": "laptop",
+    "headphones": "headphones",
+    "tvs": "TV",
+    "tablets": "tablet",
+    "audio": "speaker",
+    "wearables": "smartwatch",
+    "accessories": "accessory",
+}
+_STORES = {"downtown": "Downtown", "riverside": "Riverside", "airport": "Airport"}
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    id: str
+    name: str
+    category: str
+    price: float
+    description: str
+    colours: tuple[str, ...] = ()
+    variants: Mapping[str, float] = field(default_factory=dict)
+    specs: Mapping[str, str] = field(default_factory=dict)
+    stock: Mapping[str, int] = field(default_factory=dict)
+    restock: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return f"{SOURCE_TITLE}: {self.name}"
+
+
+@dataclass(frozen=True)
+class ProductAnswer:
+    product: ProductFacts
+    kind: FactKind
+    text: str
+
+
+def money(value: float) -> str:
+    return f"£{value:,.0f}" if value == int(value) else f"£{value:,.2f}"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def fact_kind(text: str) -> FactKind | None:
+    """Which catalogue fact ``text`` asks for, or ``None`` (a question for the knowledge base)."""
+    lowered = text.lower()
+    if _COLOUR.search(lowered):
+        return "colour"
+    if _STOCK.search(lowered):
+        return "stock"
+    spec = spec_key(lowered)
+    if _PRICE.search(lowered) and not (spec and re.search(r"how much \w+", lowered)):
+        return "price"
+    if spec:
+        return "spec"
+    if _OVERVIEW.search(lowered):
+        return "overview"
+    return None
+
+
+def spec_key(text: str) -> str | None:
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+    lowered = text.lower()
+    for key, cues in SPEC_WORDS.items():
+        if any((c in words) if " " not in c else (c in lowered) for c in cues) or any(
+            w.startswith(c) for c in cues if len(c) > 4 for w in words
+        ):
+            return key
+    return None
+
+
+class ProductCatalog:
+    """Products by id, found by name in free text, and their facts stated in words."""
+
+    def __init__(self, products: list[ProductFacts]) -> None:
+        self.products = {p.id: p for p in products}
+        self._aliases = self._build_aliases(products)
+
+    @classmethod
+    def from_directory(cls, directory: Path | str = CATALOG_DIR) -> ProductCatalog:
+        folder = Path(directory)
+        listed, _ = load_products(folder / "products.yml")
+        facts_path = folder / "product_facts.yml"
+        extra: dict[str, Any] = {}
+        if facts_path.exists():
+            try:
+                extra = (yaml.safe_load(facts_path.read_text(encoding="utf-8")) or {}).get(
+                    "products", {}
+                )
+            except (OSError, yaml.YAMLError, AttributeError) as e:
+                raise ModelLoadError(
+                    f"Could not read the product facts at {facts_path}: {e}.", path=facts_path
+                ) from e
+        products = []
+        for p in listed:
+            more = extra.get(p.id) or {}
+            try:
+                products.append(
+                    ProductFacts(
+                        id=p.id,
+                        name=p.name,
+                        category=p.category,
+                        price=p.price,
+                        description=p.description,
+                        colours=tuple(str(c) for c in more.get("colours", ())),
+                        variants={
+                            str(k): float(v) for k, v in (more.get("variants") or {}).items()
+                        },
+                        specs={str(k): str(v) for k, v in (more.get("specs") or {}).items()},
+                        stock={str(k): int(v) for k, v in (more.get("stock") or {}).items()},
+                        restock=more.get("restock"),
+                    )
+                )
+            except (TypeError, ValueError, AttributeError) as e:
+                raise ModelLoadError(
+                    f"The facts of {p.id!r} in {facts_path} are malformed ({e}); see the "
+                    "comment at the top of that file for the format.",
+                    path=facts_path,
+                ) from e
+        return cls(products)
+
+    @staticmethod
+    def _build_aliases(products: list[ProductFacts]) -> dict[str, str]:
+        """Squashed name → id: full names, ids, and shorter forms that name one product only."""
+        aliases: dict[str, str] = {}
+        short: dict[str, set[str]] = {}
+        for p in products:
+            aliases[_squash(p.name)] = p.id
+            aliases.setdefault(_squash(p.id), p.id)
+            tokens = p.name.split()
+            for n in range(2, len(tokens)):
+                short.setdefault(_squash(" ".join(tokens[:n])), set()).add(p.id)
+            if len(tokens) > 1 and not any(c.isdigit() for c in tokens[0]):
+                short.setdefault(_squash(tokens[0]), set()).add(p.id)
+        for alias, ids in short.items():
+            if len(ids) == 1 and alias not in aliases and len(alias) >= 4:
+                aliases[alias] = next(iter(ids))
+        return aliases
+
+    def find(self, text: str) -> ProductFacts | None:
+        """The product ``text`` names, or ``None``.
+
+        All words of a name, in any order ("the screen protector for the Nova
+        8"), beat a squashed match ("nova8"), which beats a fuzzy one
+        ("novs 8"); among equals the longer name wins, so "Nova 8 Mini" is not
+        the Nova 8.
+        """
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        present = set(words)
+        best: tuple[int, int, float, str] | None = None
+
+        def consider(candidate: tuple[int, int, float, str]) -> None:
+            nonlocal best
+            if best is None or candidate[:3] > best[:3]:
+                best = candidate
+
+        for p in self.products.values():
+            tokens = re.findall(r"[a-z0-9]+", p.name.lower())
+            if len(tokens) > 1 and set(tokens) <= present:
+                consider((2, len(_squash(p.name)), 1.0, p.id))
+        for n in range(min(4, len(words)), 0, -1):
+            for start in range(len(words) - n + 1):
+                gram = "".join(words[start : start + n])
+                if len(gram) < 4:
+                    continue
+                match = self._match(gram)
+                if match is not None:
+                    ratio, pid = match
+                    consider((1 if ratio == 1.0 else 0, len(gram), ratio, pid))
+        return self.products[best[3]] if best else None
+
+    def without_name(self, text: str, product: ProductFacts) -> str:
+        """``text`` with the product's name replaced by what it is ("the Nova 8" → "phone").
+
+        Policies are written per kind of product, so a model name only adds
+        words that no policy contains.
+        """
+        noun = CATEGORY_NOUNS.get(product.category, product.category)
+        tokens = set(re.findall(r"[a-z0-9]+", product.name.lower())) | {_squash(product.name)}
+        kept: list[str] = []
+        replaced = False
+        for word in text.split():
+            if _squash(word) and _squash(word) in tokens:
+                if not replaced:
+                    kept.append(noun)
+                    replaced = True
+                continue
+            kept.append(word)
+        return " ".join(kept) if replaced else f"{text} ({noun})"
+
+    def _match(self, gram: str) -> tuple[float, str] | None:
+        if gram in self._aliases:
+            return 1.0, self._aliases[gram]
+        if len(gram) < 5:
+            return None
+        digits = re.sub(r"\D", "", gram)
+        found = None
+        for alias, pid in self._aliases.items():
+            if re.sub(r"\D", "", alias) != digits or abs(len(alias) - len(gram)) > 2:
+                continue
+            ratio = difflib.SequenceMatcher(None, gram, alias).ratio()
+            if ratio >= 0.85 and (found is None or ratio > found[0]):
+                found = (ratio, pid)
+        return found
+
+    def answer(self, product: ProductFacts, kind: FactKind, question: str) -> ProductAnswer:
+        """``kind`` of fact about ``product`` in one or two sentences, from the catalogue only."""
+        text = {
+            "price": self._price,
+            "colour": self._colour,
+            "stock": self._stock,
+            "spec": self._spec,
+            "overview": self._overview,
+        }[kind](product, question.lower())
+        return ProductAnswer(product, kind, text)
+
+    @staticmethod
+    def _price(p: ProductFacts, question: str) -> str:
+        if p.variants:
+            asked = [v for v in p.variants if _squash(v) in _squash(question)]
+            if len(asked) == 1:
+                return f"The {p.name} with {asked[0]} costs {money(p.variants[asked[0]])}."
+            options = [f"{money(price)} with {v}" for v, price in p.variants.items()]
+            return f"The {p.name} costs {_join(options)}."
+        return f"The {p.name} costs {money(p.price)}."
+
+    @staticmethod
+    def _colour(p: ProductFacts, question: str) -> str:
+        if not p.colours:
+            return (
+                f"I don't have the colour options of the {p.name}, I'm afraid; "
+                f"it costs {money(p.price)}."
+            )
+        asked = [c for c in sorted(p.colours, key=len, reverse=True) if c in question]
+        wanted = [c for c in COLOURS if re.search(rf"\b{c}\b", question) and c not in p.colours]
+        others = [c for c in p.colours if c not in asked]
+        if asked:
+            rest = f" It also comes in {_join(others)}." if others else ""
+            return f"Yes, the {p.name} comes in {asked[0]}.{rest}"
+        if wanted:
+            return (
+                f"The {p.name} doesn't come in {wanted[0]}, I'm afraid: it comes in "
+                f"{_join(list(p.colours))}."
+            )
+        return f"The {p.name} comes in {_join(list(p.colours))}."
+
+    @staticmethod
+    def _stock(p: ProductFacts, question: str) -> str:
+        if not p.stock:
+            return f"I can't see stock levels for the {p.name} right now."
+        store = next((s for s in _STORES if s in question), None)
+        if store is not None:
+            units = p.stock.get(store, 0)
+            where = f"Voltline {_STORES[store]}"
+            if units <= 0:
+                elsewhere = [_STORES[s] for s in _STORES if p.stock.get(s, 0) > 0]
+                alt = f"; {_join(elsewhere)} has it" if elsewhere else ""
+                online = " and it is in stock online" if p.stock.get("online", 0) > 0 else ""
+                return f"{where} has no {p.name} in stock right now{alt}{online}."
+            few = " (only a few left)" if units <= LOW_STOCK else ""
+            return f"Yes, {where} has the {p.name} in stock{few}."
+        places = []
+        if p.stock.get("online", 0) > 0:
+            places.append("online")
+        stores = [_STORES[s] for s in _STORES if p.stock.get(s, 0) > 0]
+        if stores:
+            places.append(f"in our {_join(stores)} store{'s' if len(stores) > 1 else ''}")
+        if not places:
+            when = f"; it should be back {p.restock}" if p.restock else ""
+            return f"The {p.name} is out of stock online and in our stores right now{when}."
+        missing = [_STORES[s] for s in _STORES if p.stock.get(s, 0) <= 0]
+        note = f" (not at {_join(missing)} at the moment)" if missing and stores else ""
+        online_note = "" if p.stock.get("online", 0) > 0 else " It is out of stock online."
+        return f"The {p.name} is in stock {' and '.join(places)}{note}.{online_note}"
+
+    @staticmethod
+    def _spec(p: ProductFacts, question: str) -> str:
+        key = spec_key(question)
+        if key and key in p.specs:
+            fact = _SPEC_SENTENCES[key].format(name=p.name, value=p.specs[key])
+            return f"{fact} It costs {money(p.price)}."
+        return f"The {p.name}: {p.description} It costs {money(p.price)}."
+
+    @staticmethod
+    def _overview(p: ProductFacts, question: str) -> str:
+        colours = f" It comes in {_join(list(p.colours))}." if p.colours else ""
+        return f"The {p.name}: {p.description} It costs {money(p.price)}.{colours}"

@@ -196,7 +196,12 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         if self._handoff_just_ran(tracker, domain):
-            return self._prediction(confidence_scores_for(ACTION_LISTEN_NAME, 1.0, domain))
+            # "No user" like a form's own prediction, so a form still active in the
+            # tracker (``end_active_loop: false``, or a story) cannot ask its next
+            # question over the handoff.
+            return self._prediction(
+                confidence_scores_for(ACTION_LISTEN_NAME, 1.0, domain), is_no_user_prediction=True
+            )
         reason = self.reason(tracker, domain)
         if reason is None:
             return self._prediction(self._default_predictions(domain))

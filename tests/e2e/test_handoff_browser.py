@@ -264,7 +264,11 @@ def test_the_waiting_banner_says_what_the_bot_said_and_follows_the_queue(
     say(customer, "never mind")
     expect(customer.locator(".tw-log")).to_contain_text("Request cancelled")
     expect(banner).to_be_hidden()
-    assert agent.get(f"/handoffs/{mine['id']}")["handoff"]["status"] == "cancelled"
+    wait_for(
+        lambda: agent.get(f"/handoffs/{mine['id']}")["handoff"]["status"] == "cancelled",
+        timeout_s=15,
+        what="the request shown as cancelled in the console",
+    )
     for handoff in agent.get("/queue"):
         if handoff["agent_id"] is not None and handoff["conversation_id"] != session:
             agent.post(f"/handoffs/{handoff['id']}/resolve")

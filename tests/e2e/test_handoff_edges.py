@@ -84,8 +84,14 @@ def test_a_waiting_customer_cancels_and_the_bot_is_back(
     )
     said = [e.get("text") or "" for e in bot_events(assistant, sender)]
     assert any(t.startswith("OK, I've cancelled your request for a colleague.") for t in said)
-    detail = console.get(f"/handoffs/{handoff['id']}")
-    assert detail["handoff"]["status"] == "cancelled"
+    detail = wait_for(
+        lambda: (
+            (d := console.get(f"/handoffs/{handoff['id']}"))["handoff"]["status"] == "cancelled"
+            and d
+        ),
+        timeout_s=15,
+        what="the request shown as cancelled in the console",
+    )
     assert words in [m["text"] for m in detail["messages"]]
     assert all(h["id"] != handoff["id"] for h in console.get("/queue"))
     # the bot answers again, with what it knew before

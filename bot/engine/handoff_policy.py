@@ -9,7 +9,7 @@ RulePolicy's::
     policies:
       - name: bot.engine.handoff_policy.HandoffPolicy
         handoff_action: action_handoff
-        intents: [complaint]            # always go to a person
+        intents: [complaint, ask_human] # always go to a person
         frustration_threshold: 0.4      # FrustrationDetector's score; null: off
         low_confidence_threshold: null  # e.g. 0.3; off: nlu_fallback handles it
         end_active_loop: true           # a person takes over: stop the active form

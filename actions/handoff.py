@@ -11,13 +11,16 @@ even the ticket cannot be stored the customer gets the phone number.
 
 Why a person is asked for is worked out from the conversation (see
 :func:`handoff_reason`) and travels with the request, so the agent's queue
-shows it.
+shows it; an upset customer hears a short apology first. The place in the
+queue and the expected wait are the handoff service's (one estimate, the same
+words the web widget's banner shows and updates). A form the request
+interrupted keeps its answers: it travels with the request, the agent sees
+it, and the bot offers to carry on with it when it is back.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import MISSES_BEFORE_HUMAN, consecutive_misses
 from actions.forms import Parsed, SlotSpec, TextFormValidation
 from actions.identity import client_ip
+from bot.handoff.settings import open_hours_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,21 @@ PHONE_NUMBER = "0800 555 0199"
 CONTACT_FORM = "contact_form"
 CONTACT_SLOT = "handoff_contact"
 REASON_SLOT = "handoff_reason"
+
+# The HandoffPolicy labels a request by its trigger; the queue calls a plain one this.
+REASON_ALIASES = {"ask_human": "customer_request"}
+APOLOGIES = {
+    "frustration": "I'm sorry this has been frustrating.",
+    "complaint": "I'm sorry about this, and thank you for telling us.",
+}
+# Forms a request for a person may interrupt, with the button that carries on
+# with them once the bot is back (the intent that starts the form; its answers
+# are kept, so only the missing questions are asked).
+RESUMABLE_FORMS = {
+    "mobile_plan_form": ("Carry on with the mobile plan questions", "/ask_plan_advice"),
+    "savings_plan_form": ("Carry on with the savings plan", "/ask_savings_plan"),
+    "credit_form": ("Carry on with the credit pre-check", "/ask_credit_check"),
+}
 
 # Priority in the agents' queue (0-9, higher first): upset customers first.
 PRIORITIES = {
@@ -57,9 +76,25 @@ class HandoffServiceError(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
+    """Queued; ``status`` is the service's queue status (``place_text``, ``wait_text``, ...)."""
+
     handoff_id: str
     position: int
-    expected_wait_s: int
+    expected_wait_s: int | None
+    status: dict[str, Any]
+
+    @property
+    def words(self) -> str:
+        place = self.status.get("place_text")
+        wait = self.status.get("wait_text")
+        if place and wait:
+            return f"{place} {wait}"
+        # An older service without the wording: say no more than the numbers.
+        return (
+            "You're next in the queue."
+            if self.position <= 1
+            else (f"You're number {self.position} in the queue.")
+        )
 
 
 @dataclass(frozen=True)
@@ -114,6 +149,7 @@ class HandoffClient:
         priority: int,
         customer_name: str | None,
         client_ip: str | None = None,
+        form: dict[str, str] | None = None,
     ) -> Accepted | Unavailable:
         body: dict[str, Any] = {
             "conversation_id": conversation_id,
@@ -124,13 +160,18 @@ class HandoffClient:
         }
         if client_ip:
             body["client_ip"] = client_ip  # the service limits waiting requests per address
+        if form:
+            body["form"] = form
         answer = (await self._post("/api/handoffs", body)).json()
         if answer.get("status") == "unavailable":
             return Unavailable(str(answer.get("reason", "")), str(answer.get("message", "")))
+        wait = answer.get("expected_wait_s")
+        status = {k: v for k, v in answer.items() if k not in ("id", "status")}
         return Accepted(
             handoff_id=str(answer["id"]),
             position=int(answer.get("position", 1)),
-            expected_wait_s=int(answer.get("expected_wait_s", 0)),
+            expected_wait_s=None if wait is None else int(wait),
+            status=status,
         )
 
     async def leave_contact(self, *, conversation_id: str, contact: str, note: str) -> str:
@@ -144,7 +185,8 @@ def handoff_reason(tracker: Tracker) -> str:
     """Why this conversation goes to a person, from the latest message and its history."""
     reason = tracker.get_slot(REASON_SLOT)
     if isinstance(reason, str) and reason:
-        return reason  # set by the engine's HandoffPolicy or an earlier action
+        # set by the engine's HandoffPolicy or an earlier action
+        return REASON_ALIASES.get(reason, reason)
     latest = tracker.latest_message or {}
     intent = (latest.get("intent") or {}).get("name")
     if (latest.get("frustration") or {}).get("frustrated"):
@@ -169,10 +211,35 @@ def _offered_a_person(events: list[dict[str, Any]]) -> bool:
     return False
 
 
-def wait_phrase(seconds: int) -> str:
-    if seconds <= 60:
-        return "about a minute"
-    return f"about {math.ceil(seconds / 60)} minutes"
+def interrupted_form(tracker: Tracker) -> str | None:
+    """The form that was active when the customer asked for a person, if any.
+
+    The HandoffPolicy ends the form just before this action runs (an
+    ``active_loop`` event after the latest message); a rule may run the action
+    with the form still active.
+    """
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    if last_user < 0:
+        return None
+    active = None
+    for event in events[:last_user]:
+        if event.get("event") == "active_loop":
+            active = event.get("name")
+    if not active:
+        return None
+    later = [e.get("name") for e in events[last_user + 1 :] if e.get("event") == "active_loop"]
+    if (later and later[-1] is None) or (tracker.active_loop or {}).get("name") == active:
+        return str(active)
+    return None
+
+
+def resumable(form: str | None) -> dict[str, str] | None:
+    """What the handoff service needs to offer the form again: name, button title, payload."""
+    if form not in RESUMABLE_FORMS:
+        return None
+    title, payload = RESUMABLE_FORMS[form]
+    return {"name": form, "title": title, "payload": payload}
 
 
 class ActionHandoff(Action):
@@ -188,6 +255,8 @@ class ActionHandoff(Action):
     ) -> list[EventType]:
         reason = handoff_reason(tracker)
         channel = tracker.get_latest_input_channel() or "unknown"
+        if reason in APOLOGIES:
+            dispatcher.utter_message(text=APOLOGIES[reason])
         try:
             outcome = await self.client_factory().request(
                 conversation_id=tracker.sender_id,
@@ -196,6 +265,7 @@ class ActionHandoff(Action):
                 priority=PRIORITIES.get(reason, 4),
                 customer_name=tracker.get_slot("customer_name"),
                 client_ip=client_ip(tracker),
+                form=resumable(interrupted_form(tracker)),
             )
         except HandoffServiceError as e:
             logger.error("handoff for %s failed: %s", tracker.sender_id, e)
@@ -204,24 +274,21 @@ class ActionHandoff(Action):
                 "I'm sorry, I can't reach our team from here right now.",
             )
         if isinstance(outcome, Unavailable):
+            offer = (
+                outcome.message
+                or "Nobody from our team is free right now. If you leave an e-mail address or "
+                "phone number, a colleague will get back to you."
+            )
+            when = " when we're open" if outcome.reason == "closed" else ""
             dispatcher.utter_message(
-                text=f"{outcome.message or 'Nobody from our team is free right now.'} "
-                "If you leave an e-mail address or phone number, a colleague will get back "
-                f"to you. You can also call us on {PHONE_NUMBER}.",
+                text=f"{offer} You can also call us on {PHONE_NUMBER}{when}.",
                 json_message={"type": "handoff", "state": "unavailable", "reason": outcome.reason},
             )
             return [SlotSet(REASON_SLOT, reason), FollowupAction(CONTACT_FORM)]
-        place = "next" if outcome.position <= 1 else f"number {outcome.position} in the queue"
         dispatcher.utter_message(
-            text=f"I've asked a colleague to join us. You're {place}; the wait is "
-            f"{wait_phrase(outcome.expected_wait_s)}. Anything you write now goes straight "
-            "to them.",
-            json_message={
-                "type": "handoff",
-                "state": "waiting",
-                "position": outcome.position,
-                "expected_wait_s": outcome.expected_wait_s,
-            },
+            text=f"I've asked a colleague to join us. {outcome.words} Anything you write now "
+            'goes straight to them, or say "never mind" to carry on with me instead.',
+            json_message={"type": "handoff", "state": "waiting", **outcome.status},
         )
         # The reason went with the request; a later handoff works out its own.
         return [SlotSet(REASON_SLOT, None), ConversationPaused()]
@@ -276,9 +343,10 @@ class ActionLeaveContact(Action):
             )
         except HandoffServiceError as e:
             logger.error("ticket for %s not stored: %s", tracker.sender_id, e)
+            hours = open_hours_from_env(os.environ).describe()
             dispatcher.utter_message(
                 text="I'm sorry, I couldn't pass your details on just now. Please call us on "
-                f"{PHONE_NUMBER} (Monday to Saturday, 9:00-18:00)."
+                f"{PHONE_NUMBER} (we're there {hours})."
             )
         else:
             dispatcher.utter_message(

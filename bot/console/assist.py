@@ -68,21 +68,111 @@ def conversation(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[tu
     return before + [(m.sender, m.text) for m in messages]
 
 
+# Messages that say how the customer wants to be helped, not what the problem is.
+NOT_A_PROBLEM_INTENTS = frozenset(
+    {
+        "ask_human",
+        "greet",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "stop",
+        "tell_name",
+        "bot_challenge",
+        "ask_remember_me",
+        "inform",
+    }
+)
+# Bookkeeping of the assistant, not something the customer told it.
+HIDDEN_SLOTS = frozenset(
+    {"answer_outcome", "handoff_reason", "handoff_contact", "credit_last_result"}
+)
+REASONS = {
+    "customer_request": "the customer asked for a person",
+    "ask_human": "the customer asked for a person",
+    "frustration": "the customer sounded frustrated",
+    "complaint": "the customer made a complaint",
+    "repeated_fallback": "the assistant did not understand twice",
+    "low_confidence": "the assistant was unsure what the customer meant",
+    "credit_declined": "the credit pre-check was declined",
+}
+UPSET = frozenset({"frustration", "complaint"})
+_PERSON = (
+    r"(?:person|human|agent|someone|somebody|colleague|representative|operator|staff|"
+    r"real people|people|advisor|adviser)"
+)
+_ASKS_FOR_A_PERSON = re.compile(
+    r"\b(?:talk|speak|chat|connect|transfer|put me through|get me|give me|want|need|"
+    rf"let me|ask for)\b.{{0,25}}\b{_PERSON}\b",
+    re.IGNORECASE,
+)
+_JUST_A_PERSON = re.compile(rf"\b{_PERSON}\b", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hi|hello|hey|hiya|morning|good (?:morning|afternoon|evening))\b", re.I)
+_PROBLEM_LINES = 2
+
+
+def _is_problem(text: str, intent: str | None) -> bool:
+    """Whether a customer message says what is wrong or wanted (not "a person, please")."""
+    if intent in NOT_A_PROBLEM_INTENTS:
+        return False
+    words = text.split()
+    if len(words) < 2 or (len(words) <= 6 and _GREETING.match(text.strip())):
+        return False
+    if len(words) <= 3 and _JUST_A_PERSON.search(text):
+        return False  # "human please", "agent!!"
+    return not (len(words) <= 10 and _ASKS_FOR_A_PERSON.search(text))
+
+
+def problem(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[str]:
+    """The customer's own words about their problem: the first substantive messages.
+
+    Earlier messages carry their intent (see :func:`bot.handoff.transcript.context`);
+    the handoff's own transcript does not, so there the wording decides.
+    """
+    said = [
+        (str(m.get("text", "")), m.get("intent"))
+        for m in (handoff.context or {}).get("messages", [])
+        if m.get("sender") == "customer"
+    ]
+    said += [(m.text, None) for m in messages if m.sender == "customer"]
+    found = [_short(text) for text, intent in said if _is_problem(text, intent)]
+    return list(dict.fromkeys(found))[:_PROBLEM_LINES]
+
+
+def _reason(handoff: Handoff) -> str:
+    return REASONS.get(handoff.reason, handoff.reason)
+
+
+def _form(handoff: Handoff) -> str | None:
+    form = (handoff.context or {}).get("form")
+    if isinstance(form, dict) and form.get("name"):
+        return str(form["name"]).removesuffix("_form").replace("_", " ")
+    return None
+
+
 def extractive(
     handoff: Handoff, messages: Sequence[StoredMessage], *, assistant_name: str = "Volt"
 ) -> Assist:
     """The deterministic summary and replies: instant, and never wrong about the facts."""
     lines = conversation(handoff, messages)
-    own = [text for sender, text in ((m.sender, m.text) for m in messages) if sender == "customer"]
-    earlier = [text for sender, text in lines if sender == "customer"]
-    request = own[0] if own else (earlier[-1] if earlier else handoff.reason)
-    parts = [f"Request: {_short(request)}", f"Handed over because: {_short(handoff.reason)}"]
-    slots = dict((handoff.context or {}).get("slots", {}))
+    issue = problem(handoff, messages)
+    if issue:
+        parts = [f"Problem (in the customer's words): {' / '.join(issue)}"]
+    else:
+        parts = ["Problem: not said yet; the customer asked for a person straight away."]
+    parts.append(f"Handed over because: {_reason(handoff)}")
+    form = _form(handoff)
+    if form:
+        parts.append(f"Interrupted: the {form} questions (the answers so far are below)")
+    slots = {
+        k: v for k, v in (handoff.context or {}).get("slots", {}).items() if k not in HIDDEN_SLOTS
+    }
     if handoff.customer_name and handoff.customer_name not in slots.values():
         slots = {"name": handoff.customer_name, **slots}
     if slots:
         details = "; ".join(
-            f"{k.replace('_', ' ')}: {_short(str(v), 60)}" for k, v in list(slots.items())[:6]
+            f"{k.replace('_', ' ')}: {_short(str(v), 60)}" for k, v in list(slots.items())[:8]
         )
         parts.append(f"Known details: {details}")
     said = [(s, t) for s, t in lines if s != "system"]
@@ -91,18 +181,31 @@ def extractive(
         parts += [f"{_LABEL.get(s, s)}: {_short(t, 120)}" for s, t in said[-3:]]
 
     name = f" {handoff.customer_name}" if handoff.customer_name else ""
+    answered = any(m.sender == "agent" for m in messages)
     suggestions = []
-    if not any(m.sender == "agent" for m in messages):
+    if not answered:
+        about = f' about "{_short(issue[0], 60)}"' if issue else ""
         suggestions.append(
-            f"Hi{name}, thanks for waiting. I've read your conversation with {assistant_name} "
+            f"Hi{name}, thanks for waiting. I've read what you told {assistant_name}{about} "
             "and I'm here to help."
+        )
+    if handoff.reason in UPSET and not answered:
+        suggestions.append("I'm sorry for the trouble you've had. Let's put this right.")
+    if form and not answered:
+        suggestions.append(
+            f"I can see you were in the middle of the {form} questions; I can help you finish "
+            "them, or answer your question first."
         )
     last = said[-1] if said else ("", "")
     if last[0] == "customer" and last[1].rstrip().endswith("?"):
         suggestions.append("Let me check that for you; it will take a moment.")
-    suggestions.append(
-        "Could you tell me a little more, for example which product or order this is about?"
-    )
+    if issue:
+        suggestions.append(
+            "Could you tell me a little more, for example when this started and your order "
+            "number if you have one?"
+        )
+    else:
+        suggestions.append("What can I help you with today?")
     suggestions.append("Is there anything else I can help you with today?")
     # The stored transcript is redacted already; a database written before that was not.
     return Assist(redact("\n".join(parts)), [redact(s) for s in suggestions[:3]], "extractive")
@@ -111,9 +214,14 @@ def extractive(
 def build_prompt(handoff: Handoff, messages: Sequence[StoredMessage]) -> list[Message]:
     """Chat messages for the model; personal data is redacted before it sees anything."""
     lines = conversation(handoff, messages)[-PROMPT_LINES:]
-    slots = (handoff.context or {}).get("slots", {})
+    slots = {
+        k: v for k, v in (handoff.context or {}).get("slots", {}).items() if k not in HIDDEN_SLOTS
+    }
     hide = guardrails.redact
-    body = [f"Reason for the handoff: {hide(handoff.reason)}"]
+    body = [f"Reason for the handoff: {hide(_reason(handoff))}"]
+    issue = problem(handoff, messages)
+    if issue:
+        body.append("The customer's problem, in their words: " + hide(" / ".join(issue)))
     if slots:
         body.append("Known details: " + "; ".join(f"{k}: {hide(str(v))}" for k, v in slots.items()))
     body.append("Conversation:")

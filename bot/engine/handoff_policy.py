@@ -9,7 +9,7 @@ RulePolicy's::
     policies:
       - name: bot.engine.handoff_policy.HandoffPolicy
         handoff_action: action_handoff
-        intents: [complaint]            # always go to a person
+        intents: [complaint, ask_human] # always go to a person
         frustration_threshold: 0.4      # FrustrationDetector's score; null: off
         low_confidence_threshold: null  # e.g. 0.3; off: nlu_fallback handles it
         end_active_loop: true           # a person takes over: stop the active form
@@ -196,7 +196,12 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         if self._handoff_just_ran(tracker, domain):
-            return self._prediction(confidence_scores_for(ACTION_LISTEN_NAME, 1.0, domain))
+            # "No user" like a form's own prediction, so a form still active in the
+            # tracker (``end_active_loop: false``, or a story) cannot ask its next
+            # question over the handoff.
+            return self._prediction(
+                confidence_scores_for(ACTION_LISTEN_NAME, 1.0, domain), is_no_user_prediction=True
+            )
         reason = self.reason(tracker, domain)
         if reason is None:
             return self._prediction(self._default_predictions(domain))

@@ -54,8 +54,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 UNAVAILABLE_MESSAGES = {
     "closed": (
-        "Our team is available {hours}, so nobody can take over right now. Leave your e-mail "
-        "address or phone number and we'll get back to you."
+        "Our team is available {hours}, so nobody can take over right now; they're next "
+        "available {next_open}. Leave your e-mail address or phone number and we'll get back "
+        "to you."
     ),
     "too_many": (
         "You've asked for a person several times recently, and you're not in the queue just "
@@ -82,6 +83,19 @@ def _client_ip(value: str) -> str:
         raise ValueError("give the customer's IPv4 or IPv6 address, or leave it out") from e
 
 
+Short = Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+
+
+class InterruptedForm(BaseModel):
+    """The form the customer was filling in; offered again (a button) when the bot is back."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Short
+    title: Short
+    payload: Short
+
+
 class HandoffRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -93,6 +107,7 @@ class HandoffRequest(BaseModel):
     client_ip: Annotated[str, AfterValidator(_client_ip)] | None = Field(
         default=None, description="The customer's address as the channel saw it, if it did."
     )
+    form: InterruptedForm | None = None
 
 
 class TicketRequest(BaseModel):
@@ -141,27 +156,30 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
         priority=body.priority,
         customer_name=body.customer_name or None,
         client_ip=body.client_ip,
+        form=body.form.model_dump() if body.form else None,
     )
     handoff = outcome.handoff
     if handoff is None:
         assert outcome.unavailable is not None
-        hours = service.settings.open_hours.describe()
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "reason": outcome.unavailable,
-                "message": UNAVAILABLE_MESSAGES[outcome.unavailable].format(hours=hours),
-            }
-        )
+        hours = service.settings.open_hours
+        now = service.clock()
+        answer = {
+            "status": "unavailable",
+            "reason": outcome.unavailable,
+            "message": UNAVAILABLE_MESSAGES[outcome.unavailable].format(
+                hours=hours.describe(), next_open=hours.describe_next(now)
+            ),
+        }
+        opens = hours.next_open(now)
+        if outcome.unavailable == "closed" and opens is not None:
+            answer["next_open"] = opens.isoformat()
+        return JSONResponse(answer)
     if not outcome.created:
         response.status_code = 200
-    position, wait = await service.position(handoff)
-    return {
-        "id": handoff.id,
-        "status": handoff.status,
-        "position": position,
-        "expected_wait_s": wait,
-    }
+    status = await service.status(handoff)
+    if status is None:  # with an agent already
+        return {"id": handoff.id, "status": handoff.status, "position": 0, "expected_wait_s": 0}
+    return {"id": handoff.id, "status": handoff.status, **status.as_json()}
 
 
 @router.post("/tickets", status_code=201)

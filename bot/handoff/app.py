@@ -30,7 +30,7 @@ from bot.handoff.db import make_engine, migrate
 from bot.handoff.errors import HandoffError, NotAuthenticated, http_status
 from bot.handoff.gateway import HttpxRasaGateway, RasaGateway
 from bot.handoff.live import Hub
-from bot.handoff.service import HandoffService
+from bot.handoff.service import Clock, HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
 from bot.handoff.throttle import LoginThrottle
@@ -159,6 +159,7 @@ def create_app(
     gateway: RasaGateway | None = None,
     text_generator: GeneratorFactory | None = generator_from_env,
     run_migrations: bool = True,
+    clock: Clock | None = None,
 ) -> FastAPI:
     settings.check()
     engine = make_engine(settings.db_url)
@@ -176,7 +177,13 @@ def create_app(
         throttle=LoginThrottle(sessions),
         hub=hub,
         gateway=gateway,
-        service=HandoffService(store=store, gateway=gateway, hub=hub, settings=settings),
+        service=HandoffService(
+            store=store,
+            gateway=gateway,
+            hub=hub,
+            settings=settings,
+            **({"clock": clock} if clock is not None else {}),
+        ),
         assistant=Assistant(
             hub=hub,
             factory=text_generator,
@@ -189,7 +196,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(migrate, engine)
-        sweeper = asyncio.create_task(runtime.service.syncer.run_forever(settings.sweep_s))
+        sweeper = asyncio.create_task(runtime.service.run_forever(settings.sweep_s))
         try:
             yield
         finally:

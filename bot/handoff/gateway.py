@@ -57,22 +57,33 @@ class RasaGateway(ABC):
             conversation_id, [{"event": "bot", "text": text, "data": {"custom": custom}}]
         )
 
-    async def resume(self, conversation_id: str, text: str) -> None:
+    async def update_status(self, conversation_id: str, custom: dict[str, Any]) -> None:
+        """A text-less message that channels which show the queue (the widget) render."""
+        await self.append_events(conversation_id, [{"event": "bot", "data": {"custom": custom}}])
+
+    async def resume(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        custom: dict[str, Any] | None = None,
+        buttons: list[dict[str, str]] | None = None,
+    ) -> None:
         """Give the conversation back to the bot and tell the customer so.
 
         The closing ``action_listen`` marks a turn boundary, as after any bot
         turn: without it the dialogue policies would read the customer's next
         message as following the handoff action and its rules would not match.
+        ``buttons`` offer a next step (carrying on with an interrupted form).
         """
+        data: dict[str, Any] = {"custom": {"type": "handoff", "state": "bot", **(custom or {})}}
+        if buttons:
+            data["buttons"] = buttons
         await self.append_events(
             conversation_id,
             [
                 {"event": "resume"},
-                {
-                    "event": "bot",
-                    "text": text,
-                    "data": {"custom": {"type": "handoff", "state": "bot"}},
-                },
+                {"event": "bot", "text": text, "data": data},
                 {"event": "action", "name": "action_listen"},
             ],
         )

@@ -1,6 +1,11 @@
-"""When people are on duty: ``TANDEM_HANDOFF_OPEN_HOURS`` parsed and checked.
+"""When people are on duty: the support hours, parsed and checked.
 
-The format is meant to be typed by an operator::
+By default they are read from the support page of the knowledge base
+(``data/knowledge/support.md``: "Our team answers Monday to Saturday,
+09:00-18:00."), so what the bot tells customers and when it promises a
+colleague come from one sentence (:func:`spec_from_page`).
+``TANDEM_HANDOFF_OPEN_HOURS`` overrides it; its format is meant to be typed by
+an operator::
 
     always                                  (the default)
     mon-sat 09:00-18:00
@@ -15,12 +20,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAY_WORD = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+_TIME = r"(\d{1,2})[:.](\d{2})"
+# "Monday to Saturday, 09:00-18:00", "Mon-Fri 9.00 to 17.30", "Sunday 10:00-16:00"
+_PAGE_RANGE = re.compile(
+    rf"\b{_DAY_WORD}(?:\s*(?:-|\u2013|to|until)\s*{_DAY_WORD})?\s*,?\s*(?:from\s+)?"
+    rf"{_TIME}\s*(?:-|\u2013|to|until)\s*{_TIME}",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(
     r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
     r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$"
@@ -100,6 +114,42 @@ class OpenHours:
             local.weekday() in r.days and r.start_min <= minute < r.end_min for r in self.ranges
         )
 
+    def next_open(self, when: datetime) -> datetime | None:
+        """The first moment at or after ``when`` that is open; ``None`` if never."""
+        if self.always or self.is_open(when):
+            return when
+        zone = ZoneInfo(self.timezone)
+        local = when.astimezone(zone)
+        minute = local.hour * 60 + local.minute
+        for ahead in range(8):
+            day = (local + timedelta(days=ahead)).date()
+            weekday = day.weekday()
+            starts = sorted(
+                r.start_min
+                for r in self.ranges
+                if weekday in r.days and (ahead > 0 or r.start_min > minute)
+            )
+            if starts:
+                naive = datetime(day.year, day.month, day.day) + timedelta(minutes=starts[0])
+                return naive.replace(tzinfo=zone)
+        return None
+
+    def describe_next(self, when: datetime) -> str:
+        """When the team is next there, in the customer's words: "tomorrow (Monday) at 09:00"."""
+        opens = self.next_open(when)
+        if opens is None:
+            return "soon"
+        if opens == when:
+            return "now"
+        local_now = when.astimezone(opens.tzinfo)
+        days = (opens.date() - local_now.date()).days
+        at = opens.strftime("%H:%M")
+        if days == 0:
+            return f"today at {at}"
+        if days == 1:
+            return f"tomorrow ({DAY_NAMES[opens.weekday()]}) at {at}"
+        return f"on {DAY_NAMES[opens.weekday()]} at {at}"
+
     def describe(self) -> str:
         """A customer-facing description, e.g. ``Mon-Sat 09:00-18:00 (Europe/London time)``."""
         if self.always:
@@ -109,3 +159,23 @@ class OpenHours:
             days, times = r.text.split(maxsplit=1)
             parts.append(f"{'-'.join(d.capitalize() for d in days.split('-'))} {times}")
         return f"{', '.join(parts)} ({self.timezone} time)"
+
+
+def spec_from_page(text: str, *, source: str = "the support page") -> str:
+    """The open-hours spec written in a knowledge page's sentence about them.
+
+    Every "<day>[ to <day>], HH:MM-HH:MM" in the page is a range, so a page that
+    says "Monday to Friday 09:00-18:00 and Saturday 10:00-14:00" gives
+    ``mon-fri 09:00-18:00, sat 10:00-14:00``.
+    """
+    parts = []
+    for match in _PAGE_RANGE.finditer(text):
+        first, last, h1, m1, h2, m2 = match.groups()
+        days = first.lower() if last is None else f"{first.lower()}-{last.lower()}"
+        parts.append(f"{days} {int(h1):02d}:{m1}-{int(h2):02d}:{m2}")
+    if not parts:
+        raise ConfigError(
+            f"No support hours found in {source}; write them as 'Monday to Saturday, "
+            "09:00-18:00', or set TANDEM_HANDOFF_OPEN_HOURS."
+        )
+    return ", ".join(dict.fromkeys(parts))

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("agent", "supervisor")
 ACTIVE = ("waiting", "assigned")
-CLOSED = ("resolved", "returned")
+CLOSED = ("resolved", "returned", "cancelled")  # cancelled: by the customer, while waiting
 STATUSES = ACTIVE + CLOSED
 SENDERS = ("customer", "bot", "agent", "system")
 # Ids are 64-bit signed integers in both databases: a larger one cannot exist,

@@ -19,13 +19,16 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.handoff import transcript
 from bot.handoff.accounts import Staff
+from bot.handoff.cancel import wants_to_cancel
 from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput, NotFound
+from bot.handoff.estimate import QueueStatus, estimate
 from bot.handoff.gateway import RasaGateway
 from bot.handoff.live import Hub
 from bot.handoff.models import ACTIVE, Handoff, Message, Note
@@ -36,7 +39,6 @@ from bot.privacy import redact
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WAIT_S = 120
 HISTORY_DEADLINE_S = 3.0
 VIEW_SYNC_DEADLINE_S = 2.0
 MAX_REPLY_CHARS = 4000
@@ -66,9 +68,15 @@ class Outcome:
 
 
 def may_view(user: Staff, status: str | None, agent_id: int | None) -> bool:
-    """Supervisors see everything; agents the queue and their own conversations."""
+    """Supervisors see everything; agents the queue and their own conversations.
+
+    A request the customer cancelled while waiting stays visible to whoever could
+    see it in the queue, so an agent who had it open sees that it was cancelled.
+    """
     return (
-        user.is_supervisor or status == "waiting" or (agent_id is not None and agent_id == user.id)
+        user.is_supervisor
+        or status in ("waiting", "cancelled")
+        or (agent_id is not None and agent_id == user.id)
     )
 
 
@@ -80,10 +88,11 @@ def can_act(user: Staff, handoff: Handoff) -> bool:
     return user.is_supervisor or (handoff.agent_id == user.id and handoff.status == "assigned")
 
 
-def expected_wait_s(position: int, recent_waits: list[float]) -> int:
-    """Position times the mean wait of recent claims (2 minutes each until there is history)."""
-    per_customer = sum(recent_waits) / len(recent_waits) if recent_waits else DEFAULT_WAIT_S
-    return round(position * max(per_customer, 1.0))
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _consume_error(task: asyncio.Future[Any]) -> None:
@@ -102,14 +111,27 @@ def _clean(text: str, limit: int, what: str) -> str:
 
 class HandoffService:
     def __init__(
-        self, *, store: Store, gateway: RasaGateway, hub: Hub, settings: HandoffSettings
+        self,
+        *,
+        store: Store,
+        gateway: RasaGateway,
+        hub: Hub,
+        settings: HandoffSettings,
+        clock: Clock = _utc_now,
     ) -> None:
         self.store = store
         self.gateway = gateway
         self.hub = hub
         self.settings = settings
+        self.clock = clock
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
+        self.syncer.after_sync = self._after_sync
         self._address_locks = [asyncio.Lock() for _ in range(64)]
+        # What each waiting customer was last told about the queue (handoff id →
+        # words), so an update is sent only when the words change.
+        self._announced: dict[int, tuple[str, str]] = {}
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._cancelling: set[int] = set()
 
     async def audit(self, actor: Actor, action: str, target: str = "", **detail: Any) -> None:
         await in_thread(
@@ -124,17 +146,130 @@ class HandoffService:
 
     def _queue_changed(self) -> None:
         self.hub.publish({"type": "queue"})
+        self._refresh_soon()
 
     # engine side
 
-    async def position(self, handoff: Handoff) -> tuple[int, int]:
-        """``(position, expected wait in s)`` of a waiting handoff; ``(0, 0)`` once claimed."""
-        if handoff.status != "waiting":
-            return 0, 0
+    async def _queue_facts(self, now: datetime) -> tuple[list[Handoff], list[float], int]:
         waiting = [h for h in await in_thread(self.store.active) if h.status == "waiting"]
+        waits = await in_thread(self.store.recent_waits, now)
+        within = timedelta(seconds=self.settings.online_window_s)
+        online = await in_thread(self.store.agents_online, now, within)
+        return waiting, waits, online
+
+    async def status(self, handoff: Handoff) -> QueueStatus | None:
+        """Place and expected wait of a waiting handoff; ``None`` once it is not waiting.
+
+        The one estimate the customer sees, in the bot's message and in the
+        widget's banner (see :mod:`bot.handoff.estimate`).
+        """
+        if handoff.status != "waiting":
+            return None
+        now = self.clock()
+        waiting, waits, online = await self._queue_facts(now)
         ids = [h.id for h in waiting]
-        position = ids.index(handoff.id) + 1 if handoff.id in ids else len(ids)
-        return position, expected_wait_s(position, await in_thread(self.store.recent_waits))
+        position = ids.index(handoff.id) + 1 if handoff.id in ids else max(len(ids), 1)
+        status = estimate(position, waits, online, (now - handoff.created_at).total_seconds())
+        self._announced[handoff.id] = (status.place_text, status.wait_text)
+        return status
+
+    async def refresh_statuses(self) -> int:
+        """Tell waiting customers whose place or expected wait changed; how many were told.
+
+        Only channels in ``settings.status_channels`` get these text-less updates
+        (the web widget shows them in its banner); others would show nothing.
+        """
+        now = self.clock()
+        waiting, waits, online = await self._queue_facts(now)
+        told = 0
+        for position, handoff in enumerate(waiting, start=1):
+            if handoff.channel not in self.settings.status_channels:
+                continue
+            waited = (now - handoff.created_at).total_seconds()
+            status = estimate(position, waits, online, waited)
+            words = (status.place_text, status.wait_text)
+            if self._announced.get(handoff.id) == words:
+                continue
+            async with self.syncer.lock(handoff.conversation_id):
+                current = await in_thread(self.store.active_handoff, handoff.conversation_id)
+                if current is None or current.id != handoff.id or current.status != "waiting":
+                    continue
+                custom = {"type": "handoff", "state": "waiting", **status.as_json()}
+                try:
+                    await self.gateway.update_status(handoff.conversation_id, custom)
+                except GatewayError as e:
+                    logger.info("queue update for %s not sent: %s", handoff.conversation_id, e)
+                    continue
+            self._announced[handoff.id] = words
+            told += 1
+        keep = {h.id for h in waiting}
+        for handoff_id in [i for i in self._announced if i not in keep]:
+            del self._announced[handoff_id]
+        return told
+
+    def _refresh_soon(self) -> None:
+        """Refresh in the background after the queue moved (coalesced)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = loop.create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh_statuses()
+        except Exception:  # a database hiccup: the next sweep tries again
+            logger.exception("queue updates failed; the next sweep tries again")
+
+    async def run_forever(self, interval_s: float) -> None:
+        """Sync every active handoff and update waiting customers, every ``interval_s``."""
+        while True:
+            try:
+                await self.syncer.sweep()
+            except Exception:  # a database hiccup must not end the sweeps for good
+                logger.exception("sweep failed; trying again in %s s", interval_s)
+            await self._refresh_quietly()
+            await asyncio.sleep(interval_s)
+
+    async def drain(self) -> None:
+        """Wait for background syncs and queue updates (tests, shutdown)."""
+        await self.syncer.drain()
+        if self._refresh_task is not None:
+            await asyncio.gather(self._refresh_task, return_exceptions=True)
+        await self.syncer.drain()
+
+    async def _after_sync(self, handoff: Handoff, new: list[Message]) -> None:
+        """A waiting customer who takes the request back leaves the queue (under the lock)."""
+        if handoff.status != "waiting" or handoff.id in self._cancelling:
+            return
+        names = (self.settings.assistant_name,)
+        if not any(
+            m.sender == "customer" and wants_to_cancel(m.text, assistant_names=names) for m in new
+        ):
+            return
+        bot = self.settings.assistant_name
+        try:
+            await self.gateway.resume(
+                handoff.conversation_id,
+                f"OK, I've cancelled your request for a colleague. You're back with {bot}, our "
+                "assistant: ask me anything, or ask for a person again at any time.",
+                custom={"cancelled": True},
+                buttons=_resume_buttons(handoff),
+            )
+        except GatewayError as e:
+            logger.warning("could not cancel the handoff of %s: %s", handoff.conversation_id, e)
+            return
+        # Store the bot's words, then close: the console shows both.
+        self._cancelling.add(handoff.id)
+        try:
+            await self._sync_quietly(handoff.conversation_id)
+        finally:
+            self._cancelling.discard(handoff.id)
+        await in_thread(self.store.close, handoff.id, "cancelled", expect=("waiting",))
+        self._announced.pop(handoff.id, None)
+        await self.audit(Actor(None), "cancel", f"handoff:{handoff.id}", by="customer")
+        self._queue_changed()
 
     async def request(
         self,
@@ -145,6 +280,7 @@ class HandoffService:
         priority: int = 0,
         customer_name: str | None = None,
         client_ip: str | None = None,
+        form: dict[str, str] | None = None,
         now: datetime | None = None,
     ) -> Outcome:
         """Queue the conversation, or say why not (``closed``, ``queue_full``, ``too_many``).
@@ -155,7 +291,7 @@ class HandoffService:
         new handoffs per :data:`REQUEST_WINDOW`, one client address at most
         ``max_waiting_per_ip`` waiting at once.
         """
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         async with self.syncer.lock(conversation_id), self._address_lock(client_ip):
             existing = await in_thread(self.store.active_handoff, conversation_id)
             if existing is not None:
@@ -188,6 +324,8 @@ class HandoffService:
                 # The action asking for a person runs before Rasa stores the turn,
                 # so the turn's first event (the customer's request) comes next.
                 start, context = len(events), transcript.context(events)
+            if form:
+                context["form"] = form  # interrupted by the request: offered again on return
             handoff, created = await in_thread(
                 self.store.create,
                 Handoff(
@@ -208,6 +346,7 @@ class HandoffService:
             await self.audit(
                 Actor(None), "handoff_requested", f"handoff:{handoff.id}", reason=handoff.reason
             )
+            await self.status(handoff)  # what the customer is told first; updates follow changes
             self._queue_changed()
         return Outcome(handoff, created=created)
 
@@ -372,7 +511,9 @@ class HandoffService:
                     f"You're back with {bot}, our assistant. Ask me anything, or ask for a "
                     "person again at any time."
                 )
-            await self.gateway.resume(handoff.conversation_id, text)
+            await self.gateway.resume(
+                handoff.conversation_id, text, buttons=_resume_buttons(handoff)
+            )
             await self._sync_quietly(handoff.conversation_id)
             handoff = await in_thread(self.store.close, handoff_id, status)
         await self.audit(
@@ -401,6 +542,14 @@ class HandoffService:
         )
         self._queue_changed()
         return handoff
+
+
+def _resume_buttons(handoff: Handoff) -> list[dict[str, str]] | None:
+    """A button to carry on with the form the request for a person interrupted."""
+    form = (handoff.context or {}).get("form")
+    if not isinstance(form, dict) or not form.get("title") or not form.get("payload"):
+        return None
+    return [{"title": str(form["title"]), "payload": str(form["payload"])}]
 
 
 def _shared_address(client_ip: str) -> bool:

@@ -7,8 +7,12 @@
 ``TANDEM_HANDOFF_RASA_URL``         Rasa's HTTP API (http://127.0.0.1:5005)
 ``TANDEM_HANDOFF_RASA_TOKEN``       the engine's ``TANDEM_RASA_TOKEN``, sent as a bearer token
 ``TANDEM_HANDOFF_SERVICE_TOKEN``    shared secret of the engine and action server (required)
-``TANDEM_HANDOFF_OPEN_HOURS``       ``always`` or ``mon-sat 09:00-18:00, ...``
-``TANDEM_HANDOFF_TIMEZONE``         IANA zone of the open hours (UTC)
+``TANDEM_HANDOFF_HOURS_FILE``       the knowledge page whose sentence gives the support
+                                    hours (``data/knowledge/support.md``)
+``TANDEM_HANDOFF_OPEN_HOURS``       overrides it: ``always`` or ``mon-sat 09:00-18:00, ...``
+``TANDEM_HANDOFF_TIMEZONE``         IANA zone of the open hours (Europe/London)
+``TANDEM_HANDOFF_STATUS_CHANNELS``  channels whose customers get live queue updates
+                                    (``webchat``; others ignore text-less messages)
 ``TANDEM_HANDOFF_MAX_QUEUE``        waiting customers before new ones get a ticket (20)
 ``TANDEM_HANDOFF_SESSION_IDLE_MIN`` console session idle timeout (30)
 ``TANDEM_HANDOFF_SESSION_MAX_H``    console session absolute lifetime (8)
@@ -30,11 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import ConfigError
-from bot.handoff.hours import OpenHours
+from bot.handoff.hours import OpenHours, spec_from_page
 from bot.settings import LOOPBACK_HOSTS, PROJECT_ROOT, env_bool, env_float, env_int
 
 PREFIX = "TANDEM_HANDOFF_"
 MIN_SERVICE_TOKEN_CHARS = 16
+DEFAULT_HOURS_FILE = PROJECT_ROOT / "data" / "knowledge" / "support.md"
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -53,6 +59,29 @@ def default_db_url(state_dir: Path) -> str:
     return f"sqlite:///{state_dir / 'handoff.db'}"
 
 
+def open_hours_from_env(env: Mapping[str, str]) -> OpenHours:
+    """``OPEN_HOURS`` if set, else the hours written in ``HOURS_FILE`` (the support page).
+
+    Without either (a kit user with no such page) the team is always there.
+    """
+    timezone = env.get(PREFIX + "TIMEZONE") or DEFAULT_TIMEZONE
+    spec = env.get(PREFIX + "OPEN_HOURS")
+    if spec:
+        return OpenHours.parse(spec, timezone=timezone)
+    named = env.get(PREFIX + "HOURS_FILE")
+    path = Path(named) if named else DEFAULT_HOURS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        if named:
+            raise ConfigError(
+                f"{PREFIX}HOURS_FILE={named!r} cannot be read ({e.strerror}); name the knowledge "
+                f"page with the support hours, or set {PREFIX}OPEN_HOURS instead."
+            ) from e
+        return OpenHours.parse("always", timezone=timezone)
+    return OpenHours.parse(spec_from_page(text, source=str(path)), timezone=timezone)
+
+
 @dataclass(frozen=True)
 class HandoffSettings:
     """Everything the service needs; defaults are the embedded, loopback-only run."""
@@ -64,6 +93,8 @@ class HandoffSettings:
     rasa_token: str = field(default="", repr=False)
     service_token: str = field(default="", repr=False)
     open_hours: OpenHours = field(default_factory=OpenHours)
+    status_channels: tuple[str, ...] = ("webchat",)
+    online_window_s: float = 120.0
     max_queue: int = 20
     max_requests_per_sender: int = 3
     max_waiting_per_ip: int = 3
@@ -90,9 +121,13 @@ class HandoffSettings:
             rasa_url=(env.get(PREFIX + "RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_token=env.get(PREFIX + "RASA_TOKEN", ""),
             service_token=env.get(PREFIX + "SERVICE_TOKEN", ""),
-            open_hours=OpenHours.parse(
-                env.get(PREFIX + "OPEN_HOURS", "always"),
-                timezone=env.get(PREFIX + "TIMEZONE") or "UTC",
+            open_hours=open_hours_from_env(env),
+            status_channels=tuple(
+                c.strip()
+                for c in env.get(PREFIX + "STATUS_CHANNELS", ",".join(cls.status_channels)).split(
+                    ","
+                )
+                if c.strip()
             ),
             max_queue=_int(env, "MAX_QUEUE", cls.max_queue, low=1, high=100_000),
             max_requests_per_sender=_int(

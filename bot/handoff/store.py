@@ -10,7 +10,7 @@ check the state they start from).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -21,6 +21,7 @@ from bot.handoff.errors import Conflict, NotFound
 from bot.handoff.models import (
     ACTIVE,
     AuditEntry,
+    ConsoleSession,
     Handoff,
     Message,
     Note,
@@ -31,6 +32,7 @@ from bot.handoff.models import (
 from bot.handoff.transcript import Line
 
 WAIT_HISTORY = 20
+WAIT_HISTORY_AGE = timedelta(days=1)
 
 
 def queue_order(handoffs: Iterable[Handoff]) -> list[Handoff]:
@@ -110,16 +112,31 @@ class Store:
                 raise
             return existing, False
 
-    def recent_waits(self) -> list[float]:
-        """Seconds from request to claim of the last claimed handoffs."""
+    def recent_waits(self, now: datetime | None = None) -> list[float]:
+        """Seconds from request to claim of the last claimed handoffs of the past day."""
+        since = (now or utcnow()) - WAIT_HISTORY_AGE
         with self._db() as db:
             rows = db.execute(
                 select(Handoff.created_at, Handoff.assigned_at)
-                .where(Handoff.assigned_at.is_not(None))
+                .where(Handoff.assigned_at.is_not(None), Handoff.assigned_at >= since)
                 .order_by(Handoff.assigned_at.desc())
                 .limit(WAIT_HISTORY)
             ).all()
         return [(assigned - created).total_seconds() for created, assigned in rows if assigned]
+
+    def agents_online(self, now: datetime, within: timedelta) -> int:
+        """Staff with a console session that was in touch within ``within`` of ``now``.
+
+        An open console renews its session every few seconds (its live stream
+        checks it), so this counts the people looking at the queue.
+        """
+        with self._db() as db:
+            count = db.scalar(
+                select(func.count(func.distinct(ConsoleSession.user_id))).where(
+                    ConsoleSession.expires_at > now, ConsoleSession.last_seen >= now - within
+                )
+            )
+            return int(count or 0)
 
     def assign(self, handoff_id: int, agent_id: int, *, expect: Sequence[str]) -> Handoff:
         """Give the handoff to ``agent_id`` if its status is still one of ``expect``."""
@@ -138,11 +155,11 @@ class Store:
                 )
         return self.get(handoff_id)
 
-    def close(self, handoff_id: int, status: str) -> Handoff:
+    def close(self, handoff_id: int, status: str, *, expect: Sequence[str] = ACTIVE) -> Handoff:
         with self._db.begin() as db:
             result = db.execute(
                 update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status.in_(ACTIVE))
+                .where(Handoff.id == handoff_id, Handoff.status.in_(expect))
                 .values(status=status, closed_at=utcnow())
                 .execution_options(synchronize_session=False)
             )

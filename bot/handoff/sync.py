@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -59,6 +59,9 @@ class Syncer:
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._pending: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Called with the handoff and its new messages, still under the lock
+        # (the service reacts to what the customer wrote: a cancelled request).
+        self.after_sync: Callable[[Handoff, list[Message]], Awaitable[None]] | None = None
 
     def lock(self, conversation_id: str) -> asyncio.Lock:
         """The lock every change to this conversation's transcript happens under."""
@@ -78,9 +81,10 @@ class Syncer:
         start = handoff.start_index
         if start is None:
             start = transcript.infer_start(events, handoff.created_at)
-            await in_thread(
-                self.store.set_start, handoff.id, start, transcript.context(events[:start])
-            )
+            context = transcript.context(events[:start])
+            if (handoff.context or {}).get("form"):
+                context["form"] = handoff.context["form"]
+            await in_thread(self.store.set_start, handoff.id, start, context)
         lines = transcript.lines(events, start=start, after=handoff.last_synced_index)
         try:
             new = await in_thread(self.store.add_lines, handoff, lines, last_index=len(events) - 1)
@@ -90,6 +94,8 @@ class Syncer:
             new = await in_thread(self.store.add_lines, handoff, lines, last_index=-1)
         for message in new:
             self.hub.publish(self._event(handoff, message))
+        if new and self.after_sync is not None:
+            await self.after_sync(handoff, new)
         return new
 
     def _event(self, handoff: Handoff, message: Message) -> dict[str, Any]:

@@ -105,10 +105,18 @@ def context(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
         elif event.get("event") in ("restart", "session_started"):
             slots.clear()
     before = lines(events, start=0)[-CONTEXT_MESSAGES:]
-    return {
-        "messages": [
-            {"sender": line.sender, "text": line.text, "at": line.sent_at.isoformat()}
-            for line in before
-        ],
-        "slots": slots,
-    }
+    messages = []
+    for line in before:
+        item = {"sender": line.sender, "text": line.text, "at": line.sent_at.isoformat()}
+        intent = _intent(events[line.seq])
+        if intent:
+            item["intent"] = intent  # lets the summary tell a problem from "a person please"
+        messages.append(item)
+    return {"messages": messages, "slots": slots}
+
+
+def _intent(event: dict[str, Any]) -> str | None:
+    if event.get("event") != "user":
+        return None
+    name = _mapping(_mapping(event.get("parse_data")).get("intent")).get("name")
+    return name if isinstance(name, str) and name else None

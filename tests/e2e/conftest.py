@@ -27,6 +27,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
         handoff_port=free_port(),
     )
     supervisor = Supervisor(settings, model=ensure_model(settings))
+    # Handoff tests must not depend on the hour they run at; the support hours
+    # (data/knowledge/support.md) are tested in test_handoff_edges.py.
+    supervisor.handoff.env["TANDEM_HANDOFF_OPEN_HOURS"] = "always"
     supervisor.start()
     yield supervisor
     supervisor.stop()

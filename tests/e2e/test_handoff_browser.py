@@ -211,3 +211,66 @@ def test_a_customers_markup_is_shown_as_text_and_never_runs_in_the_console(
     assert errors == [], f"JavaScript errors: {errors}"
     agent.get_by_role("button", name="Resolve").click()
     expect(agent.locator("#resolve")).to_be_disabled()
+
+
+def test_the_waiting_banner_says_what_the_bot_said_and_follows_the_queue(
+    browser: Any, demo_url: str, assistant: Supervisor, shots: Path
+) -> None:
+    """The banner's estimate is the bot's, and it moves when the queue moves, with no reload."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.console_client import Console, wait_for
+
+    email, password = f"ada-{secrets.token_hex(3)}@voltline.example", secrets.token_urlsafe(16)
+    create_agent(assistant, email=email, name="Ada", password=password)
+    agent = Console(assistant.settings.handoff_url).login(email, password)
+    errors: list[str] = []
+    customer = new_page(browser, errors)
+    # Someone asked before: the widget's customer is not first in the queue.
+    ahead = "e2e-ahead-" + secrets.token_hex(4)
+    send(assistant, ahead, "I want to talk to a person")
+    agent.handoff_for(rest_conversation_id(ahead))
+
+    customer.goto(demo_url)
+    customer.get_by_role("button", name="Open chat: Chat with Volt").click()
+    say(customer, "hello")
+    wait_for_bot_count(customer, 1)
+    say(customer, "could I talk to someone from your team")
+    banner = customer.locator(".tw-banner")
+    expect(banner).to_contain_text("Waiting for a colleague")
+    expect(banner).to_contain_text("in the queue.")
+    said = customer.locator(".tw-bot .tw-text").filter(has_text="I've asked a colleague")
+    expect(said).to_have_count(1)
+    words = banner.inner_text().removeprefix("Waiting for a colleague…").strip()
+    assert words and words in said.inner_text()  # one estimate, the same words
+    assert "You're next in the queue." not in words
+    customer.screenshot(path=shots / "20-banner-behind-someone.png")
+
+    # The agent takes everyone ahead; the banner follows without a reload.
+    session = customer.evaluate("window.TandemWebChat.sessionId")
+    for handoff in agent.get("/queue"):
+        if handoff["status"] == "waiting" and handoff["conversation_id"] != session:
+            agent.post(f"/handoffs/{handoff['id']}/claim")
+    expect(banner).to_contain_text("You're next in the queue.")
+    assert customer.locator(".tw-bot .tw-text").filter(has_text="I've asked").count() == 1
+    customer.screenshot(path=shots / "21-banner-next.png")
+
+    # Taking the request back: the bot is there again, and the console shows it cancelled.
+    mine = wait_for(
+        lambda: next((h for h in agent.get("/queue") if h["conversation_id"] == session), None),
+        timeout_s=15,
+        what="the widget's conversation in the queue",
+    )
+    say(customer, "never mind")
+    expect(customer.locator(".tw-log")).to_contain_text("Request cancelled")
+    expect(banner).to_be_hidden()
+    wait_for(
+        lambda: agent.get(f"/handoffs/{mine['id']}")["handoff"]["status"] == "cancelled",
+        timeout_s=15,
+        what="the request shown as cancelled in the console",
+    )
+    for handoff in agent.get("/queue"):
+        if handoff["agent_id"] is not None and handoff["conversation_id"] != session:
+            agent.post(f"/handoffs/{handoff['id']}/resolve")
+    agent.http.close()
+    assert errors == [], f"JavaScript errors: {errors}"

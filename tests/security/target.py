@@ -348,6 +348,8 @@ def start_target(state_dir: Path) -> Iterator[Target]:
             credentials=_credentials(state_dir / "credentials.yml", slack, slack_secret),
         )
         supervisor = Supervisor(settings, model=ensure_model(settings))
+        # the attacks need a queue to attack whatever the hour (support hours: docs/handoff.md)
+        supervisor.handoff.env["TANDEM_HANDOFF_OPEN_HOURS"] = "always"
         supervisor.start()
     except BaseException:
         slack.close()

@@ -263,22 +263,54 @@
     return group;
   }
 
-  function handoff(custom) {
+  // The queue status comes from the handoff service, worded there (place_text, wait_text),
+  // so the banner says what the bot said; updates arrive as text-less handoff messages.
+  let waitingSince = null;
+  let waitingWords = "";
+  let bannerTimer = null;
+
+  function renderWaiting() {
+    const minutes = waitingSince === null ? 0 : Math.floor((Date.now() - waitingSince) / 60000);
+    const waited = minutes >= 1 ? ` You've waited ${minutes} min.` : "";
+    banner.textContent = `Waiting for a colleague… ${waitingWords}${waited}`.trim();
+  }
+
+  function stopWaiting() {
+    clearInterval(bannerTimer);
+    bannerTimer = null;
+    waitingSince = null;
+  }
+
+  function handoff(custom, timestamp) {
     const who = custom.agent ? String(custom.agent) : "a colleague";
     if (custom.state === "agent") {
+      stopWaiting();
       banner.textContent = `You are now talking to ${who}, a person from our team`;
       banner.dataset.state = "agent";
       banner.hidden = false;
     } else if (custom.state === "waiting") {
-      const wait = Number(custom.expected_wait_s);
-      const minutes = wait > 0 ? ` (about ${Math.max(1, Math.round(wait / 60))} min)` : "";
-      banner.textContent = `Waiting for a colleague…${minutes}`;
+      const words = [custom.place_text, custom.wait_text].filter((w) => typeof w === "string" && w);
+      if (words.length) waitingWords = words.join(" ");
+      else {
+        const wait = Number(custom.expected_wait_s);
+        waitingWords = wait > 0 ? `(about ${Math.max(1, Math.ceil(wait / 60))} min)` : "";
+      }
+      const sent = timestamp ? timestamp * 1000 : Date.now();
+      waitingSince = sent - 1000 * (Number(custom.waited_s) || 0);
       banner.dataset.state = "waiting";
       banner.hidden = false;
+      renderWaiting();
+      if (!bannerTimer) bannerTimer = setInterval(renderWaiting, 15000);
     } else if (custom.state === "bot") {
+      stopWaiting();
       banner.hidden = true;
       banner.dataset.state = "bot";
-      notice("You are back with the assistant.");
+      notice(custom.cancelled ? "Request cancelled: you are back with the assistant."
+        : "You are back with the assistant.");
+    } else if (custom.state === "unavailable") {
+      stopWaiting();
+      banner.hidden = true;
+      banner.dataset.state = "unavailable";
     }
   }
 
@@ -289,7 +321,7 @@
       rendered.add(p.timestamp);
     }
     const custom = p.custom && typeof p.custom === "object" ? p.custom : null;
-    if (custom && custom.type === "handoff") handoff(custom);
+    if (custom && custom.type === "handoff") handoff(custom, p.timestamp);
     const isAgent = custom && custom.type === "agent_message";
     const card = custom && CARD_TYPES.has(custom.type) ? renderCard(custom) : null;
     const streamId = p.metadata && p.metadata.stream_id;

@@ -166,8 +166,9 @@ async function select(id) {
     state.lastSeq = -1;
     const h = d.handoff;
     $("conversation-title").textContent = h.customer_name || `Conversation ${h.conversation_id}`;
+    const status = h.status === "cancelled" ? "cancelled by the customer" : h.status;
     $("conversation-meta").textContent =
-      `${h.channel} · ${h.status}${h.agent ? " · " + h.agent : ""} · asked: ${h.reason}`;
+      `${h.channel} · ${status}${h.agent ? " · " + h.agent : ""} · asked: ${h.reason}`;
     const earlier = (d.context && d.context.messages) || [];
     $("context").replaceChildren(...earlier.map((m) => messageItem({ ...m, seq: "" })));
     $("context-title").hidden = earlier.length === 0;

@@ -16,8 +16,8 @@ from actions.handoff import (
     ActionLeaveContact,
     HandoffClient,
     handoff_reason,
+    interrupted_form,
     parse_contact,
-    wait_phrase,
 )
 
 
@@ -71,8 +71,22 @@ async def _run(action: Any, tracker: Tracker, service: Service) -> tuple[list, l
     return dispatcher.messages, events
 
 
+# What the handoff service answers for a queued customer (bot/handoff/estimate.py).
+QUEUED = {
+    "id": "h1",
+    "status": "waiting",
+    "position": 3,
+    "expected_wait_s": 240,
+    "expected_wait_min": 4,
+    "waited_s": 0,
+    "agents_online": 1,
+    "place_text": "You're number 3 in the queue.",
+    "wait_text": "The wait is about 4 minutes.",
+}
+
+
 async def test_an_accepted_handoff_tells_the_wait_and_pauses_the_conversation() -> None:
-    service = Service(201, {"id": "h1", "status": "waiting", "position": 3, "expected_wait_s": 240})
+    service = Service(201, QUEUED)
     messages, events = await _run(ActionHandoff(), _tracker(), service)
     path, body, auth = service.requests[0]
     assert (path, auth) == ("/api/handoffs", "Bearer tok")
@@ -83,13 +97,99 @@ async def test_an_accepted_handoff_tells_the_wait_and_pauses_the_conversation() 
         "priority": 4,
         "customer_name": "Ada",
     }
-    assert "number 3 in the queue" in messages[0]["text"]
-    assert "about 4 minutes" in messages[0]["text"]
-    assert messages[0]["custom"] == {
-        "type": "handoff", "state": "waiting", "position": 3, "expected_wait_s": 240,
-    }  # fmt: skip
+    # the service's words, so the bot and the widget's banner say the same
+    assert messages[0]["text"].startswith(
+        "I've asked a colleague to join us. You're number 3 in the queue. "
+        "The wait is about 4 minutes."
+    )
+    assert "never mind" in messages[0]["text"]  # how to take it back
+    custom = messages[0]["custom"]
+    assert (custom["type"], custom["state"]) == ("handoff", "waiting")
+    assert {k: custom[k] for k in QUEUED if k not in ("id", "status")} == {
+        k: v for k, v in QUEUED.items() if k not in ("id", "status")
+    }
     assert ConversationPaused() in events
     assert SlotSet("handoff_reason", None) in events
+
+
+async def test_no_estimate_is_said_honestly() -> None:
+    unknown = {
+        **QUEUED,
+        "position": 1,
+        "expected_wait_s": None,
+        "expected_wait_min": None,
+        "place_text": "You're next in the queue.",
+        "wait_text": "I can't estimate the wait yet.",
+    }
+    messages, _ = await _run(ActionHandoff(), _tracker(), Service(201, unknown))
+    assert "You're next in the queue. I can't estimate the wait yet." in messages[0]["text"]
+    assert "minute" not in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("tracker", "apology"),
+    [
+        (_tracker(intent="complaint"), "I'm sorry about this"),
+        (
+            _tracker(latest_extra={"frustration": {"score": 0.8, "frustrated": True}}),
+            "I'm sorry this has been frustrating.",
+        ),
+        (_tracker(slots={"handoff_reason": "frustration"}), "I'm sorry this has been frustrating."),
+    ],
+)
+async def test_an_upset_customer_hears_an_apology_first(tracker: Tracker, apology: str) -> None:
+    for answer in (QUEUED, {"status": "unavailable", "reason": "closed", "message": "Closed."}):
+        messages, _ = await _run(ActionHandoff(), tracker, Service(200, answer))
+        assert messages[0]["text"].startswith(apology)
+        assert len(messages) == 2 and "sorry" not in messages[1]["text"].lower()
+
+
+async def test_a_plain_request_gets_no_apology() -> None:
+    messages, _ = await _run(ActionHandoff(), _tracker(), Service(201, QUEUED))
+    assert len(messages) == 1 and "sorry" not in messages[0]["text"].lower()
+
+
+def _mid_form(*, ended_by_policy: bool) -> Tracker:
+    events = [
+        {"event": "user", "text": "which plan?", "parse_data": {"intent": {"name": "x"}}},
+        {"event": "active_loop", "name": "mobile_plan_form"},
+        {"event": "slot", "name": "plan_data_gb", "value": 12},
+        {"event": "user", "text": "a person please", "input_channel": "webchat",
+         "parse_data": {"intent": {"name": "ask_human"}}},
+    ]  # fmt: skip
+    if ended_by_policy:
+        events += [
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "handoff_reason", "value": "ask_human"},
+        ]
+    return Tracker(
+        sender_id="conv-1",
+        slots={"plan_data_gb": 12, "handoff_reason": "ask_human" if ended_by_policy else None},
+        latest_message={"text": "a person please", "intent": {"name": "ask_human"}},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={} if ended_by_policy else {"name": "mobile_plan_form"},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_a_form_interrupted_by_the_request_travels_with_it() -> None:
+    tracker = _mid_form(ended_by_policy=True)
+    assert interrupted_form(tracker) == "mobile_plan_form"
+    assert interrupted_form(_mid_form(ended_by_policy=False)) == "mobile_plan_form"
+    assert interrupted_form(_tracker()) is None
+    service = Service(201, QUEUED)
+    _, events = await _run(ActionHandoff(), tracker, service)
+    body = service.requests[0][1]
+    assert body["form"] == {
+        "name": "mobile_plan_form",
+        "title": "Carry on with the mobile plan questions",
+        "payload": "/ask_plan_advice",
+    }
+    assert body["reason"] == "customer_request"  # the policy's "ask_human" is a plain request
+    # the answers stay: nothing resets the form's slots
+    assert not any(e.get("name") == "plan_data_gb" for e in events)
 
 
 @pytest.mark.parametrize("down", [(503, {"error": "x"}), None])
@@ -161,11 +261,6 @@ def test_contact_details_are_read_from_free_text(text: str, value: str) -> None:
 def test_no_contact_details_means_a_clear_reask(text: str) -> None:
     parsed = parse_contact(text)
     assert parsed.value is None and "e-mail address" in (parsed.error or "")
-
-
-def test_wait_phrase() -> None:
-    assert wait_phrase(30) == "about a minute"
-    assert wait_phrase(61) == "about 2 minutes"
 
 
 async def test_the_address_a_channel_saw_goes_with_the_request() -> None:

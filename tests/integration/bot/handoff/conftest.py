@@ -10,9 +10,10 @@ import asyncio
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,13 @@ async def harness(settings: HandoffSettings) -> AsyncIterator[Harness]:
 
 @asynccontextmanager
 async def running(
-    settings: HandoffSettings, gateway: FakeRasaGateway | None = None
+    settings: HandoffSettings,
+    gateway: FakeRasaGateway | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Harness]:
     """The app started (lifespan: migrations, sweeper) with a client on it."""
     fake = gateway or FakeRasaGateway()
-    app = create_app(settings, gateway=fake, text_generator=None)
+    app = create_app(settings, gateway=fake, text_generator=None, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:

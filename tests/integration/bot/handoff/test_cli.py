@@ -101,6 +101,7 @@ def test_serve_runs_the_real_server_until_sigterm(tmp_path: Path) -> None:
         "TANDEM_HANDOFF_PORT": str(port),
         "TANDEM_HANDOFF_SERVICE_TOKEN": TOKEN,
         "TANDEM_HANDOFF_RASA_URL": f"http://127.0.0.1:{free_port()}",  # nobody there
+        "TANDEM_HANDOFF_OPEN_HOURS": "always",  # whatever the time the test runs at
         "TANDEM_TEXT_BACKEND": "extractive",
         "RASA_TELEMETRY_ENABLED": "false",
     }

@@ -70,7 +70,9 @@ async def test_detail_has_transcript_context_summary_and_suggestions(harness: Ha
     assert [m["text"] for m in detail["messages"]] == [
         "my Nova 8 does not charge, can someone help?"
     ]
-    assert detail["summary"].startswith("Request: my Nova 8 does not charge")
+    assert detail["summary"].startswith(
+        "Problem (in the customer's words): my Nova 8 does not charge"
+    )
     assert "customer name: Ana" in detail["summary"]
     assert detail["assist_source"] == "extractive"
     assert 2 <= len(detail["suggestions"]) <= 3

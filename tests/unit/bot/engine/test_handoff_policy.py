@@ -306,6 +306,17 @@ def test_beats_an_active_form_in_the_ensemble(tmp_path: Path) -> None:
     )
     assert kept.optional_events == [SlotSet("handoff_reason", reason)]
 
+    # right after the handoff the bot listens, even if the form is still active
+    handed_over = tracker(ActiveLoop("order_form"), ActionExecuted("order_form"),
+                          ActionExecuted(ACTION_LISTEN_NAME), user(frustration=FRUSTRATED),
+                          ActionExecuted("action_handoff"))  # fmt: skip
+    listen = make_policy(tmp_path).predict_action_probabilities(handed_over, DOMAIN)
+    best = DefaultPolicyPredictionEnsemble().combine_predictions(
+        [rule, listen], handed_over, DOMAIN
+    )
+    assert best.max_confidence_index == DOMAIN.index_for_action(ACTION_LISTEN_NAME)
+    assert best.policy_name == "HandoffPolicy"
+
     calm = tracker(ActiveLoop("order_form"), ActionExecuted("order_form"),
                    ActionExecuted(ACTION_LISTEN_NAME), user(frustration=CALM))  # fmt: skip
     silent = make_policy(tmp_path).predict_action_probabilities(calm, DOMAIN)

@@ -43,27 +43,92 @@ def messages(*texts: tuple[str, str]) -> list[Message]:
     return [Message(seq=10 + i, sender=s, text=t, sent_at=NOW) for i, (s, t) in enumerate(texts)]
 
 
-def test_extractive_summary_names_request_details_and_last_messages() -> None:
+def test_extractive_summary_names_problem_details_and_last_messages() -> None:
     result = extractive(handoff(), messages(("customer", "My Nova 8 won't charge. Can you help?")))
     assert result.source == "extractive"
     lines = result.summary.splitlines()
-    assert lines[0] == "Request: My Nova 8 won't charge. Can you help?"
+    assert lines[0] == "Problem (in the customer's words): My Nova 8 won't charge. Can you help?"
     assert lines[1] == "Handed over because: asked for a person"
     # the name is known once, from the slot; the phone number is not shown (tickets keep it)
     assert lines[2] == "Known details: customer name: Ana; phone: [phone]"
     assert lines[-1] == "Customer: My Nova 8 won't charge. Can you help?"
     assert result.suggestions == [
-        "Hi Ana, thanks for waiting. I've read your conversation with Volt and I'm here to help.",
+        "Hi Ana, thanks for waiting. I've read what you told Volt about \"My Nova 8 won't "
+        "charge. Can you help?\" and I'm here to help.",
         "Let me check that for you; it will take a moment.",
-        "Could you tell me a little more, for example which product or order this is about?",
+        "Could you tell me a little more, for example when this started and your order number "
+        "if you have one?",
     ]
 
 
-def test_extractive_without_a_transcript_uses_what_came_before() -> None:
+def test_extractive_without_a_problem_says_so() -> None:
     result = extractive(handoff(), [])
-    assert result.summary.startswith("Request: hi, I'm [email]")
+    assert result.summary.startswith("Problem: not said yet")
+    assert "What can I help you with today?" in result.suggestions
     after_reply = extractive(handoff(), messages(("customer", "hello"), ("agent", "Hi!")))
     assert not after_reply.suggestions[0].startswith("Hi Ana")
+
+
+def _asked_for_a_person_after(
+    *earlier: tuple[str, str, str | None], reason: str = "customer_request"
+) -> Handoff:
+    """A handoff whose context holds ``(sender, text, intent)`` messages and a fallback slot."""
+    context_messages = [
+        {"sender": s, "text": t, "at": NOW.isoformat(), **({"intent": i} if i else {})}
+        for s, t, i in earlier
+    ]
+    return Handoff(
+        id=8,
+        reason=reason,
+        customer_name=None,
+        status="waiting",
+        context={
+            "messages": context_messages,
+            "slots": {"answer_outcome": "fallback", "handoff_reason": reason, "plan_data_gb": "12"},
+            "form": {
+                "name": "mobile_plan_form",
+                "title": "Carry on",
+                "payload": "/ask_plan_advice",
+            },
+        },
+    )
+
+
+def test_the_summary_states_the_customers_problem_not_the_request_for_a_person() -> None:
+    handoff = _asked_for_a_person_after(
+        ("customer", "hello", "greet"),
+        ("bot", "Hi! How can I help?", None),
+        ("customer", "my nova 8 wont charge after 2 days, email me at ana@example.com", None),
+        ("bot", "Sorry, I don't know that one.", None),
+        ("customer", "I want to talk to a person", "ask_human"),
+    )
+    result = extractive(handoff, messages(("customer", "I want to talk to a person")))
+    lines = result.summary.splitlines()
+    assert lines[0] == (
+        "Problem (in the customer's words): my nova 8 wont charge after 2 days, email me at [email]"
+    )
+    assert lines[1] == "Handed over because: the customer asked for a person"
+    assert lines[2].startswith("Interrupted: the mobile plan questions")
+    assert "plan data gb: 12" in result.summary
+    # bookkeeping slots are not the customer's details
+    assert "answer outcome" not in result.summary and "fallback" not in result.summary
+    assert "Request:" not in result.summary
+    # the suggested replies use the conversation: the problem and the unfinished form
+    assert "my nova 8 wont charge" in result.suggestions[0]
+    assert any("mobile plan questions" in s for s in result.suggestions)
+    prompt = build_prompt(handoff, [])[1].content
+    assert "The customer's problem, in their words: my nova 8 wont charge" in prompt
+    assert "answer_outcome" not in prompt
+
+
+def test_an_upset_customer_gets_an_apology_among_the_suggestions() -> None:
+    handoff = _asked_for_a_person_after(
+        ("customer", "this is the third time my refund has not arrived!!!", None),
+        reason="frustration",
+    )
+    result = extractive(handoff, [])
+    assert "the customer sounded frustrated" in result.summary
+    assert any(s.startswith("I'm sorry") for s in result.suggestions)
 
 
 def test_prompt_redacts_personal_data() -> None:

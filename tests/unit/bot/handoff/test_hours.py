@@ -6,6 +6,8 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.handoff import OpenHours
+from bot.handoff.hours import spec_from_page
+from bot.settings import PROJECT_ROOT
 
 
 def at(text: str) -> datetime:
@@ -54,3 +56,41 @@ def test_bad_specs_say_how_to_write_them(spec: str, message: str) -> None:
 def test_unknown_time_zone() -> None:
     with pytest.raises(ConfigError, match="IANA"):
         OpenHours.parse("always", timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("now", "opens", "words"),
+    [
+        # Sunday night in London: Monday morning
+        ("2026-12-06T21:30:00", "2026-12-07T09:00:00+00:00", "tomorrow (Monday) at 09:00"),
+        # Monday before opening: the same day
+        ("2026-12-07T06:00:00", "2026-12-07T09:00:00+00:00", "today at 09:00"),
+        # Saturday evening: Monday, two days on
+        ("2026-12-05T19:00:00", "2026-12-07T09:00:00+00:00", "on Monday at 09:00"),
+        # July: 09:00 in London is 08:00 UTC
+        ("2025-07-06T12:00:00", "2025-07-07T08:00:00+00:00", "tomorrow (Monday) at 09:00"),
+    ],
+)
+def test_next_opening_in_the_configured_zone(now: str, opens: str, words: str) -> None:
+    hours = OpenHours.parse("mon-sat 09:00-18:00", timezone="Europe/London")
+    assert hours.next_open(at(now)) == datetime.fromisoformat(opens)
+    assert hours.describe_next(at(now)) == words
+
+
+def test_open_now_and_always_open() -> None:
+    hours = OpenHours.parse("mon-sat 09:00-18:00", timezone="Europe/London")
+    assert hours.describe_next(at("2026-12-07T10:00:00")) == "now"
+    assert OpenHours.parse("always").next_open(at("2026-12-06T21:30:00")) == at(
+        "2026-12-06T21:30:00"
+    )
+
+
+def test_hours_written_on_a_knowledge_page() -> None:
+    page = (PROJECT_ROOT / "data" / "knowledge" / "support.md").read_text(encoding="utf-8")
+    assert spec_from_page(page) == "mon-sat 09:00-18:00"
+    assert (
+        spec_from_page("We're here Mon-Fri 9.00 to 17.30, Sunday 10:00\u201316:00.")
+        == "mon-fri 09:00-17:30, sun 10:00-16:00"
+    )
+    with pytest.raises(ConfigError, match="No support hours"):
+        spec_from_page("Call us whenever you like.")

@@ -12,7 +12,7 @@ from bot.handoff.accounts import Staff
 from bot.handoff.api import HandoffRequest, TicketRequest
 from bot.handoff.live import DROPPED, Hub
 from bot.handoff.models import Handoff
-from bot.handoff.service import can_act, can_view, expected_wait_s
+from bot.handoff.service import can_act, can_view
 from bot.handoff.store import queue_order
 
 T0 = datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
@@ -55,6 +55,10 @@ def test_permissions() -> None:
     ]
     assert all(can_view(BOSS, x) and can_act(BOSS, x) for x in (waiting, mine, theirs, closed))
     assert can_view(OTHER, theirs) and not can_view(OTHER, mine)
+    # A request the customer cancelled while waiting: whoever saw it queued sees why it left.
+    cancelled = h(5, "cancelled")
+    assert can_view(AGENT, cancelled) and can_view(OTHER, cancelled)
+    assert not can_act(AGENT, cancelled)
 
 
 def test_queue_order_is_waiting_by_priority_then_age_then_assigned() -> None:
@@ -62,12 +66,6 @@ def test_queue_order_is_waiting_by_priority_then_age_then_assigned() -> None:
         [h(1, minutes=0), h(2, "assigned", agent=1), h(3, priority=5, minutes=5), h(4, minutes=1)]
     )
     assert [x.id for x in ordered] == [3, 1, 4, 2]
-
-
-def test_expected_wait() -> None:
-    assert expected_wait_s(1, []) == 120
-    assert expected_wait_s(3, [30.0, 90.0]) == 180
-    assert expected_wait_s(2, [0.0]) == 2
 
 
 def test_handoff_request_contract() -> None:

@@ -13,7 +13,9 @@ def test_defaults_are_the_embedded_run(tmp_path: Path) -> None:
     assert settings.db_url == f"sqlite:///{tmp_path / 'handoff.db'}"
     assert (settings.host, settings.port) == ("127.0.0.1", 5070)
     assert settings.rasa_url == "http://127.0.0.1:5005"
-    assert settings.open_hours.always
+    # the support hours written in data/knowledge/support.md, in UK time
+    assert settings.open_hours.describe() == "Mon-Sat 09:00-18:00 (Europe/London time)"
+    assert settings.status_channels == ("webchat",)
     assert (settings.max_queue, settings.session_idle_min, settings.session_max_h) == (20, 30, 8)
     assert settings.sweep_s == 2.0
     assert settings.secure_cookies is False
@@ -68,3 +70,33 @@ def test_check_wants_a_real_service_token_and_urls() -> None:
         HandoffSettings(service_token="s" * 32, rasa_url="rasa:5005").check()
     loopback_but_secure = HandoffSettings.from_env({"TANDEM_HANDOFF_SECURE_COOKIES": "true"})
     assert loopback_but_secure.secure_cookies is True
+
+
+def test_the_support_hours_come_from_the_page_the_bot_answers_from(tmp_path: Path) -> None:
+    page = tmp_path / "support.md"
+    page.write_text(
+        "# Support\nOur team answers Monday to Friday 08:30-17:00 and Saturday 10:00-14:00.\n",
+        encoding="utf-8",
+    )
+    settings = HandoffSettings.from_env(
+        {"TANDEM_HANDOFF_HOURS_FILE": str(page), "TANDEM_HANDOFF_TIMEZONE": "Europe/Paris"}
+    )
+    assert [r.text for r in settings.open_hours.ranges] == [
+        "mon-fri 08:30-17:00",
+        "sat 10:00-14:00",
+    ]
+    assert settings.open_hours.timezone == "Europe/Paris"
+    # an operator's explicit hours win
+    always = HandoffSettings.from_env(
+        {"TANDEM_HANDOFF_HOURS_FILE": str(page), "TANDEM_HANDOFF_OPEN_HOURS": "always"}
+    )
+    assert always.open_hours.always
+
+
+@pytest.mark.parametrize("content", [None, "# Support\nWrite to us any time.\n"])
+def test_an_unreadable_hours_page_is_a_clear_error(tmp_path: Path, content: str | None) -> None:
+    page = tmp_path / "support.md"
+    if content is not None:
+        page.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"HOURS|support hours"):
+        HandoffSettings.from_env({"TANDEM_HANDOFF_HOURS_FILE": str(page)})

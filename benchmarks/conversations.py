@@ -92,6 +92,9 @@ def own_servers() -> Iterator[RestClient]:
             handoff_port=free_port(),
         )
         supervisor = Supervisor(settings, model=ensure_model(settings))
+        # Colleagues are "in" at any hour, as in tests/e2e/conftest.py: the
+        # handoff turns must not depend on the time of day the suite runs at.
+        supervisor.handoff.env["TANDEM_HANDOFF_OPEN_HOURS"] = "always"
         supervisor.start()
         client = RestClient(settings.rasa_url, token=settings.rasa_token)
         try:

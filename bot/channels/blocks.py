@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.result_schemas import is_current
+
 logger = logging.getLogger(__name__)
 
 MAX_BLOCKS = 50
@@ -306,7 +308,6 @@ CARDS: dict[str, Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]]
     "recommendations": recommendations_card,
     "marketing_copy": marketing_copy_card,
 }
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def custom_part(custom: Any, *, team_label: str) -> _Custom:
             return _Custom([context(spoken[0])], [], is_card=False, label=spoken[1])
         card = CARDS.get(str(custom.get("type")))
         data = custom.get("data")
-        if card and custom.get("schema_version") == SCHEMA_VERSION and isinstance(data, Mapping):
+        if card and is_current(custom) and isinstance(data, Mapping):
             try:
                 blocks, summary = card(data)
             except (KeyError, TypeError, ValueError, AttributeError) as e:

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.result_schemas import is_current
+
 logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_CODE_BLOCK_CHARS = 3000
-SCHEMA_VERSION = 1
 
 Element = dict[str, Any]
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -313,7 +314,7 @@ def render_custom(payload: Any, *, text: str | None = None) -> Rendered:
     if kind in AGENT_TYPES:
         return Rendered(text=agent_text(text, payload))
     renderer = CARD_RENDERERS.get(kind) if isinstance(kind, str) else None
-    if renderer is None or payload.get("schema_version") != SCHEMA_VERSION:
+    if renderer is None or not is_current(payload):
         return code_block(payload, text=text)
     data = payload.get("data")
     try:

@@ -403,7 +403,7 @@ def test_credentials_fill_the_keyword_only_options() -> None:
 # Real generator output (actions venv: generators.schemas.payload of each result).
 CREDIT = {
     "type": "credit_score",
-    "schema_version": 1,
+    "schema_version": 2,
     "data": {
         "score": 466,
         "decision": "declined",
@@ -657,12 +657,13 @@ def test_handoff_states_render_as_a_context_line(custom: dict[str, Any], expecte
     "custom",
     [
         {"type": "weather", "data": {"t": "<b>"}},
-        {"type": "credit_score", "schema_version": 1, "data": {"score": "n/a"}},
+        {"type": "credit_score", "schema_version": 2, "data": {"score": "n/a"}},
         {"type": "mobile_plan", "schema_version": 2, "data": MOBILE["data"]},
+        {"type": "credit_score", "schema_version": 1, "data": CREDIT["data"]},
         {"type": "handoff", "state": "teleported"},
         ["not", "a", "dict"],
     ],
-    ids=["unknown-type", "broken-card", "future-version", "unknown-state", "list"],
+    ids=["unknown-type", "broken-card", "future-version", "old-credit-version", "unknown-state", "list"],
 )
 def test_unknown_or_broken_payloads_become_a_code_block_never_a_crash(custom: Any) -> None:
     message = render({"custom": custom}, team_label=TEAM)

@@ -6,6 +6,11 @@ first miss asks a clarifying question with the two most likely intents as
 buttons, so the customer answers with one tap; a second miss in a row offers a
 person, because a third guess rarely helps. Misses are counted from the
 tracker's events, so the action keeps no state and needs no slot.
+
+A message the engine found to be in a language the assistant does not speak
+(``language`` in the parse data, :mod:`bot.nlu.language`) gets no guesses:
+it gets a note, in that language where possible and in English, on which
+languages the assistant speaks.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.nlu.language import unsupported_note
 
 FALLBACK_INTENT = "nlu_fallback"
 # Intents that count as "not understood" and are never offered as a guess.
@@ -72,6 +79,11 @@ class ActionFallbackClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        language = (tracker.latest_message or {}).get("language") or {}
+        if language.get("supported") is False:
+            note = unsupported_note(language.get("code"), language.get("supported_codes") or ())
+            dispatcher.utter_message(text=note)
+            return []
         misses = max(1, consecutive_misses(tracker.events))
         if misses >= MISSES_BEFORE_HUMAN:
             dispatcher.utter_message(

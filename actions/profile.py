@@ -33,8 +33,7 @@ ASK_NAME_QUESTION = "What should I call you?"
 MAX_BARE_NAME_WORDS = 3
 # Replies to "What should I call you?" that are not names: answers, greetings,
 # questions and the shop's own words. Lower case; compared word by word.
-NOT_NAMES = frozenset(
-    """
+_NOT_NAME_WORDS = """
     a about account actually afternoon agent all already also am an and anonymous any
     anything are ask assistant bad basic be because better bot broken but buy by bye call
     can cancel card case charger cheap check cheers cool could customer data day delivery
@@ -49,8 +48,8 @@ NOT_NAMES = frozenset(
     then there they thing this thx time to today tomorrow too tv unlimited up us want
     warranty was we well what when where which who why will with without won work would
     wrong ya yeah yep yes yo you your yours
-    """.split()
-)
+"""
+NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
 
 # A reply to the name question that is no name goes where it would have gone.

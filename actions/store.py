@@ -97,8 +97,11 @@ class Store:
 def when_phrase(opens: datetime, now: datetime) -> str:
     """ "today at 10:00", "tomorrow at 09:00", "on Monday at 09:00" (both on the store's clock)."""
     days = (opens.date() - now.date()).days
-    day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {FULL_DAY_NAMES[opens.weekday()]}"
-    return f"{day} at {opens:%H:%M}"
+    if days == 0:
+        return f"today at {opens:%H:%M}"
+    if days == 1:
+        return f"tomorrow at {opens:%H:%M}"
+    return f"on {FULL_DAY_NAMES[opens.weekday()]} at {opens:%H:%M}"
 
 
 def _parse_span(store: str, day: str, raw: object) -> tuple[time, time] | None:

@@ -4,9 +4,10 @@ Each result reaches a channel as a custom payload
 ``{"type": <result type>, "schema_version": <n>, "data": <model JSON>}`` next to a
 short lead-in text. Each type's version lives in :mod:`bot.result_schemas`, which
 the channel renderers import too; it goes up when a field is removed or changes
-meaning (``credit_score`` is at 2 since ``probability_of_default`` went). The committed ``<type>.schema.json`` files are generated
-from the pydantic models by ``python -m generators.schemas`` and a unit test
-fails when they drift, so a channel can validate payloads without Python.
+meaning (``credit_score`` is at 2 since ``probability_of_default`` went).
+The committed ``<type>.schema.json`` files are generated from the pydantic
+models by ``python -m generators.schemas`` and a unit test fails when they
+drift, so a channel can validate payloads without Python.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
-
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.profile import (
     ActionRecallName,
@@ -88,13 +87,12 @@ async def test_remember_name_reads_the_text_when_the_extractor_missed_it(tracker
 ASKED = [
     {"event": "user", "text": "hello"},
     {"event": "bot", "text": "Hi! I'm Volt.", "metadata": {"utter_action": "utter_greet"}},
-    {"event": "bot", "text": "What should I call you?", "metadata": {"utter_action": "utter_ask_name"}},
+    {"event": "bot", "text": "What should I call you?",
+     "metadata": {"utter_action": "utter_ask_name"}},
 ]  # fmt: skip
 
 
-def reply_to(
-    events: list[dict], text: str, intent: str = "tell_name", **parse: object
-) -> Tracker:
+def reply_to(events: list[dict], text: str, intent: str = "tell_name", **parse: object) -> Tracker:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], **parse}
     return Tracker(
         sender_id="t",
@@ -158,7 +156,9 @@ async def test_a_non_name_after_the_question_is_not_taken_for_one() -> None:
     assert "didn't catch your name" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[1]["response"] == "utter_ask_name"
     dispatcher = CollectingDispatcher()
-    events = await ActionRememberName().run(dispatcher, reply_to(ASKED, "zzz ok", "nlu_fallback"), {})
+    events = await ActionRememberName().run(
+        dispatcher, reply_to(ASKED, "zzz ok", "nlu_fallback"), {}
+    )
     assert events == [{"event": "followup", "timestamp": None, "name": "action_fallback_clarify"}]
     assert dispatcher.messages == []
 

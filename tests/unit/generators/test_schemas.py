@@ -57,7 +57,8 @@ def test_payloads_validate_against_the_committed_schema(result_type: str, result
     message = payload(result_type, result)
     assert message["type"] == result_type
     assert message["schema_version"] == SCHEMA_VERSIONS[result_type]
-    assert json_schema(result_type)["$id"] == f"tandem:{result_type}:v{SCHEMA_VERSIONS[result_type]}"
+    version = SCHEMA_VERSIONS[result_type]
+    assert json_schema(result_type)["$id"] == f"tandem:{result_type}:v{version}"
     jsonschema.validate(message["data"], json_schema(result_type))
 
 
@@ -75,7 +76,8 @@ def test_credit_schema_carries_the_cost_and_never_a_probability() -> None:
 
 def test_credit_result_is_version_2_since_the_probability_went() -> None:
     """Removing ``probability_of_default`` broke version 1's contract, so it is 2 now."""
-    message = payload("credit_score", Scorecard().score({"credit_amount": 900, "duration_months": 12}))
+    result = Scorecard().score({"credit_amount": 900, "duration_months": 12})
+    message = payload("credit_score", result)
     assert message["schema_version"] == 2 and is_current(message)
     assert "probability_of_default" not in message["data"]
     assert not is_current({**message, "schema_version": 1})

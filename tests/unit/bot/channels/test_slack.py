@@ -663,7 +663,14 @@ def test_handoff_states_render_as_a_context_line(custom: dict[str, Any], expecte
         {"type": "handoff", "state": "teleported"},
         ["not", "a", "dict"],
     ],
-    ids=["unknown-type", "broken-card", "future-version", "old-credit-version", "unknown-state", "list"],
+    ids=[
+        "unknown-type",
+        "broken-card",
+        "future-version",
+        "old-credit-version",
+        "unknown-state",
+        "list",
+    ],
 )
 def test_unknown_or_broken_payloads_become_a_code_block_never_a_crash(custom: Any) -> None:
     message = render({"custom": custom}, team_label=TEAM)

@@ -30,6 +30,22 @@ MISSES_BEFORE_HUMAN = 2
 # Intents that only mean something as an answer to a question ("yes", "24 months",
 # "stop"): offered as a guess out of context they lead nowhere.
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop"})
+# Social and follow-up intents: as a guess for a message that was not understood
+# they lead nowhere useful ("Telling me your name", "Why was I declined?" with no
+# pre-check), so every button offered starts something the customer can use.
+NOT_OFFERED = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thanks",
+        "tell_name",
+        "ask_remember_me",
+        "bot_challenge",
+        "ask_credit_reasons",
+        "ask_product_details",
+        "compare_products",
+    }
+)
 
 # Button titles for the reference assistant's intents; others are derived from the name.
 INTENT_TITLES = {
@@ -67,7 +83,7 @@ def consecutive_misses(events: list[dict[str, Any]]) -> int:
 
 def top_guesses(latest_message: dict[str, Any], count: int = 2) -> list[str]:
     ranking = latest_message.get("intent_ranking") or []
-    skip = MISS_INTENTS | ANSWER_INTENTS
+    skip = MISS_INTENTS | ANSWER_INTENTS | NOT_OFFERED
     names = [r.get("name") for r in ranking if r.get("name") not in skip]
     return [name for name in names if name][:count]
 

@@ -192,4 +192,3 @@ async def test_next_steps_are_offered_as_buttons(fake_recommender) -> None:
         {"title": "Compare these", "payload": "/compare_products"},
         {"title": "Check financing", "payload": "/ask_credit_check"},
     ]
-

@@ -42,3 +42,24 @@ def is_current(payload: Mapping[str, object]) -> bool:
         and not isinstance(version, bool)
         and schema_version(kind) == version
     )
+
+
+def lead_in(text: str | None) -> str:
+    """What of a card's message text a channel shows beside the card.
+
+    Results come as a card plus a one-line lead-in ("Here are my top 3 picks.");
+    the card carries the facts, so the text must not repeat them. A text of
+    several lines is the card's plain-text twin, for channels that cannot draw
+    cards (REST clients), and is not shown again next to the card.
+    """
+    text = (text or "").strip()
+    return "" if "\n" in text else text
+
+
+def without_repeats(data: Mapping[str, object], text: str | None) -> dict[str, object]:
+    """The card's data without a ``note`` the lead-in already says."""
+    shown = dict(data)
+    note = shown.get("note")
+    if isinstance(note, str) and note.strip() and note.strip() in lead_in(text):
+        shown["note"] = None
+    return shown

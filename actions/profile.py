@@ -17,6 +17,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import is_bare_payload
+
 MAX_NAME_CHARS = 40
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
 # When the entity extractor misses a name (names are an open class and lower-case
@@ -121,6 +123,9 @@ class ActionRememberName(Action):
     ) -> list[EventType]:
         latest = tracker.latest_message or {}
         text = latest.get("text")
+        if is_bare_payload(text):  # the "Telling me your name" button: ask for it
+            dispatcher.utter_message(response=ASK_NAME_RESPONSE)
+            return []
         asked = asked_for_name(tracker.events)
         raw = next(tracker.get_latest_entity_values("name"), None)
         name = normalize_name(name_from_text(text))

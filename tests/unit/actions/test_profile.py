@@ -179,3 +179,9 @@ async def test_a_lone_word_without_the_question_needs_an_introduction() -> None:
     dispatcher = CollectingDispatcher()
     tracker = reply_to([], "I'm tomasz", entities=[{"entity": "name", "value": "tomasz"}])
     assert (await ActionRememberName().run(dispatcher, tracker, {}))[0]["value"] == "Tomasz"
+
+
+async def test_the_name_button_asks_for_the_name() -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionRememberName().run(dispatcher, reply_to([], "/tell_name"), {}) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_name"]

@@ -44,7 +44,7 @@ from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
 from generators.financing import DEFAULT_TERMS, FinancingTerms
 from generators.product_details import compare, details, find_product
-from generators.recommend import HybridRecommender, Product, Recommendations
+from generators.recommend import HybridRecommender, Product, Recommendations, load_products
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -193,8 +193,8 @@ class ActionRecommendProducts(Action):
 
 @functools.cache
 def catalogue() -> tuple[list[Product], str]:
-    recommender = default_recommender()
-    return recommender.products, recommender.currency
+    """The products and their currency, read once (no model: details need none)."""
+    return load_products()
 
 
 @functools.cache

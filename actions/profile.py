@@ -23,9 +23,9 @@ MAX_NAME_CHARS = 40
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
 # When the entity extractor misses a name (names are an open class and lower-case
 # "ana" looks like any word), the usual ways of saying it still give it away.
+_INTRODUCING = r"\b(?:my name is|my name's|name's|the name is|i am|i'm|im|call me|it's|this is)"
 _INTRODUCTION = re.compile(
-    r"\b(?:my name is|my name's|name's|the name is|i am|i'm|im|call me|it's|this is)\s+"
-    r"([^\W\d_]+(?:['-][^\W\d_]+)*)",
+    _INTRODUCING + r"\s+([^\W\d_]+(?:['-][^\W\d_]+)*)",
     re.IGNORECASE,
 )
 
@@ -137,6 +137,9 @@ class ActionRememberName(Action):
             intent = (latest.get("intent") or {}).get("name")
             if intent in NOT_UNDERSTOOD:
                 return [FollowupAction(NOT_UNDERSTOOD[intent])]
+            if not asked and not re.search(_INTRODUCING, text or "", re.IGNORECASE):
+                # "blorp fizz" read as a name with no name in it: not understood
+                return [FollowupAction("action_fallback_clarify")]
             dispatcher.utter_message(text="Sorry, I didn't catch your name.")
             dispatcher.utter_message(response=ASK_NAME_RESPONSE)
             return []

@@ -46,7 +46,9 @@ async def test_remember_name_sets_the_slot_and_confirms(tracker_factory) -> None
 
 async def test_remember_name_asks_again_without_a_usable_name(tracker_factory) -> None:
     dispatcher = CollectingDispatcher()
-    tracker = tracker_factory(intent="tell_name", entities=[{"entity": "name", "value": "42"}])
+    tracker = tracker_factory(
+        text="my name is 42", intent="tell_name", entities=[{"entity": "name", "value": "42"}]
+    )
     assert await ActionRememberName().run(dispatcher, tracker, {}) == []
     assert "didn't catch your name" in dispatcher.messages[0]["text"]
 
@@ -175,7 +177,8 @@ async def test_a_message_in_another_language_is_no_name() -> None:
 async def test_a_lone_word_without_the_question_needs_an_introduction() -> None:
     dispatcher = CollectingDispatcher()
     tracker = reply_to([], "tomasz", entities=[{"entity": "name", "value": "tomasz"}])
-    assert await ActionRememberName().run(dispatcher, tracker, {}) == []
+    events = await ActionRememberName().run(dispatcher, tracker, {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_fallback_clarify"}]
     dispatcher = CollectingDispatcher()
     tracker = reply_to([], "I'm tomasz", entities=[{"entity": "name", "value": "tomasz"}])
     assert (await ActionRememberName().run(dispatcher, tracker, {}))[0]["value"] == "Tomasz"
@@ -185,3 +188,11 @@ async def test_the_name_button_asks_for_the_name() -> None:
     dispatcher = CollectingDispatcher()
     assert await ActionRememberName().run(dispatcher, reply_to([], "/tell_name"), {}) == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_name"]
+
+
+async def test_nonsense_read_as_a_name_goes_to_the_clarifying_fallback() -> None:
+    """The classifier may call "blorp fizz" tell_name; with no name in it, it was not understood."""
+    dispatcher = CollectingDispatcher()
+    events = await ActionRememberName().run(dispatcher, reply_to([], "blorp fizz"), {})
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_fallback_clarify"}]
+    assert dispatcher.messages == []

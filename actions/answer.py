@@ -28,6 +28,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import FAQ_TOPICS, words_behind
 from actions.forms import apology_for
 from actions.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
@@ -83,7 +84,14 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        question = tracker.latest_message.get("text") or ""
+        question = words_behind(tracker.latest_message.get("text"), tracker.events)
+        if not question:
+            dispatcher.utter_message(
+                text="Sure, what would you like to know? Ask me in your own words, "
+                "or pick a topic:",
+                buttons=list(FAQ_TOPICS),
+            )
+            return []
         context = conversation_context(tracker)
         async with (self._streams or default_streams()).open(tracker) as draft:
             try:

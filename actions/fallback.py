@@ -6,6 +6,11 @@ first miss asks a clarifying question with the two most likely intents as
 buttons, so the customer answers with one tap; a second miss in a row offers a
 person, because a third guess rarely helps. Misses are counted from the
 tracker's events, so the action keeps no state and needs no slot.
+
+A message the engine found to be in a language the assistant does not speak
+(``language`` in the parse data, :mod:`bot.nlu.language`) gets no guesses:
+it gets a note, in that language where possible and in English, on which
+languages the assistant speaks.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import STAFF_INTENTS, is_staff
+from bot.nlu.language import unsupported_note
 
 FALLBACK_INTENT = "nlu_fallback"
 # Intents that count as "not understood" and are never offered as a guess.
@@ -25,6 +31,22 @@ MISSES_BEFORE_HUMAN = 2
 # Intents that only mean something as an answer to a question ("yes", "24 months",
 # "stop"): offered as a guess out of context they lead nowhere.
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop"})
+# Social and follow-up intents: as a guess for a message that was not understood
+# they lead nowhere useful ("Telling me your name", "Why was I declined?" with no
+# pre-check), so every button offered starts something the customer can use.
+NOT_OFFERED = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thanks",
+        "tell_name",
+        "ask_remember_me",
+        "bot_challenge",
+        "ask_credit_reasons",
+        "ask_product_details",
+        "compare_products",
+    }
+)
 
 # Button titles for the reference assistant's intents; others are derived from the name.
 INTENT_TITLES = {
@@ -65,7 +87,7 @@ def top_guesses(
 ) -> list[str]:
     """The likeliest intents worth a button; staff tools only for staff."""
     ranking = latest_message.get("intent_ranking") or []
-    skip = MISS_INTENTS | ANSWER_INTENTS | (frozenset() if staff else STAFF_INTENTS)
+    skip = MISS_INTENTS | ANSWER_INTENTS | NOT_OFFERED | (frozenset() if staff else STAFF_INTENTS)
     names = [r.get("name") for r in ranking if r.get("name") not in skip]
     return [name for name in names if name][:count]
 
@@ -77,6 +99,11 @@ class ActionFallbackClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        language = (tracker.latest_message or {}).get("language") or {}
+        if language.get("supported") is False:
+            note = unsupported_note(language.get("code"), language.get("supported_codes") or ())
+            dispatcher.utter_message(text=note)
+            return []
         misses = max(1, consecutive_misses(tracker.events))
         if misses >= MISSES_BEFORE_HUMAN:
             dispatcher.utter_message(

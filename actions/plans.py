@@ -136,26 +136,10 @@ class ValidateMobilePlanForm(TextFormValidation):
 
 
 def mobile_summary(result: MobilePlanRecommendation) -> str:
-    best = result.best
-    money = lambda x: f"£{x:,.2f}" if result.currency == "GBP" else f"{x:,.2f} {result.currency}"  # noqa: E731
-    lines = [
-        f"The cheapest way to cover your usage is {best.plan_name} "
-        f"at {money(best.monthly_total)} a month:"
-    ]
-    lines += [
-        f"• {i.name}{f' x {i.quantity}' if i.quantity > 1 else ''}: {money(i.monthly_cost)}"
-        for i in best.line_items
-    ]
+    """The lead-in above the card: the card itemises the plan, so the text does not."""
     if result.over_budget_by is not None:
-        lines.append(
-            f"That's {money(result.over_budget_by)} over your budget; nothing cheaper covers it."
-        )
-    if result.runner_up:
-        lines.append(
-            f"Runner-up: {result.runner_up.plan_name} "
-            f"at {money(result.runner_up.monthly_total)} a month."
-        )
-    return "\n".join(lines)
+        return "Here's the cheapest way to cover your usage, though it's over your budget."
+    return "Here's the cheapest way to cover your usage."
 
 
 @functools.cache
@@ -277,17 +261,8 @@ class ValidateSavingsPlanForm(TextFormValidation):
 
 
 def savings_summary(plan: SavingsPlan) -> str:
-    mix = ", ".join(f"{share:.0%} {asset}" for asset, share in plan.allocation.items())
-    return "\n".join(
-        [
-            f"To reach £{plan.goal_amount:,.0f} by {plan.target_date:%B %Y}, put aside "
-            f"£{plan.monthly_contribution:,.2f} a month ({plan.months} months).",
-            f"Your answers suggest a {plan.risk_profile.value} mix: {mix}.",
-            "How I worked it out:",
-            *(f"• {step}" for step in plan.steps),
-            plan.disclaimer,
-        ]
-    )
+    """The lead-in above the card: the card has the figures, the arithmetic and the caveat."""
+    return "Here's a savings plan for your goal, with how I worked it out."
 
 
 @functools.cache

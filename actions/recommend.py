@@ -8,6 +8,14 @@ the wish is whatever the message says beyond "what do you recommend?".
 Budget, category and use are parsed from the message
 (:func:`generators.constraints.parse_constraints`) and bind the recommender:
 an item outside them is only ever shown as "the closest", said to be outside.
+A budget stated earlier in the conversation ("my budget is 500", then "show me
+headphones") still binds a request that states none.
+
+The result goes out as a card with a short lead-in (the card carries the
+items; the text does not repeat them), the shown items are remembered in the
+``shown_products`` slot, and the buttons under it lead on: details of each
+item, a comparison of them, financing. :class:`ActionProductDetails` and
+:class:`ActionCompareProducts` answer those from the catalogue.
 """
 
 from __future__ import annotations
@@ -16,18 +24,27 @@ import functools
 import logging
 import os
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buttons import words_behind
 from actions.forms import apology_for
 from actions.identity import verified_customer_id
-from generators.constraints import money, parse_constraints
+from generators.constraints import (
+    Constraints,
+    carried_budget,
+    headline,
+    parse_constraints,
+)
 from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
-from generators.recommend import HybridRecommender, Recommendations
+from generators.financing import DEFAULT_TERMS, FinancingTerms
+from generators.product_details import compare, details, find_product
+from generators.recommend import HybridRecommender, Product, Recommendations, load_products
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -57,27 +74,67 @@ def catalog_category(value: str | None, categories: set[str]) -> str | None:
     return next((c for c in forms if c in categories), None)
 
 
-# Next steps the assistant can already take; details and comparison need intents of their own.
-NEXT_STEPS = ({"title": "Check financing", "payload": "/ask_credit_check"},)
+SHOWN_SLOT = "shown_products"
+FINANCING_STEP = {"title": "Check financing", "payload": "/ask_credit_check"}
 
 
-def summary(result: Recommendations, *, asked_currency: str | None = None) -> str:
+def next_steps(result: Recommendations) -> list[dict[str, str]]:
+    """Buttons under a result: details of each item, a comparison, financing."""
+    if not result.items:
+        return []
+    buttons = [
+        {
+            "title": f"Details: {item.name}",
+            "payload": f'/ask_product_details{{"product": "{item.product_id}"}}',
+        }
+        for item in result.items
+    ]
+    if len(result.items) > 1:
+        buttons.append({"title": "Compare these", "payload": "/compare_products"})
+    return [*buttons, FINANCING_STEP]
+
+
+def lead_in(
+    result: Recommendations,
+    *,
+    asked_currency: str | None = None,
+    carried: Constraints | None = None,
+) -> str:
+    """What the text says above the card: not the items (the card has them), only
+    what frames them: that nothing fits, a budget kept from earlier, a currency."""
     if not result.items:
         return "I couldn't find anything to suggest. Could you tell me what you're looking for?"
-    lines = [result.note] if result.note else ["Here's what I'd suggest:"]
-    for i in result.items:
-        price = money(i.price, result.currency)
-        if i.reason.startswith(price):
-            lines.append(f"• {i.name}: {i.reason}")
-        else:
-            lines.append(f"• {i.name} ({price}): {i.reason[0].lower()}{i.reason[1:]}")
+    count = len(result.items)
+    if result.note:
+        lines = [result.note]
+    elif carried is not None:
+        budget = headline(carried, result.currency).removeprefix("products ")
+        lines = [f"Keeping to the budget you mentioned ({budget}), here's what I'd suggest."]
+    else:
+        lines = ["Here's my top pick." if count == 1 else f"Here are my top {count} picks."]
     if asked_currency and asked_currency != result.currency:
         lines.append(
             f"Our prices are in {result.currency}, so I've read your budget in "
             f"{asked_currency} as {result.currency}; tell me the amount in "
             f"{result.currency} if that's not right."
         )
-    return "\n".join(lines)
+    return " ".join(lines)
+
+
+def earlier_requests(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The customer's earlier messages in this session, newest first, leaving out the
+    latest one and answers given inside a form (a "£30" there is a plan budget)."""
+    texts: list[str] = []
+    in_form = False
+    for event in events:
+        kind = event.get("event")
+        if kind == "session_started":
+            texts, in_form = [], False
+        elif kind == "active_loop":
+            in_form = bool(event.get("name"))
+        elif kind == "user" and not in_form:
+            texts.append(str(event.get("text") or ""))
+    return list(reversed(texts[:-1]))
 
 
 @functools.cache
@@ -99,9 +156,15 @@ class ActionRecommendProducts(Action):
             recommender = default_recommender()
             asked = tracker.get_slot("product_category")
             categories = {p.category for p in recommender.products}
-            text = (tracker.latest_message or {}).get("text") or ""
+            text = words_behind((tracker.latest_message or {}).get("text"), tracker.events) or ""
             limits = parse_constraints(text, categories)
             category = limits.category or catalog_category(asked, categories)
+            carried = None
+            if limits.max_price is None and limits.min_price is None:
+                carried = carried_budget(
+                    earlier_requests(tracker.events), categories, category=category
+                )
+            budget = carried or limits
             wish = wish_from(text)
             result = recommender.recommend(
                 {
@@ -109,8 +172,8 @@ class ActionRecommendProducts(Action):
                     "seen_product_ids": list(tracker.get_slot("viewed_products") or []),
                     "query": wish or (asked if asked and not category else None),
                     "category": category,
-                    "max_price": limits.max_price,
-                    "min_price": limits.min_price,
+                    "max_price": budget.max_price,
+                    "min_price": budget.min_price,
                     "uses": list(limits.uses),
                     "prefer_cheap": limits.prefer_cheap,
                     "k": 3,
@@ -121,8 +184,112 @@ class ActionRecommendProducts(Action):
             dispatcher.utter_message(text=apology_for(e, what="recommendations"))
             return []
         dispatcher.utter_message(
-            text=summary(result, asked_currency=limits.currency),
+            text=lead_in(result, asked_currency=budget.currency, carried=carried),
             json_message=payload("recommendations", result),
-            buttons=list(NEXT_STEPS) if result.items else [],
+            buttons=next_steps(result),
+        )
+        return [SlotSet(SHOWN_SLOT, [item.product_id for item in result.items])]
+
+
+@functools.cache
+def catalogue() -> tuple[list[Product], str]:
+    """The products and their currency, read once (no model: details need none)."""
+    return load_products()
+
+
+@functools.cache
+def financing_terms() -> FinancingTerms:
+    return FinancingTerms.load(os.environ.get("TANDEM_FINANCING_TERMS", DEFAULT_TERMS))
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
+
+
+def products_meant(
+    tracker: Tracker, products: list[Product]
+) -> tuple[list[Product], list[Product]]:
+    """(products the message names or points at, products shown last), from the catalogue."""
+    named = [find_product(m, products) for m in tracker.get_latest_entity_values("product")]
+    mentioned = list({p.id: p for p in named if p is not None}.values())
+    shown_ids = tracker.get_slot(SHOWN_SLOT) or []
+    shown = [p for pid in shown_ids if (p := find_product(pid, products)) is not None]
+    text = ((tracker.latest_message or {}).get("text") or "").lower()
+    if not mentioned and shown:
+        for word, index in _ORDINALS.items():
+            if re.search(rf"\b{word}\b", text) and -len(shown) <= index < len(shown):
+                mentioned = [shown[index]]
+                break
+    return mentioned, shown
+
+
+def pick_buttons(products: list[Product], intent: str) -> list[dict[str, str]]:
+    return [{"title": p.name, "payload": f'/{intent}{{"product": "{p.id}"}}'} for p in products[:5]]
+
+
+class ActionProductDetails(Action):
+    """ "Details" under a recommendation: the product's facts from the catalogue."""
+
+    def name(self) -> str:
+        return "action_product_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            products, currency = catalogue()
+            terms = financing_terms()
+        except GeneratorError as e:
+            logger.warning("Product details failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="the product details"))
+            return []
+        mentioned, shown = products_meant(tracker, products)
+        if len(shown) == 1 and not mentioned:
+            mentioned = shown
+        if not mentioned:
+            dispatcher.utter_message(
+                text="Which product would you like the details of?"
+                if shown
+                else "Which product would you like the details of? Tell me its name, "
+                "or ask me for a recommendation first.",
+                buttons=pick_buttons(shown, "ask_product_details"),
+            )
+            return []
+        product = mentioned[0]
+        others = [p for p in shown if p.id != product.id]
+        buttons = [{"title": "Compare these", "payload": "/compare_products"}] if others else []
+        dispatcher.utter_message(
+            text=details(product, currency=currency, terms=terms),
+            buttons=[*buttons, FINANCING_STEP],
+        )
+        return []
+
+
+class ActionCompareProducts(Action):
+    """ "Compare these" under a recommendation: the shown items side by side."""
+
+    def name(self) -> str:
+        return "action_compare_products"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            products, currency = catalogue()
+        except GeneratorError as e:
+            logger.warning("Product comparison failed: %s", e)
+            dispatcher.utter_message(text=apology_for(e, what="the comparison"))
+            return []
+        mentioned, shown = products_meant(tracker, products)
+        chosen = mentioned if len(mentioned) >= 2 else shown
+        if len(chosen) < 2:
+            dispatcher.utter_message(
+                text="Which products shall I compare? Name two, for example "
+                '"compare the Nova 8 and the Nova 7a", or ask me for a recommendation first.',
+                buttons=[{"title": "A product recommendation", "payload": "/ask_recommendation"}],
+            )
+            return []
+        dispatcher.utter_message(
+            text=compare(chosen, currency=currency),
+            buttons=[*pick_buttons(chosen, "ask_product_details"), FINANCING_STEP],
         )
         return []

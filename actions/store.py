@@ -1,15 +1,19 @@
 """Store opening hours, answered from ``data/catalog/stores.yml``.
 
 :class:`StoreDirectory` holds the hours and knows whether a store is open at a
-given moment in the stores' time zone; :class:`ActionStoreHours` only reads the
-``store`` entity and phrases the answer. Pass ``now`` to test any moment.
+given moment in the store's own time zone (a store's ``timezone`` overrides the
+file's), and when a closed store next opens ("opens tomorrow at 09:00");
+:class:`ActionStoreHours` only reads the ``store`` entity and phrases the
+answer. The clock is injectable: pass ``now`` to the directory, ``clock`` to the
+action, or freeze it for a demo with ``TANDEM_STORE_CLOCK=2026-11-29T12:00+00:00``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,9 @@ from rasa_sdk.executor import CollectingDispatcher
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 DEFAULT_STORES_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog" / "stores.yml"
+FULL_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CLOCK_ENV = "TANDEM_STORE_CLOCK"
+Clock = Callable[[], datetime]
 
 
 class StoreDataError(ValueError):
@@ -35,13 +42,42 @@ class Store:
     name: str
     address: str
     hours: dict[str, tuple[time, time] | None]  # None: closed that day
+    timezone: ZoneInfo | None = None  # None: the directory's
+
+    def local(self, when: datetime) -> datetime:
+        """``when`` on the store's wall clock (a naive moment is taken as already local)."""
+        if self.timezone is None or when.tzinfo is None:
+            return when
+        return when.astimezone(self.timezone)
 
     def opening(self, when: datetime) -> tuple[time, time] | None:
-        return self.hours[DAYS[when.weekday()]]
+        return self.hours[DAYS[self.local(when).weekday()]]
 
     def is_open(self, when: datetime) -> bool:
-        span = self.opening(when)
-        return span is not None and span[0] <= when.time() < span[1]
+        moment = self.local(when)
+        span = self.opening(moment)
+        return span is not None and span[0] <= moment.time() < span[1]
+
+    def next_opening(self, when: datetime) -> datetime | None:
+        """The next moment the store opens after ``when`` (local); None if it never does."""
+        moment = self.local(when)
+        for ahead in range(8):
+            day = moment.date() + timedelta(days=ahead)
+            span = self.hours[DAYS[day.weekday()]]
+            if span is None:
+                continue
+            opens = datetime.combine(day, span[0], tzinfo=moment.tzinfo)
+            if opens > moment:
+                return opens
+        return None
+
+    def closed_status(self, when: datetime) -> str:
+        """ "closed now, opens tomorrow at 09:00": what a customer needs to plan a visit."""
+        moment = self.local(when)
+        opens = self.next_opening(moment)
+        if opens is None:
+            return "closed now"
+        return f"closed now, opens {when_phrase(opens, moment)}"
 
     def weekly_summary(self) -> str:
         """``Mon-Wed 09:00-20:00, Sat 10:00-18:00, Sun closed``: equal days grouped."""
@@ -56,6 +92,16 @@ class Store:
         return ", ".join(
             f"{DAY_NAMES[a]}{'' if a == b else '-' + DAY_NAMES[b]} {text}" for a, b, text in groups
         )
+
+
+def when_phrase(opens: datetime, now: datetime) -> str:
+    """ "today at 10:00", "tomorrow at 09:00", "on Monday at 09:00" (both on the store's clock)."""
+    days = (opens.date() - now.date()).days
+    if days == 0:
+        return f"today at {opens:%H:%M}"
+    if days == 1:
+        return f"tomorrow at {opens:%H:%M}"
+    return f"on {FULL_DAY_NAMES[opens.weekday()]} at {opens:%H:%M}"
 
 
 def _parse_span(store: str, day: str, raw: object) -> tuple[time, time] | None:
@@ -74,7 +120,10 @@ def _parse_span(store: str, day: str, raw: object) -> tuple[time, time] | None:
 
 class StoreDirectory:
     def __init__(self, stores: dict[str, Store], *, timezone: ZoneInfo) -> None:
-        self.stores = stores
+        self.stores = {
+            key: store if store.timezone else _with_zone(store, timezone)
+            for key, store in stores.items()
+        }
         self.timezone = timezone
 
     @classmethod
@@ -82,6 +131,7 @@ class StoreDirectory:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         stores = {}
         for key, entry in data["stores"].items():
+            zone = _zone(key, entry.get("timezone")) if entry.get("timezone") else None
             missing = [day for day in DAYS if day not in entry.get("hours", {})]
             if missing:
                 raise StoreDataError(f"stores.yml: {key} has no hours for {', '.join(missing)}.")
@@ -90,8 +140,9 @@ class StoreDirectory:
                 name=entry["name"],
                 address=entry["address"],
                 hours={day: _parse_span(key, day, entry["hours"][day]) for day in DAYS},
+                timezone=zone,
             )
-        return cls(stores, timezone=ZoneInfo(data.get("timezone", "UTC")))
+        return cls(stores, timezone=_zone("timezone", data.get("timezone", "UTC")))
 
     def find(self, mention: str) -> Store | None:
         wanted = mention.strip().lower()
@@ -105,26 +156,53 @@ class StoreDirectory:
         return moment.astimezone(self.timezone) if moment.tzinfo else moment
 
     def describe(self, store: Store, now: datetime | None = None) -> str:
-        moment = self.local_now(now)
+        moment = store.local(self.local_now(now))
         span = store.opening(moment)
         if store.is_open(moment):
             assert span is not None
             status = f"is open now until {span[1]:%H:%M}"
-        elif span is not None and moment.time() < span[0]:
-            status = f"is closed right now and opens today at {span[0]:%H:%M}"
         else:
-            status = "is closed right now"
+            status = f"is {store.closed_status(moment)}"
         return f"{store.name} ({store.address}) {status}. Opening hours: {store.weekly_summary()}."
 
     def overview(self, now: datetime | None = None) -> str:
-        moment = self.local_now(now)
         lines = []
         for store in self.stores.values():
+            moment = store.local(self.local_now(now))
             span = store.opening(moment)
             today = "closed today" if span is None else f"{span[0]:%H:%M}-{span[1]:%H:%M} today"
-            state = "open now" if store.is_open(moment) else "closed now"
+            state = "open now" if store.is_open(moment) else store.closed_status(moment)
             lines.append(f"- {store.name}: {today} ({state})")
         return "Our stores:\n" + "\n".join(lines) + "\nAsk me about one store for its full week."
+
+
+def _zone(where: str, name: object) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ValueError, KeyError, OSError) as e:  # ZoneInfoNotFoundError is a KeyError
+        raise StoreDataError(
+            f"stores.yml: {where} is {name!r}, not an IANA time zone such as 'Europe/London'."
+        ) from e
+
+
+def _with_zone(store: Store, zone: ZoneInfo) -> Store:
+    return Store(store.key, store.name, store.address, store.hours, timezone=zone)
+
+
+def clock_from_env(env: Mapping[str, str]) -> Clock | None:
+    """A frozen clock from ``TANDEM_STORE_CLOCK`` (ISO 8601 with an offset), or None."""
+    raw = env.get(CLOCK_ENV)
+    if not raw:
+        return None
+    try:
+        frozen = datetime.fromisoformat(raw)
+    except ValueError as e:
+        raise StoreDataError(
+            f"{CLOCK_ENV}={raw!r} is not an ISO 8601 moment such as 2026-11-29T12:00+00:00."
+        ) from e
+    if frozen.tzinfo is None:
+        raise StoreDataError(f"{CLOCK_ENV}={raw!r} needs a UTC offset, e.g. +00:00.")
+    return lambda: frozen
 
 
 @lru_cache(maxsize=4)
@@ -133,6 +211,9 @@ def load_directory(path: Path) -> StoreDirectory:
 
 
 class ActionStoreHours(Action):
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock
+
     def name(self) -> str:
         return "action_store_hours"
 
@@ -140,9 +221,11 @@ class ActionStoreHours(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         directory = load_directory(Path(os.environ.get("TANDEM_STORES_FILE", DEFAULT_STORES_FILE)))
+        clock = self._clock or clock_from_env(os.environ)
+        now = clock() if clock else None
         mention = next(tracker.get_latest_entity_values("store"), None)
         if mention is None:
-            dispatcher.utter_message(text=directory.overview())
+            dispatcher.utter_message(text=directory.overview(now))
             return []
         store = directory.find(mention)
         if store is None:
@@ -151,5 +234,5 @@ class ActionStoreHours(Action):
                 text=f"I don't know a store called {mention!r}. Ours: {names}."
             )
             return []
-        dispatcher.utter_message(text=directory.describe(store))
+        dispatcher.utter_message(text=directory.describe(store, now))
         return []

@@ -206,8 +206,12 @@ def _after_model_name(m: re.Match[str]) -> bool:
     return bool(name and re.search(r"[A-Z0-9]", name.group(1))) and not m.group("asym")
 
 
-def parse_budget(text: str) -> tuple[float | None, float | None, str | None]:
-    """(min, max, currency) of the budget a message states; None where it states none."""
+def parse_budget(text: str, *, bare: bool = True) -> tuple[float | None, float | None, str | None]:
+    """(min, max, currency) of the budget a message states; None where it states none.
+
+    ``bare=False`` ignores a lone amount ("£30"), which only means a budget in a
+    shopping request, not as the answer to some other question.
+    """
     text = re.sub(r"\ba (?=grand\b)", "1 ", text, flags=re.I)
     low = high = None
     currency = None
@@ -230,7 +234,7 @@ def parse_budget(text: str) -> tuple[float | None, float | None, str | None]:
         if a and (_is_money(m, "a") or (a[0] >= 50 and not re.match(r"from\b", m[0], re.I))):
             low = a[0] if low is None else max(low, a[0])
             currency = currency or a[1]
-    if high is None and low is None:
+    if high is None and low is None and bare:
         for m in _BARE.finditer(text):
             a = _amount(m, "a")
             if a and m.group("asym"):
@@ -272,6 +276,27 @@ def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
         uses=parse_uses(text),
         prefer_cheap=bool(_CHEAP.search(_strip_budget_word(without_budget))),
     )
+
+
+def carried_budget(
+    history: Iterable[str], categories: Iterable[str] = (), *, category: str | None = None
+) -> Constraints | None:
+    """The budget stated in an earlier message, for a request that states none.
+
+    ``history`` is the customer's earlier messages, newest first. Only a stated
+    budget counts ("my budget is 500", "nothing over £400"), never a bare amount;
+    the newest one wins, and one stated for another category is not carried over.
+    """
+    known = list(categories)
+    for text in history:
+        low, high, currency = parse_budget(text, bare=False)
+        if low is None and high is None:
+            continue
+        said_for = parse_category(text, known)
+        if said_for and category and said_for != category:
+            return None
+        return Constraints(max_price=high, min_price=low, currency=currency)
+    return None
 
 
 def _strip_budget_word(text: str) -> str:

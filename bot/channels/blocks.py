@@ -4,11 +4,12 @@ A Rasa message (``text``, ``buttons``/``quick_replies``, ``image``, ``custom``)
 becomes one Slack message: a ``text`` fallback that notifications and screen
 readers use, plus ``blocks``. Structured results (the ``{"type",
 "schema_version", "data"}`` envelope of ``generators/schemas``) become cards; a
-card replaces the text summary that comes with it, because the card carries
-the same facts. Messages of the human handoff get a context line naming who
-speaks. Anything unknown is shown as a JSON code block rather than dropped, and
-every Block Kit limit is respected here so that Slack never refuses a reply
-with ``invalid_blocks``.
+card comes with its one-line lead-in, and a multi-line summary is dropped
+because the card carries the same facts (:func:`bot.result_schemas.lead_in`).
+Messages of the human handoff get a context line naming who speaks. Anything
+unknown is shown as a JSON code block rather than dropped, and every Block Kit
+limit is respected here so that Slack never refuses a reply with
+``invalid_blocks``.
 
 Pure functions only: no network, no Rasa, so each rule is unit-testable.
 """
@@ -20,6 +21,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bot.result_schemas import is_current, lead_in, without_repeats
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +309,6 @@ CARDS: dict[str, Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]]
     "recommendations": recommendations_card,
     "marketing_copy": marketing_copy_card,
 }
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -343,16 +345,16 @@ def speaker(custom: Mapping[str, Any], *, team_label: str) -> tuple[str, str] | 
     return None
 
 
-def custom_part(custom: Any, *, team_label: str) -> _Custom:
+def custom_part(custom: Any, *, team_label: str, text: str | None = None) -> _Custom:
     if isinstance(custom, Mapping):
         spoken = speaker(custom, team_label=team_label)
         if spoken is not None:
             return _Custom([context(spoken[0])], [], is_card=False, label=spoken[1])
         card = CARDS.get(str(custom.get("type")))
         data = custom.get("data")
-        if card and custom.get("schema_version") == SCHEMA_VERSION and isinstance(data, Mapping):
+        if card and is_current(custom) and isinstance(data, Mapping):
             try:
-                blocks, summary = card(data)
+                blocks, summary = card(without_repeats(data, text))
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 logger.warning(
                     "a %s payload does not match its schema (%r); sent as JSON instead",
@@ -376,8 +378,9 @@ def render(message: Mapping[str, Any], *, team_label: str) -> SlackMessage | Non
     body = text_blocks(text)
     fallback = text
     if message.get("custom"):
-        part = custom_part(message["custom"], team_label=team_label)
-        body = part.lead + (part.blocks if part.is_card else body + part.blocks)
+        part = custom_part(message["custom"], team_label=team_label, text=text)
+        shown = text_blocks(lead_in(text)) if part.is_card else body
+        body = part.lead + shown + part.blocks
         if part.lead:
             speaks = message["custom"].get("type") == "agent_message"
             fallback = (f"{part.label}: {text}" if speaks else text) if has_text else part.label

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.result_schemas import is_current, lead_in, without_repeats
+
 logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_CODE_BLOCK_CHARS = 3000
-SCHEMA_VERSION = 1
 
 Element = dict[str, Any]
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -35,8 +36,10 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 class Rendered:
     """What one Teams message activity carries: markdown text and/or attachments.
 
-    A structured result's text summary travels in the same activity as its
-    card, so Teams shows the bot's words above the details as one message.
+    A structured result's one-line lead-in travels in the same activity as its
+    card, so Teams shows the bot's words above the details as one message; a
+    multi-line summary is the card's plain-text twin and is left out
+    (:func:`bot.result_schemas.lead_in`), so nothing is said twice.
     """
 
     text: str = ""
@@ -313,13 +316,13 @@ def render_custom(payload: Any, *, text: str | None = None) -> Rendered:
     if kind in AGENT_TYPES:
         return Rendered(text=agent_text(text, payload))
     renderer = CARD_RENDERERS.get(kind) if isinstance(kind, str) else None
-    if renderer is None or payload.get("schema_version") != SCHEMA_VERSION:
+    if renderer is None or not is_current(payload):
         return code_block(payload, text=text)
     data = payload.get("data")
     try:
         if not isinstance(data, Mapping):
             raise TypeError("data is not an object")
-        return Rendered(text=text or "", attachments=[renderer(data)])
+        return Rendered(text=lead_in(text), attachments=[renderer(without_repeats(data, text))])
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         logger.warning("a %s payload does not match its schema (%s); sent as code", kind, e)
         return code_block(payload, text=text)

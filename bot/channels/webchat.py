@@ -62,7 +62,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
-from bot.channels import visitor_token
+from bot.channels import demo_page, visitor_token
 from bot.channels.inbound import client_ip, with_identity
 from bot.channels.rest import FAILURE_REPLY
 from bot.channels.webchat_protocol import (
@@ -412,7 +412,7 @@ class WebChatInput(SocketIOInput):
 
         @webhook.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
-            page = (WEB_DIR / "demo.html").read_text(encoding="utf-8")
+            page = demo_page.page()
             origin = html.escape(f"{request.scheme}://{request.host}", quote=True)
             return response.html(
                 page.replace("__TANDEM_SERVER__", origin),

@@ -1,10 +1,13 @@
 """JSON schemas of the structured results: the contract with channels.
 
 Each result reaches a channel as a custom payload
-``{"type": <result type>, "schema_version": 1, "data": <model JSON>}`` next to a
-plain-text summary. The committed ``<type>.schema.json`` files are generated
-from the pydantic models by ``python -m generators.schemas`` and a unit test
-fails when they drift, so a channel can validate payloads without Python.
+``{"type": <result type>, "schema_version": <n>, "data": <model JSON>}`` next to a
+short lead-in text. Each type's version lives in :mod:`bot.result_schemas`, which
+the channel renderers import too; it goes up when a field is removed or changes
+meaning (``credit_score`` is at 2 since ``probability_of_default`` went).
+The committed ``<type>.schema.json`` files are generated from the pydantic
+models by ``python -m generators.schemas`` and a unit test fails when they
+drift, so a channel can validate payloads without Python.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.result_schemas import SCHEMA_VERSIONS
 from generators.credit import CreditScore
 from generators.errors import ValidationFailed
 from generators.marketing import MarketingCopy
@@ -22,7 +26,6 @@ from generators.mobile_plans import MobilePlanRecommendation
 from generators.recommend import Recommendations
 from generators.savings import SavingsPlan
 
-SCHEMA_VERSION = 1
 SCHEMA_DIR = Path(__file__).parent
 RESULT_TYPES: dict[str, type[BaseModel]] = {
     "credit_score": CreditScore,
@@ -38,7 +41,7 @@ def json_schema(result_type: str) -> dict[str, Any]:
     schema = RESULT_TYPES[result_type].model_json_schema(mode="serialization")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"tandem:{result_type}:v{SCHEMA_VERSION}",
+        "$id": f"tandem:{result_type}:v{SCHEMA_VERSIONS[result_type]}",
         **schema,
     }
 
@@ -62,7 +65,7 @@ def payload(result_type: str, result: BaseModel) -> dict[str, Any]:
         )
     return {
         "type": result_type,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSIONS[result_type],
         "data": result.model_dump(mode="json"),
     }
 

@@ -130,6 +130,10 @@ def test_a_shopper_chats_reloads_and_uses_a_phone(page: Any, demo_url: str, shot
     expect(card).to_be_visible()
     expect(card.locator(".tw-item").first).to_be_visible()
     assert card.locator(".tw-item").count() >= 1
+    # one bubble: a short lead-in and the card; the text does not repeat the items
+    name = card.locator(".tw-item-name").first.inner_text()
+    lead = page.locator(".tw-bot", has=card).locator(".tw-text").inner_text()
+    assert lead.strip() and name not in lead, lead
     expect(page.locator(".tw-typing")).to_be_hidden()
     page.screenshot(path=shots / "03-recommendations.png")
 
@@ -268,6 +272,7 @@ def test_agents_handoff_cards_and_unsafe_text_render(
     )
     expect(page.locator(".tw-card-credit_score .tw-badge")).to_have_text("Needs a review")
     expect(page.locator(".tw-card-credit_score")).to_contain_text(f"{credit.score} / 1000")
+    expect(page.locator(".tw-card-credit_score")).not_to_contain_text("Chance")
     expect(page.locator(".tw-card-mobile_plan h3")).to_have_text(
         f"Best plan: {mobile.best.plan_name}"
     )

@@ -33,7 +33,9 @@
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const SESSION_KEY = "tandem.webchat.session:" + config.server;
   const OPEN_KEY = "tandem.webchat.open:" + config.server;
-  const CARD_TYPES = new Set(["credit_score", "mobile_plan", "savings_plan", "recommendations"]);
+  // Result types drawn as cards and the schema version each is drawn for
+  // (bot/result_schemas.py; a unit test keeps the two equal). Others show as text.
+  const CARD_VERSIONS = { credit_score: 2, mobile_plan: 1, savings_plan: 1, recommendations: 1 };
 
   // ---- small helpers -------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -323,7 +325,7 @@
     const custom = p.custom && typeof p.custom === "object" ? p.custom : null;
     if (custom && custom.type === "handoff") handoff(custom, p.timestamp);
     const isAgent = custom && custom.type === "agent_message";
-    const card = custom && CARD_TYPES.has(custom.type) ? renderCard(custom) : null;
+    const card = custom && CARD_VERSIONS[custom.type] === custom.schema_version ? renderCard(custom, p.text) : null;
     const streamId = p.metadata && p.metadata.stream_id;
     let target = streamId && streams.get(streamId);
     if (target) {
@@ -338,7 +340,8 @@
       const label = isAgent ? `${custom.agent || "Our team"} (from our team)` : "Assistant:";
       target = bubble(isAgent ? "agent" : "bot", label, p.timestamp);
     }
-    if (p.text) target.body.replaceChildren(richText(p.text));
+    const text = card ? leadIn(p.text) : p.text;
+    if (text) target.body.replaceChildren(richText(text));
     const src = image && safeUrl(image, true);
     if (src) target.node.append(el("img", { class: "tw-image", src, alt: "Image from the assistant", loading: "lazy" }));
     if (card) target.node.append(card);
@@ -374,13 +377,20 @@
     return list;
   }
 
-  function renderCard(custom) {
+  /** A card's one-line lead-in; a multi-line text is the card's plain-text twin, not shown twice. */
+  function leadIn(text) {
+    const t = typeof text === "string" ? text.trim() : "";
+    return t.includes("\n") ? "" : t;
+  }
+
+  function renderCard(custom, text) {
     const d = custom.data || {};
+    const said = leadIn(text);
     try {
       const card = el("div", { class: `tw-card tw-card-${custom.type}` });
       if (custom.type === "recommendations") {
         card.append(el("h3", { text: "Recommended for you" }));
-        if (d.note) card.append(el("p", { class: "tw-note", text: d.note }));
+        if (d.note && !said.includes(d.note.trim())) card.append(el("p", { class: "tw-note", text: d.note }));
         const list = el("ul", { class: "tw-items" });
         for (const item of d.items || []) {
           const outside = item.fits === false ? " (outside your request)" : "";
@@ -394,7 +404,13 @@
         const decisions = { pre_approved: "Pre-approved", review: "Needs a review", declined: "Declined" };
         card.append(el("h3", { text: "Your credit pre-check" }),
           el("p", { class: `tw-badge tw-badge-${d.decision}`, text: decisions[d.decision] || d.decision }),
-          facts([["Score", `${d.score} / 1000`], ["Chance of missed payments", percent(d.probability_of_default, 1)]]));
+          facts([["Score", `${d.score} / 1000`]]));
+        const offer = d.financing;
+        if (offer) {
+          card.append(facts([["Monthly payment", money(offer.monthly_payment, offer.currency)], ["Term", `${offer.term_months} months`],
+            ["Representative APR", `${offer.apr_percent}%`], ["Total payable", money(offer.total_payable, offer.currency)]]),
+          el("p", { class: "tw-small", text: offer.representative_example }));
+        }
         if ((d.reasons || []).length) {
           card.append(el("p", { class: "tw-subhead", text: "What lowered the score" }),
             el("ul", {}, ...d.reasons.map((r) => el("li", { text: r.reason }))));

@@ -115,3 +115,12 @@ def test_answers_without_a_question_are_never_offered_as_guesses() -> None:
         {"name": "ask_faq", "confidence": 0.02},
     ]
     assert top_guesses({"intent_ranking": ranking}) == ["ask_recommendation", "ask_faq"]
+
+
+async def test_a_message_in_another_language_gets_the_languages_note_not_guesses() -> None:
+    event = _user("Wo ist mein Paket?", "nlu_fallback", RANKING)
+    event["parse_data"]["language"] = {"code": "de", "supported": False, "supported_codes": ["en"]}
+    [message] = await _run([_user("???", "nlu_fallback", RANKING), event])
+    assert message["text"].startswith("Entschuldigung") and "Englisch" in message["text"]
+    assert "Sorry, I can only chat in English" in message["text"]
+    assert not message.get("buttons") and not message.get("response")

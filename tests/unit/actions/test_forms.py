@@ -134,7 +134,8 @@ async def test_submission_through_the_executor_carries_the_custom_payload() -> N
     [message] = response.responses
     assert message["custom"]["type"] == "mobile_plan"
     assert message["custom"]["data"]["best"]["monthly_total"] == 39.0
-    assert "Plus at £39.00 a month" in message["text"]
+    assert message["custom"]["data"]["best"]["plan_name"] == "Plus"
+    assert "£39" not in message["text"]  # the card itemises the cost, the text leads in
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.recommend as recommend_actions
@@ -28,7 +29,9 @@ async def ask(
     if metadata is not None:
         t.latest_message["metadata"] = metadata
     events = await ActionRecommendProducts().run(dispatcher, t, {})
-    assert events == []
+    custom = dispatcher.messages[0].get("custom") if dispatcher.messages else None
+    shown = [i["product_id"] for i in custom["data"]["items"]] if custom else []
+    assert events == ([SlotSet("shown_products", shown)] if shown else [])
     return dispatcher.messages
 
 
@@ -53,7 +56,7 @@ async def test_returning_customer_gets_reasons_from_their_history(fake_recommend
     jsonschema.validate(data, json_schema("recommendations"))
     assert message["custom"]["type"] == "recommendations" and len(data["items"]) == 3
     assert all(i["reason"].startswith("Because you") for i in data["items"])
-    assert message["text"].startswith("Here's what I'd suggest:")
+    assert message["text"] == "Here are my top 3 picks."
 
 
 async def test_new_visitor_with_a_category_and_viewed_item(fake_recommender) -> None:
@@ -146,10 +149,8 @@ async def test_a_budget_and_use_in_the_message_bind_the_reply(fake_recommender) 
     data = message["custom"]["data"]
     jsonschema.validate(data, json_schema("recommendations"))
     assert [(i["name"], i["fits"]) for i in data["items"]] == [("Nova 7a", True)]
-    assert message["text"] == (
-        "Here's what I'd suggest:\n"
-        "• Nova 7a: £329, within your £400 budget: affordable 5G smartphone"
-    )
+    assert data["items"][0]["reason"] == "£329, within your £400 budget: affordable 5G smartphone"
+    assert message["text"] == "Here's my top pick."
 
 
 async def test_nothing_fits_is_said_honestly(fake_recommender) -> None:
@@ -158,11 +159,10 @@ async def test_nothing_fits_is_said_honestly(fake_recommender) -> None:
     jsonschema.validate(data, json_schema("recommendations"))
     assert data["note"].startswith("Nothing in our range fits laptops for gaming under £1,000.")
     assert all(not i["fits"] and i["price"] > 1000 for i in data["items"])
-    assert message["text"].splitlines()[1] == (
-        "• Forge G15: £1,299, £299 over your £1,000 budget: "
-        "165 Hz display and powerful graphics for gaming"
+    assert data["items"][0]["reason"] == (
+        "£1,299, £299 over your £1,000 budget: 165 Hz display and powerful graphics for gaming"
     )
-    assert "under 1000" not in message["text"].replace("£1,000", "")
+    assert message["text"] == data["note"]
 
 
 async def test_the_parsed_category_wins_over_a_model_number(fake_recommender) -> None:
@@ -179,5 +179,16 @@ async def test_a_budget_in_another_currency_is_flagged(fake_recommender) -> None
 
 
 async def test_next_steps_are_offered_as_buttons(fake_recommender) -> None:
-    [message] = await ask("a tablet for children")
-    assert {"title": "Check financing", "payload": "/ask_credit_check"} in message["buttons"]
+    [message] = await ask("what do you recommend?")
+    items = message["custom"]["data"]["items"]
+    assert len(items) >= 2
+    details = [
+        {"title": f"Details: {i['name']}", "payload": f'/ask_product_details{{"product": "{pid}"}}'}
+        for i in items
+        if (pid := i["product_id"])
+    ]
+    assert message["buttons"] == [
+        *details,
+        {"title": "Compare these", "payload": "/compare_products"},
+        {"title": "Check financing", "payload": "/ask_credit_check"},
+    ]

@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.store import DEFAULT_STORES_FILE, ActionStoreHours, StoreDataError, StoreDirectory
+from actions.store import (
+    DEFAULT_STORES_FILE,
+    ActionStoreHours,
+    StoreDataError,
+    StoreDirectory,
+    clock_from_env,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -40,7 +46,7 @@ def test_weekly_summary_groups_equal_days(directory: StoreDirectory) -> None:
 
 def test_describe_says_when_it_opens_later_today(directory: StoreDirectory) -> None:
     text = directory.describe(directory.stores["riverside"], now=at(1, 8, 30))
-    assert "closed right now and opens today at 10:00" in text
+    assert "closed now, opens today at 10:00" in text
     text = directory.describe(directory.stores["riverside"], now=at(1, 12))
     assert "open now until 19:00" in text
 
@@ -91,3 +97,76 @@ async def test_action_says_so_for_an_unknown_store(tracker_factory) -> None:
     tracker = tracker_factory(entities=[{"entity": "store", "value": "Narnia"}])
     await ActionStoreHours().run(dispatcher, tracker, {})
     assert "I don't know a store called 'Narnia'" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("store", "moment", "expected"),
+    [
+        ("downtown", at(0, 21), "is closed now, opens tomorrow at 09:00"),  # Monday night
+        ("downtown", at(5, 19), "is closed now, opens on Monday at 09:00"),  # Saturday after 18:00
+        ("downtown", at(6, 12), "is closed now, opens tomorrow at 09:00"),  # closed all Sunday
+        ("riverside", at(5, 23, 30), "is closed now, opens tomorrow at 11:00"),  # Sunday hours
+        ("riverside", at(0, 0, 5), "is closed now, opens today at 10:00"),
+    ],
+)
+def test_a_closed_store_says_when_it_next_opens(
+    directory: StoreDirectory, store: str, moment: datetime, expected: str
+) -> None:
+    assert expected in directory.describe(directory.stores[store], now=moment)
+
+
+def test_the_overview_says_when_each_closed_store_opens(directory: StoreDirectory) -> None:
+    text = directory.overview(now=at(6, 19))  # Sunday 19:00
+    assert "- Voltline Downtown: closed today (closed now, opens tomorrow at 09:00)" in text
+    assert "- Voltline Riverside: 11:00-17:00 today (closed now, opens tomorrow at 10:00)" in text
+    assert "- Voltline Airport: 06:00-22:00 today (open now)" in text
+
+
+def test_each_store_keeps_its_own_time_zone(tmp_path: Path) -> None:
+    import yaml
+
+    hours = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "09:00-17:00")
+    path = tmp_path / "stores.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "timezone": "Europe/London",
+                "stores": {
+                    "london": {"name": "London", "address": "a", "hours": hours},
+                    "paris": {
+                        "name": "Paris",
+                        "address": "b",
+                        "hours": hours,
+                        "timezone": "Europe/Paris",
+                    },
+                },
+            }
+        )
+    )
+    directory = StoreDirectory.from_file(path)
+    moment = datetime(2026, 11, 23, 16, 30, tzinfo=LONDON)  # 17:30 in Paris
+    assert "open now until 17:00" in directory.describe(directory.stores["london"], now=moment)
+    paris = directory.describe(directory.stores["paris"], now=moment)
+    assert "closed now, opens tomorrow at 09:00" in paris
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump({"timezone": "Mars/Olympus", "stores": {}}))
+    with pytest.raises(StoreDataError, match="IANA time zone"):
+        StoreDirectory.from_file(bad)
+
+
+async def test_the_action_reads_the_injected_clock(tracker_factory) -> None:
+    sunday_evening = at(6, 19)
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        intent="ask_store_hours", entities=[{"entity": "store", "value": "downtown"}]
+    )
+    await ActionStoreHours(clock=lambda: sunday_evening).run(dispatcher, tracker, {})
+    assert "is closed now, opens tomorrow at 09:00" in dispatcher.messages[0]["text"]
+
+
+def test_a_frozen_clock_comes_from_the_environment() -> None:
+    clock = clock_from_env({"TANDEM_STORE_CLOCK": "2026-11-29T19:00+00:00"})
+    assert clock is not None and clock() == datetime(2026, 11, 29, 19, tzinfo=ZoneInfo("UTC"))
+    assert clock_from_env({}) is None
+    with pytest.raises(StoreDataError, match="UTC offset"):
+        clock_from_env({"TANDEM_STORE_CLOCK": "2026-11-29T19:00"})

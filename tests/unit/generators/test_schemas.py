@@ -5,6 +5,7 @@ from datetime import date
 import jsonschema
 import pytest
 
+from bot.result_schemas import SCHEMA_VERSIONS, is_current
 from generators.credit import Scorecard
 from generators.embeddings import HashingEmbedder
 from generators.errors import ValidationFailed
@@ -54,7 +55,10 @@ def results():
 @pytest.mark.parametrize(("result_type", "result"), list(results()))
 def test_payloads_validate_against_the_committed_schema(result_type: str, result) -> None:
     message = payload(result_type, result)
-    assert message["type"] == result_type and message["schema_version"] == 1
+    assert message["type"] == result_type
+    assert message["schema_version"] == SCHEMA_VERSIONS[result_type]
+    version = SCHEMA_VERSIONS[result_type]
+    assert json_schema(result_type)["$id"] == f"tandem:{result_type}:v{version}"
     jsonschema.validate(message["data"], json_schema(result_type))
 
 
@@ -68,3 +72,17 @@ def test_credit_schema_carries_the_cost_and_never_a_probability() -> None:
     properties = json_schema("credit_score")["properties"]
     assert "probability_of_default" not in properties
     assert "financing" in properties
+
+
+def test_credit_result_is_version_2_since_the_probability_went() -> None:
+    """Removing ``probability_of_default`` broke version 1's contract, so it is 2 now."""
+    result = Scorecard().score({"credit_amount": 900, "duration_months": 12})
+    message = payload("credit_score", result)
+    assert message["schema_version"] == 2 and is_current(message)
+    assert "probability_of_default" not in message["data"]
+    assert not is_current({**message, "schema_version": 1})
+    assert not is_current({**message, "schema_version": True})
+
+
+def test_every_result_type_has_a_version() -> None:
+    assert set(SCHEMA_VERSIONS) == set(RESULT_TYPES)

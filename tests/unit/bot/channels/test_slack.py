@@ -403,7 +403,7 @@ def test_credentials_fill_the_keyword_only_options() -> None:
 # Real generator output (actions venv: generators.schemas.payload of each result).
 CREDIT = {
     "type": "credit_score",
-    "schema_version": 1,
+    "schema_version": 2,
     "data": {
         "score": 466,
         "decision": "declined",
@@ -596,7 +596,7 @@ def test_quick_replies_render_like_buttons() -> None:
 def test_structured_results_become_valid_cards(
     payload: dict[str, Any], header_text: str, must_contain: list[str]
 ) -> None:
-    summary = "A text summary for channels without cards."
+    summary = "A text summary\nfor channels without cards."
     message = render({"text": summary, "custom": copy.deepcopy(payload)}, team_label=TEAM)
     assert message is not None
     assert block_problems(message.blocks) == []
@@ -608,7 +608,7 @@ def test_structured_results_become_valid_cards(
     assert {"header", "section"} <= kinds
     assert "context" in kinds or payload is RECOMMENDATIONS
     assert message.text == summary, "the summary stays the notification text"
-    assert summary not in all_text(message.blocks), "the card replaces the summary"
+    assert "for channels without cards" not in all_text(message.blocks), "the card replaces it"
     for fragment in must_contain:
         assert fragment in all_text(message.blocks)
 
@@ -657,12 +657,20 @@ def test_handoff_states_render_as_a_context_line(custom: dict[str, Any], expecte
     "custom",
     [
         {"type": "weather", "data": {"t": "<b>"}},
-        {"type": "credit_score", "schema_version": 1, "data": {"score": "n/a"}},
+        {"type": "credit_score", "schema_version": 2, "data": {"score": "n/a"}},
         {"type": "mobile_plan", "schema_version": 2, "data": MOBILE["data"]},
+        {"type": "credit_score", "schema_version": 1, "data": CREDIT["data"]},
         {"type": "handoff", "state": "teleported"},
         ["not", "a", "dict"],
     ],
-    ids=["unknown-type", "broken-card", "future-version", "unknown-state", "list"],
+    ids=[
+        "unknown-type",
+        "broken-card",
+        "future-version",
+        "old-credit-version",
+        "unknown-state",
+        "list",
+    ],
 )
 def test_unknown_or_broken_payloads_become_a_code_block_never_a_crash(custom: Any) -> None:
     message = render({"custom": custom}, team_label=TEAM)

@@ -152,7 +152,7 @@ def test_empty_fields_are_dropped_and_a_top_level_stream_id_moves_into_metadata(
 def test_output_emits_one_event_per_message_to_the_session_room() -> None:
     sio = RecordingSio()
     output = WebChatOutput(sio, namespace=None)  # type: ignore[arg-type]
-    card = {"type": "credit_score", "schema_version": 1, "data": {"score": 600}}
+    card = {"type": "credit_score", "schema_version": 2, "data": {"score": 600}}
 
     async def scenario() -> None:
         await output.send_response(SESSION, {"text": "Line one\n\nLine two", "custom": card})

@@ -1,0 +1,373 @@
+# ruff: noqa: RUF001  (words and notes in other languages and scripts, on purpose)
+"""Which language a message is in, offline, and a polite note when it is not one we speak.
+
+An English-only assistant reads "¿Dónde está mi pedido?" as noise and guesses at
+it ("Did you mean: telling me your name?"). The engine should instead notice the
+language and say which languages it speaks. Language detection libraries ship
+large models for a decision this narrow, so this is a heuristic with no data
+files: the writing system first (Han, kana, Hangul, Arabic, Cyrillic, Hebrew,
+Greek, Devanagari, Thai), then, for Latin script, the function words of the
+common European languages against English's. It answers only on clear evidence
+(two function words of one language and more than of English, or a greeting
+that belongs to one language only) and otherwise says nothing, so names
+("jean-luc"), product names and English with one foreign word pass untouched.
+
+The detection half is standard library only, so the action server can import
+the notes; :class:`LanguageDetector`, the Rasa component, exists only where Rasa
+is installed::
+
+    pipeline:
+      - name: bot.nlu.language.LanguageDetector
+        supported: [en]
+
+It adds ``{"code": "de", "name": "German", "supported": false, "supported_codes":
+["en"]}`` under ``language`` in the parse data, and a message in a language
+outside ``supported`` becomes ``nlu_fallback`` (its intent ranking kept), so the
+fallback action answers it with :func:`unsupported_note`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LANGUAGE = "language"
+"""Key of the result in the parse data (and in ``Message.data``)."""
+
+DEFAULT_SUPPORTED = ("en",)
+NAMES = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "tr": "Turkish",
+    "sv": "Swedish",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ar": "Arabic",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "he": "Hebrew",
+    "el": "Greek",
+    "hi": "Hindi",
+    "th": "Thai",
+}
+
+# Function words of each language that are not also common English words
+# ("die", "was", "a", "me", "no", "son" are left out on purpose).
+_FUNCTION_WORDS: dict[str, str] = {
+    "en": """the and is are you your my for with what when where how can could would do does have
+        has this that there please want need not of it i me we our be an which who why to in
+        on at any about from will if or just get""",
+    "de": """der das und ist nicht ich du sie wir ihr mein meine ein eine einen dem den des mit
+        für auf sind haben habe wann wo wie warum welche welcher können kann möchte möchten
+        bitte danke auch noch schon heute morgen gibt geht ihre ihren euch uns zu zum zur
+        vom beim aber oder sehr kein keine nur habt gerne guten öffnungszeiten geschäft
+        kaufen bestellung wieviel wieviele kostet kosten preis lieferung versand rückgabe
+        zurückgeben paket filiale geöffnet geschlossen kopfhörer rechnung ratenzahlung
+        meinem meinen meiner""",
+    "fr": """le les et est je tu vous nous il elle ils une des du au aux avec sur dans ma mes
+        votre vos quand où pourquoi quel quelle quels qui que qu'il c'est voudrais merci
+        bonjour bonsoir pas ne très aussi peux pouvez puis avez suis sont magasin commande
+        acheter ouvert horaires la combien coûte prix livraison retour rembourser colis
+        fermé écouteurs ordinateur paiement avez-vous pouvez-vous est-ce""",
+    "es": """el los las es tú usted nosotros una unos unas del para por en mi mis su sus cuando
+        cuándo donde dónde como cómo porque cuál quiero quisiera gracias hola buenos buenas
+        días tardes está están estoy tengo tiene puedo puede pedido tienda comprar teléfono
+        móvil abierto horario muy también pero qué la necesito tienen tiendas cuánto cuesta
+        precio envío devolución devolver reembolso cerrado auriculares portátil ordenador
+        pago hay""",
+    "it": """il gli le è tu lei noi voi una del della dei delle su nel nella mio mia miei suo
+        quando dove perché quale voglio vorrei grazie ciao buongiorno buonasera sono siete
+        hai posso può negozio ordine comprare aperto orari molto anche che non la quanto
+        costa prezzo spedizione consegna reso rimborso chiuso cuffie portatile pagamento
+        avete potete""",
+    "pt": """é você vocês nós uma uns umas da das para por em na meu minha seu sua quando onde
+        como porque qual quero queria obrigado obrigada olá boa dia estou está tenho tem
+        posso pode pedido loja comprar telefone celular aberto horário muito também mas que
+        não entregam entrega sábado fica mais preço quanto custa envio devolução reembolso
+        fechado fones pagamento têm""",
+    "nl": """de het een en ik jij je wij mijn jouw uw voor aan wanneer waar waarom welke wil wilt
+        kan kunt graag bedankt goedemorgen goedemiddag zijn heb hebt heeft winkel bestelling
+        telefoon kopen openingstijden niet ook maar nog geen hoeveel kost prijs levering
+        bezorging retour terugsturen gesloten koptelefoon betaling jullie hebben""",
+    "pl": """jest nie się że jak czy gdzie kiedy dlaczego mój moja moje twój pani dla przez na od
+        jestem chcę chciałbym chciałabym proszę dziękuję dzień dobry sklep zamówienie kupić
+        otwarte godziny""",
+    "tr": """ve bir bu için ile ne zaman nerede nasıl neden benim senin siz biz yok mı mu mü
+        değil istiyorum lütfen teşekkürler merhaba günaydın mağaza sipariş almak açık saat""",
+    "sv": """och är jag du ni vi mitt mina ett en för på när hur varför vilken vill kan tack hej
+        morgon beställning köpa öppet inte också""",
+}
+# One word is enough for these: greetings and thanks that English never uses.
+_STANDALONE: dict[str, str] = {
+    "de": "danke tschüss servus moin guten",
+    "fr": "bonjour bonsoir merci salut",
+    "es": "hola gracias buenos buenas adiós",
+    "it": "ciao grazie buongiorno buonasera",
+    "pt": "olá obrigado obrigada",
+    "nl": "goedemorgen goedemiddag bedankt",
+    "pl": "dzień dziękuję cześć",
+    "tr": "merhaba teşekkürler günaydın",
+    "sv": "tack hej",
+}
+# Letters that only these languages use among the ones above.
+_LETTERS: dict[str, str] = {
+    "de": "ßäöü",
+    "fr": "çèêëîïôœùû",
+    "es": "ñ",
+    "pt": "ãõ",
+    "pl": "ąćęłńśźż",
+    "tr": "ğışİ",
+    "sv": "å",
+}
+# Writing systems: the Unicode name prefix of a letter → language.
+_SCRIPTS = (
+    ("CJK UNIFIED", "zh"),
+    ("HIRAGANA", "ja"),
+    ("KATAKANA", "ja"),
+    ("HANGUL", "ko"),
+    ("ARABIC", "ar"),
+    ("CYRILLIC", "ru"),
+    ("HEBREW", "he"),
+    ("GREEK", "el"),
+    ("DEVANAGARI", "hi"),
+    ("THAI", "th"),
+)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+_UKRAINIAN = frozenset("іїєґ")
+
+_WORDS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_GREETINGS = {lang: frozenset(words.split()) for lang, words in _STANDALONE.items()}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A language decided on clear evidence; ``None`` from :func:`detect` when unclear."""
+
+    code: str
+    evidence: str
+
+    @property
+    def name(self) -> str:
+        return NAMES.get(self.code, self.code)
+
+
+def _script(text: str) -> Detection | None:
+    counts: dict[str, int] = {}
+    letters = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        name = unicodedata.name(ch, "")
+        for prefix, lang in _SCRIPTS:
+            if name.startswith(prefix):
+                counts[lang] = counts.get(lang, 0) + 1
+                break
+    if not counts or letters == 0:
+        return None
+    if counts.get("ja"):  # kana next to Han characters: Japanese, not Chinese
+        counts["ja"] += counts.pop("zh", 0)
+    lang, count = max(counts.items(), key=lambda item: item[1])
+    if count < 2 or count < 0.4 * letters:
+        return None
+    if lang == "ru" and _UKRAINIAN.intersection(text.lower()):
+        lang = "uk"
+    return Detection(lang, f"{count} of {letters} letters are {NAMES[lang]} script")
+
+
+def detect(text: str) -> Detection | None:
+    """The message's language when the evidence is clear, else None (read it as English)."""
+    by_script = _script(text)
+    if by_script is not None:
+        return by_script
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    if not words:
+        return None
+    english = sum(w in _WORDS["en"] for w in words)
+    best: tuple[float, str, int] | None = None
+    for lang, vocabulary in _WORDS.items():
+        if lang == "en":
+            continue
+        hits = sum(w in vocabulary for w in words)
+        greeting = any(w in _GREETINGS.get(lang, ()) for w in words)
+        letters = sum(ch in _LETTERS.get(lang, "") for ch in text.lower())
+        if lang == "es" and re.search(r"[¿¡]", text):  # only Spanish opens with these
+            letters += 2
+        score = hits + (1.5 if greeting else 0) + min(letters, 2) * 0.5
+        if best is None or score > best[0]:
+            best = (score, lang, hits)
+    assert best is not None
+    score, lang, hits = best
+    only_greeting = len(words) <= 2 and score >= 1.5 and english == 0
+    if only_greeting or (score >= 2 and hits >= 1 and score > 1.5 * english):
+        return Detection(lang, f"{hits} {NAMES[lang]} function words, {english} English")
+    return None
+
+
+# The note, in the customer's language where we have it; {languages} lists the
+# supported languages in English names (a proper noun a reader can recognise).
+NOTES = {
+    "en": "Sorry, I can only chat in {languages} at the moment.",
+    "de": "Entschuldigung, ich kann im Moment nur auf {languages} antworten.",
+    "fr": "Désolé, je ne peux répondre pour l'instant qu'en {languages}.",
+    "es": "Lo siento, por ahora solo puedo responder en {languages}.",
+    "it": "Mi dispiace, per ora posso rispondere solo in {languages}.",
+    "pt": "Desculpe, por enquanto só consigo responder em {languages}.",
+    "nl": "Sorry, ik kan op dit moment alleen in het {languages} antwoorden.",
+    "pl": "Przepraszam, na razie mogę odpowiadać tylko po {languages}.",
+    "tr": "Üzgünüm, şu anda yalnızca {languages} yanıt verebiliyorum.",
+    "sv": "Tyvärr kan jag just nu bara svara på {languages}.",
+    "zh": "抱歉，我目前只能用以下语言交流：{languages}。",
+    "ja": "申し訳ありませんが、現在は次の言語でのみ対応しています：{languages}。",
+    "ko": "죄송합니다. 지금은 {languages}로만 대화할 수 있습니다.",
+    "ar": "عذرًا، يمكنني حاليًا الرد باللغة {languages} فقط.",
+    "ru": "Извините, пока я могу отвечать только на {languages} языке.",
+    "uk": "Вибачте, поки що я можу відповідати лише {languages} мовою.",
+}
+# Language names in the languages whose notes name them inline ("auf Englisch").
+_LOCAL_NAMES = {
+    "de": {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "es": "Spanisch"},
+    "fr": {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol"},
+    "es": {"en": "inglés", "de": "alemán", "fr": "francés", "es": "español"},
+    "it": {"en": "inglese", "de": "tedesco", "fr": "francese", "es": "spagnolo"},
+    "pt": {"en": "inglês", "de": "alemão", "fr": "francês", "es": "espanhol"},
+    "nl": {"en": "Engels", "de": "Duits", "fr": "Frans", "es": "Spaans"},
+    "sv": {"en": "engelska", "de": "tyska", "fr": "franska", "es": "spanska"},
+    "zh": {"en": "英语", "de": "德语", "fr": "法语", "es": "西班牙语"},
+    "ja": {"en": "英語", "de": "ドイツ語", "fr": "フランス語", "es": "スペイン語"},
+    "ru": {"en": "английском", "de": "немецком", "fr": "французском", "es": "испанском"},
+    "uk": {"en": "англійською", "de": "німецькою", "fr": "французькою", "es": "іспанською"},
+    "pl": {"en": "angielsku", "de": "niemiecku", "fr": "francusku", "es": "hiszpańsku"},
+    "tr": {"en": "İngilizce", "de": "Almanca", "fr": "Fransızca", "es": "İspanyolca"},
+    "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어"},
+    "ar": {"en": "الإنجليزية", "de": "الألمانية", "fr": "الفرنسية", "es": "الإسبانية"},
+}
+_AND = {
+    "en": " and ",
+    "de": " und ",
+    "fr": " et ",
+    "es": " y ",
+    "it": " e ",
+    "pt": " e ",
+    "nl": " en ",
+    "sv": " och ",
+    "zh": "和",
+    "ja": "と",
+    "ru": " и ",
+    "uk": " і ",
+    "pl": " i ",
+    "tr": " ve ",
+    "ko": "와 ",
+    "ar": " و",
+}
+
+
+def _join(names: Sequence[str], lang: str) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + _AND.get(lang, ", ") + names[-1]
+
+
+def unsupported_note(code: str | None, supported: Iterable[str] = DEFAULT_SUPPORTED) -> str:
+    """ "Entschuldigung, ... auf Englisch ...\\n\\nSorry, I can only chat in English ...":
+    the note in the customer's language where there is one, then in English."""
+    wanted = list(supported) or list(DEFAULT_SUPPORTED)
+    english = NOTES["en"].format(languages=_join([NAMES.get(c, c) for c in wanted], "en"))
+    english += " Could you write to me in " + (
+        "English?" if wanted == ["en"] else f"one of those ({', '.join(wanted)})?"
+    )
+    if not code or code == "en" or code not in NOTES:
+        return english
+    local = _LOCAL_NAMES.get(code, {})
+    names = [local.get(c) or NAMES.get(c, c) for c in wanted]
+    return f"{NOTES[code].format(languages=_join(names, code))}\n\n{english}"
+
+
+def language_info(detection: Detection | None, supported: Sequence[str]) -> dict[str, Any]:
+    """What the parse data carries: the language (``None`` when unclear) and whether we speak it."""
+    code = detection.code if detection else None
+    return {
+        "code": code,
+        "name": detection.name if detection else None,
+        "supported": code is None or code in supported,
+        "supported_codes": list(supported),
+        "evidence": detection.evidence if detection else None,
+    }
+
+
+if importlib.util.find_spec("rasa") is not None:  # the engine venv: the Rasa component
+    from rasa.engine.graph import ExecutionContext, GraphComponent
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.storage.resource import Resource
+    from rasa.engine.storage.storage import ModelStorage
+    from rasa.shared.exceptions import InvalidConfigException
+    from rasa.shared.nlu.constants import (
+        INTENT,
+        INTENT_NAME_KEY,
+        INTENT_RANKING_KEY,
+        PREDICTED_CONFIDENCE_KEY,
+        TEXT,
+    )
+    from rasa.shared.nlu.training_data.message import Message
+
+    FALLBACK_INTENT = "nlu_fallback"
+
+    # Like FallbackClassifier, an intent classifier with nothing to train that runs
+    # after the real one and may replace its verdict.
+    @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+    class LanguageDetector(GraphComponent):
+        """Adds ``language`` to each parse; a language we don't speak becomes ``nlu_fallback``."""
+
+        @staticmethod
+        def get_default_config() -> dict[str, Any]:
+            return {"supported": list(DEFAULT_SUPPORTED)}
+
+        def __init__(self, config: dict[str, Any]) -> None:
+            supported = config.get("supported")
+            if (
+                not isinstance(supported, list)
+                or not supported
+                or not all(isinstance(c, str) and c for c in supported)
+            ):
+                raise InvalidConfigException(
+                    f"LanguageDetector: supported={supported!r} must be a non-empty list of "
+                    "language codes, e.g. [en] or [en, de]."
+                )
+            self.supported = [c.lower() for c in supported]
+
+        @classmethod
+        def create(
+            cls,
+            config: dict[str, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            execution_context: ExecutionContext,
+        ) -> LanguageDetector:
+            return cls(config)
+
+        def process(self, messages: list[Message]) -> list[Message]:
+            for message in messages:
+                info = language_info(detect(message.get(TEXT) or ""), self.supported)
+                message.set(LANGUAGE, info, add_to_output=True)
+                if info["supported"]:
+                    continue
+                fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+                ranking = [
+                    r
+                    for r in message.data.get(INTENT_RANKING_KEY) or []
+                    if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT
+                ]
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+            return messages

@@ -1,0 +1,136 @@
+# ruff: noqa: RUF001  (messages in other scripts, on purpose)
+"""LanguageDetector: clear cases decided, names and English left alone, the note, the component."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.language import LANGUAGE, detect, language_info, unsupported_note
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Guten Abend, haben Sie noch Kopfhörer im Angebot?", "de"),
+        ("Können Sie mir bitte sagen, wo meine Bestellung ist", "de"),
+        ("Est-ce que vous avez des écouteurs sans fil ?", "fr"),
+        ("salut", "fr"),
+        ("Necesito un portátil para la universidad", "es"),
+        ("¿Tienen tiendas en Madrid?", "es"),
+        ("Quanto costa la spedizione in Italia?", "it"),
+        ("Vocês entregam no sábado?", "pt"),
+        ("Hebben jullie ook tablets voor kinderen?", "nl"),
+        ("请问你们的商店几点关门？", "zh"),
+        ("هل يمكنني إرجاع السماعات؟", "ar"),
+        ("Сколько стоит доставка?", "ru"),
+        ("配送にはどれくらいかかりますか", "ja"),
+        ("배송은 얼마나 걸리나요?", "ko"),
+    ],
+)
+def test_clear_cases_are_decided(text: str, code: str) -> None:
+    detection = detect(text)
+    assert detection is not None and detection.code == code, detection
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tomasz",
+        "Marie-Claire",
+        "Li Wei",
+        "hallo",
+        "ok",
+        "?",
+        "£30",
+        "zzzz",
+        "whats the interest rate if I pay over 24 months",
+        "is the Nova 8 available in schwarz?",
+        "hola! do you ship to spain?",
+        "I need a laptop for my son, under 500",
+        "Do you have the 华为 phone?",
+        "pour me the details please",
+        "/ask_faq",
+    ],
+)
+def test_english_names_and_mixed_messages_are_left_alone(text: str) -> None:
+    assert detect(text) is None
+
+
+def test_the_note_is_in_the_customers_language_and_in_english() -> None:
+    note = unsupported_note("de", ["en"])
+    assert note.startswith("Entschuldigung") and "Englisch" in note
+    assert note.endswith(
+        "Sorry, I can only chat in English at the moment. Could you write to me in English?"
+    )
+    two = unsupported_note("es", ["en", "de"])
+    assert "inglés y alemán" in two and "English and German" in two
+    assert unsupported_note("xx", ["en"]).startswith("Sorry, I can only chat in English")
+    assert "中文" not in unsupported_note("zh") and unsupported_note("zh").startswith("抱歉")
+
+
+def test_language_info_says_whether_we_speak_it() -> None:
+    assert language_info(detect("¿Dónde está mi pedido?"), ["en"])["supported"] is False
+    assert language_info(detect("¿Dónde está mi pedido?"), ["en", "es"])["supported"] is True
+    assert language_info(None, ["en"]) == {
+        "code": None,
+        "name": None,
+        "supported": True,
+        "supported_codes": ["en"],
+        "evidence": None,
+    }
+
+
+# The Rasa component ------------------------------------------------------------
+
+
+def _detector(**config):
+    from bot.nlu.language import LanguageDetector
+
+    return LanguageDetector({**LanguageDetector.get_default_config(), **config})
+
+
+def test_component_is_registered_as_a_non_trainable_classifier() -> None:
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+
+    registered = DefaultV1Recipe._from_registry("bot.nlu.language.LanguageDetector")
+    assert registered.types == {DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER}
+    assert not registered.is_trainable
+
+
+def _message(text: str):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": "tell_name", "confidence": 0.7}, add_to_output=True)
+    ranking = [{"name": "tell_name", "confidence": 0.7}, {"name": "greet", "confidence": 0.2}]
+    message.set("intent_ranking", ranking, add_to_output=True)
+    return message
+
+
+def test_a_language_we_do_not_speak_becomes_nlu_fallback_with_the_language() -> None:
+    [out] = _detector().process([_message("Wo ist mein Paket, bitte?")])
+    parse = out.as_dict(only_output_properties=True)
+    assert parse["intent"] == {"name": "nlu_fallback", "confidence": 1.0}
+    assert [r["name"] for r in parse["intent_ranking"]] == ["nlu_fallback", "tell_name", "greet"]
+    assert parse[LANGUAGE]["code"] == "de" and parse[LANGUAGE]["supported"] is False
+    assert parse[LANGUAGE]["supported_codes"] == ["en"]
+
+
+def test_english_and_supported_languages_keep_their_intent() -> None:
+    [english] = _detector().process([_message("where is my parcel please")])
+    assert english.get("intent")["name"] == "tell_name"
+    assert english.get(LANGUAGE)["supported"] is True
+    [german] = _detector(supported=["en", "de"]).process([_message("Wo ist mein Paket, bitte?")])
+    assert german.get("intent")["name"] == "tell_name"
+    assert german.get(LANGUAGE)["code"] == "de"
+
+
+def test_component_config_errors() -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    with pytest.raises(InvalidConfigException, match="non-empty list of language codes"):
+        _detector(supported="en")
+    with pytest.raises(InvalidConfigException, match="non-empty list"):
+        _detector(supported=[])

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from generators.constraints import carried_budget, parse_budget
+from generators.financing import FinancingTerms
+from generators.product_details import compare, details, find_product
+from generators.recommend import load_products
+
+PRODUCTS, CURRENCY = load_products()
+CATEGORIES = {p.category for p in PRODUCTS}
+
+
+def product(key: str):
+    found = find_product(key, PRODUCTS)
+    assert found is not None, key
+    return found
+
+
+def test_find_product_by_id_name_or_loose_mention() -> None:
+    assert product("nova-8").name == "Nova 8"
+    assert product("Nova 8").id == "nova-8"
+    assert product("the nova 8").id == "nova-8"
+    assert product("AeroBook 16 Pro").id == "aerobook-16"
+    assert find_product("Nova 9", PRODUCTS) is None and find_product(None, PRODUCTS) is None
+
+
+def test_details_are_the_catalogue_facts_with_financing() -> None:
+    text = details(product("pulse-anc"), currency=CURRENCY, terms=FinancingTerms.load())
+    assert text.splitlines()[0] == "Pulse ANC: £249."
+    assert product("pulse-anc").description in text
+    assert "Financing" not in text  # £249 is not above the £300 minimum
+    nova = details(product("nova-8"), currency=CURRENCY, terms=FinancingTerms.load())
+    assert "Nova 8: £599." in nova and "0% APR over 12 months, £49.92 a month" in nova
+
+
+def test_compare_orders_by_price_and_states_the_gap() -> None:
+    text = compare([product("nova-8"), product("nova-7a"), product("terra-x")], currency=CURRENCY)
+    lines = text.splitlines()
+    assert lines[0] == "Comparing Nova 8, Nova 7a and Terra X Rugged:"
+    assert [line.split(",")[0] for line in lines[1:4]] == [
+        "• Nova 7a",
+        "• Terra X Rugged",
+        "• Nova 8",
+    ]
+    assert "£329" in lines[1] and "£599" in lines[3]
+    assert lines[-1] == "The Nova 7a is the cheapest, £270 less than the Nova 8."
+    with pytest.raises(ValueError, match="at least two"):
+        compare([product("nova-8"), product("nova-8")])
+
+
+@pytest.mark.parametrize(
+    ("history", "category", "expected"),
+    [
+        (["my budget is 500"], "headphones", (None, 500.0)),
+        (["hi", "I can spend up to £300 on it", "hello"], None, (None, 300.0)),
+        (["between 200 and 400 quid please"], "phones", (200.0, 400.0)),
+        (["no more than 150", "max 900"], "headphones", (None, 150.0)),  # newest first
+    ],
+)
+def test_a_stated_budget_is_carried_over(history, category, expected) -> None:
+    carried = carried_budget(history, CATEGORIES, category=category)
+    assert carried is not None and (carried.min_price, carried.max_price) == expected
+
+
+@pytest.mark.parametrize(
+    ("history", "category"),
+    [
+        (["£30"], "headphones"),  # a bare amount answers some other question
+        (["24 months", "I earn 2500 a month"], None),
+        (["laptops under 1000"], "headphones"),  # stated for another category
+        ([], "phones"),
+    ],
+)
+def test_what_is_not_a_budget_for_this_request_is_not_carried(history, category) -> None:
+    assert carried_budget(history, CATEGORIES, category=category) is None
+
+
+def test_parse_budget_can_ignore_bare_amounts() -> None:
+    assert parse_budget("£30")[1] == 30
+    assert parse_budget("£30", bare=False)[:2] == (None, None)

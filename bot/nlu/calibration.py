@@ -9,8 +9,12 @@ threshold is read off held-out predictions:
   or a validation split): the threshold that maximises the balanced accuracy of
   the answer/fallback decision, i.e. the mean of "correct in-scope answers kept"
   and "out-of-scope messages sent to fallback";
-- without them: the threshold that sends at most ``max_inscope_loss`` of the
-  in-scope messages the model gets right to the fallback.
+- without them, or with ``rule="inscope_loss"``: the threshold that sends at
+  most ``max_inscope_loss`` of the in-scope messages the model gets right to the
+  fallback. An assistant whose training data has an ``out_of_scope`` intent of
+  its own chooses this rule when a misunderstood customer costs more than an
+  out-of-scope message answered with the likeliest intent: the balanced rule
+  weighs a few dozen out-of-scope examples as much as every in-scope one.
 
 Pure numpy, so the benchmark and the Rasa component use the same rule.
 """
@@ -25,6 +29,7 @@ import numpy as np
 from bot.nlu.errors import CalibrationError
 
 MIN_OOS_EXAMPLES = 5
+RULES = ("balanced", "inscope_loss")
 
 
 def choose_threshold(
@@ -33,13 +38,19 @@ def choose_threshold(
     oos_confidence: np.ndarray | None = None,
     *,
     max_inscope_loss: float = 0.05,
+    rule: str = "balanced",
 ) -> float:
     """Return the confidence below which a message goes to the fallback.
 
     ``inscope_confidence`` and ``inscope_correct`` describe held-out in-scope
     messages (top confidence, whether the top intent was right);
-    ``oos_confidence`` holds the top confidence for out-of-scope messages.
+    ``oos_confidence`` holds the top confidence for out-of-scope messages;
+    ``rule`` is ``"balanced"`` or ``"inscope_loss"`` (see the module's text).
     """
+    if rule not in RULES:
+        raise CalibrationError(
+            f"Unknown calibration rule {rule!r}; use one of {', '.join(RULES)}."
+        )
     conf = np.asarray(inscope_confidence, dtype=np.float64)
     correct = np.asarray(inscope_correct, dtype=bool)
     if conf.shape != correct.shape or conf.size == 0:
@@ -55,7 +66,7 @@ def choose_threshold(
             "add training examples or set `fallback_threshold` to a number."
         )
     oos = None if oos_confidence is None else np.asarray(oos_confidence, dtype=np.float64)
-    if oos is None or oos.size < MIN_OOS_EXAMPLES:
+    if rule == "inscope_loss" or oos is None or oos.size < MIN_OOS_EXAMPLES:
         return float(np.quantile(kept, max_inscope_loss))
     candidates = np.unique(np.concatenate([kept, oos]))
     kept_sorted = np.sort(kept)

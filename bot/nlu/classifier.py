@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import FEATURIZERS
 
-from bot.nlu.calibration import choose_threshold
+from bot.nlu.calibration import RULES, choose_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +196,10 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             # Without out-of-scope examples: the share of correctly understood
             # messages the fallback may catch.
             "max_inscope_loss": 0.05,
+            # "balanced": out-of-scope caught and in-scope kept weigh the same;
+            # "inscope_loss": keep all but max_inscope_loss of the understood
+            # messages, out-of-scope examples or not (bot/nlu/calibration.py).
+            "calibration_rule": "balanced",
             "fallback_intent": "nlu_fallback",
             "out_of_scope_intent": "out_of_scope",
             "ranking_length": 10,
@@ -233,6 +237,11 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             )
         if int(config.get("calibration_folds", 0)) < 2:
             raise InvalidConfigException("calibration_folds must be at least 2.")
+        if config.get("calibration_rule", "balanced") not in RULES:
+            raise InvalidConfigException(
+                f"calibration_rule must be one of {', '.join(RULES)}; "
+                f"got {config.get('calibration_rule')!r}."
+            )
 
     @classmethod
     def create(
@@ -300,6 +309,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             predicted[~is_oos] == labels[~is_oos],
             oos_conf if is_oos.any() else None,
             max_inscope_loss=float(self.component_config["max_inscope_loss"]),
+            rule=str(self.component_config["calibration_rule"]),
         )
         logger.info("calibrated nlu_fallback threshold: %.3f (%d folds)", threshold, folds)
         return threshold

@@ -107,3 +107,24 @@ def test_inscope_target_with_a_confidence_level_keeps_a_margin() -> None:
     assert (
         threshold_for_inscope_accuracy(conf, correct, all_right / n, confidence_level=0.95) == 0.0
     )
+
+
+def test_the_inscope_loss_rule_keeps_understood_messages_although_oos_overlaps() -> None:
+    """Diffuse confidences (many intents): the balanced rule would send a large share
+    of understood messages to the fallback to catch a few out-of-scope ones."""
+    rng = np.random.default_rng(1)
+    inscope = rng.uniform(0.2, 0.9, 400)
+    oos = rng.uniform(0.2, 0.5, 30)
+    correct = np.ones(400, dtype=bool)
+
+    balanced = choose_threshold(inscope, correct, oos)
+    keep = choose_threshold(inscope, correct, oos, max_inscope_loss=0.05, rule="inscope_loss")
+
+    assert np.mean(inscope >= balanced) < 0.8
+    assert np.mean(inscope >= keep) == pytest.approx(0.95, abs=0.01)
+    assert keep < balanced
+
+
+def test_an_unknown_calibration_rule_says_which_exist() -> None:
+    with pytest.raises(CalibrationError, match="balanced, inscope_loss"):
+        choose_threshold(np.array([0.5, 0.9]), np.array([True, True]), rule="strict")

@@ -5,6 +5,12 @@ every turn the runner reads the tracker through Rasa's HTTP API (slots, the
 active form, whether a person has the conversation, the actions run) and
 hands reply and tracker to :func:`~benchmarks.convsuite.judge.judge_turn`.
 The latency of a turn is the REST call alone, as a customer waits for it.
+
+While a person has the conversation, the bot's words reach a REST customer
+only out of band (the handoff service resumes the bot through Rasa's API, as
+when a waiting customer cancels; the web widget shows them live). For such a
+turn the runner waits up to ``late_wait_s`` for bot messages stored after the
+customer's message and judges them as the reply the customer reads.
 """
 
 from __future__ import annotations
@@ -85,12 +91,31 @@ class ConversationResult:
         return all(t.verdict.helpful for t in self.turns)
 
 
+def bot_messages_after_last_user(tracker: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The bot messages stored after the customer's latest message, REST-shaped."""
+    events = list(tracker.get("events") or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    messages = []
+    for event in events[last_user + 1 :]:
+        if event.get("event") != "bot":
+            continue
+        data = event.get("data") or {}
+        message: dict[str, Any] = {"text": event.get("text") or ""}
+        for key in ("buttons", "custom", "image"):
+            if data.get(key):
+                message[key] = data[key]
+        messages.append(message)
+    return messages
+
+
 def play(
     conversation: Conversation,
     client: RestClient,
     catalog: Sequence[Product],
     *,
     run_id: str,
+    late_wait_s: float = 6.0,
+    poll_s: float = 0.25,
 ) -> ConversationResult:
     """All turns of one conversation, each judged right after it."""
     sender = f"suite-{run_id}-{conversation.id}"[:120]
@@ -99,6 +124,13 @@ def play(
     for turn in conversation.turns:
         messages, ms = client.send(sender, turn.user)
         tracker = client.tracker(sender)
+        if paused and not messages:
+            deadline = time.monotonic() + late_wait_s
+            while not (messages := bot_messages_after_last_user(tracker)):
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(poll_s)
+                tracker = client.tracker(sender)
         verdict = judge_turn(turn, Observation(messages, tracker, paused, ms), catalog)
         results.append(TurnResult(turn.user, verdict, ms, excerpt(messages), turn.digression))
         paused = bool(tracker.get("paused"))

@@ -209,3 +209,41 @@ def test_report_writes_json_markdown_and_plot(tmp_path: Path) -> None:
     written = report.write(contract, tmp_path / "out")
     assert json.loads(written[0].read_text())["helpful_rate"] == 1.0
     assert "| silence | 1 | 1 | 100.0 %" in written[1].read_text()
+
+
+def test_while_a_person_has_it_the_bots_late_words_are_the_reply(tmp_path: Path) -> None:
+    """A waiting customer cancels over REST: the handoff service resumes the bot out
+    of band, so the REST call returns nothing and the runner reads the tracker."""
+    write(
+        tmp_path,
+        """
+category: handoff
+conversations:
+  - id: cancel
+    turns:
+      - {user: "a person please", expect: {contains_any: [colleague]}}
+      - {user: "never mind", expect: {contains_any: [cancelled]}}
+""",
+    )
+
+    class PausedRasa(FakeRasa):
+        polls = 0
+
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            response = super().__call__(request)
+            if request.url.path == "/webhooks/rest/webhook":
+                return response
+            tracker = self.trackers[request.url.path.split("/")[2].removeprefix("rest:")]
+            user_turns = sum(e["event"] == "user" for e in tracker["events"])
+            tracker["paused"] = user_turns == 1
+            if user_turns == 2:
+                self.polls += 1
+                if self.polls == 3:  # the service's words arrive a little later
+                    tracker["events"].append({"event": "bot", "text": "OK, I've cancelled it."})
+            return httpx.Response(200, json=tracker)
+
+    rasa = PausedRasa({"a person please": [{"text": "A colleague will join."}]})
+    client = RestClient("http://rasa", token="secret", transport=httpx.MockTransport(rasa))
+    [result] = play_all(load_suite(tmp_path), client, ())
+    assert [t.verdict.helpful for t in result.turns] == [True, True]
+    assert "cancelled" in result.turns[1].reply

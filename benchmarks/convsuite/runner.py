@@ -126,7 +126,9 @@ def play(
         tracker = client.tracker(sender)
         if paused and not messages:
             deadline = time.monotonic() + late_wait_s
-            while not (messages := bot_messages_after_last_user(tracker)):
+            # Until the words are stored and, if they gave the bot back, the
+            # tracker says so (the service stores them first, then resumes).
+            while not (messages := bot_messages_after_last_user(tracker)) or tracker.get("paused"):
                 if time.monotonic() >= deadline:
                     break
                 time.sleep(poll_s)

@@ -11,6 +11,7 @@ action, or freeze it for a demo with ``TANDEM_STORE_CLOCK=2026-11-29T12:00+00:00
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -151,6 +152,37 @@ class StoreDirectory:
                 return store
         return None
 
+    def find_in(self, text: str) -> Store | None:
+        """The store a message names ("riverside closing time?"), when the NLU found no entity."""
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        for store in self.stores.values():
+            names = {store.key, *store.name.lower().split()} - GENERIC_NAME_WORDS
+            if names & words:
+                return store
+        return None
+
+    def describe_day(self, store: Store, day: int, now: datetime | None = None) -> str:
+        """A store's hours on one weekday (0 = Monday): "open 10:00-20:00 on Friday"."""
+        moment = store.local(self.local_now(now))
+        span = store.hours[DAYS[day]]
+        when = "today" if day == moment.weekday() else f"on {FULL_DAY_NAMES[day]}"
+        if span is None:
+            opens = store.next_opening(
+                datetime.combine(
+                    moment.date() + timedelta(days=(day - moment.weekday()) % 7),
+                    time(23, 59),
+                    tzinfo=moment.tzinfo,
+                )
+            )
+            if opens is None:
+                return f"{store.name} is closed {when}."
+            again = f"{FULL_DAY_NAMES[opens.weekday()]} at {opens:%H:%M}"
+            return f"{store.name} is closed {when}; it opens again on {again}."
+        text = f"{store.name} is open {span[0]:%H:%M}-{span[1]:%H:%M} {when}"
+        if when == "today":
+            text += " (open now)" if store.is_open(moment) else f" ({store.closed_status(moment)})"
+        return f"{text}, closing at {span[1]:%H:%M}."
+
     def local_now(self, now: datetime | None = None) -> datetime:
         moment = now or datetime.now(self.timezone)
         return moment.astimezone(self.timezone) if moment.tzinfo else moment
@@ -174,6 +206,34 @@ class StoreDirectory:
             state = "open now" if store.is_open(moment) else store.closed_status(moment)
             lines.append(f"- {store.name}: {today} ({state})")
         return "Our stores:\n" + "\n".join(lines) + "\nAsk me about one store for its full week."
+
+
+GENERIC_NAME_WORDS = frozenset({"voltline", "store", "shop"})
+_DAY_WORDS = {
+    **{name.lower(): i for i, name in enumerate(FULL_DAY_NAMES)},
+    **{name.lower()[:3]: i for i, name in enumerate(FULL_DAY_NAMES)},
+    "tues": 1,
+    "weds": 2,
+    "thur": 3,
+    "thurs": 3,
+    "weekend": 5,
+    "saturdays": 5,
+    "sundays": 6,
+}
+
+
+def asked_day(text: str, today: int) -> int | None:
+    """The weekday (0 = Monday) a message asks about: "on friday", "tomorrow", "tonight"."""
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in ("today", "tonight"):
+            return today
+        if word == "tomorrow":
+            return (today + 1) % 7
+        if word in _DAY_WORDS:
+            return _DAY_WORDS[word]
+        if word.endswith("s") and word[:-1] in _DAY_WORDS and len(word) > 4:  # "fridays"
+            return _DAY_WORDS[word[:-1]]
+    return None
 
 
 def _zone(where: str, name: object) -> ZoneInfo:
@@ -223,16 +283,27 @@ class ActionStoreHours(Action):
         directory = load_directory(Path(os.environ.get("TANDEM_STORES_FILE", DEFAULT_STORES_FILE)))
         clock = self._clock or clock_from_env(os.environ)
         now = clock() if clock else None
+        text = tracker.latest_message.get("text") or ""
+        day = asked_day(text, directory.local_now(now).weekday())
         mention = next(tracker.get_latest_entity_values("store"), None)
-        if mention is None:
-            dispatcher.utter_message(text=directory.overview(now))
-            return []
-        store = directory.find(mention)
-        if store is None:
+        store = directory.find(mention) if mention else directory.find_in(text)
+        if mention is not None and store is None:
             names = ", ".join(s.name for s in directory.stores.values())
             dispatcher.utter_message(
                 text=f"I don't know a store called {mention!r}. Ours: {names}."
             )
             return []
-        dispatcher.utter_message(text=directory.describe(store, now))
+        if store is None:
+            if day is None:
+                dispatcher.utter_message(text=directory.overview(now))
+            else:
+                lines = "\n".join(
+                    f"- {directory.describe_day(s, day, now)}" for s in directory.stores.values()
+                )
+                dispatcher.utter_message(text=f"Our stores:\n{lines}")
+            return []
+        if day is None:
+            dispatcher.utter_message(text=directory.describe(store, now))
+        else:
+            dispatcher.utter_message(text=directory.describe_day(store, day, now))
         return []

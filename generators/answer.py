@@ -43,9 +43,10 @@ from typing import Literal
 
 from generators.compose import Composition, compose
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
-from generators.followup import Context, Rewritten, rewrite
+from generators.followup import Context, Rewritten, rewrite, split_questions
 from generators.guardrails import MAX_INPUT_CHARS, SAFE_INJECTION_REPLY, check_input
-from generators.products import FactKind, ProductCatalog
+from generators.lexical import terms
+from generators.products import COLOURS, FactKind, ProductCatalog, _squash, price_difference
 from generators.retrieval import KnowledgeBase, Retrieval
 from generators.text import GenerationOptions, Message, TextGenerator, generate_within
 
@@ -152,14 +153,58 @@ class AnswerPipeline:
         if not checked.allowed:
             log.warning("answer: refused a prompt-injection attempt (%s)", checked.injection)
             return Answer(SAFE_INJECTION_REPLY, "refused", cause=f"injection:{checked.injection}")
-        asked = rewrite(checked.text, context or Context(), self.catalog)
-        if asked.kind is not None and (
-            fact := self._from_catalogue(asked, asked.kind, checked.text)
-        ):
+        parts = split_questions(checked.text)
+        if len(parts) == 1:
+            return self._answer_one(checked.text, context or Context(), on_chunk)
+        return self._answer_each(parts, context or Context())
+
+    def _answer_each(self, parts: list[str], context: Context) -> Answer:
+        """One answer to a message that asks several questions: each answered in turn.
+
+        Each part is a follow-up of the ones before it ("how much is the Slate
+        11 and does it work with a pen?": "it" is the Slate 11). The parts that
+        have an answer are joined, with all their sources; the message is
+        abstained on only when none has.
+        """
+        answers: list[Answer] = []
+        for part in parts:
+            answer = self._answer_one(part, context, None)
+            if answer.outcome == "abstained" and answers:
+                # "… return window for phones? and do i need the box": on the same topic
+                answer = self._answer_one(f"{part} {parts[len(answers) - 1]}", context, None)
+            answers.append(answer)
+            context = Context(
+                previous=(*context.previous, part),
+                product_id=answer.product_id or context.product_id,
+            )
+        known = [a for a in answers if a.outcome in ("answered", "fallback")]
+        if not known:
+            return answers[0]
+        sentences = [s for a in known for s in _SENTENCE_END.split(a.text) if s.strip()]
+        texts = list(dict.fromkeys(sentences))  # a sentence that answers both parts, once
+        citations = tuple(dict.fromkeys(c for a in known for c in a.citations))
+        product = next((a.product_id for a in reversed(known) if a.product_id), None)
+        scores = [a.score for a in answers if a.score is not None]
+        return Answer(
+            " ".join(texts),
+            "fallback" if any(a.outcome == "fallback" for a in known) else "answered",
+            citations,
+            cause="+".join(a.cause or "ok" for a in answers),
+            product_id=product,
+            score=max(scores) if scores else None,
+        )
+
+    def _answer_one(
+        self, question: str, context: Context, on_chunk: Callable[[str], None] | None
+    ) -> Answer:
+        asked = rewrite(question, context, self.catalog)
+        if asked.kind is not None and (fact := self._several_products(asked, question)):
             return fact
-        prepared = self.preprocess(asked.query)
+        if asked.kind is not None and (fact := self._from_catalogue(asked, asked.kind, question)):
+            return self._with_policy(fact, asked, question)
+        prepared = self._about_the_product(self.preprocess(asked.query), asked)
         if not prepared.retrieval.confident:
-            if fact := self._from_catalogue(asked, "overview", checked.text):
+            if fact := self._from_catalogue(asked, "overview", question):
                 return fact  # a product named, but no policy about it: what it is
             log.info("answer: abstained, top score %.2f", prepared.retrieval.top_score)
             return Answer(
@@ -187,6 +232,71 @@ class AnswerPipeline:
             return None
         fact = self.catalog.answer(asked.product, kind, question)
         return Answer(fact.text, "answered", (fact.product.citation,), "catalogue", fact.product.id)
+
+    def _with_policy(self, fact: Answer, asked: Rewritten, question: str) -> Answer:
+        """The catalogue's fact, and the policy the question also asks about, if any.
+
+        "AeroBook 14 price with the student discount?" asks the price and the
+        discount: words beyond the product's name and the fact asked for
+        ("student discount") are looked up in the knowledge base, and its
+        answer is added when retrieval is confident and about no other product.
+        """
+        if asked.product is None or not beyond_the_fact(question, asked.product.name):
+            return fact
+        prepared = self._about_the_product(self.preprocess(asked.query), asked)
+        if not prepared.retrieval.confident:
+            return fact
+        extra = self.extract(prepared, outcome="answered")
+        if extra.outcome != "answered" or extra.text in fact.text:
+            return fact
+        return replace(
+            fact,
+            text=f"{fact.text} {extra.text}",
+            citations=tuple(dict.fromkeys((*fact.citations, *extra.citations))),
+            cause="catalogue+extractive",
+        )
+
+    def _several_products(self, asked: Rewritten, question: str) -> Answer | None:
+        """A fact about each product a question names ("the Nova 8 or the Nova 8 Mini")."""
+        if self.catalog is None or asked.kind is None or asked.followup:
+            return None
+        named = self.catalog.find_all(question)
+        if len(named) < 2:
+            return None
+        facts = [self.catalog.answer(p, asked.kind, question) for p in named]
+        texts = [f.text for f in facts]
+        if asked.kind == "price":
+            texts.append(price_difference(named[0], named[1]))
+        return Answer(
+            " ".join(texts),
+            "answered",
+            tuple(p.citation for p in named),
+            "catalogue",
+            named[0].id,
+        )
+
+    def _about_the_product(self, prepared: Prepared, asked: Rewritten) -> Prepared:
+        """Without the sections about other products, when the question names one.
+
+        "Are the Pulse Buds waterproof?" is asked as "are the headphones
+        waterproof?" (see :func:`generators.followup.rewrite`), which the
+        section on the Pulse ANC headphones answers well, and wrongly.
+        """
+        if self.catalog is None or asked.product is None:
+            return prepared
+        kept = tuple(
+            hit
+            for hit in prepared.retrieval.hits
+            if self.catalog.find(hit.chunk.section) in (None, asked.product)
+        )
+        if len(kept) == len(prepared.retrieval.hits):
+            return prepared
+        retrieval = replace(
+            prepared.retrieval,
+            hits=kept,
+            confident=bool(kept) and kept[0].score >= self.knowledge_base.threshold,
+        )
+        return Prepared(prepared.question, retrieval, build_messages(prepared.question, retrieval))
 
     @staticmethod
     def _annotate(answer: Answer, asked: Rewritten, prepared: Prepared) -> Answer:
@@ -290,6 +400,23 @@ class DraftGuard:
                 return
         self._forward(new)
         self._sent = end
+
+
+_FACT_WORDS = frozenset(
+    terms(
+        " ".join(COLOURS) + " colour colours color colors come comes available availability "
+        "stock much price prices cost costs how which does do any get store stores online left "
+        "one ones version cheap cheaper expensive pricey buy today shop tell about info details "
+        "r u ur please pls thanks want need know"
+    )
+)
+
+
+def beyond_the_fact(question: str, product_name: str) -> bool:
+    """Whether ``question`` asks more than a catalogue fact about the product it names."""
+    named = set(terms(product_name)) | {_squash(product_name)}
+    extra = [t for t in terms(question) if t not in named and t not in _FACT_WORDS]
+    return len(extra) >= 2
 
 
 def grounding(text: str, sources: list[str]) -> float:

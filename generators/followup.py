@@ -105,3 +105,43 @@ def _about_the_product(question: str, kind: FactKind | None) -> bool:
     if kind is None:
         return False
     return not (set(terms(question)) - _FACT_CUES)
+
+
+_QUESTION_START = (
+    r"(?:do|does|did|can|could|is|are|was|will|would|should|shall|have|has|how|what|what's|"
+    r"whats|when|where|which|who|why|any|may)"
+)
+_SECOND_QUESTION = re.compile(
+    r"\?+\s*(?=\S)"  # "return window for phones? and do i need the box"
+    rf"|,?\s+(?:and|also|plus|oh and)\s+(?={_QUESTION_START}\b)",  # "… and do you deliver on …"
+    re.I,
+)
+_LEADING_JOIN = re.compile(r"^\s*(?:and|also|plus|oh and)\b[\s,]*", re.I)
+MIN_PART_TERMS = 2
+
+
+def split_questions(message: str) -> list[str]:
+    """The questions one message asks, in order: "how much is X and do you Y" → two.
+
+    A message is cut after a question mark followed by more text, and before
+    "and"/"also" followed by a question word ("and do you …", "and how …");
+    the joining word is dropped, so the second part is a question of its
+    own, not an elliptical follow-up. A part with fewer than two content
+    words is not a question of its own and stays with the part before it,
+    so "is it in stock and how much?" asks one question.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for cut in _SECOND_QUESTION.finditer(message):
+        spans.append((start, cut.start() + (1 if message[cut.start()] == "?" else 0)))
+        start = cut.end()
+    spans.append((start, len(message)))
+    merged: list[tuple[int, int]] = []
+    for begin, end in spans:
+        small = len(terms(message[begin:end])) < MIN_PART_TERMS
+        if merged and (small or len(terms(message[slice(*merged[-1])])) < MIN_PART_TERMS):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((begin, end))
+    parts = [_LEADING_JOIN.sub("", message[b:e]).strip() for b, e in merged]
+    return [p for p in parts if p] or [message]

@@ -178,9 +178,14 @@ def terms(text: str) -> list[str]:
 class Expansion:
     when: tuple[str, ...]
     add: str
+    unless: tuple[str, ...] = ()
+    """Phrases that make the rule not apply: "france" means roaming, unless "ship to france"."""
 
     def matches(self, text: str) -> bool:
-        return any(re.search(rf"\b{re.escape(p)}", text) for p in self.when)
+        def found(phrases: tuple[str, ...]) -> bool:
+            return any(re.search(rf"\b{re.escape(p)}", text) for p in phrases)
+
+        return found(self.when) and not found(self.unless)
 
 
 class Expansions:
@@ -195,13 +200,18 @@ class Expansions:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             rules = [
-                Expansion(when=tuple(str(w).lower() for w in r["when"]), add=str(r["add"]))
+                Expansion(
+                    when=tuple(str(w).lower() for w in r["when"]),
+                    add=str(r["add"]),
+                    unless=tuple(str(w).lower() for w in r.get("unless", ())),
+                )
                 for r in raw.get("expansions", [])
             ]
         except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
             raise ModelLoadError(
                 f"Could not read the query expansions at {path}: {e}. Each entry needs "
-                "'when' (a list of phrases) and 'add' (words to search for).",
+                "'when' (a list of phrases) and 'add' (words to search for), and may have "
+                "'unless' (phrases that stop it).",
                 path=path,
             ) from e
         return cls(rules)

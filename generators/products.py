@@ -14,6 +14,7 @@ knowledge base.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ COLOURS = [
 _COLOUR = re.compile(r"\b(colou?rs?|" + "|".join(COLOURS) + r")\b", re.I)
 _PRICE = re.compile(
     r"£|\b(price|prices|priced|cost|costs|pricey|expensive|cheap|cheaper|"
-    r"how much (?:is|are|'s|does|do|would|will|for|was)|how much\W*$)",
+    r"how much\b)",
     re.I,
 )
 _STOCK = re.compile(
@@ -136,12 +137,39 @@ def money(value: float) -> str:
     return f"£{value:,.0f}" if value == int(value) else f"£{value:,.2f}"
 
 
+def price_difference(first: ProductFacts, second: ProductFacts) -> str:
+    """ "The Nova 8 Mini is £50 cheaper than the Nova 8." (list prices)."""
+    if first.price == second.price:
+        return f"The {first.name} and the {second.name} cost the same."
+    cheap, dear = sorted((first, second), key=lambda p: p.price)
+    return f"The {cheap.name} is {money(dear.price - cheap.price)} cheaper than the {dear.name}."
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+MAX_NAME_GAP = 3
+"""Words allowed between the parts of a product name written apart ("protector for the Nova 8")."""
+
+
+def _close_together(tokens: list[str], words: list[str]) -> list[frozenset[int]]:
+    """Every set of positions in ``words`` holding all ``tokens`` with no gap over the limit."""
+    occurrences = [[i for i, w in enumerate(words) if w == token] for token in tokens]
+    if not all(occurrences):
+        return []
+    spans = []
+    for combo in itertools.islice(itertools.product(*occurrences), 64):
+        ordered = sorted(set(combo))
+        if len(ordered) == len(tokens) and all(
+            b - a - 1 <= MAX_NAME_GAP for a, b in itertools.pairwise(ordered)
+        ):
+            spans.append(frozenset(ordered))
+    return spans
 
 
 def fact_kind(text: str) -> FactKind | None:
@@ -224,7 +252,8 @@ class ProductCatalog:
 
     @staticmethod
     def _build_aliases(products: list[ProductFacts]) -> dict[str, str]:
-        """Squashed name → id: full names, ids, and shorter forms that name one product only."""
+        """Squashed name → id: full names, ids, and shorter forms (words left out, in order)
+        that name one product only."""
         aliases: dict[str, str] = {}
         short: dict[str, set[str]] = {}
         for p in products:
@@ -232,7 +261,8 @@ class ProductCatalog:
             aliases.setdefault(_squash(p.id), p.id)
             tokens = p.name.split()
             for n in range(2, len(tokens)):
-                short.setdefault(_squash(" ".join(tokens[:n])), set()).add(p.id)
+                for part in itertools.combinations(tokens, n):  # "65W Charger", "Nova 8 Case"
+                    short.setdefault(_squash(" ".join(part)), set()).add(p.id)
             if len(tokens) > 1 and not any(c.isdigit() for c in tokens[0]):
                 short.setdefault(_squash(tokens[0]), set()).add(p.id)
         for alias, ids in short.items():
@@ -241,26 +271,32 @@ class ProductCatalog:
         return aliases
 
     def find(self, text: str) -> ProductFacts | None:
-        """The product ``text`` names, or ``None``.
+        """The product ``text`` names best (see :meth:`find_all`), or ``None``."""
+        named = self._named(text)
+        return self.products[named[0][0]] if named else None
 
-        All words of a name, in any order ("the screen protector for the Nova
-        8"), beat a squashed match ("nova8"), which beats a fuzzy one
-        ("novs 8"); among equals the longer name wins, so "Nova 8 Mini" is not
-        the Nova 8.
+    def find_all(self, text: str) -> list[ProductFacts]:
+        """The products ``text`` names, in the order it names them.
+
+        All words of a name close together, in any order ("the screen
+        protector for the Nova 8"), beat a squashed match ("nova8"), which
+        beats a fuzzy one ("novs 8"); among equals the longer name wins, so
+        "Nova 8 Mini" is not the Nova 8. Words far apart do not make a name
+        ("the Slate 11 … with a pen" is not the Slate Pen), and a word that
+        made one name is not reused for another, so "the Nova 8 and the Nova 8
+        Mini" names both phones.
         """
+        return [self.products[pid] for pid, _ in sorted(self._named(text), key=lambda n: n[1])]
+
+    def _named(self, text: str) -> list[tuple[str, int]]:
+        """(product id, first word position) of the names in ``text``, best match first."""
         words = re.findall(r"[a-z0-9]+", text.lower())
-        present = set(words)
-        best: tuple[int, int, float, str] | None = None
-
-        def consider(candidate: tuple[int, int, float, str]) -> None:
-            nonlocal best
-            if best is None or candidate[:3] > best[:3]:
-                best = candidate
-
+        candidates: list[tuple[tuple[int, int, float], frozenset[int], str]] = []
         for p in self.products.values():
             tokens = re.findall(r"[a-z0-9]+", p.name.lower())
-            if len(tokens) > 1 and set(tokens) <= present:
-                consider((2, len(_squash(p.name)), 1.0, p.id))
+            if len(tokens) > 1:
+                for span in _close_together(tokens, words):
+                    candidates.append(((2, len(_squash(p.name)), 1.0), span, p.id))
         for n in range(min(4, len(words)), 0, -1):
             for start in range(len(words) - n + 1):
                 gram = "".join(words[start : start + n])
@@ -269,8 +305,19 @@ class ProductCatalog:
                 match = self._match(gram)
                 if match is not None:
                     ratio, pid = match
-                    consider((1 if ratio == 1.0 else 0, len(gram), ratio, pid))
-        return self.products[best[3]] if best else None
+                    positions = frozenset(range(start, start + n))
+                    candidates.append(
+                        ((1 if ratio == 1.0 else 0, len(gram), ratio), positions, pid)
+                    )
+        candidates.sort(key=lambda c: (c[0], min(c[1]) - max(c[1]), -min(c[1])), reverse=True)
+        used: set[int] = set()
+        found: dict[str, int] = {}
+        for _, positions, pid in candidates:
+            if positions & used:
+                continue
+            used |= positions
+            found.setdefault(pid, min(positions))
+        return list(found.items())
 
     def without_name(self, text: str, product: ProductFacts) -> str:
         """``text`` with the product's name replaced by what it is ("the Nova 8" → "phone").

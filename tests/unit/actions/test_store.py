@@ -170,3 +170,54 @@ def test_a_frozen_clock_comes_from_the_environment() -> None:
     assert clock_from_env({}) is None
     with pytest.raises(StoreDataError, match="UTC offset"):
         clock_from_env({"TANDEM_STORE_CLOCK": "2026-11-29T19:00"})
+
+
+# --- hours of a named store on a named day (kb2) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "day"),
+    [
+        ("when does downtown shut on thursday", 0, 3),
+        ("is the airport shop open sat?", 0, 5),
+        ("riverside hours tomorrow pls", 6, 0),
+        ("are you open tonight", 2, 2),
+        ("what time do you open", 2, None),
+    ],
+)
+def test_the_day_a_message_asks_about(text: str, today: int, day: int | None) -> None:
+    from actions.store import asked_day
+
+    assert asked_day(text, today) == day
+
+
+def test_hours_on_a_named_day(directory: StoreDirectory) -> None:
+    riverside, downtown = directory.stores["riverside"], directory.stores["downtown"]
+    monday = at(0, 12)
+    assert directory.describe_day(riverside, 5, monday) == (
+        "Voltline Riverside is open 10:00-20:00 on Saturday, closing at 20:00."
+    )
+    assert directory.describe_day(downtown, 6, monday) == (
+        "Voltline Downtown is closed on Sunday; it opens again on Monday at 09:00."
+    )
+    assert "today (open now)" in directory.describe_day(downtown, 0, monday)
+
+
+async def test_action_reads_store_and_day_from_the_text_without_an_entity(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        text="till what time is downtown open on thursdays", intent="ask_store_hours"
+    )
+    await ActionStoreHours(clock=lambda: at(0, 12)).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == (
+        "Voltline Downtown is open 09:00-21:00 on Thursday, closing at 21:00."
+    )
+
+
+async def test_action_gives_every_store_on_a_named_day(tracker_factory) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(text="are your shops open on sunday", intent="ask_store_hours")
+    await ActionStoreHours(clock=lambda: at(0, 12)).run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "Voltline Downtown is closed on Sunday" in text
+    assert "Voltline Riverside is open 11:00-17:00 on Sunday" in text

@@ -116,3 +116,54 @@ def test_grounding_scores_support_and_rejects_invented_figures() -> None:
     assert grounding("Shipping is free over $50.", sources) == 1.0
     assert grounding("Shipping is free over $70.", sources) == 0.0
     assert grounding("Parcels travel by submarine across oceans.", sources) < 0.3
+
+
+# --- several questions, several products, a policy beside a fact (kb2) ---
+
+
+@pytest.fixture
+def shop(knowledge_base) -> AnswerPipeline:
+    from generators.products import ProductCatalog
+
+    return AnswerPipeline(
+        knowledge_base=knowledge_base,
+        generator=ScriptedGenerator(replies=["unused"]),
+        generate=False,
+        catalog=ProductCatalog.from_directory(),
+    )
+
+
+def test_each_question_of_a_message_is_answered(shop) -> None:
+    answer = shop.answer("what's the delivery fee and when do refunds go back to my payment method")
+    assert "$4.99" in answer.text and "5 working days" in answer.text
+    assert answer.citations == (
+        "Shipping and delivery: Delivery costs",
+        "Returns and refunds: Refunds",
+    )
+
+
+def test_a_second_question_can_lean_on_the_product_of_the_first(shop) -> None:
+    answer = shop.answer("how much is the nova 7a? and what colours does it come in")
+    assert "£329" in answer.text
+    assert "comes in" in answer.text
+    assert answer.product_id == "nova-7a"
+
+
+def test_a_question_naming_two_products_answers_both_and_compares(shop) -> None:
+    answer = shop.answer("price of the slate mini vs the slate 11?")
+    assert answer.text == (
+        "The Slate Mini costs £299. The Slate 11 costs £499. "
+        "The Slate Mini is £200 cheaper than the Slate 11."
+    )
+    assert len(answer.citations) == 2
+
+
+def test_a_policy_asked_beside_a_price_is_answered_too(shop) -> None:
+    answer = shop.answer("how much is the nova 7a, can I return it within 30 days with a receipt")
+    assert "£329" in answer.text
+    assert "30 days" in answer.text
+    assert "Returns and refunds: Return window" in answer.citations
+
+
+def test_a_plain_price_question_is_the_price_alone(shop) -> None:
+    assert shop.answer("how much is the nova 7a").text == "The Nova 7a costs £329."

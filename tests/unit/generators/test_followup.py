@@ -63,3 +63,28 @@ def test_a_question_that_stands_alone_is_left_alone(catalog, question) -> None:
 def test_without_context_nothing_is_invented(catalog) -> None:
     asked = rewrite("does it come in blue?", Context(), catalog)
     assert asked.product is None and asked.query == "does it come in blue?"
+
+
+# --- several questions in one message (kb2) ---
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        (
+            "what does delivery cost and can i collect in store",
+            ["what does delivery cost", "can i collect in store"],
+        ),
+        (
+            "do you take paypal? also is there a student discount",
+            ["do you take paypal?", "is there a student discount"],
+        ),
+        ("is the nova 7a in stock and how much?", ["is the nova 7a in stock and how much?"]),
+        ("can i swap it and get a refund", ["can i swap it and get a refund"]),
+        ("pros and cons of plus and basic?", ["pros and cons of plus and basic?"]),
+    ],
+)
+def test_a_message_is_split_into_its_questions(message, parts) -> None:
+    from generators.followup import split_questions
+
+    assert split_questions(message) == parts

@@ -57,3 +57,9 @@ def test_the_shipped_lexicon_loads_and_a_broken_one_says_why(tmp_path: Path) -> 
     bad.write_text("expansions:\n  - {when: [x]}\n")
     with pytest.raises(ModelLoadError, match=r"'when'.*'add'"):
         Expansions.from_file(bad)
+
+
+def test_an_expansion_does_not_apply_with_its_unless_phrases() -> None:
+    lexicon = Expansions([Expansion(when=("germany",), add="roaming", unless=("deliver",))])
+    assert lexicon.expand("using my phone in germany") == "using my phone in germany roaming"
+    assert lexicon.expand("can you deliver to germany") == "can you deliver to germany"

@@ -121,3 +121,27 @@ def test_the_policy_words_replace_a_product_name(catalog) -> None:
     assert catalog.without_name("whats the warranty on the Nova 8", nova) == (
         "whats the warranty on the phone"
     )
+
+
+# --- names written apart, and several products in one question (kb2) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("is the nova 7a cheaper than the nova 8", ["Nova 7a", "Nova 8"]),
+        ("nova 8 mini vs nova 8, which has the better camera", ["Nova 8 Mini", "Nova 8"]),
+        ("the slate mini or the slate 11 for reading?", ["Slate Mini", "Slate 11"]),
+        ("does the slate 11 come with a keyboard or a pen", ["Slate 11"]),  # not the Slate Pen
+        ("a screen protector for my nova 8", ["Nova 8 Screen Protector"]),
+        ("what do the pulse sport cost", ["Pulse Sport"]),
+        ("is the 65w charger fast", ["65W USB-C Charger"]),  # words of the name left out
+    ],
+)
+def test_find_all_names_each_product_once_in_order(catalog, text, names) -> None:
+    assert [p.name for p in catalog.find_all(text)] == names
+
+
+def test_how_much_with_a_typo_asks_the_price() -> None:
+    assert fact_kind("how much r the pulse sport") == "price"
+    assert fact_kind("how much u charging for the nova 7a") == "price"

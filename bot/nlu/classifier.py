@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -177,6 +178,26 @@ def out_of_fold_probabilities(
     return probs
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def words_of(text: str) -> frozenset[str]:
+    """The lower-cased words of three or more letters in ``text``."""
+    return frozenset(w.lower() for w in _WORD.findall(text))
+
+
+def known_words(texts: list[str], lookup_tables: list[dict[str, Any]]) -> frozenset[str]:
+    """Every word of the training examples and of the lookup tables' elements."""
+    words: set[str] = set()
+    for text in texts:
+        words |= words_of(text)
+    for table in lookup_tables or []:
+        elements = table.get("elements") or []
+        for element in elements if isinstance(elements, list) else []:
+            words |= words_of(str(element))
+    return frozenset(words)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
     """Logistic regression over dense sentence features with a data-chosen fallback."""
@@ -203,6 +224,11 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "fallback_intent": "nlu_fallback",
             "out_of_scope_intent": "out_of_scope",
             "ranking_length": 10,
+            # A message none of whose words (3+ letters) occurs in the training
+            # examples or lookup tables is not understood, whatever the model's
+            # confidence ("blorp fizzle wug"): with diffuse confidences a low
+            # threshold alone would send gibberish to the likeliest intent.
+            "unknown_words_fallback": False,
             # Share of the character n-gram model in the mix; 0 turns it off.
             "lexical_weight": 0.35,
             "lexical_C": 10.0,
@@ -219,6 +245,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         model: IntentModel | None = None,
         intents: list[str] | None = None,
         threshold: float | None = None,
+        words: frozenset[str] = frozenset(),
     ) -> None:
         self._validate(config)
         self.component_config = config
@@ -227,6 +254,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         self.model = model
         self.intents = intents or []
         self.threshold = threshold
+        self.words = words
 
     @staticmethod
     def _validate(config: dict[str, Any]) -> None:
@@ -282,6 +310,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         features = np.stack([vector for _, _, vector in examples]).astype(np.float32)
         self.model = IntentModel.fit(features, texts, labels, **self._fit_args())
         self.intents = intents
+        self.words = known_words(texts, training_data.lookup_tables)
         self.threshold = self._calibrate(features, texts, labels)
         self.persist()
         return self._resource
@@ -336,7 +365,9 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             order = np.argsort(-probs)[: int(self.component_config["ranking_length"])]
             ranking = [{"name": self.intents[i], "confidence": float(probs[i])} for i in order]
             intent = ranking[0]
-            if self.threshold is not None and intent["confidence"] < self.threshold:
+            if self.threshold is not None and (
+                intent["confidence"] < self.threshold or self._all_words_unknown(message)
+            ):
                 intent = {
                     "name": self.component_config["fallback_intent"],
                     "confidence": float(self.threshold),
@@ -345,6 +376,12 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, intent, add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
+
+    def _all_words_unknown(self, message: Message) -> bool:
+        if not self.component_config["unknown_words_fallback"] or not self.words:
+            return False
+        words = words_of(message.get(TEXT) or "")
+        return bool(words) and words.isdisjoint(self.words)
 
     def persist(self) -> None:
         if self.model is None:
@@ -355,6 +392,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "intents": self.intents,
             "threshold": self.threshold,
             "lexical_weight": model.lexical_weight,
+            "words": sorted(self.words),
         }
         if model.ngrams is not None and model.lexical_weights is not None:
             arrays.update(
@@ -406,4 +444,5 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             model=model,
             intents=list(meta["intents"]),
             threshold=meta["threshold"],
+            words=frozenset(meta.get("words") or ()),
         )

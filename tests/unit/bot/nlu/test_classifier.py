@@ -142,3 +142,35 @@ def test_invalid_threshold_setting_is_rejected(storage) -> None:
         SentenceEmbeddingIntentClassifier.create(
             _config(fallback_threshold="high"), model_storage, resource, context
         )
+
+
+def test_a_message_of_unknown_words_is_not_understood_however_confident(storage) -> None:
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    config = _config(fallback_threshold=0.2, unknown_words_fallback=True)
+    rng = np.random.default_rng(2)
+    clf = SentenceEmbeddingIntentClassifier.create(config, model_storage, resource, context)
+    clf.train(_training_data(rng))
+    loaded = SentenceEmbeddingIntentClassifier.load(config, model_storage, resource, context)
+    clear = _vector(0, rng, noise=0.01)
+
+    [gibberish] = loaded.process([_message(None, clear, "blorp fizzle wug")])
+    [typo] = loaded.process([_message(None, clear, "helo, hello there")])
+    [number] = loaded.process([_message(None, clear, "£30")])
+
+    assert gibberish.get("intent")["name"] == "nlu_fallback"
+    assert typo.get("intent")["name"] == "greet"  # one known word is enough
+    assert number.get("intent")["name"] == "greet"  # no words: the gate does not apply
+
+
+def test_the_unknown_words_gate_is_off_by_default(storage) -> None:
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    clf = SentenceEmbeddingIntentClassifier.create(
+        _config(fallback_threshold=0.2), model_storage, resource, context
+    )
+    clf.train(_training_data(np.random.default_rng(3)))
+    [message] = clf.process([_message(None, _vector(0, np.random.default_rng(4), 0.01), "blorp")])
+    assert message.get("intent")["name"] == "greet"

@@ -6,7 +6,7 @@ reply fails the customer. This check does not depend on the classifier: a
 message is a shopping request when it names what to buy (a catalogue category,
 a synonym or a need such as "better sound") or says it is shopping ("gift
 ideas", "recommend"), and states a constraint (a budget, a use, a required
-feature, "cheap"), names no catalogue product (that is a question about it)
+feature, "cheap" but not "the cheapest"), names no catalogue product (that is a question about it)
 and is not about a policy, an order or a fault.
 
 Right after a recommendation, a message that only states a budget ("under 500
@@ -30,7 +30,8 @@ _NOT_SHOPPING = re.compile(
     r"repair(?:s|ed)?|fix(?:ed)?|broken|broke|faulty|cracked|smashed|damaged?|not working|"
     r"stopped|won'?t|doesn'?t work|keeps|track(?:ing)? (?:my )?order|my order|order number|"
     r"price match|trade[- ]?in|insurance|instal+ments?|financ(?:e|ing)|credit|apr|interest|"
-    r"pay monthly|loan|opening|open(?:ing)? hours|store hours|complain(?:t)?)\b",
+    r"pay monthly|loan|spread(?:ing)?|per month|a month|monthly|opening|store hours|"
+    r"complain(?:t)?|plans?|tariffs?|sim|contracts?|roaming|pay(?:ing)? off|\d+ months?)\b",
     re.I,
 )
 _SHOPPING_WORDS = re.compile(
@@ -38,6 +39,8 @@ _SHOPPING_WORDS = re.compile(
     r"buy(?:ing)?|something|anything|options?|what can i get|what should i get)\b",
     re.I,
 )
+# "the cheapest laptop" asks for one fact, not for recommendations.
+_SUPERLATIVE = re.compile(r"\b(?:cheapest|least expensive|lowest[- ]priced?)\b", re.I)
 _AMOUNT = re.compile(r"[£€$]?\s*\d[\d,.]*\s*(?:k\b|pounds?|quid|euros?|dollars?|gbp)?", re.I)
 _AMOUNT_ONLY = re.compile(
     r"^\W*(?:(?:about|around|roughly|max(?:imum)?|up to|upto|under|below|less than|"
@@ -75,7 +78,8 @@ def shopping_request(
     c = parse_constraints(text, categories)
     if not (c.category or _SHOPPING_WORDS.search(text)):
         return None
-    if not (c.budget or c.uses or c.features or c.prefer_cheap):
+    cheap = c.prefer_cheap and not _SUPERLATIVE.search(text)
+    if not (c.budget or c.uses or c.features or cheap):
         return None
     return c
 

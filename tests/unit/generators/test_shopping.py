@@ -48,6 +48,9 @@ def test_shopping_requests_are_recognised(
         "what are your opening hours",
         "1500",
         "can I pay for a tv in instalments under 600",
+        "could I pay off a £700 laptop over 24 months",
+        "a sim only deal under 15",
+        "what is the cheapest tablet you have",
     ],
 )
 def test_questions_and_answers_are_not_shopping_requests(text: str) -> None:

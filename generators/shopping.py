@@ -39,6 +39,11 @@ _SHOPPING_WORDS = re.compile(
     r"buy(?:ing)?|something|anything|options?|what can i get|what should i get)\b",
     re.I,
 )
+_POINTS_AT_SHOWN = re.compile(
+    r"\b(?:first|second|third|last|1st|2nd|3rd|it|its|they|them|these|those|this one|"
+    r"that one|the one|which one)\b",
+    re.I,
+)
 # "the cheapest laptop" asks for one fact, not for recommendations.
 _SUPERLATIVE = re.compile(r"\b(?:cheapest|least expensive|lowest[- ]priced?)\b", re.I)
 _AMOUNT = re.compile(r"[£€$]?\s*\d[\d,.]*\s*(?:k\b|pounds?|quid|euros?|dollars?|gbp)?", re.I)
@@ -100,8 +105,9 @@ def budget_refinement(text: str) -> Constraints | None:
 
 def refinement(text: str, categories: Iterable[str]) -> Constraints | None:
     """What a message right after a recommendation adds to it: a budget, a use or a
-    feature ("for gaming", "oled only"); None when it adds none of these."""
-    if not text or _NOT_SHOPPING.search(text):
+    feature ("for gaming", "oled only"); None when it adds none of these, or asks
+    about a product shown ("is the first one waterproof?")."""
+    if not text or _NOT_SHOPPING.search(text) or _POINTS_AT_SHOWN.search(text):
         return None
     c = parse_constraints(text, categories)
     if c.uses or c.features or c.budget:

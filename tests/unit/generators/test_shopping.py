@@ -79,7 +79,10 @@ def test_a_budget_on_its_own_is_a_refinement(text: str, high: float) -> None:
     assert budget.max_price == high
 
 
-@pytest.mark.parametrize("text", ["thanks", "ok cool", "8 GB", "3 years", "can I return it"])
+@pytest.mark.parametrize(
+    "text",
+    ["thanks", "ok cool", "8 GB", "3 years", "can I return it", "is the second one waterproof?"],
+)
 def test_other_replies_are_not_a_budget(text: str) -> None:
     assert budget_refinement(text) is None
     assert refinement(text, CATEGORIES) is None

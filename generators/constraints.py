@@ -175,7 +175,7 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 USES: tuple[Use, ...] = (
     Use(
         "gaming",
-        _words(r"gam(?:e|es|ing|er|ers)", "esports", "fortnite", "steam"),
+        _words(r"gam(?:e|es|ing?|er|ers|ming)", "esports", "fortnite", "steam"),
         _words(
             r"dedicated graphics(?: card)?",
             r"powerful graphics",

@@ -25,7 +25,7 @@ from generators.constraints import Constraints, parse_budget, parse_constraints
 # even when they name a category and a price ("can I return a laptop over £500?").
 _NOT_SHOPPING = re.compile(
     r"\b(?:return(?:s|ed|ing)?|refund(?:s|ed)?|exchange|(?:send|take|bring) (?:\w+ )?back|"
-    r"warrant(?:y|ies)|guarantee|"
+    r"warrant(?:y|ies)|guarantee|discounts?|how much off|vouchers?|coupons?|promo codes?|"
     r"deliver(?:y|ed|ies)?|shipping|postage|dispatch(?:ed)?|collect(?:ion)?|click and collect|"
     r"repair(?:s|ed)?|fix(?:ed)?|broken|broke|faulty|cracked|smashed|damaged?|not working|"
     r"stopped|won'?t|doesn'?t work|keeps|track(?:ing)? (?:my )?order|my order|order number|"

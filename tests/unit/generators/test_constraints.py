@@ -186,3 +186,7 @@ def test_a_follow_up_narrows_the_request_and_survives_a_slot() -> None:
     )
     other = narrowed.refined_by(parse_constraints("what about tablets", ALL))
     assert (other.category, other.uses, other.max_price) == ("tablets", (), 900)
+
+
+def test_a_typo_in_the_use_still_counts() -> None:
+    assert parse_constraints("gamin pc below 900", ALL).uses == ("gaming",)

@@ -265,3 +265,10 @@ def test_a_feature_nothing_has_is_said_honestly() -> None:
     result = voltline().recommend({"category": "laptops", "features": ["OLED"]})
     assert result.note and "with OLED" in result.note
     assert all(not i.fits and "without OLED" in i.misses for i in result.items)
+
+
+def test_a_tv_budget_shows_tvs_not_a_streaming_stick() -> None:
+    result = voltline().recommend({"category": "tvs", "max_price": 150})
+    assert result.note and all(not i.fits for i in result.items)
+    assert result.items[0].product_id == "vista-43"
+    assert "console-stand" not in {i.product_id for i in result.items}

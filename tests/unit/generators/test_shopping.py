@@ -51,6 +51,7 @@ def test_shopping_requests_are_recognised(
         "could I pay off a £700 laptop over 24 months",
         "a sim only deal under 15",
         "what is the cheapest tablet you have",
+        "what discount do teachers get on tablets",
     ],
 )
 def test_questions_and_answers_are_not_shopping_requests(text: str) -> None:

@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.buttons import FAQ_TOPICS, words_behind
 from actions.forms import apology_for
+from actions.recommend import recommend, shopping_turn
 from actions.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
 from generators.backends.extractive import ExtractiveGenerator
@@ -92,6 +93,10 @@ class ActionAnswerQuestion(Action):
                 buttons=list(FAQ_TOPICS),
             )
             return []
+        if shopping_turn(tracker, question):
+            # "4k tv under 700" read as a question: the recommender keeps to the
+            # budget and use, one product fact from the knowledge base would not.
+            return await recommend(dispatcher, tracker, question)
         context = conversation_context(tracker)
         async with (self._streams or default_streams()).open(tracker) as draft:
             try:

@@ -46,6 +46,7 @@ from generators.financing import DEFAULT_TERMS, FinancingTerms
 from generators.product_details import compare, details, find_product
 from generators.recommend import HybridRecommender, Product, Recommendations, load_products
 from generators.schemas import payload
+from generators.shopping import refinement, shopping_request
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,99 @@ def default_recommender() -> HybridRecommender:
     return HybridRecommender.from_catalog(embedder=embedder)
 
 
+REQUEST_SLOT = "recommendation_request"
+"""The constraints the shown items answer, so that "under 500 please" narrows them."""
+
+
+def after_recommendation(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the assistant's last message before the customer's latest one was a
+    recommendation card."""
+    last_bot: Mapping[str, Any] | None = None
+    before_latest: Mapping[str, Any] | None = None
+    for event in events:
+        if event.get("event") == "bot":
+            last_bot = event
+        elif event.get("event") == "user":
+            before_latest, last_bot = last_bot, None
+    custom = ((before_latest or {}).get("data") or {}).get("custom") or {}
+    return isinstance(custom, Mapping) and custom.get("type") == "recommendations"
+
+
+def shopping_turn(tracker: Tracker, text: str | None) -> bool:
+    """Whether a message the classifier did not call a recommendation request is one:
+    a shopping request (:func:`generators.shopping.shopping_request`), or a budget,
+    use or feature right after a recommendation."""
+    if not text or next(tracker.get_latest_entity_values("product"), None):
+        return False
+    products, _ = catalogue()
+    categories = {p.category for p in products}
+    if after_recommendation(tracker.events) and refinement(text, categories):
+        return True
+    return shopping_request(text, categories, [p.name for p in products]) is not None
+
+
+async def recommend(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str | None = None
+) -> list[EventType]:
+    """Show recommendations for ``text`` (the latest message by default): its
+    constraints, narrowed from the last recommendation when it follows one, or a
+    budget stated earlier."""
+    try:
+        recommender = default_recommender()
+        asked = tracker.get_slot("product_category")
+        categories = {p.category for p in recommender.products}
+        if text is None:
+            text = words_behind((tracker.latest_message or {}).get("text"), tracker.events)
+        text = text or ""
+        limits = parse_constraints(text, categories)
+        if not limits.category and after_recommendation(tracker.events):
+            limits = Constraints.from_dict(tracker.get_slot(REQUEST_SLOT)).refined_by(limits)
+        category = limits.category or catalog_category(asked, categories)
+        carried = None
+        if not limits.budget:
+            carried = carried_budget(
+                earlier_requests(tracker.events), categories, category=category
+            )
+        budget = carried or limits
+        wish = wish_from(text)
+        result = recommender.recommend(
+            {
+                "customer_id": verified_customer_id(tracker),
+                "seen_product_ids": list(tracker.get_slot("viewed_products") or []),
+                "query": wish or (asked if asked and not category else None),
+                "category": category,
+                "max_price": budget.max_price,
+                "min_price": budget.min_price,
+                "uses": list(limits.uses),
+                "features": list(limits.features),
+                "prefer_cheap": limits.prefer_cheap,
+                "k": 3,
+            }
+        )
+    except GeneratorError as e:
+        logger.warning("Recommendation failed: %s", e)
+        dispatcher.utter_message(text=apology_for(e, what="recommendations"))
+        return []
+    dispatcher.utter_message(
+        text=lead_in(result, asked_currency=budget.currency, carried=carried),
+        json_message=payload("recommendations", result),
+        buttons=next_steps(result),
+    )
+    request = Constraints(
+        max_price=budget.max_price,
+        min_price=budget.min_price,
+        currency=budget.currency,
+        category=category,
+        uses=limits.uses,
+        prefer_cheap=limits.prefer_cheap,
+        features=limits.features,
+    )
+    return [
+        SlotSet(SHOWN_SLOT, [item.product_id for item in result.items]),
+        SlotSet(REQUEST_SLOT, request.as_dict()),
+    ]
+
+
 class ActionRecommendProducts(Action):
     def name(self) -> str:
         return "action_recommend_products"
@@ -152,43 +246,25 @@ class ActionRecommendProducts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        try:
-            recommender = default_recommender()
-            asked = tracker.get_slot("product_category")
-            categories = {p.category for p in recommender.products}
-            text = words_behind((tracker.latest_message or {}).get("text"), tracker.events) or ""
-            limits = parse_constraints(text, categories)
-            category = limits.category or catalog_category(asked, categories)
-            carried = None
-            if limits.max_price is None and limits.min_price is None:
-                carried = carried_budget(
-                    earlier_requests(tracker.events), categories, category=category
-                )
-            budget = carried or limits
-            wish = wish_from(text)
-            result = recommender.recommend(
-                {
-                    "customer_id": verified_customer_id(tracker),
-                    "seen_product_ids": list(tracker.get_slot("viewed_products") or []),
-                    "query": wish or (asked if asked and not category else None),
-                    "category": category,
-                    "max_price": budget.max_price,
-                    "min_price": budget.min_price,
-                    "uses": list(limits.uses),
-                    "prefer_cheap": limits.prefer_cheap,
-                    "k": 3,
-                }
-            )
-        except GeneratorError as e:
-            logger.warning("Recommendation failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="recommendations"))
-            return []
-        dispatcher.utter_message(
-            text=lead_in(result, asked_currency=budget.currency, carried=carried),
-            json_message=payload("recommendations", result),
-            buttons=next_steps(result),
-        )
-        return [SlotSet(SHOWN_SLOT, [item.product_id for item in result.items])]
+        return await recommend(dispatcher, tracker)
+
+
+class ActionInformOutsideForm(Action):
+    """A message read as a form answer with no form open: a shopping request or a
+    budget for the recommendation just shown goes to the recommender; anything
+    else is acknowledged and the customer asked what they need."""
+
+    def name(self) -> str:
+        return "action_inform_outside_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text")
+        if shopping_turn(tracker, text):
+            return await recommend(dispatcher, tracker, text)
+        dispatcher.utter_message(response="utter_inform_without_question")
+        return []
 
 
 @functools.cache

@@ -14,8 +14,9 @@ model, so it is tested phrase by phrase.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 _SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
 _WORDS = {
@@ -84,6 +85,79 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "accessories": ("accessory", "accessories", "case", "charger", "cable", "mouse", "hub"),
 }
 
+# Words that name a need rather than a product ("better sound", "a watch"): they
+# decide the category only when no product word does, or only the customer's own
+# device does ("better sound from my tv" wants audio, not a TV).
+_WATCH_NOUN = (
+    r"(?<!\bto )(?<!\bi )(?<!\bwe )(?<!\bcan )(?<!\band )(?<!\bor )watch(?:es)?"
+    r"(?!\s+(?:films?|movies?|tv|telly|netflix|shows?|series|football|sports?|videos?|"
+    r"youtube|stuff|things|it|them|out)\b)"
+)
+NEED_WORDS: dict[str, tuple[str, ...]] = {
+    "audio": (r"sound(?:s|ing)?", r"audio", r"music", r"bass", r"louder"),
+    "wearables": (_WATCH_NOUN, r"step counter", r"activity tracker"),
+}
+# "my tv", "our laptop": a device the customer has, not the one they want.
+_OWNED = re.compile(
+    r"\b(?P<prep>for|with|from|on|to go with|to)?\s*\b(?:my|our|his|her|their)\s+"
+    r"(?:old\s+|new\s+|current\s+|existing\s+)?$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A product attribute a customer can require ("OLED", "noise cancelling") and
+    how a product's own text shows it."""
+
+    name: str
+    asked: re.Pattern[str]
+    evidence: re.Pattern[str]
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("OLED", re.compile(r"\boled\b", re.I), re.compile(r"\boled\b", re.I)),
+    Feature(
+        "4K",
+        re.compile(
+            r"\b4\s?k(?=\s*(?:hdr|smart|tvs?|telly|television|oled|screen|display|monitor|"
+            r"resolution|streaming|video|films?|movies?|content)\b)|"
+            r"\b(?:in|with|supports?|does) 4\s?k\b|\buhd\b|\bultra[- ]hd\b",
+            re.I,
+        ),
+        re.compile(r"\b4k(?: hdr)?(?: smart)? (?:tv|display|screen|panel)\b", re.I),
+    ),
+    Feature("5G", re.compile(r"\b5g\b", re.I), re.compile(r"\b5g\b", re.I)),
+    Feature(
+        "noise cancelling",
+        re.compile(r"\bnoise[- ]?cancel+(?:l?ing|ation)?\b|\banc\b", re.I),
+        re.compile(r"\bnoise[- ]cancelling\b", re.I),
+    ),
+    Feature(
+        "waterproofing",
+        re.compile(r"\bwater ?proof\b|\bwater[- ]resistan(?:t|ce)\b", re.I),
+        re.compile(r"\bwaterproof\b|\bwater[- ]resistan(?:t|ce)\b", re.I),
+    ),
+    Feature(
+        "wireless",
+        re.compile(r"\bwireless\b|\bbluetooth\b|\bcordless\b", re.I),
+        re.compile(r"\bwireless\b|\bbluetooth\b", re.I),
+    ),
+    Feature("GPS", re.compile(r"\bgps\b", re.I), re.compile(r"\bgps\b", re.I)),
+    Feature(
+        "a folding design",
+        re.compile(r"\bfold(?:able|ing)\b|\bflip phone\b", re.I),
+        re.compile(r"\bfold(?:able|s)\b|\bflips\b", re.I),
+    ),
+    Feature(
+        "a rugged build",
+        re.compile(r"\brugged\b|\btough\b|\bdrop-?proof\b|\bshock-?proof\b", re.I),
+        re.compile(r"\brugged\b|\bdrop-proof\b|\bshock-proof\b", re.I),
+    ),
+    Feature("a stylus", re.compile(r"\bstylus\b", re.I), re.compile(r"\bstylus\b", re.I)),
+    Feature("Dolby Atmos", re.compile(r"\batmos\b", re.I), re.compile(r"\batmos\b", re.I)),
+)
+
 
 @dataclass(frozen=True)
 class Use:
@@ -101,7 +175,7 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 USES: tuple[Use, ...] = (
     Use(
         "gaming",
-        _words(r"gam(?:e|es|ing|er|ers)", "esports", "fortnite", "steam"),
+        _words(r"gam(?:e|es|ing?|er|ers|ming)", "esports", "fortnite", "steam"),
         _words(
             r"dedicated graphics(?: card)?",
             r"powerful graphics",
@@ -113,16 +187,14 @@ USES: tuple[Use, ...] = (
     Use(
         "photo and video editing",
         _words(
-            r"photo(?:graphy)? edit(?:ing)?",
-            r"edit(?:ing)? (?:photos?|pictures|videos?)",
-            r"video edit(?:ing)?",
+            r"(?:photo(?:graphy)?|video|film|movie)s? edit(?:ing|or)?",
+            r"edit(?:ing)? (?:my |our |the |some )?"
+            r"(?:photos?|pictures|videos?|films?|footage|vlogs?)",
             r"photoshop",
             r"lightroom",
             r"creative work",
         ),
-        _words(
-            r"dedicated graphics(?: card)?", r"video editing", r"photo work", r"\d+ gb of memory"
-        ),
+        _words(r"dedicated graphics(?: card)?", r"video editing", r"photo work"),
     ),
     Use(
         "students",
@@ -141,7 +213,18 @@ USES: tuple[Use, ...] = (
     ),
     Use(
         "running and the gym",
-        _words(r"run(?:s|ning)?", r"jog(?:ging)?", r"gym", r"workouts?", r"sports?", "exercise"),
+        _words(
+            r"run(?:s|ning)?",
+            r"jog(?:ging)?",
+            r"gym",
+            r"workouts?",
+            r"sports?",
+            "exercise",
+            r"cycl(?:e|ing)",
+            r"swim(?:s|ming)?",
+            r"hik(?:e|es|ing)",
+            r"training",
+        ),
         _words(
             r"sweat-proof",
             r"secure fit",
@@ -174,11 +257,51 @@ class Constraints:
     category: str | None = None
     uses: tuple[str, ...] = field(default_factory=tuple)
     prefer_cheap: bool = False
+    features: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def any(self) -> bool:
         return bool(
-            self.max_price is not None or self.min_price is not None or self.category or self.uses
+            self.max_price is not None
+            or self.min_price is not None
+            or self.category
+            or self.uses
+            or self.features
+        )
+
+    @property
+    def budget(self) -> bool:
+        return self.max_price is not None or self.min_price is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, for a slot (:meth:`from_dict` reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> Constraints:
+        raw = raw or {}
+        return cls(
+            max_price=raw.get("max_price"),
+            min_price=raw.get("min_price"),
+            currency=raw.get("currency"),
+            category=raw.get("category"),
+            uses=tuple(raw.get("uses") or ()),
+            prefer_cheap=bool(raw.get("prefer_cheap")),
+            features=tuple(raw.get("features") or ()),
+        )
+
+    def refined_by(self, later: Constraints) -> Constraints:
+        """This request narrowed by a follow-up ("under 500 please"): what the later
+        message states wins; a new category starts afresh except for the budget."""
+        same = later.category is None or later.category == self.category
+        return Constraints(
+            max_price=later.max_price if later.budget else self.max_price,
+            min_price=later.min_price if later.budget else self.min_price,
+            currency=later.currency if later.budget else self.currency,
+            category=later.category or self.category,
+            uses=later.uses or (self.uses if same else ()),
+            prefer_cheap=later.prefer_cheap or (self.prefer_cheap and same),
+            features=later.features or (self.features if same else ()),
         )
 
 
@@ -243,21 +366,52 @@ def parse_budget(text: str, *, bare: bool = True) -> tuple[float | None, float |
 
 
 def parse_category(text: str, categories: Iterable[str]) -> str | None:
-    """The catalogue category the message names first, by name or synonym."""
+    """The catalogue category the message asks for, by name, synonym or need.
+
+    The first product word wins, unless it names the customer's own device ("my
+    tv"): then a need ("better sound") or another product word decides; "for my
+    phone" with nothing else asks for an accessory.
+    """
     known = set(categories)
-    best: tuple[int, str] | None = None
-    for category, synonyms in CATEGORY_SYNONYMS.items():
-        if category not in known:
-            continue
-        for word in (category, *synonyms):
-            m = re.search(rf"\b{re.escape(word)}(?:e?s)?\b", text, re.I)
-            if m and (best is None or m.start() < best[0]):
-                best = (m.start(), category)
-    for category in known - CATEGORY_SYNONYMS.keys():
-        m = re.search(rf"\b{re.escape(category.removesuffix('s'))}s?\b", text, re.I)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), category)
-    return best[1] if best else None
+    wanted: list[tuple[int, str]] = []
+    owned: list[tuple[int, str, bool]] = []
+    patterns = [
+        (category, rf"\b{re.escape(word)}(?:e?s)?\b")
+        for category, synonyms in CATEGORY_SYNONYMS.items()
+        if category in known
+        for word in (category, *synonyms)
+    ]
+    patterns += [
+        (category, rf"\b{re.escape(category.removesuffix('s'))}s?\b")
+        for category in known - CATEGORY_SYNONYMS.keys()
+    ]
+    for category, pattern in patterns:
+        for m in re.finditer(pattern, text, re.I):
+            mine = _OWNED.search(text[: m.start()])
+            if mine:
+                owned.append((m.start(), category, bool(mine.group("prep"))))
+            else:
+                wanted.append((m.start(), category))
+    if wanted:
+        return min(wanted)[1]
+    needs = [
+        (need.start(), category)
+        for category, words in NEED_WORDS.items()
+        if category in known
+        for word in words
+        if (need := re.search(rf"\b{word}\b", text, re.I))
+    ]
+    if needs:
+        return min(needs)[1]
+    if owned:
+        first = min(owned)
+        return "accessories" if first[2] and "accessories" in known else first[1]
+    return None
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """The attributes a request requires ("OLED", "noise cancelling")."""
+    return tuple(f.name for f in FEATURES if f.asked.search(text))
 
 
 def parse_uses(text: str) -> tuple[str, ...]:
@@ -275,6 +429,7 @@ def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
         category=parse_category(text, categories),
         uses=parse_uses(text),
         prefer_cheap=bool(_CHEAP.search(_strip_budget_word(without_budget))),
+        features=parse_features(text),
     )
 
 
@@ -304,8 +459,9 @@ def _strip_budget_word(text: str) -> str:
 
 
 def evidence(use: str, text: str) -> list[str]:
-    """The phrases of a product's text that serve ``use``, as written there."""
-    rule = next((u for u in USES if u.name == use), None)
+    """The phrases of a product's text that serve ``use`` (or show a feature)."""
+    rules: tuple[Use | Feature, ...] = (*USES, *FEATURES)
+    rule = next((u for u in rules if u.name == use), None)
     if rule is None:
         return []
     found: dict[str, str] = {}
@@ -331,6 +487,7 @@ def misses(c: Constraints, *, price: float, text: str, currency: str = "GBP") ->
     if c.min_price is not None and price < c.min_price:
         out.append(f"under your {money(c.min_price, currency)} minimum")
     out += [f"not made for {use}" for use in c.uses if not evidence(use, text)]
+    out += [f"without {feature}" for feature in c.features if not evidence(feature, text)]
     return out
 
 
@@ -355,6 +512,8 @@ def reason(
             features.append(f"{' and '.join(plain[:2])} for {use}")
         elif specific:
             features.append(specific[0])
+    for feature in c.features:
+        features += evidence(feature, text)[:1]
     if not features:
         features.append(_lead(summary or text))
     missed = misses(c, price=price, text=text, currency=currency)
@@ -372,6 +531,8 @@ def _lead(text: str) -> str:
 def headline(c: Constraints, currency: str = "GBP") -> str:
     """ "laptops for gaming under £1,000": the request, to say honestly that nothing fits."""
     what = c.category or "products"
+    if c.features:
+        what += " with " + " and ".join(c.features)
     if c.uses:
         what += " for " + " and ".join(c.uses)
     if c.min_price is not None and c.max_price is not None:

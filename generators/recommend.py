@@ -73,6 +73,9 @@ class RecommendationRequest(BaseModel):
     max_price: float | None = Field(default=None, ge=0, description="A hard cap.")
     min_price: float | None = Field(default=None, ge=0)
     uses: list[str] = Field(default_factory=list, max_length=10)
+    features: list[str] = Field(
+        default_factory=list, max_length=10, description='Required attributes, e.g. "OLED".'
+    )
     prefer_cheap: bool = Field(default=False, description="Favours lower prices; caps nothing.")
     k: int = Field(default=3, ge=1, le=20)
 
@@ -83,6 +86,7 @@ class RecommendationRequest(BaseModel):
             category=self.category,
             uses=tuple(self.uses),
             prefer_cheap=self.prefer_cheap,
+            features=tuple(self.features),
         )
 
 
@@ -324,13 +328,14 @@ class HybridRecommender:
         return misses(c, price=p.price, text=f"{p.name}. {p.description}", currency=self.currency)
 
     def _distance(self, c: Constraints, j: int, missed: list[str]) -> tuple[int, int, float]:
-        """Closest first: serves the use (a price is easier to stretch), then the
-        fewest misses, then the smallest step outside the budget. Only items tied
-        on the first are shown, so a student laptop never stands in for a gaming one."""
+        """Closest first: serves the use and has the features asked for (a price is
+        easier to stretch), then the fewest misses, then the smallest step outside
+        the budget. Only items tied on the first are shown, so a student laptop
+        never stands in for a gaming one."""
         price = self.products[j].price
         over = max(0.0, price - c.max_price) if c.max_price is not None else 0.0
         under = max(0.0, c.min_price - price) if c.min_price is not None else 0.0
-        use_misses = sum(m.startswith("not made for") for m in missed)
+        use_misses = sum(m.startswith(("not made for", "without ")) for m in missed)
         return use_misses, len(missed), over + under
 
     def _item(
@@ -345,7 +350,7 @@ class HybridRecommender:
         p = self.products[j]
         c = request.constraints()
         source: Literal["hybrid", "content", "popular"]
-        asked = c.max_price is not None or c.min_price is not None or c.uses or c.prefer_cheap
+        asked = c.budget or c.uses or c.features or c.prefer_cheap
         if asked or (request.query and not history):
             reason = attribute_reason(
                 c,

@@ -48,9 +48,7 @@ def choose_threshold(
     ``rule`` is ``"balanced"`` or ``"inscope_loss"`` (see the module's text).
     """
     if rule not in RULES:
-        raise CalibrationError(
-            f"Unknown calibration rule {rule!r}; use one of {', '.join(RULES)}."
-        )
+        raise CalibrationError(f"Unknown calibration rule {rule!r}; use one of {', '.join(RULES)}.")
     conf = np.asarray(inscope_confidence, dtype=np.float64)
     correct = np.asarray(inscope_correct, dtype=bool)
     if conf.shape != correct.shape or conf.size == 0:

@@ -49,8 +49,11 @@ def test_a_message_that_got_no_reply_gets_one(assistant: Supervisor, text: str) 
 def test_an_amount_after_a_result_gets_a_reply(assistant: Supervisor) -> None:
     sender = fresh("after")
     assert say(assistant, sender, "can you recommend a laptop?")
-    reply = say(assistant, sender, "£30")
-    assert reply and all(t.strip() for t in reply), reply
+    # The amount is a budget for the laptops just shown: nothing fits, and the
+    # reply says so above the closest (a card message carries no text).
+    reply = send(assistant, sender, "£30")
+    assert reply and all((m.get("text") or "").strip() or m.get("custom") for m in reply), reply
+    assert "Nothing in our range fits laptops under £30" in reply[0]["text"]
 
 
 def test_a_yes_with_no_question_pending_offers_the_main_options(assistant: Supervisor) -> None:

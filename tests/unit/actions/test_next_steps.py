@@ -179,7 +179,9 @@ async def test_recommendations_remember_what_was_shown_and_details_answer_from_t
         ActionRecommendProducts(), conversation("headphones please", "ask_recommendation")
     )
     shown = [i["product_id"] for i in messages[0]["custom"]["data"]["items"]]
-    assert events == [SlotSet("shown_products", shown)]
+    assert events[0] == SlotSet("shown_products", shown)
+    assert events[1]["name"] == "recommendation_request"
+    assert events[1]["value"]["category"] == "headphones"
     details_button = messages[0]["buttons"][0]
     assert details_button["payload"] == f'/ask_product_details{{"product": "{shown[0]}"}}'
 

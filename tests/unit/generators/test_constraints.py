@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from generators.constraints import evidence, parse_budget, parse_constraints
+from generators.constraints import Constraints, evidence, misses, parse_budget, parse_constraints
 
 CATEGORIES = {"laptops", "phones", "headphones", "tvs", "tablets", "audio", "wearables"}
 
@@ -122,3 +122,71 @@ def test_evidence_is_quoted_from_the_product_text() -> None:
     assert {"165 Hz display", "powerful graphics"} <= set(evidence("gaming", text))
     assert evidence("students", text) == []
     assert evidence("no such use", text) == []
+
+
+# --- Shopping requests (recs2): categories from needs and owned devices, features ----
+
+ALL = {*CATEGORIES, "accessories"}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("a watch that tracks my swimming", "wearables"),
+        ("sports watches under 200", "wearables"),
+        ("I want to watch films, which tv?", "tvs"),
+        ("louder sound for my telly", "audio"),
+        ("music for my living room, smart", "audio"),
+        ("my laptop is dying, need a new one under 700", "laptops"),
+        ("something to go with my phone, under 20", "accessories"),
+        ("earbuds for my phone", "headphones"),
+        ("a tv with good sound", "tvs"),
+    ],
+)
+def test_the_category_asked_for_not_the_device_owned(text: str, category: str) -> None:
+    assert parse_constraints(text, ALL).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "features"),
+    [
+        ("an oled phone", ("OLED",)),
+        ("4k telly for films", ("4K",)),
+        ("laptop under 4k", ()),
+        ("anc earbuds", ("noise cancelling",)),
+        ("bluetooth speaker", ("wireless",)),
+        ("foldable phone", ("a folding design",)),
+        ("watch with gps", ("GPS",)),
+    ],
+)
+def test_required_features(text: str, features: tuple[str, ...]) -> None:
+    assert parse_constraints(text, ALL).features == features
+
+
+def test_a_feature_the_product_lacks_is_a_miss() -> None:
+    c = parse_constraints("oled tv", ALL)
+    assert misses(c, price=599, text="55-inch 4K HDR smart TV") == ["without OLED"]
+    assert not misses(c, price=1799, text="65-inch OLED TV with perfect blacks")
+
+
+def test_video_editing_needs_graphics_not_just_memory() -> None:
+    assert not evidence("photo and video editing", "Light laptop with 16 GB of memory")
+    assert evidence("photo and video editing", "laptop with a dedicated graphics card")
+
+
+def test_a_follow_up_narrows_the_request_and_survives_a_slot() -> None:
+    first = parse_constraints("gaming laptop", ALL)
+    narrowed = Constraints.from_dict(first.as_dict()).refined_by(
+        parse_constraints("under 900", ALL)
+    )
+    assert (narrowed.category, narrowed.uses, narrowed.max_price) == (
+        "laptops",
+        ("gaming",),
+        900,
+    )
+    other = narrowed.refined_by(parse_constraints("what about tablets", ALL))
+    assert (other.category, other.uses, other.max_price) == ("tablets", (), 900)
+
+
+def test_a_typo_in_the_use_still_counts() -> None:
+    assert parse_constraints("gamin pc below 900", ALL).uses == ("gaming",)

@@ -221,3 +221,54 @@ def test_nothing_fits_says_so_and_shows_the_closest_marked_outside() -> None:
 def test_reasons_do_not_echo_the_question() -> None:
     result = voltline().recommend({"query": "gaming laptop under 1000", "category": "laptops"})
     assert not any("gaming laptop under 1000" in i.reason for i in result.items)
+
+
+# --- Shopping requests (recs2): parsed constraints bind the real catalogue --------
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "needs"),
+    [
+        ("oled telly please", "tvs", "oled"),
+        ("laptop for editing my videos", "laptops", "graphics"),
+        ("watch with gps for my runs", "wearables", "gps"),
+        ("earbuds with noise cancelling", "headphones", "noise cancelling"),
+    ],
+)
+def test_requests_show_only_products_that_have_what_was_asked(
+    text: str, category: str, needs: str
+) -> None:
+    from generators.constraints import parse_constraints
+
+    rec = voltline()
+    c = parse_constraints(text, {p.category for p in rec.products})
+    assert c.category == category
+    result = rec.recommend(
+        {"query": text, "category": c.category, "uses": list(c.uses), "features": list(c.features)}
+    )
+    assert result.items and result.note is None
+    by_id = {p.id: p for p in rec.products}
+    for item in result.items:
+        assert needs in by_id[item.product_id].description.lower(), item
+
+
+def test_sound_for_the_tv_shows_audio() -> None:
+    from generators.constraints import parse_constraints
+
+    rec = voltline()
+    c = parse_constraints("the sound on my tv is rubbish", {p.category for p in rec.products})
+    result = rec.recommend({"query": "sound", "category": c.category})
+    assert {i.category for i in result.items} == {"audio"}
+
+
+def test_a_feature_nothing_has_is_said_honestly() -> None:
+    result = voltline().recommend({"category": "laptops", "features": ["OLED"]})
+    assert result.note and "with OLED" in result.note
+    assert all(not i.fits and "without OLED" in i.misses for i in result.items)
+
+
+def test_a_tv_budget_shows_tvs_not_a_streaming_stick() -> None:
+    result = voltline().recommend({"category": "tvs", "max_price": 150})
+    assert result.note and all(not i.fits for i in result.items)
+    assert result.items[0].product_id == "vista-43"
+    assert "console-stand" not in {i.product_id for i in result.items}

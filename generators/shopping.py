@@ -1,0 +1,116 @@
+"""Is this message a shopping request? A deterministic check behind the classifier.
+
+"4k tv under 700" or "laptop for video editing, max 1200" reads to an intent
+classifier much like a form answer ("700") or a store question, and either
+reply fails the customer. This check does not depend on the classifier: a
+message is a shopping request when it names what to buy (a catalogue category,
+a synonym or a need such as "better sound") or says it is shopping ("gift
+ideas", "recommend"), and states a constraint (a budget, a use, a required
+feature, "cheap" but not "the cheapest"), names no catalogue product (that is a question about it)
+and is not about a policy, an order or a fault.
+
+Right after a recommendation, a message that only states a budget ("under 500
+please", "£30") narrows that recommendation: :func:`budget_refinement`.
+Plain functions over strings and the catalogue's names, tested phrase by phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from generators.constraints import Constraints, parse_budget, parse_constraints
+
+# Questions about the shop rather than about what to buy: they keep their answers
+# even when they name a category and a price ("can I return a laptop over £500?").
+_NOT_SHOPPING = re.compile(
+    r"\b(?:return(?:s|ed|ing)?|refund(?:s|ed)?|exchange|(?:send|take|bring) (?:\w+ )?back|"
+    r"warrant(?:y|ies)|guarantee|discounts?|how much off|vouchers?|coupons?|promo codes?|"
+    r"deliver(?:y|ed|ies)?|shipping|postage|dispatch(?:ed)?|collect(?:ion)?|click and collect|"
+    r"repair(?:s|ed)?|fix(?:ed)?|broken|broke|faulty|cracked|smashed|damaged?|not working|"
+    r"stopped|won'?t|doesn'?t work|keeps|track(?:ing)? (?:my )?order|my order|order number|"
+    r"price match|trade[- ]?in|insurance|instal+ments?|financ(?:e|ing)|credit|apr|interest|"
+    r"pay monthly|loan|spread(?:ing)?|per month|a month|monthly|opening|store hours|"
+    r"complain(?:t)?|plans?|tariffs?|sim|contracts?|roaming|pay(?:ing)? off|\d+ months?)\b",
+    re.I,
+)
+_SHOPPING_WORDS = re.compile(
+    r"\b(?:gifts?|presents?|ideas?|rec+om+[ae]nd\w*|suggest\w*|looking for|shopping|"
+    r"buy(?:ing)?|something|anything|options?|what can i get|what should i get)\b",
+    re.I,
+)
+_POINTS_AT_SHOWN = re.compile(
+    r"\b(?:first|second|third|last|1st|2nd|3rd|it|its|they|them|these|those|this one|"
+    r"that one|the one|which one)\b",
+    re.I,
+)
+# "the cheapest laptop" asks for one fact, not for recommendations.
+_SUPERLATIVE = re.compile(r"\b(?:cheapest|least expensive|lowest[- ]priced?)\b", re.I)
+_AMOUNT = re.compile(r"[£€$]?\s*\d[\d,.]*\s*(?:k\b|pounds?|quid|euros?|dollars?|gbp)?", re.I)
+_AMOUNT_ONLY = re.compile(
+    r"^\W*(?:(?:about|around|roughly|max(?:imum)?|up to|upto|under|below|less than|"
+    r"no more than|at most|budget(?: is)?|i can spend|spend)\s*)?"
+    r"[£€$]?\s*\d[\d,.]*\s*(?:k|pounds?|quid|euros?|dollars?|gbp|max|tops)?\s*"
+    r"(?:please|pls|thanks|thank you|max|tops|or less)?\W*$",
+    re.I,
+)
+
+
+def names_product(text: str, product_names: Iterable[str]) -> bool:
+    """Whether the text names a catalogue product: its full name, or its first word
+    with the model mark after it ("Nova 8", "Terra X", "Pulse ANC")."""
+    low = f" {_squash(text)} "
+    for name in product_names:
+        words = _squash(name).split()
+        marks = [" ".join(words)]
+        if len(words) >= 2 and re.fullmatch(r"[a-z]?\d+\w*|[a-z]{1,3}", words[1]):
+            marks.append(" ".join(words[:2]))
+        if any(f" {m} " in low for m in marks):
+            return True
+    return False
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def shopping_request(
+    text: str, categories: Iterable[str], product_names: Iterable[str] = ()
+) -> Constraints | None:
+    """The constraints of a shopping request, or None when the message is not one."""
+    if not text or _NOT_SHOPPING.search(text) or names_product(text, product_names):
+        return None
+    c = parse_constraints(text, categories)
+    if not (c.category or _SHOPPING_WORDS.search(text)):
+        return None
+    cheap = c.prefer_cheap and not _SUPERLATIVE.search(text)
+    if not (c.budget or c.uses or c.features or cheap):
+        return None
+    return c
+
+
+def budget_refinement(text: str) -> Constraints | None:
+    """The budget of a message that states one and little else ("under 500 please",
+    "i can spend 350 max", "£30"): meant for the recommendation just shown."""
+    if not text or _NOT_SHOPPING.search(text):
+        return None
+    low, high, currency = parse_budget(text)
+    amount = _AMOUNT.search(text) if _AMOUNT_ONLY.match(text) else None
+    if low is None and high is None and amount:
+        _, high, currency = parse_budget(f"under {amount.group(0)}")
+    if low is None and high is None:
+        return None
+    return Constraints(max_price=high, min_price=low, currency=currency)
+
+
+def refinement(text: str, categories: Iterable[str]) -> Constraints | None:
+    """What a message right after a recommendation adds to it: a budget, a use or a
+    feature ("for gaming", "oled only"); None when it adds none of these, or asks
+    about a product shown ("is the first one waterproof?")."""
+    if not text or _NOT_SHOPPING.search(text) or _POINTS_AT_SHOWN.search(text):
+        return None
+    c = parse_constraints(text, categories)
+    if c.uses or c.features or c.budget:
+        return c
+    budget = budget_refinement(text)
+    return Constraints(**{**c.as_dict(), **budget.as_dict()}) if budget else None

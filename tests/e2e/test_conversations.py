@@ -32,13 +32,14 @@ from tests.conftest import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
-# Floors: the lowest of the runs of main (d80aefb) when the suite was written, rounded
-# down to the next 0.05 (runs differ by about a point: store hours, queue, timing).
-# Four runs: helpful 0.590-0.600, held-out 0.521-0.528, answers 0.410, digressions 0.
-FLOOR_HELPFUL_RATE = 0.55
-FLOOR_HELPFUL_RATE_HELDOUT = 0.50
-FLOOR_ANSWER_ACCURACY = 0.40
-FLOOR_FORM_DIGRESSION_RATE = 0.0
+# Floors: the issue-18 fixes measured 0.919 helpful, 0.847 held out, 0.901 answers and
+# 0.917 digressions (11 of 12) in one run on 2 CPUs; the floors sit a margin below, for
+# run-to-run noise (store hours, the handoff queue, timing). They are floors, not the
+# targets: the issue asks for 0.9 held out, which this assistant does not reach yet.
+FLOOR_HELPFUL_RATE = 0.85
+FLOOR_HELPFUL_RATE_HELDOUT = 0.75
+FLOOR_ANSWER_ACCURACY = 0.85
+FLOOR_FORM_DIGRESSION_RATE = 0.75
 # Conversations played at once: 1 keeps the latencies those of a single customer.
 WORKERS = int(os.environ.get("TANDEM_CONVERSATION_WORKERS", "1"))
 RESULTS_DIR = (

@@ -24,6 +24,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.form_text import is_question
 from actions.forms import Parsed, SlotSpec, TextFormValidation, is_dont_know
 from actions.handoff import PHONE_NUMBER, REASON_SLOT
 from generators.orders import (
@@ -112,6 +113,14 @@ class ValidateOrderStatusForm(TextFormValidation):
 
     def name(self) -> str:
         return f"validate_{FORM}"
+
+    def is_bare_answer(self, tracker: Tracker, text: str) -> bool:
+        """An order number or an e-mail/postcode is an answer, whatever NLU made of it
+        ("jo@example.com" can read like a question for the knowledge base)."""
+        if is_question(text):
+            return False
+        requested = tracker.get_slot("requested_slot")
+        return bool(find_verifier(text) or find_order_number(text, bare=requested == NUMBER_SLOT))
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -166,3 +166,20 @@ async def test_an_order_system_that_is_down_gets_an_apology_and_the_phone(orders
     )
     assert "can't reach our order system" in text and "0800" in text
     assert SlotSet("order_attempts", 1) not in events
+
+
+@pytest.mark.parametrize(
+    ("requested", "text"),
+    [
+        ("order_verifier", "someone.else@example.com"),
+        ("order_verifier", "b15 2tu"),
+        ("order_number", "VL-10003"),
+    ],
+)
+def test_an_answer_nlu_read_as_a_question_is_still_an_answer(requested: str, text: str) -> None:
+    """The digression rules answer questions inside the form; an e-mail, a postcode or
+    an order number classified as ask_faq must fill the form instead."""
+    form = ValidateOrderStatusForm()
+    t = tracker(text, {"requested_slot": requested}, intent="ask_faq")
+    assert form.is_bare_answer(t, text)
+    assert not form.is_bare_answer(t, "do you deliver on sundays?")

@@ -1,8 +1,8 @@
 """No block of code repeated between two assistants (part of ``make check``).
 
-The reference assistant's ``actions/`` and every ``examples/<name>/actions/`` are
-built on the kit; a block of ``--min-lines`` (10) or more lines that appears in two
-of them belongs in the kit instead. The comparison is pylint's duplicate-code
+The reference assistant's ``actions/`` and every ``examples/<name>/actions/`` (or
+``actions.py``) are built on the kit; a block of ``--min-lines`` (10) or more lines
+that appears in two of them belongs in the kit instead. The comparison is pylint's duplicate-code
 checker (``symilar``) with pylint's defaults: comments, docstrings, imports and
 signatures do not count. Each assistant's files are joined into one stream, so
 only blocks shared *between* assistants are compared, never repeats inside one.
@@ -49,11 +49,18 @@ class Stream:
         return f"{part.path}:{start - part.first + 1}-{end - part.first}"
 
 
+def _action_code(project: Path) -> list[Path]:
+    """A project's ``actions/`` package, or its single ``actions.py``."""
+    if (project / "actions").is_dir():
+        return sorted(p for p in (project / "actions").rglob("*.py") if p.is_file())
+    return [project / "actions.py"] if (project / "actions.py").is_file() else []
+
+
 def assistants(root: Path) -> dict[str, list[Path]]:
-    """Each assistant's action code: ``actions/`` and ``examples/*/actions/``."""
-    found = {"actions": sorted((root / "actions").rglob("*.py"))}
-    for folder in sorted(root.glob("examples/*/actions")):
-        found[str(folder.relative_to(root))] = sorted(folder.rglob("*.py"))
+    """Each assistant's action code: the reference one's and each ``examples/*``'s."""
+    found = {"actions": _action_code(root)}
+    for project in sorted(p for p in root.glob("examples/*") if p.is_dir()):
+        found[str(project.relative_to(root) / "actions")] = _action_code(project)
     return {name: files for name, files in found.items() if files}
 
 

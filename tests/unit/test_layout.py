@@ -178,7 +178,9 @@ def files_under(*modules: str) -> list[Path]:
     for module in modules:
         base = ROOT.joinpath(*module.split("."))
         if base.is_dir():
-            out += sorted(p for p in base.rglob("*.py") if "__pycache__" not in p.parts)
+            # templates (``tandem new``) are copied into new projects, not run by the kit
+            skip = {"__pycache__", "templates"}
+            out += sorted(p for p in base.rglob("*.py") if not skip.intersection(p.parts))
         elif base.with_suffix(".py").is_file():
             out.append(base.with_suffix(".py"))
     return out

@@ -70,6 +70,13 @@ def test_a_block_repeated_in_the_second_assistant_fails(reference: Path) -> None
     assert "move the shared code into the kit" in done.stderr
 
 
+def test_a_second_assistant_with_one_actions_file_is_compared(reference: Path) -> None:
+    write(reference, "examples/telco/actions.py", f"def offer(dispatcher, tracker):\n{SHARED}\n")
+    done = check(reference)
+    assert done.returncode == 1
+    assert "examples/telco/actions.py:2-13" in done.stderr
+
+
 def test_assistants_with_their_own_code_pass(reference: Path) -> None:
     write(
         reference,

@@ -3,7 +3,8 @@
 The fingerprint covers ``config.yml``, the domain, the training data (the YAML
 files under ``data/`` that hold ``nlu``, ``rules``, ``stories`` or ``responses``;
 catalogs and knowledge documents there are not training data) and the
-NLU components in ``bot/nlu``; the model file is named
+NLU components in ``bot/nlu`` with the encoder fine-tune in ``bot/encoders``
+(the featurizer runs it during training); the model file is named
 after it (``models/tandem-<fingerprint>.tar.gz``), so "is there a model for this
 fingerprint?" is a file lookup and needs no Rasa start-up.
 """
@@ -22,7 +23,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 _CONFIG = ("config.yml", "domain.yml", "domain")
-_ENGINE_CODE = ("bot/nlu",)  # components that shape the model; channels do not
+_ENGINE_CODE = ("bot/nlu", "bot/encoders")  # code that shapes the model; channels do not
 _TRAINING_KEYS = re.compile(rb"^(nlu|rules|stories|responses|intents|slots|forms):", re.MULTILINE)
 
 

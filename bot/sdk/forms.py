@@ -9,13 +9,17 @@ Each slot has a parser that turns text into a value or into a re-ask that says
 what was wrong ("I need a positive amount, like 1500"). Parsing here does not
 depend on NLU entities, whose names may change; entity values, when present,
 arrive in the same text anyway.
+
+What is the business's own is a class attribute a subclass sets: the words
+said when a form is abandoned (``stopped``) and the product names that must not
+be read as numbers (:meth:`TextFormValidation.product_names`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,8 +29,9 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.form_text import (
-    catalogue_products,
+from bot.sdk.form_text import (
+    NO_PRODUCT_NAMES,
+    ProductNames,
     focus,
     is_exit,
     is_question,
@@ -157,7 +162,7 @@ def number_parser(
     ``units`` maps a unit word to its factor into the slot's unit (for months:
     ``{"year": 12}``); ``wrong_units`` maps a word that signals a mix-up to the
     re-ask ("minutes" when asking for gigabytes). ``kind`` names what the slot
-    holds (a key of :data:`actions.form_text.UNIT_PATTERNS`): a number whose unit
+    holds (a key of :data:`bot.sdk.form_text.UNIT_PATTERNS`): a number whose unit
     says it is something else ("24 months" for a budget) is not an answer.
     ``monthly`` converts "a year"/"a week"/"a day" into a month; ``unlimited``
     is the value "unlimited" stands for.
@@ -248,6 +253,8 @@ DIGRESSIONS = frozenset(
 (data/rules.yml, "Forms (issue 18, finding 2)")."""
 
 NOT_AN_ANSWER = "Sorry, that doesn't look like an answer to my question."
+STOPPED = "No problem, I've stopped and forgotten those answers. Anything else I can help with?"
+"""What a form says when it is abandoned, unless a subclass sets ``stopped``."""
 
 
 class TextFormValidation(FormValidationAction):
@@ -260,6 +267,12 @@ class TextFormValidation(FormValidationAction):
 
     "deny" is not one of them: "no" is a valid answer to several questions.
     """
+    stopped: ClassVar[str] = STOPPED
+    """Said when the customer leaves the form ("never mind"); its answers are forgotten."""
+
+    def product_names(self) -> ProductNames:
+        """Product names that contain numbers ("Nova 8"); override when there is a catalogue."""
+        return NO_PRODUCT_NAMES
 
     @abstractmethod
     def name(self) -> str:
@@ -322,11 +335,10 @@ class TextFormValidation(FormValidationAction):
         end a form early; the submission action then sees unanswered questions
         and stays quiet (:func:`unanswered`).
         """
-        dispatcher.utter_message(text=STOPPED)
+        dispatcher.utter_message(text=self.stopped)
         return [SlotSet("requested_slot", None), *reset(self.slots), ActiveLoop(None)]
 
-    @staticmethod
-    def readable(tracker: Tracker, text: str) -> str:
+    def readable(self, tracker: Tracker, text: str) -> str:
         """The part of ``text`` that answers, with product names blanked out."""
         message = tracker.latest_message or {}
         spans = [
@@ -336,7 +348,7 @@ class TextFormValidation(FormValidationAction):
             and isinstance(e.get("start"), int)
             and message.get("text") == text
         ]
-        return focus(catalogue_products().mask(text, spans))
+        return focus(self.product_names().mask(text, spans))
 
     def corrections(self, text: str, requested: str | None) -> dict[str, tuple[int, str]]:
         """Slots other than the requested one that ``text`` names with a value.
@@ -460,26 +472,26 @@ def unanswered(tracker: Tracker, slots: Iterable[str]) -> bool:
     return any(tracker.get_slot(slot) is None for slot in slots)
 
 
-STOPPED = (
-    "No problem, I've stopped and forgotten those answers. Anything else I can help with? "
-    "I can also tell you about store hours, products, mobile plans or financing."
-)
-
-
-class ActionAbandonForm(Action):
+class ActionAbandonForm(Action, ABC):
     """Stops the active form and clears its answers, so a later run starts afresh.
 
     Used by the rules for "stop"/"no" inside a structured form, instead of
     ``action_deactivate_loop``, which would leave half the answers behind.
+    Abstract (rasa-sdk registers only concrete actions): an assistant subclasses
+    it with ``name()`` returning ``"action_abandon_form"`` and, if it likes, its
+    own ``stopped`` words.
     """
 
+    stopped: ClassVar[str] = STOPPED
+
+    @abstractmethod
     def name(self) -> str:
-        return "action_abandon_form"
+        """The action's name in the domain, usually ``action_abandon_form``."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         required = (domain.get("forms") or {}).get(form, {}).get("required_slots", [])
-        dispatcher.utter_message(text=STOPPED)
+        dispatcher.utter_message(text=self.stopped)
         return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(required)]

@@ -1,59 +1,57 @@
-"""``action_revise_answers``: a correction right after a form's result redoes it.
+"""A correction right after a form's result redoes it.
 
 "actually make that 20 GB" after the plan advice changes the one answer it
 names, using the form's own parsers, and shows the result for the corrected
 answers. The answers come from the slot the submission actions keep
-(:func:`actions.forms.remember`).
+(:func:`bot.sdk.forms.remember`). An assistant subclasses
+:class:`ActionReviseAnswers` with its action name and ``forms``: each form that
+can be corrected, with its validation and its submission action.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.credit import ActionCreditPrecheck, ValidateCreditForm
-from actions.forms import LAST_ANSWERS_SLOT, TextFormValidation
-from actions.plans import (
-    ActionMobilePlan,
-    ActionSavingsPlan,
-    ValidateMobilePlanForm,
-    ValidateSavingsPlanForm,
-)
-
-FORMS: dict[str, tuple[TextFormValidation, Action]] = {
-    "mobile_plan_form": (ValidateMobilePlanForm(), ActionMobilePlan()),
-    "savings_plan_form": (ValidateSavingsPlanForm(), ActionSavingsPlan()),
-    "credit_form": (ValidateCreditForm(), ActionCreditPrecheck()),
-}
-"""Each form that can be corrected after its result: its validation and its submission."""
+from bot.sdk.forms import LAST_ANSWERS_SLOT, TextFormValidation
 
 NOTHING_TO_CHANGE = (
     "Thanks. Which answer would you like to change? For example "
     '"make the budget 25" or "actually 20 GB".'
 )
+NO_FORM_RESPONSE = "utter_inform_without_question"
+"""Said when there is no recent form result to correct."""
 
 
-class ActionReviseAnswers(Action):
+class ActionReviseAnswers(Action, ABC):
+    forms: ClassVar[Mapping[str, tuple[TextFormValidation, Action]]]
+    """Each form that can be corrected after its result: its validation and its submission."""
+    nothing_to_change: ClassVar[str] = NOTHING_TO_CHANGE
+    no_form_response: ClassVar[str] = NO_FORM_RESPONSE
+
+    @abstractmethod
     def name(self) -> str:
-        return "action_revise_answers"
+        """The action's name in the domain, usually ``action_revise_answers``."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         last = tracker.get_slot(LAST_ANSWERS_SLOT) or {}
-        form = FORMS.get(last.get("form", ""))
+        form = self.forms.get(last.get("form", ""))
         if form is None:
-            dispatcher.utter_message(response="utter_inform_without_question")
+            dispatcher.utter_message(response=self.no_form_response)
             return []
         validator, submit = form
         raw = (tracker.latest_message or {}).get("text") or ""
         mentions = validator.corrections(validator.readable(tracker, raw), None)
         if not mentions:
-            dispatcher.utter_message(text=NOTHING_TO_CHANGE)
+            dispatcher.utter_message(text=self.nothing_to_change)
             return []
         answers = dict(last.get("answers") or {})
         changed = []

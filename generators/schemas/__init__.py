@@ -1,13 +1,15 @@
 """JSON schemas of the structured results: the contract with channels.
 
 Each result reaches a channel as a custom payload
-``{"type": <result type>, "schema_version": <n>, "data": <model JSON>}`` next to a
-short lead-in text. Each type's version lives in :mod:`bot.result_schemas`, which
-the channel renderers import too; it goes up when a field is removed or changes
-meaning (``credit_score`` is at 2 since ``probability_of_default`` went).
-The committed ``<type>.schema.json`` files are generated from the pydantic
-models by ``python -m generators.schemas`` and a unit test fails when they
-drift, so a channel can validate payloads without Python.
+``{"type": <result type>, "schema_version": <n>, "data": <model JSON>}``
+(:class:`bot.contract.payloads.StructuredPayload`) next to a short lead-in text.
+The schemas live in the contract, ``bot/contract/schemas/<type>.schema.json``,
+which the channel renderers read too; each one's ``$id`` carries the type's
+version, which goes up when a field is removed or changes meaning
+(``credit_score`` is at 2 since ``probability_of_default`` went). The files are
+generated from the pydantic models by ``python -m generators.schemas`` (which
+keeps each file's version) and a unit test fails when they drift, so a channel
+can validate payloads without Python.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.result_schemas import SCHEMA_VERSIONS
+from bot.contract.payloads import SCHEMA_DIR, StructuredPayload, schema_id, schema_versions
+from bot.contract.payloads import schema_path as contract_schema_path
 from generators.credit import CreditScore
 from generators.errors import ValidationFailed
 from generators.marketing import MarketingCopy
@@ -26,7 +29,6 @@ from generators.mobile_plans import MobilePlanRecommendation
 from generators.recommend import Recommendations
 from generators.savings import SavingsPlan
 
-SCHEMA_DIR = Path(__file__).parent
 RESULT_TYPES: dict[str, type[BaseModel]] = {
     "credit_score": CreditScore,
     "mobile_plan": MobilePlanRecommendation,
@@ -41,7 +43,7 @@ def json_schema(result_type: str) -> dict[str, Any]:
     schema = RESULT_TYPES[result_type].model_json_schema(mode="serialization")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"tandem:{result_type}:v{SCHEMA_VERSIONS[result_type]}",
+        "$id": schema_id(result_type, schema_versions().get(result_type, 1)),
         **schema,
     }
 
@@ -51,7 +53,7 @@ def schema_text(result_type: str) -> str:
 
 
 def schema_path(result_type: str, directory: Path = SCHEMA_DIR) -> Path:
-    return directory / f"{result_type}.schema.json"
+    return contract_schema_path(result_type, directory)
 
 
 def payload(result_type: str, result: BaseModel) -> dict[str, Any]:
@@ -63,11 +65,7 @@ def payload(result_type: str, result: BaseModel) -> dict[str, Any]:
             f"known types: {sorted(RESULT_TYPES)}.",
             raw=result,
         )
-    return {
-        "type": result_type,
-        "schema_version": SCHEMA_VERSIONS[result_type],
-        "data": result.model_dump(mode="json"),
-    }
+    return StructuredPayload.current(result_type, result.model_dump(mode="json")).to_dict()
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

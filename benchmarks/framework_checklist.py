@@ -64,7 +64,7 @@ def quote(postcode: str, weight_kg: float) -> ParcelQuote:
     return ParcelQuote(postcode=postcode, price=round(3.5 + 0.8 * weight_kg, 2), days=2)
 '''
 
-SHARED_CARD = '''
+SHARED_CARD = """
 
 def parcel_quote_card(data: Mapping[str, Any]) -> Card:
     return Card(
@@ -76,7 +76,7 @@ def parcel_quote_card(data: Mapping[str, Any]) -> Card:
 
 
 CARDS["parcel_quote"] = parcel_quote_card
-'''
+"""
 
 WIDGET_BRANCH = """      } else if (custom.type === "parcel_quote") {
         card.append(el("h3", { text: `Delivery to ${d.postcode}` }),

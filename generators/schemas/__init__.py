@@ -122,8 +122,6 @@ def add_schema(result_type: str, model: str, directory: Path = SCHEMA_DIR) -> Pa
     """Write the schema of a new result type (version 1) whose ``data`` is ``model``."""
     path = schema_path(result_type, directory)
     if path.exists():
-        raise ConfigError(
-            f"{path} exists already; `python -m generators.schemas` regenerates it."
-        )
+        raise ConfigError(f"{path} exists already; `python -m generators.schemas` regenerates it.")
     path.write_text(schema_text(result_type, load_model(model)), encoding="utf-8")
     return path

@@ -18,16 +18,9 @@ from rasa_sdk import Tracker
 from actions.forms import VoltlineFormValidation
 from actions.identity import client_ip
 from bot.sdk.forms import SlotSpec
-from bot.sdk.handoff import (
-    CONTACT_FORM,
-    CONTACT_SLOT,
-    REASON_SLOT,
-    parse_contact,
-)
+from bot.sdk.handoff import CONTACT_SLOT, parse_contact
 from bot.sdk.handoff import ActionHandoff as KitActionHandoff
 from bot.sdk.handoff import ActionLeaveContact as KitActionLeaveContact
-
-__all__ = ["CONTACT_FORM", "PHONE_NUMBER", "REASON_SLOT"]
 
 PHONE_NUMBER = "0800 555 0199"
 

@@ -25,9 +25,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import VoltlineFormValidation
-from actions.handoff import PHONE_NUMBER, REASON_SLOT
+from actions.handoff import PHONE_NUMBER
 from bot.sdk.form_text import is_question
 from bot.sdk.forms import Parsed, SlotSpec, is_dont_know
+from bot.sdk.handoff import REASON_SLOT
 from generators.orders import (
     OrderError,
     OrderSettings,

@@ -21,7 +21,6 @@ it, and the bot offers to carry on with it when it is back.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -34,7 +33,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import MISSES_BEFORE_HUMAN, consecutive_misses
 from actions.forms import Parsed, SlotSpec, TextFormValidation
 from actions.identity import client_ip
+from bot.errors import TandemError
 from bot.handoff.settings import open_hours_from_env
+from bot.sdk.runtime import get_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ PRIORITIES = {
 }
 
 
-class HandoffServiceError(Exception):
+class HandoffServiceError(TandemError):
     """The handoff service could not be reached or refused the request."""
 
 
@@ -120,11 +121,11 @@ class HandoffClient:
         self._transport = transport
 
     @classmethod
-    def from_env(cls) -> HandoffClient:
-        return cls(
-            url=os.environ.get("TANDEM_HANDOFF_URL", "http://127.0.0.1:5070"),
-            service_token=os.environ.get("TANDEM_HANDOFF_SERVICE_TOKEN", ""),
-        )
+    def from_runtime(cls) -> HandoffClient:
+        """The client to the service named by the runtime's settings (``TANDEM_HANDOFF_URL``,
+        ``TANDEM_HANDOFF_SERVICE_TOKEN``)."""
+        settings = get_runtime().settings
+        return cls(url=settings.handoff_url, service_token=settings.handoff_service_token)
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
@@ -245,7 +246,7 @@ def resumable(form: str | None) -> dict[str, str] | None:
 class ActionHandoff(Action):
     """Asks for a person; pauses the conversation when one is coming."""
 
-    client_factory = staticmethod(HandoffClient.from_env)
+    client_factory = staticmethod(HandoffClient.from_runtime)
 
     def name(self) -> str:
         return "action_handoff"
@@ -325,7 +326,7 @@ class ValidateContactForm(TextFormValidation):
 class ActionLeaveContact(Action):
     """Records the customer's contact details as a ticket for the team."""
 
-    client_factory = staticmethod(HandoffClient.from_env)
+    client_factory = staticmethod(HandoffClient.from_runtime)
 
     def name(self) -> str:
         return "action_leave_contact"
@@ -343,7 +344,10 @@ class ActionLeaveContact(Action):
             )
         except HandoffServiceError as e:
             logger.error("ticket for %s not stored: %s", tracker.sender_id, e)
-            hours = open_hours_from_env(os.environ).describe()
+            runtime = get_runtime()
+            hours = open_hours_from_env(
+                runtime.settings.env, hours_file=runtime.assistant.support_hours
+            ).describe()
             dispatcher.utter_message(
                 text="I'm sorry, I couldn't pass your details on just now. Please call us on "
                 f"{PHONE_NUMBER} (we're there {hours})."

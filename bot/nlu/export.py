@@ -24,12 +24,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bot.errors import TandemError
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, MANIFEST, ONNX_FILE, TOKENIZER_FILE
 
 logger = logging.getLogger(__name__)
 
 
-class ExportError(Exception):
+class ExportError(TandemError):
     """The encoder could not be exported; the message says what to change."""
 
 

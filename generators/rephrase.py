@@ -159,7 +159,7 @@ def _numbers(text: str) -> tuple[set[str], str]:
 def _is_name(token: str, before: str) -> bool:
     """A proper noun or acronym: capitalised mid-sentence, inner capitals, or possessive.
 
-    Sentence-initial words are not names unless possessive ("Voltline's"): a
+    Sentence-initial words are not names unless possessive ("Acme's"): a
     rewording may start its sentences differently.
     """
     if token.lower() in _PRONOUN_I:

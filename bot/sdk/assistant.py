@@ -2,15 +2,15 @@
 
 Every assistant project has one at its root::
 
-    assistant: Volt                    # the assistant's name
-    business: Voltline                 # the business it speaks for
-    description: an electronics retailer
+    assistant: Ada                     # the assistant's name
+    business: Acme Bank                # the business it speaks for
+    description: a retail bank
     knowledge: data/knowledge          # Markdown the grounded answers come from
     catalog: data/catalog              # optional: product and plan data
     support_hours: data/knowledge/support.md   # optional: the page giving support hours
-    phone: 0800 555 0199               # optional: the number customers can call
+    phone: 0800 000 0000               # optional: the number customers can call
     retrieval:
-      ignore_terms: [Voltline]         # optional; default: the business's name
+      ignore_terms: [Acme]             # optional; default: the business's name
     prompts:                           # optional: replace a generator's prompt template
       answer: "You are {assistant}, ..."
 

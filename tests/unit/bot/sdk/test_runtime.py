@@ -78,10 +78,10 @@ async def test_a_failed_build_is_not_cached() -> None:
 
 async def test_unknown_and_duplicate_names_say_what_to_do() -> None:
     registry = Registry()
-    with pytest.raises(ConfigError, match="runtime.register"):
+    with pytest.raises(ConfigError, match=r"runtime\.register"):
         await registry.get("nothing")
     registry.register("model", object)
-    with pytest.raises(ConfigError, match="replace=True"):
+    with pytest.raises(ConfigError, match=r"replace=True"):
         registry.register("model", object)
     registry.setdefault("model", lambda: "ignored")
     registry.register("model", lambda: "fake", replace=True)

@@ -42,9 +42,7 @@ def env_reads(tree: ast.AST) -> list[int]:
     """Lines that read ``os.environ`` or call ``getenv`` (however imported)."""
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
-            lines.append(node.lineno)
-        elif (
+        if (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb")) or (
             isinstance(node, ast.ImportFrom)
             and node.module == "os"
             and any(a.name in ("environ", "getenv", "environb") for a in node.names)

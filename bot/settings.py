@@ -218,6 +218,7 @@ class Settings:
         env = dict(os.environ if base is None else base)
         env.pop("TANDEM_API_JWT_SECRET", None)  # the engine's alone (rasa_env)
         env.update(QUIET_ENV)
+        env["TANDEM_PROJECT_DIR"] = str(self.project_dir)  # where assistant.yml is
         env["TANDEM_ACTION_SERVER_URL"] = self.action_server_url
         env["TANDEM_TRACKER_DB"] = str(self.tracker_db)
         env["TANDEM_STATE_DIR"] = str(self.state_dir)

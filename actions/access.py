@@ -14,7 +14,6 @@ the engine, so neither words nor metadata make anyone staff.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +24,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import verified_role
+from bot.sdk.runtime import get_runtime
 
 STAFF_SLOT = "is_staff"
 STAFF_INTENTS = frozenset({"ask_marketing_copy"})
@@ -43,8 +43,8 @@ class StaffAccess:
     channels: frozenset[str] = frozenset()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> StaffAccess:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> StaffAccess:
+        """From ``env`` as read by :class:`bot.settings.ActionSettings` (``settings.env``)."""
         base = cls()
         return cls(
             roles=_names(env.get("TANDEM_STAFF_ROLES"), base.roles),
@@ -61,7 +61,7 @@ class StaffAccess:
 
 @lru_cache(maxsize=1)
 def staff_access() -> StaffAccess:
-    return StaffAccess.from_env()
+    return StaffAccess.from_env(get_runtime().settings.env)
 
 
 def is_staff(tracker: Tracker) -> bool:

@@ -7,8 +7,8 @@ The action only reads the customer's message and the conversation's context
 answers product facts from the catalogue, retrieves, composes or generates
 under a deadline and falls back) and utters the reply; it keeps the product
 the question was about in ``last_product``, so that "how much is it?" next
-turn is about it. The pipeline is built once per process from
-:class:`generators.settings.TextSettings`.
+turn is about it. The pipeline is built once per process by the runtime
+(:func:`bot.sdk.runtime.get_runtime`), off the event loop.
 
 On the web chat the draft is shown while it is generated: the pipeline feeds
 it to a stream from :mod:`bot.sdk.streaming`, and the final message carries the
@@ -31,15 +31,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.recommend import recommend, shopping_turn
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
+from bot.sdk.runtime import get_runtime
 from bot.sdk.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
-from generators.backends.extractive import ExtractiveGenerator
-from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
 from generators.followup import Context
-from generators.products import ProductCatalog
-from generators.retrieval import KnowledgeBase
-from generators.settings import TextSettings
 
 ACTION_NAME = "action_answer_question"
 PRODUCT_SLOT = "last_product"
@@ -58,26 +54,8 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def default_pipeline() -> AnswerPipeline:
-    settings = TextSettings.from_env()
-    kb = KnowledgeBase.from_directory(
-        settings.knowledge_dir,
-        embedder=SentenceTransformerEmbedder(model_path=settings.embedder_path),
-        threshold=settings.retrieval_threshold,
-    )
-    generate = settings.generates_answers
-    return AnswerPipeline(
-        knowledge_base=kb,
-        generator=settings.build_generator() if generate else ExtractiveGenerator(),
-        generate=generate,
-        catalog=ProductCatalog.from_directory(settings.catalog_dir),
-        deadline_s=settings.deadline_s,
-    )
-
-
-@lru_cache(maxsize=1)
 def default_streams() -> WebChatStreams:
-    return WebChatStreams.from_env()
+    return WebChatStreams.from_env(get_runtime().settings.env)
 
 
 class ActionAnswerQuestion(Action):
@@ -108,9 +86,7 @@ class ActionAnswerQuestion(Action):
         context = conversation_context(tracker)
         async with (self._streams or default_streams()).open(tracker) as draft:
             try:
-                pipeline = self._pipeline
-                if pipeline is None:
-                    pipeline = await asyncio.to_thread(default_pipeline)
+                pipeline = self._pipeline or await get_runtime().answer_pipeline()
                 answer = await asyncio.to_thread(
                     pipeline.answer, question, context=context, on_chunk=draft.feed
                 )

@@ -6,11 +6,10 @@ declined or referred is offered a person straight away.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
-import os
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -28,9 +27,10 @@ from bot.sdk.forms import (
     reset,
     unanswered,
 )
-from generators.credit import DEFAULT_ARTIFACT, CreditScore, Decision, Scorecard
+from bot.sdk.runtime import get_runtime
+from generators.credit import CreditScore, Decision, Scorecard
 from generators.errors import GeneratorError
-from generators.financing import DEFAULT_TERMS, FinancingTerms
+from generators.financing import FinancingTerms
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class ValidateCreditForm(VoltlineFormValidation):
         months = known(tracker.slots.get("credit_term_months"))
         if amount is None or not changed & {"credit_amount", "credit_term_months"}:
             return events
-        terms = default_terms()
+        terms = await asyncio.to_thread(default_terms)
         if amount <= terms.minimum_amount:
             dispatcher.utter_message(text=terms.term_refusal(amount, months or 0))
             return [*events, SlotSet("credit_amount", None)]
@@ -239,14 +239,14 @@ def summary(result: CreditScore) -> str:
     return "\n".join(lines)
 
 
-@functools.cache
 def default_scorecard() -> Scorecard:
-    return Scorecard(artifact_path=os.environ.get("TANDEM_CREDIT_ARTIFACT", DEFAULT_ARTIFACT))
+    """The runtime's scorecard, loaded once; call it in a worker thread."""
+    return cast(Scorecard, get_runtime().get_sync("scorecard"))
 
 
-@functools.cache
 def default_terms() -> FinancingTerms:
-    return FinancingTerms.load(os.environ.get("TANDEM_FINANCING_TERMS", DEFAULT_TERMS))
+    """The runtime's financing terms, loaded once; call it in a worker thread."""
+    return cast(FinancingTerms, get_runtime().get_sync("financing_terms"))
 
 
 class ActionCreditPrecheck(Action):
@@ -260,8 +260,9 @@ class ActionCreditPrecheck(Action):
             return []
         try:
             application = application_from_slots(tracker)
-            amount, terms = application["credit_amount"], default_terms()
-            result = default_scorecard().score(
+            amount, terms = application["credit_amount"], await asyncio.to_thread(default_terms)
+            scorecard = await asyncio.to_thread(default_scorecard)
+            result = scorecard.score(
                 application, offered_terms=terms.allowed_terms(amount) if amount else None
             )
             offer = terms.offer(amount, application["duration_months"])

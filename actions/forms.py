@@ -28,11 +28,11 @@ STOPPED = (
 
 @functools.cache
 def catalogue_products() -> ProductNames:
-    """The reference catalogue's product names with a digit in them ("Nova 8")."""
-    from generators.recommend import load_products
+    """The catalogue's product names with a digit in them ("Nova 8"), via the runtime."""
+    from bot.sdk.runtime import get_runtime
 
     try:
-        products, _ = load_products()
+        products, _ = get_runtime().get_sync("products")
     except GeneratorError as e:
         logger.warning("Product names unavailable for form parsing: %s", e)
         return ProductNames(())

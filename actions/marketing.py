@@ -5,9 +5,10 @@ Only staff reach the form (the rules branch on ``is_staff``, set by
 the action checks again, so a customer who gets here some other way is refused.
 The product must be one of the catalogue's (``validate_marketing_copy_form``
 finds it in the staff member's words: "copy for the nova8 mini"); the copy is
-written from that product's facts in data/catalog/products.yml and
-data/knowledge/products.md, plus the shop's policies below, and every claim
-in it is checked against them (generators/claims.py).
+written from that product's facts in the catalogue's products.yml and the
+knowledge folder's products.md (the folders named in assistant.yml), plus the
+shop's policies below, and every claim in it is checked against them
+(generators/claims.py). The writer shares the runtime's one text model.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -27,17 +28,17 @@ from rasa_sdk.types import DomainDict
 
 from actions.access import is_staff
 from bot.sdk.forms import apology_for
+from bot.sdk.runtime import get_runtime
 from generators.claims import FactSheet
 from generators.errors import GeneratorError, ValidationFailed
 from generators.marketing import MarketingWriter, fact_sheet
-from generators.recommend import CATALOG_DIR, Product, load_products
+from generators.recommend import Product
 from generators.schemas import payload
-from generators.settings import TextSettings
 
 log = logging.getLogger(__name__)
 
-BRAND = "Voltline"
-PRODUCTS_KNOWLEDGE = Path(__file__).resolve().parent.parent / "data" / "knowledge" / "products.md"
+PRODUCTS_KNOWLEDGE = "products.md"
+"""The knowledge page whose ``## <product>`` sections are facts about each product."""
 # The shop's own promises, as data/knowledge states them (a test keeps them in step).
 SHOP_FACTS = (
     "Delivery is free on orders over £50.",
@@ -61,14 +62,16 @@ def _knowledge_sections(path: Path) -> dict[str, str]:
     return sections
 
 
-def _sheet(product: Product, sections: dict[str, str], names: list[str]) -> FactSheet:
+def _sheet(
+    product: Product, sections: dict[str, str], names: list[str], *, brand: str
+) -> FactSheet:
     known = [
         text
         for heading, text in sections.items()
         if re.match(rf"{re.escape(product.name)}(\s|$)", heading, re.IGNORECASE)
     ]
     facts = [
-        f"The {product.name} costs £{product.price:,.0f} at {BRAND}.",
+        f"The {product.name} costs £{product.price:,.0f} at {brand}.",
         product.description,
         *known,
         WARRANTY.get(product.category, WARRANTY[""]),
@@ -76,7 +79,7 @@ def _sheet(product: Product, sections: dict[str, str], names: list[str]) -> Fact
     return fact_sheet(
         product.name,
         facts,
-        brand=BRAND,
+        brand=brand,
         price=product.price,
         shop_facts=SHOP_FACTS,
         names=names,
@@ -86,10 +89,12 @@ def _sheet(product: Product, sections: dict[str, str], names: list[str]) -> Fact
 @lru_cache(maxsize=1)
 def catalogue_facts() -> dict[str, FactSheet]:
     """One fact sheet per catalogue product, keyed by its name in lower case."""
-    products, _ = load_products(CATALOG_DIR / "products.yml")
-    sections = _knowledge_sections(PRODUCTS_KNOWLEDGE)
+    runtime = get_runtime()
+    products, _ = runtime.get_sync("products")
+    sections = _knowledge_sections(runtime.assistant.knowledge_dir / PRODUCTS_KNOWLEDGE)
     names = [p.name for p in products]
-    return {p.name.lower(): _sheet(p, sections, names) for p in products}
+    brand = runtime.assistant.business
+    return {p.name.lower(): _sheet(p, sections, names, brand=brand) for p in products}
 
 
 def _squash(text: str) -> str:
@@ -120,12 +125,21 @@ def facts_for(product: str) -> FactSheet | None:
     return catalogue_facts().get(name.lower()) if name else None
 
 
-@lru_cache(maxsize=1)
 def default_writer() -> MarketingWriter:
-    settings = TextSettings.from_env()
-    return MarketingWriter(
-        generator=settings.build_generator(), facts_for=facts_for, deadline_s=settings.deadline_s
-    )
+    """The writer, registered with the runtime on first use and built once; it shares the
+    runtime's text model. Call it in a worker thread (the first call may load the model)."""
+    runtime = get_runtime()
+
+    def build() -> MarketingWriter:
+        return MarketingWriter(
+            brand=runtime.assistant.brand,
+            generator=runtime.get_sync("text_generator"),
+            facts_for=facts_for,
+            deadline_s=runtime.settings.text.deadline_s,
+        )
+
+    runtime.setdefault("marketing_writer", build)
+    return cast(MarketingWriter, runtime.get_sync("marketing_writer"))
 
 
 class ValidateMarketingCopyForm(FormValidationAction):

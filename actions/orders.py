@@ -17,8 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -29,6 +28,7 @@ from actions.handoff import PHONE_NUMBER
 from bot.sdk.form_text import is_question
 from bot.sdk.forms import Parsed, SlotSpec, is_dont_know
 from bot.sdk.handoff import REASON_SLOT
+from bot.sdk.runtime import get_runtime
 from generators.orders import (
     OrderError,
     OrderSettings,
@@ -59,11 +59,11 @@ LOCKED = (
 _DIGEST = re.compile(r"^(email|postcode):[0-9a-f]{64}$")
 
 
-@lru_cache(maxsize=1)
 def default_orders() -> tuple[OrderSettings, OrderSystem]:
-    """The settings and order system of this process, built (and seeded) once."""
-    settings = OrderSettings.from_env()
-    return settings, settings.build()
+    """The settings and order system of this process (the runtime's, built and seeded once);
+    call it in a worker thread."""
+    runtime = get_runtime()
+    return runtime.settings.orders, cast(OrderSystem, runtime.get_sync("orders"))
 
 
 def parse_order_number(text: str) -> Parsed:
@@ -133,7 +133,7 @@ class ValidateOrderStatusForm(VoltlineFormValidation):
             return []
         text = (tracker.latest_message or {}).get("text") or ""
         requested = tracker.get_slot("requested_slot")
-        settings, _ = default_orders()
+        settings, _ = await asyncio.to_thread(default_orders)
         number = find_order_number(text, bare=requested == NUMBER_SLOT)
         found = find_verifier(text)
         values: dict[str, Any] = {}
@@ -148,7 +148,7 @@ class ValidateOrderStatusForm(VoltlineFormValidation):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        settings, _ = default_orders()
+        settings, _ = await asyncio.to_thread(default_orders)
         values: dict[str, Any] = {}
         for slot, raw in tracker.slots_to_validate().items():
             if slot not in self.slots or not isinstance(raw, str):

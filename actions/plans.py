@@ -7,14 +7,13 @@ the cost breakdown or the working so the customer can check it.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
-import functools
 import logging
-import os
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -33,8 +32,9 @@ from bot.sdk.forms import (
     reset,
     unanswered,
 )
+from bot.sdk.runtime import get_runtime
 from generators.errors import GeneratorError
-from generators.mobile_plans import DEFAULT_CATALOG, MobilePlanAdvisor, MobilePlanRecommendation
+from generators.mobile_plans import MobilePlanAdvisor, MobilePlanRecommendation
 from generators.savings import SavingsPlan, SavingsPlanner
 from generators.schemas import payload
 
@@ -142,9 +142,9 @@ def mobile_summary(result: MobilePlanRecommendation) -> str:
     return "Here's the cheapest way to cover your usage."
 
 
-@functools.cache
 def default_advisor() -> MobilePlanAdvisor:
-    return MobilePlanAdvisor(catalog_path=os.environ.get("TANDEM_MOBILE_CATALOG", DEFAULT_CATALOG))
+    """The runtime's plan advisor, its catalogue read once; call it in a worker thread."""
+    return cast(MobilePlanAdvisor, get_runtime().get_sync("mobile_plans"))
 
 
 class ActionMobilePlan(Action):
@@ -163,7 +163,8 @@ class ActionMobilePlan(Action):
             "budget": known(tracker.get_slot("plan_budget")),
         }
         try:
-            result = default_advisor().recommend(usage)
+            advisor = await asyncio.to_thread(default_advisor)
+            result = advisor.recommend(usage)
         except GeneratorError as e:
             logger.warning("Mobile plan advice failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="a plan for you"))
@@ -265,9 +266,8 @@ def savings_summary(plan: SavingsPlan) -> str:
     return "Here's a savings plan for your goal, with how I worked it out."
 
 
-@functools.cache
 def default_planner() -> SavingsPlanner:
-    return SavingsPlanner()
+    return cast(SavingsPlanner, get_runtime().get_sync("savings_planner"))
 
 
 class ActionSavingsPlan(Action):
@@ -287,7 +287,8 @@ class ActionSavingsPlan(Action):
             "experience": tracker.get_slot("savings_experience"),
         }
         try:
-            plan = default_planner().plan(goal)
+            planner = await asyncio.to_thread(default_planner)
+            plan = planner.plan(goal)
         except GeneratorError as e:
             logger.warning("Savings plan failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="a savings plan"))

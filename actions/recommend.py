@@ -20,12 +20,11 @@ item, a comparison of them, financing. :class:`ActionProductDetails` and
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
-import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,17 +33,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import verified_customer_id
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
+from bot.sdk.runtime import get_runtime
 from generators.constraints import (
     Constraints,
     carried_budget,
     headline,
     parse_constraints,
 )
-from generators.embeddings import SentenceTransformerEmbedder
 from generators.errors import GeneratorError
-from generators.financing import DEFAULT_TERMS, FinancingTerms
+from generators.financing import FinancingTerms
 from generators.product_details import compare, details, find_product
-from generators.recommend import HybridRecommender, Product, Recommendations, load_products
+from generators.recommend import HybridRecommender, Product, Recommendations
 from generators.schemas import payload
 from generators.shopping import refinement, shopping_request
 
@@ -138,12 +137,10 @@ def earlier_requests(events: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(reversed(texts[:-1]))
 
 
-@functools.cache
 def default_recommender() -> HybridRecommender:
-    embedder = SentenceTransformerEmbedder(
-        model_path=os.environ.get("TANDEM_EMBEDDING_MODEL") or None
-    )
-    return HybridRecommender.from_catalog(embedder=embedder)
+    """The runtime's recommender (built once, sharing the runtime's one embedder); call it
+    in a worker thread, as its first build trains a model."""
+    return cast(HybridRecommender, get_runtime().get_sync("recommender"))
 
 
 REQUEST_SLOT = "recommendation_request"
@@ -184,7 +181,7 @@ async def recommend(
     constraints, narrowed from the last recommendation when it follows one, or a
     budget stated earlier."""
     try:
-        recommender = default_recommender()
+        recommender = await asyncio.to_thread(default_recommender)
         asked = tracker.get_slot("product_category")
         categories = {p.category for p in recommender.products}
         if text is None:
@@ -267,15 +264,13 @@ class ActionInformOutsideForm(Action):
         return []
 
 
-@functools.cache
 def catalogue() -> tuple[list[Product], str]:
-    """The products and their currency, read once (no model: details need none)."""
-    return load_products()
+    """The products and their currency, read once by the runtime (a small file, no model)."""
+    return cast("tuple[list[Product], str]", get_runtime().get_sync("products"))
 
 
-@functools.cache
 def financing_terms() -> FinancingTerms:
-    return FinancingTerms.load(os.environ.get("TANDEM_FINANCING_TERMS", DEFAULT_TERMS))
+    return cast(FinancingTerms, get_runtime().get_sync("financing_terms"))
 
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
@@ -312,8 +307,8 @@ class ActionProductDetails(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            products, currency = catalogue()
-            terms = financing_terms()
+            products, currency = await asyncio.to_thread(catalogue)
+            terms = await asyncio.to_thread(financing_terms)
         except GeneratorError as e:
             logger.warning("Product details failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="the product details"))
@@ -350,7 +345,7 @@ class ActionCompareProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            products, currency = catalogue()
+            products, currency = await asyncio.to_thread(catalogue)
         except GeneratorError as e:
             logger.warning("Product comparison failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="the comparison"))

@@ -10,7 +10,7 @@ action, or freeze it for a demo with ``TANDEM_STORE_CLOCK=2026-11-29T12:00+00:00
 
 from __future__ import annotations
 
-import os
+import asyncio
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,15 +25,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.errors import ConfigError, TandemError
+from bot.sdk.runtime import get_runtime
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
-DEFAULT_STORES_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog" / "stores.yml"
+STORES_FILE = "stores.yml"
+"""Looked for in the project's catalogue folder unless ``TANDEM_STORES_FILE`` names one."""
 FULL_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CLOCK_ENV = "TANDEM_STORE_CLOCK"
 Clock = Callable[[], datetime]
 
 
-class StoreDataError(ValueError):
+class StoreDataError(TandemError, ValueError):
     """``stores.yml`` is malformed; the message names the store and field."""
 
 
@@ -257,11 +261,11 @@ def clock_from_env(env: Mapping[str, str]) -> Clock | None:
     try:
         frozen = datetime.fromisoformat(raw)
     except ValueError as e:
-        raise StoreDataError(
+        raise ConfigError(
             f"{CLOCK_ENV}={raw!r} is not an ISO 8601 moment such as 2026-11-29T12:00+00:00."
         ) from e
     if frozen.tzinfo is None:
-        raise StoreDataError(f"{CLOCK_ENV}={raw!r} needs a UTC offset, e.g. +00:00.")
+        raise ConfigError(f"{CLOCK_ENV}={raw!r} needs a UTC offset, e.g. +00:00; or unset it.")
     return lambda: frozen
 
 
@@ -280,8 +284,10 @@ class ActionStoreHours(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        directory = load_directory(Path(os.environ.get("TANDEM_STORES_FILE", DEFAULT_STORES_FILE)))
-        clock = self._clock or clock_from_env(os.environ)
+        runtime = get_runtime()
+        path = runtime.settings.stores_file or runtime.assistant.catalog_file(STORES_FILE)
+        directory = await asyncio.to_thread(load_directory, path)
+        clock = self._clock or clock_from_env(runtime.settings.env)
         now = clock() if clock else None
         text = tracker.latest_message.get("text") or ""
         day = asked_day(text, directory.local_now(now).weekday())

@@ -44,13 +44,13 @@ from typing import Any
 
 import yaml
 
+from benchmarks import BRAND, CATALOG_DIR, IGNORE_TERMS, KNOWLEDGE_DIR
 from generators.answer import DONT_KNOW, Answer, AnswerPipeline
 from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import Embedder
 from generators.followup import Context
 from generators.products import ProductCatalog
 from generators.retrieval import (
-    DEFAULT_KNOWLEDGE_DIR,
     DEFAULT_THRESHOLD,
     DENSE_ONLY,
     KnowledgeBase,
@@ -98,34 +98,42 @@ def is_correct(row: dict[str, Any], answer: Answer) -> bool:
     return all(_norm(f) in text for f in row["facts"])
 
 
-def before_pipeline(embedder: Embedder, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> Ask:
+def before_pipeline(embedder: Embedder, knowledge_dir: Path = KNOWLEDGE_DIR) -> Ask:
     """Retrieval by cosine only, one or two quoted sentences, no catalogue, no context."""
     kb = KnowledgeBase(
         load_chunks(knowledge_dir),
         embedder=embedder,
         threshold=BEFORE_THRESHOLD,
         weights=DENSE_ONLY,
+        ignore_terms=IGNORE_TERMS,
     )
-    pipe = AnswerPipeline(knowledge_base=kb, generator=ExtractiveGenerator(), generate=True)
+    pipe = AnswerPipeline(
+        brand=BRAND, knowledge_base=kb, generator=ExtractiveGenerator(), generate=True
+    )
     return lambda question, _context: pipe.answer(question)
 
 
 def after_pipeline(
     embedder: Embedder,
     *,
-    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR,
+    knowledge_dir: Path = KNOWLEDGE_DIR,
     weights: Weights | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     generator: Any = None,
 ) -> tuple[Ask, AnswerPipeline]:
     kb = KnowledgeBase.from_directory(
-        knowledge_dir, embedder=embedder, threshold=threshold, weights=weights
+        knowledge_dir,
+        embedder=embedder,
+        threshold=threshold,
+        weights=weights,
+        ignore_terms=IGNORE_TERMS,
     )
     pipe = AnswerPipeline(
+        brand=BRAND,
         knowledge_base=kb,
         generator=generator or ExtractiveGenerator(),
         generate=generator is not None,
-        catalog=ProductCatalog.from_directory(),
+        catalog=ProductCatalog.from_directory(CATALOG_DIR, business="Voltline"),
         deadline_s=8.0,
     )
     return (lambda q, c: pipe.answer(q, context=c)), pipe

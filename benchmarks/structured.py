@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import structured_credit, structured_recommend
+from benchmarks import CATALOG_DIR, structured_credit, structured_recommend
 from generators.credit import Scorecard
 from generators.embeddings import SentenceTransformerEmbedder
 from generators.mobile_plans import MobilePlanAdvisor
@@ -49,8 +49,12 @@ def latency(call: Callable[[], Any], *, repeat: int, warmup: int = 5) -> dict[st
 
 
 def latencies(embedder: SentenceTransformerEmbedder) -> dict[str, dict[str, float]]:
-    card, advisor, planner = Scorecard(), MobilePlanAdvisor(), SavingsPlanner()
-    recommender = HybridRecommender.from_catalog(embedder=embedder)
+    card, advisor, planner = (
+        Scorecard(),
+        MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml"),
+        SavingsPlanner(),
+    )
+    recommender = HybridRecommender.from_catalog(CATALOG_DIR, embedder=embedder)
     application = {
         "credit_amount": 1500,
         "duration_months": 18,

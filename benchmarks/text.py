@@ -34,11 +34,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import text_generation, text_quant, text_report, text_retrieval, text_server
+from benchmarks import (
+    BRAND,
+    IGNORE_TERMS,
+    KNOWLEDGE_DIR,
+    MODELS_DIR,
+    text_generation,
+    text_quant,
+    text_report,
+    text_retrieval,
+    text_server,
+)
 from benchmarks.llama_server import MODEL_ALIAS, LlamaServer
 from generators.answer import AnswerPipeline
 from generators.backends.convert import (
-    DEFAULT_OUT,
+    MODEL_SUBDIR,
     ONNX_DIR,
     ONNX_OPTIONS,
     ONNX_PRECISION,
@@ -54,7 +64,7 @@ log = logging.getLogger("benchmarks.text")
 
 
 def answers(kb: KnowledgeBase, generator: OrtGenAIGenerator, questions: list[dict], n: int) -> dict:
-    pipe = AnswerPipeline(knowledge_base=kb, generator=generator, deadline_s=8.0)
+    pipe = AnswerPipeline(brand=BRAND, knowledge_base=kb, generator=generator, deadline_s=8.0)
     outcomes: dict[str, int] = {}
     times: list[float] = []
     samples: list[dict[str, Any]] = []
@@ -100,7 +110,7 @@ def llama_cpp(args: argparse.Namespace, tokenizer: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--models", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--models", type=Path, default=MODELS_DIR / MODEL_SUBDIR)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--answers", type=int, default=12, help="answerable questions to run")
@@ -118,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     embedder = SentenceTransformerEmbedder()
-    kb = KnowledgeBase.from_directory(embedder=embedder)
+    kb = KnowledgeBase.from_directory(KNOWLEDGE_DIR, embedder=embedder, ignore_terms=IGNORE_TERMS)
     questions = text_retrieval.load_questions()
     result: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks import KNOWLEDGE_DIR
 from generators.retrieval import load_chunks
 from generators.text import GenerationOptions, Message, TextGenerator
 
@@ -27,7 +28,7 @@ QUALITY_PROMPTS = [
 
 def long_prompt(tokenizer: Any, target_tokens: int = 500) -> list[Message]:
     text = ""
-    for chunk in load_chunks():
+    for chunk in load_chunks(KNOWLEDGE_DIR):
         if len(tokenizer.encode(text + chunk.text)) > target_tokens - 20:
             break
         text += chunk.text + "\n"

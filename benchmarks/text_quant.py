@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import KNOWLEDGE_DIR, MODELS_DIR
 from benchmarks.text_generation import (
     QUALITY_PROMPTS,
     SHORT,
@@ -46,7 +47,7 @@ from benchmarks.text_generation import (
 )
 from benchmarks.text_retrieval import load_questions
 from generators.backends.convert import (
-    DEFAULT_OUT,
+    MODEL_SUBDIR,
     ONNX_DIR,
     ONNX_OPTIONS,
     ONNX_PRECISION,
@@ -55,7 +56,6 @@ from generators.backends.convert import (
 from generators.backends.ortgenai import OrtGenAIGenerator
 from generators.backends.transformers_local import TransformersGenerator
 from generators.errors import ModelLoadError
-from generators.retrieval import DEFAULT_KNOWLEDGE_DIR
 from generators.text import GenerationOptions, Message
 
 log = logging.getLogger("benchmarks.text_quant")
@@ -111,7 +111,7 @@ VARIANTS = [
 ]
 
 
-def windows(tokenizer: Any, knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> list[list[int]]:
+def windows(tokenizer: Any, knowledge_dir: Path = KNOWLEDGE_DIR) -> list[list[int]]:
     """The knowledge base as consecutive 512-token windows, each document on its own."""
     out = []
     for path in sorted(knowledge_dir.glob("*.md")):
@@ -236,7 +236,7 @@ def _timed(
 
 
 def run(
-    models: Path = DEFAULT_OUT, *, variants: list[Variant] = VARIANTS, repeat: int = 3
+    models: Path = MODELS_DIR / MODEL_SUBDIR, *, variants: list[Variant] = VARIANTS, repeat: int = 3
 ) -> dict[str, Any]:
     """Build (cached) and measure every variant; the result goes under ``quantisation``."""
     hf = models / "hf"
@@ -298,7 +298,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--models", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--models", type=Path, default=MODELS_DIR / MODEL_SUBDIR)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     run(args.models)

@@ -9,10 +9,11 @@ engine venv (Python 3.10, imports rasa)        :mod:`bot.engine`, :mod:`bot.chan
                                                :mod:`bot.nlu` - loaded by Rasa
 both venvs, standard library only              :mod:`bot.contract`, :mod:`bot.errors`,
                                                :mod:`bot.privacy`,
-                                               :mod:`bot.settings` (its ``env_*`` readers)
+                                               :mod:`bot.env` (the ``env_*`` parsers)
 actions venv (Python 3.11, no rasa)            :mod:`bot.sdk`, :mod:`bot.handoff`,
                                                :mod:`bot.console`, :mod:`bot.encoders`,
-                                               :mod:`bot.scaffold`, :mod:`bot.actionserver`,
+                                               :mod:`bot.scaffold`, :mod:`bot.settings`,
+                                               :mod:`bot.actionserver`,
                                                :mod:`bot.cli`, :mod:`bot.supervisor`,
                                                :mod:`bot.training`, :mod:`bot.erasure`,
                                                and :mod:`generators`

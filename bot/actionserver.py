@@ -13,14 +13,17 @@ manager and ``AppLoader``), plus the route the engine's
     → {"text": "<rephrased or the template>", "rephrased": true|false, "reason": ...}
 
 The rephrasing lives here because the text generator does: the engine venv
-has no model stack, and one process per venv is the architecture. The model
-is loaded on the first request (per worker) and generation runs in a thread,
-so actions keep being served meanwhile. A malformed request gets a 400 that
+has no model stack, and one process per venv is the architecture. The
+rephraser comes from the process's runtime (:mod:`bot.sdk.runtime`), which
+shares one text model with the actions and builds it on first use in a worker
+thread, so actions keep being served meanwhile. A malformed request gets a 400 that
 says what to send; every other failure is a 200 with the template and the
 reason, because the customer must get an answer either way.
 
 Unlike ``python -m rasa_sdk`` it binds to 127.0.0.1 unless ``--host`` (or
 ``SANIC_HOST``) says otherwise: the action protocol has no authentication.
+Settings are checked at start-up (:meth:`Runtime.from_env`); a bad one stops
+the server with its :class:`~bot.errors.ConfigError`, which names the fix.
 """
 
 from __future__ import annotations
@@ -29,11 +32,10 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rasa_sdk import utils
@@ -49,14 +51,13 @@ from sanic.worker.loader import AppLoader
 from bot.contract import rephrase as contract
 from bot.contract.errors import ContractError
 from bot.contract.paths import REPHRASE_PATH
+from bot.errors import ConfigError
+from bot.sdk.runtime import Runtime, get_runtime
 from generators.errors import GeneratorError
-from generators.rephrase import DEFAULT_DEADLINE_S, Rephraser, Rephrasing, Turn
-from generators.settings import TextSettings
-from generators.text import TextGenerator
+from generators.rephrase import Rephraser, Rephrasing, Turn
 
 logger = logging.getLogger(__name__)
 
-DEADLINE_ENV = "TANDEM_REPHRASE_DEADLINE_S"
 MAX_BODY_BYTES = contract.MAX_BODY_BYTES
 MAX_TEXT_CHARS = contract.MAX_TEXT_CHARS
 MAX_DEADLINE_S = contract.MAX_DEADLINE_S
@@ -107,34 +108,15 @@ def parse_rephrase_request(raw: bytes) -> RephraseRequest:
 
 
 class RephraseService:
-    """One :class:`Rephraser` per worker process, built on first use."""
+    """The route's side of rephrasing: the runtime's one :class:`Rephraser`."""
 
-    def __init__(
-        self,
-        *,
-        build_generator: Callable[[], TextGenerator] | None = None,
-        deadline_s: float = DEFAULT_DEADLINE_S,
-    ) -> None:
-        self._build_generator = build_generator or (
-            lambda: TextSettings.from_env().build_generator()
-        )
-        self.deadline_s = deadline_s
-        self._rephraser: Rephraser | None = None
-        self._lock = threading.Lock()
+    def __init__(self, *, runtime: Runtime | None = None) -> None:
+        self._runtime = runtime
 
     def rephraser(self) -> Rephraser:
-        with self._lock:  # two first requests must not load the model twice
-            if self._rephraser is None:
-                started = time.monotonic()
-                generator = self._build_generator()
-                self._rephraser = Rephraser(generator=generator, deadline_s=self.deadline_s)
-                logger.info(
-                    "rephrasing with the %s backend (loaded in %.1f s, deadline %.1f s)",
-                    generator.name,
-                    time.monotonic() - started,
-                    self.deadline_s,
-                )
-            return self._rephraser
+        """Blocking on the first call (the model loads): call it from a worker thread."""
+        runtime = self._runtime or get_runtime()
+        return cast(Rephraser, runtime.get_sync("rephraser"))
 
     def rephrase(self, request: RephraseRequest) -> Rephrasing:
         """Blocking: call it from a worker thread."""
@@ -178,7 +160,6 @@ def create_app_for_serve(
     cors_origins: str | list[str] | None,
     auto_reload: bool,
     endpoints: str,
-    rephrase_deadline_s: float,
     loglevel: int | str | None,
 ) -> Sanic:
     """rasa-sdk's app plus ``/rephrase``; module level so Sanic's workers can rebuild it."""
@@ -187,22 +168,8 @@ def create_app_for_serve(
     app = create_rasa_sdk_app(
         action_executor, cors_origins=cors_origins, auto_reload=auto_reload, endpoints=endpoints
     )
-    add_rephrase_route(app, RephraseService(deadline_s=rephrase_deadline_s))
+    add_rephrase_route(app, RephraseService())
     return app
-
-
-def _deadline_from_env() -> float:
-    raw = os.environ.get(DEADLINE_ENV, "")
-    try:
-        value = float(raw) if raw else DEFAULT_DEADLINE_S
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= MAX_DEADLINE_S:
-        raise SystemExit(
-            f"{DEADLINE_ENV}={raw!r} is not a number of seconds between 0 and {MAX_DEADLINE_S}; "
-            "unset it or give one (1.5 is the default)."
-        )
-    return value
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -210,7 +177,7 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.description = "Tandem's action server: rasa-sdk's, plus POST /rephrase."
     parser.add_argument(
         "--host",
-        default=os.environ.get("SANIC_HOST") or "127.0.0.1",
+        default=None,
         help="interface to bind (default 127.0.0.1, or SANIC_HOST)",
     )
     return parser
@@ -221,7 +188,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.grpc:
         parser.error("--grpc is not supported here; Tandem's engine calls actions over HTTP.")
-    deadline_s = _deadline_from_env()
 
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
@@ -232,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.logging_config_file,
     )
     utils.update_sanic_log_level()
+    runtime = get_runtime()  # reads and checks the settings and assistant.yml, loads no model
+    host = args.host or runtime.settings.host
 
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
@@ -242,25 +210,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             cors_origins=args.cors,
             auto_reload=args.auto_reload,
             endpoints=args.endpoints,
-            rephrase_deadline_s=deadline_s,
             loglevel=args.loglevel,
         )
     )
     app = loader.load()
     ssl = create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning(
             "binding to %s: the action protocol has no authentication, so put the action "
             "server behind a firewall or keep it on 127.0.0.1",
-            args.host,
+            host,
         )
     logger.info(
         "action server with /rephrase on %s://%s:%s",
         "https" if ssl else "http",
-        args.host,
+        host,
         args.port,
     )
-    app.prepare(host=args.host, port=args.port, ssl=ssl, workers=utils.number_of_sanic_workers())
+    app.prepare(host=host, port=args.port, ssl=ssl, workers=utils.number_of_sanic_workers())
     Sanic.serve(primary=app, app_loader=loader)
 
 
@@ -268,4 +235,8 @@ if __name__ == "__main__":
     # Run as bot.actionserver, not __main__, so Sanic's workers can unpickle the factory.
     from bot import actionserver
 
-    actionserver.main()
+    try:
+        actionserver.main()
+    except ConfigError as e:  # a setting to fix: say which, without a traceback
+        logger.error("%s", e)
+        raise SystemExit(2) from e

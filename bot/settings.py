@@ -1,8 +1,15 @@
-"""Settings of the tools side (CLI, supervisor), read from ``TANDEM_*`` variables.
+"""Settings of the tools side (CLI, supervisor) and of the action server, read from
+``TANDEM_*`` variables.
 
-Environment variables are read here and only here; everything else receives a
-:class:`Settings` object. Defaults give the embedded run: loopback only, SQLite
-under ``.tandem/``, Rasa on 5005 and the action server on 5055.
+On the actions venv's side, environment variables are read here and only here
+(plus :mod:`generators.settings` and :mod:`bot.handoff.settings`, which parse
+their own prefixes and are called from here); everything else receives a
+:class:`Settings` or :class:`ActionSettings` object. Defaults give the embedded
+run: loopback only, SQLite under ``.tandem/``, Rasa on 5005 and the action
+server on 5055. The project is the current directory unless
+``TANDEM_PROJECT_DIR`` names another; the models, state and credentials default
+to folders inside it. A bad value raises :class:`~bot.errors.ConfigError`
+naming the variable and the fix.
 """
 
 from __future__ import annotations
@@ -12,67 +19,49 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
+from bot.env import LOOPBACK_HOSTS, env_float, env_int
 from bot.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:  # the engine venv imports this module too, without the generator stack
+    from bot.sdk.assistant import Assistant
+    from generators.orders import OrderSettings
+    from generators.settings import TextSettings
+
+PROJECT_ENV = "TANDEM_PROJECT_DIR"
 
 
-def env_int(
-    env: Mapping[str, str], key: str, default: int, *, low: int = 1, high: int = 65535
-) -> int:
-    """``env[key]`` as a whole number in ``[low, high]``; ``default`` when unset or empty."""
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as e:
-        raise ConfigError(f"{key}={raw!r} is not a whole number; unset it or give one.") from e
-    if not low <= value <= high:
-        raise ConfigError(f"{key}={value} is out of range; use a value between {low} and {high}.")
-    return value
+def read_environment() -> Mapping[str, str]:
+    """A read-only copy of this process's environment: the one place that reads it."""
+    return MappingProxyType(dict(os.environ))
 
 
-def env_float(
-    env: Mapping[str, str], key: str, default: float, *, low: float, high: float
-) -> float:
-    """``env[key]`` as a number in ``[low, high]``; ``default`` when unset or empty."""
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as e:
-        raise ConfigError(f"{key}={raw!r} is not a number; unset it or give one.") from e
-    if not low <= value <= high:
-        raise ConfigError(f"{key}={value} is out of range; use a value between {low} and {high}.")
-    return value
-
-
-def env_bool(env: Mapping[str, str], key: str, default: bool) -> bool:
-    """``env[key]`` as true/false (1/0, yes/no, on/off); ``default`` when unset or empty."""
-    raw = (env.get(key) or "").strip().lower()
+def project_dir_from(env: Mapping[str, str]) -> Path:
+    """``TANDEM_PROJECT_DIR``, else the current directory: where ``assistant.yml`` is."""
+    raw = env.get(PROJECT_ENV)
     if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{key}={raw!r} is not a boolean; use true or false.")
+        return Path.cwd().resolve()
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(
+            f"{PROJECT_ENV}={raw!r} is not a folder; point it at the assistant project "
+            "(the folder holding assistant.yml), or unset it to use the current directory."
+        )
+    return path
 
 
 @dataclass(frozen=True)
 class Settings:
     """Where things live and which ports the servers use."""
 
-    project_dir: Path = PROJECT_ROOT
-    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".tandem")
-    venv_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".venv")
-    models_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
+    project_dir: Path = field(default_factory=lambda: Path.cwd().resolve())
+    state_dir: Path = field(default_factory=lambda: Path.cwd().resolve() / ".tandem")
+    venv_dir: Path = field(default_factory=lambda: Path.cwd().resolve() / ".venv")
+    models_dir: Path = field(default_factory=lambda: Path.cwd().resolve() / "models")
     # Rasa's channel configuration; tests point it at a copy wired to stand-ins.
-    credentials: Path = field(default_factory=lambda: PROJECT_ROOT / "credentials.yml")
+    credentials: Path = field(default_factory=lambda: Path.cwd().resolve() / "credentials.yml")
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
@@ -93,11 +82,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         base = cls()
-        project = Path(env.get("TANDEM_PROJECT_DIR") or base.project_dir).resolve()
+        project = project_dir_from(env)
         return cls(
             project_dir=project,
             state_dir=Path(env.get("TANDEM_STATE_DIR") or project / ".tandem").resolve(),
-            venv_dir=Path(env.get("TANDEM_VENV_DIR") or base.venv_dir).resolve(),
+            venv_dir=Path(env.get("TANDEM_VENV_DIR") or project / ".venv").resolve(),
             models_dir=Path(env.get("TANDEM_MODELS_DIR") or project / "models").resolve(),
             credentials=Path(
                 env.get("TANDEM_CREDENTIALS") or project / "credentials.yml"
@@ -186,6 +175,7 @@ class Settings:
         env = dict(os.environ if base is None else base)
         env.pop("TANDEM_API_JWT_SECRET", None)  # the engine's alone (rasa_env)
         env.update(QUIET_ENV)
+        env["TANDEM_PROJECT_DIR"] = str(self.project_dir)  # where assistant.yml is
         env["TANDEM_ACTION_SERVER_URL"] = self.action_server_url
         env["TANDEM_TRACKER_DB"] = str(self.tracker_db)
         env["TANDEM_STATE_DIR"] = str(self.state_dir)
@@ -220,8 +210,6 @@ class Settings:
         return env
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
 # Telemetry off, and the known harmless start-up noise of TensorFlow, SQLAlchemy
 # and friends silenced so that what is left in the logs is worth reading.
 QUIET_ENV: dict[str, str] = {
@@ -234,3 +222,83 @@ QUIET_ENV: dict[str, str] = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """What the action server reads from its environment, read once by the runtime.
+
+    ``text`` and ``orders`` are the generators' own settings, parsed here from
+    the same environment with the project's folders as defaults. ``env`` is a
+    read-only copy of that environment for the assistant's own ``from_env``
+    parsers (staff access, streaming, the store clock), so that they never
+    touch ``os.environ`` themselves.
+    """
+
+    project_dir: Path
+    state_dir: Path
+    models_dir: Path
+    text: TextSettings
+    orders: OrderSettings
+    rephrase_deadline_s: float = 1.5
+    handoff_url: str = "http://127.0.0.1:5070"
+    handoff_service_token: str = field(default="", repr=False)
+    credit_artifact: Path | None = None
+    """``None``: the scorecard shipped with :mod:`generators.credit`."""
+    financing_terms: Path | None = None
+    """``None``: the terms shipped with :mod:`generators.financing`."""
+    mobile_catalog: Path | None = None
+    stores_file: Path | None = None
+    host: str = "127.0.0.1"
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, assistant: Assistant | None = None
+    ) -> ActionSettings:
+        """Parse ``env`` (``os.environ`` by default); ``assistant`` gives the data folders."""
+        from generators.orders import OrderSettings
+        from generators.rephrase import DEFAULT_DEADLINE_S
+        from generators.settings import TextSettings
+
+        env = read_environment() if env is None else MappingProxyType(dict(env))
+        project = assistant.project_dir if assistant is not None else project_dir_from(env)
+        models = Path(env.get("TANDEM_MODELS_DIR") or project / "models").resolve()
+        state = Path(env.get("TANDEM_STATE_DIR") or project / ".tandem").resolve()
+        catalog = assistant.catalog_dir if assistant is not None else None
+        text = TextSettings.from_env(
+            env,
+            models_dir=models,
+            knowledge_dir=assistant.knowledge_dir if assistant is not None else None,
+            catalog_dir=catalog,
+        )
+        catalog = text.catalog_dir
+        seed = catalog / "orders.yml" if catalog is not None else None
+        return cls(
+            project_dir=project,
+            state_dir=state,
+            models_dir=models,
+            text=text,
+            orders=OrderSettings.from_env(
+                {"TANDEM_STATE_DIR": str(state), **env},
+                seed_path=seed if seed is not None and seed.exists() else None,
+            ),
+            rephrase_deadline_s=env_float(
+                env, "TANDEM_REPHRASE_DEADLINE_S", DEFAULT_DEADLINE_S, low=0.01, high=10.0
+            ),
+            handoff_url=env.get("TANDEM_HANDOFF_URL") or cls.handoff_url,
+            handoff_service_token=env.get("TANDEM_HANDOFF_SERVICE_TOKEN", ""),
+            credit_artifact=_path(env, "TANDEM_CREDIT_ARTIFACT"),
+            financing_terms=_path(env, "TANDEM_FINANCING_TERMS"),
+            mobile_catalog=_path(env, "TANDEM_MOBILE_CATALOG")
+            or (catalog / "mobile_plans.yml" if catalog is not None else None),
+            stores_file=_path(env, "TANDEM_STORES_FILE")
+            or (catalog / "stores.yml" if catalog is not None else None),
+            host=env.get("SANIC_HOST") or cls.host,
+            env=env,
+        )
+
+
+def _path(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key)
+    return Path(raw) if raw else None

@@ -6,7 +6,9 @@
   mobile and savings plans, recommendations;
 * :mod:`generators.embeddings`: the sentence encoder both kinds share.
 
-Every error raised here derives from :class:`generators.errors.GeneratorError`.
+Every error raised here derives from :class:`generators.errors.GeneratorError`, under
+:class:`bot.errors.TandemError`. Generators know no business: the brand (:class:`Brand`),
+prompts, data folders and model paths are parameters (see docs/runtime.md).
 Names below are imported on first use, so ``import generators`` stays cheap and
 loads no model library.
 """
@@ -51,6 +53,7 @@ _EXPORTS = {
     "SentenceTransformerEmbedder": "generators.embeddings",
     "HashingEmbedder": "generators.embeddings",
     "GeneratorError": "generators.errors",
+    "Brand": "generators.brand",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,8 +14,8 @@ looks each up in a :class:`FactSheet`:
   be in the facts with the same unit; any other number must be in the facts;
 * **absolute claims** ("cheapest", "best-selling", "#1", "guaranteed") must be
   in the facts;
-* **the brand** is spelled as given: near misses ("Voltine", "VoltLine",
-  "Volt line") are repaired, not rejected.
+* **the brand** is spelled as given: near misses (for a brand "Acmeline":
+  "Acmline", "AcmeLine", "Acme line") are repaired, not rejected.
 
 A sentence with an unsupported claim is dropped (:attr:`ClaimReport.text` is
 what is left); :attr:`ClaimReport.unsupported` says what and why, so a caller
@@ -118,7 +118,8 @@ class FactSheet:
 
     product: str
     facts: tuple[str, ...]
-    brand: str = "Voltline"
+    brand: str
+    """The business's name, spelled as it must appear."""
     currency: str = "GBP"
     names: tuple[str, ...] = ()
     """Names whose digits are no claim ("Nova 8", "Pulse Band 2"); ``product`` is one."""

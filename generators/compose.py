@@ -1,7 +1,7 @@
 """Extractive answers: the sentences of the best passage(s) that answer, in context.
 
 One quoted sentence often misses the point: "Accidental damage … is not
-covered" without "Accidental damage is covered by Voltline Care" answers half
+covered" without "Accidental damage is covered by the shop's care plan" answers half
 of "my screen cracked, is that covered?". :func:`compose` starts from the
 sentence the reranker scored best (:attr:`generators.retrieval.Hit.sentence_scores`),
 adds the sentence before it when the best one leans on it ("It", "They",

@@ -1,10 +1,11 @@
 """Errors raised by generators. One root, subclasses that carry context::
 
-    GeneratorError
-     ├── ModelLoadError        a model or artifact could not be loaded (carries ``path``)
-     ├── GenerationTimeout     a generation ran past its deadline (carries ``deadline_s``)
-     ├── EmptyGeneration       a model returned no usable text
-     └── ValidationFailed      inputs or outputs broke a schema (carries ``raw``)
+    TandemError                (bot.errors, the actions venv's root)
+     └── GeneratorError
+          ├── ModelLoadError     a model or artifact could not be loaded (carries ``path``)
+          ├── GenerationTimeout  a generation ran past its deadline (carries ``deadline_s``)
+          ├── EmptyGeneration    a model returned no usable text
+          └── ValidationFailed   inputs or outputs broke a schema (carries ``raw``)
 
 Messages say how to fix the problem. Actions map each type to a reply.
 """
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.errors import TandemError
 
-class GeneratorError(Exception):
-    """Root of every error raised by :mod:`generators`."""
+
+class GeneratorError(TandemError):
+    """Root of every error raised by :mod:`generators` (under :class:`bot.errors.TandemError`)."""
 
 
 class ModelLoadError(GeneratorError):

@@ -1,7 +1,7 @@
 """Follow-up questions: what "it" is, and what "and express?" asks, from earlier turns.
 
 "and does it come in blue?" after a question about the Nova 8 is about the
-Nova 8; "and for laptops?" after "how much is Voltline Care for phones?" asks
+Nova 8; "and for laptops?" after "how much is the care plan for phones?" asks
 the same question about laptops. :func:`rewrite` turns the customer's message
 into a self-contained request, using a :class:`Context` the action reads from
 the tracker: the product the conversation is about (a slot) and the earlier

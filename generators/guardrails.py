@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from bot.privacy import Redactor
+from generators.brand import Brand
 
 _PROMPT = Redactor(card="[CARD]", email="[EMAIL]", phone="[PHONE]")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
@@ -61,10 +62,15 @@ _INJECTION = [
 
 MAX_INPUT_CHARS = 600
 
-SAFE_INJECTION_REPLY = (
-    "I can only help with questions about Voltline's products, stores, plans and services, "
+SAFE_INJECTION_REPLY = (  # a template: see injection_reply()
+    "I can only help with questions about {business}'s products, stores, plans and services, "
     "and I can't share my instructions or anyone else's information. What can I help you with?"
 )
+
+
+def injection_reply(brand: Brand) -> str:
+    """The fixed reply to a prompt-injection attempt, in ``brand``'s name."""
+    return brand.fill("refusal", SAFE_INJECTION_REPLY)
 
 
 def redact(text: str) -> str:

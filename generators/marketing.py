@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from generators.brand import Brand
 from generators.claims import FactSheet, check_claims
 from generators.errors import GeneratorError, ValidationFailed
 from generators.guardrails import injection_reason, redact
@@ -30,10 +31,10 @@ from generators.text import GenerationOptions, Message, TextGenerator, generate_
 
 log = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = (
-    "You are a copywriter for {brand}, a retailer. Write one piece of marketing copy. "
+SYSTEM_PROMPT = (  # a template: Brand.fill("marketing", SYSTEM_PROMPT)
+    "You are a copywriter for {business}, {description}. Write one piece of marketing copy. "
     "Use only the facts given: no other prices, discounts, offers, percentages or "
-    "specifications. Spell the brand exactly {brand}. "
+    "specifications. Spell the brand exactly {business}. "
     "Reply with the copy only, no title and no quotes."
 )
 ANGLES = (
@@ -84,10 +85,13 @@ class MarketingWriter:
     def __init__(
         self,
         *,
+        brand: Brand,
         generator: TextGenerator,
         facts_for: FactsFor,
         deadline_s: float = 12.0,
     ) -> None:
+        self.brand = brand
+        self.system_prompt = brand.fill("marketing", SYSTEM_PROMPT)
         self.generator = generator
         self.facts_for = facts_for
         self.deadline_s = deadline_s
@@ -128,15 +132,14 @@ class MarketingWriter:
                 variants.append(CopyVariant(text=self.template(n, brief, sheet), source="template"))
         return MarketingCopy(brief=brief, variants=variants)
 
-    @staticmethod
-    def messages(brief: MarketingBrief, sheet: FactSheet, angle: str) -> list[Message]:
+    def messages(self, brief: MarketingBrief, sheet: FactSheet, angle: str) -> list[Message]:
         facts = "\n".join(f"- {fact}" for fact in (*sheet.facts, *sheet.shop_facts))
         ask = (
             f"Facts:\n{facts}\n\nWrite about {brief.words} words of {brief.tone} marketing copy "
             f"for the {brief.product}, aimed at {brief.audience}. {angle.format(brand=sheet.brand)}"
         )
         return [
-            Message("system", SYSTEM_PROMPT.format(brand=sheet.brand)),
+            Message("system", self.system_prompt),
             Message("user", ask),
         ]
 

@@ -17,9 +17,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.errors import ConfigError
 from generators.errors import ModelLoadError, ValidationFailed
 
-DEFAULT_CATALOG = Path(__file__).parent.parent / "data" / "catalog" / "mobile_plans.yml"
 Dimension = Literal["data_gb", "minutes", "roaming_days"]
 DIMENSIONS: tuple[Dimension, ...] = ("data_gb", "minutes", "roaming_days")
 
@@ -89,7 +89,7 @@ class MobilePlanRecommendation(BaseModel):
     )
 
 
-def load_catalog(path: Path | str = DEFAULT_CATALOG) -> MobileCatalog:
+def load_catalog(path: Path | str) -> MobileCatalog:
     try:
         return MobileCatalog.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as e:
@@ -121,9 +121,16 @@ def _cheapest_fill(gap: float, add_ons: list[AddOn]) -> tuple[float, dict[str, i
 
 class MobilePlanAdvisor:
     def __init__(
-        self, *, catalog: MobileCatalog | None = None, catalog_path: Path | str = DEFAULT_CATALOG
+        self, *, catalog: MobileCatalog | None = None, catalog_path: Path | str | None = None
     ):
-        self.catalog = catalog or load_catalog(catalog_path)
+        if catalog is None:
+            if catalog_path is None:
+                raise ConfigError(
+                    "MobilePlanAdvisor needs its plans: pass catalog= or catalog_path= (the "
+                    "project's mobile_plans.yml, e.g. <catalog>/mobile_plans.yml)."
+                )
+            catalog = load_catalog(catalog_path)
+        self.catalog = catalog
         self._by_dim = {d: [a for a in self.catalog.add_ons if a.covers == d] for d in DIMENSIONS}
         self._add_on = {a.id: a for a in self.catalog.add_ons}
 

@@ -33,9 +33,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.errors import ConfigError
 from generators.errors import GeneratorError, ModelLoadError
 
-DEFAULT_SEED = Path(__file__).parent.parent / "data" / "catalog" / "orders.yml"
 Status = Literal[
     "processing", "shipped", "delivered", "delayed", "cancelled", "ready_for_collection"
 ]
@@ -268,31 +268,35 @@ class OrderSettings:
     """``TANDEM_ORDERS_*``, read here only (see docs/orders.md)."""
 
     db_path: Path = Path(".tandem") / "orders.db"
-    seed_path: Path | None = DEFAULT_SEED
+    seed_path: Path | None = None
+    """The demo orders loaded at start (the project's ``<catalog>/orders.yml``), if any."""
     max_attempts: int = 3
     verify_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OrderSettings:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str], *, seed_path: Path | None = None) -> OrderSettings:
+        """Parse ``env`` (the caller's environment: bot/settings.py reads it); ``seed_path``
+        is the project's default seed, which ``TANDEM_ORDERS_SEED`` replaces ("" for none)."""
         state = Path(env.get("TANDEM_STATE_DIR") or ".tandem")
         seed = env.get("TANDEM_ORDERS_SEED")
         raw_attempts = env.get("TANDEM_ORDERS_MAX_ATTEMPTS") or "3"
         try:
             attempts = int(raw_attempts)
         except ValueError as e:
-            raise OrderError(
+            raise ConfigError(
                 f"TANDEM_ORDERS_MAX_ATTEMPTS={raw_attempts!r} is not a whole number; "
                 "unset it or give one such as 3."
             ) from e
         if not 1 <= attempts <= 20:
-            raise OrderError(f"TANDEM_ORDERS_MAX_ATTEMPTS={attempts} must be between 1 and 20.")
+            raise ConfigError(
+                f"TANDEM_ORDERS_MAX_ATTEMPTS={attempts} is out of range; use 1 to 20 (default 3)."
+            )
         key = env.get("TANDEM_ORDERS_VERIFY_KEY", "")
         base = cls()
         return replace(
             base,
             db_path=Path(env.get("TANDEM_ORDERS_DB") or state / "orders.db"),
-            seed_path=(Path(seed) if seed else None) if seed is not None else DEFAULT_SEED,
+            seed_path=(Path(seed) if seed else None) if seed is not None else seed_path,
             max_attempts=attempts,
             verify_key=key.encode() if key else base.verify_key,
         )

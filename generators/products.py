@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from generators.errors import ModelLoadError
-from generators.recommend import CATALOG_DIR, load_products
+from generators.recommend import load_products
 
 FactKind = Literal["price", "colour", "stock", "spec", "overview"]
 SOURCE_TITLE = "Product catalogue"
@@ -203,12 +203,17 @@ def spec_key(text: str) -> str | None:
 class ProductCatalog:
     """Products by id, found by name in free text, and their facts stated in words."""
 
-    def __init__(self, products: list[ProductFacts]) -> None:
+    def __init__(self, products: list[ProductFacts], *, business: str | None = None) -> None:
+        self.business = business
         self.products = {p.id: p for p in products}
         self._aliases = self._build_aliases(products)
 
     @classmethod
-    def from_directory(cls, directory: Path | str = CATALOG_DIR) -> ProductCatalog:
+    def from_directory(
+        cls, directory: Path | str, *, business: str | None = None
+    ) -> ProductCatalog:
+        """The catalogue in ``directory`` (``products.yml``, optional ``product_facts.yml``);
+        ``business`` names the shops in replies ("<business> Downtown")."""
         folder = Path(directory)
         listed, _ = load_products(folder / "products.yml")
         facts_path = folder / "product_facts.yml"
@@ -248,7 +253,7 @@ class ProductCatalog:
                     "comment at the top of that file for the format.",
                     path=facts_path,
                 ) from e
-        return cls(products)
+        return cls(products, business=business)
 
     @staticmethod
     def _build_aliases(products: list[ProductFacts]) -> dict[str, str]:
@@ -394,14 +399,13 @@ class ProductCatalog:
             )
         return f"The {p.name} comes in {_join(list(p.colours))}."
 
-    @staticmethod
-    def _stock(p: ProductFacts, question: str) -> str:
+    def _stock(self, p: ProductFacts, question: str) -> str:
         if not p.stock:
             return f"I can't see stock levels for the {p.name} right now."
         store = next((s for s in _STORES if s in question), None)
         if store is not None:
             units = p.stock.get(store, 0)
-            where = f"Voltline {_STORES[store]}"
+            where = f"{self.business} {_STORES[store]}" if self.business else _STORES[store]
             if units <= 0:
                 elsewhere = [_STORES[s] for s in _STORES if p.stock.get(s, 0) > 0]
                 alt = f"; {_join(elsewhere)} has it" if elsewhere else ""

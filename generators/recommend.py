@@ -37,7 +37,6 @@ from generators.constraints import reason as attribute_reason
 from generators.embeddings import Embedder
 from generators.errors import ModelLoadError, ValidationFailed
 
-CATALOG_DIR = Path(__file__).parent.parent / "data" / "catalog"
 EVENT_WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 5.0}
 _REASONS = {
     "view": "Because you looked at {}",
@@ -117,7 +116,7 @@ class Recommendations(BaseModel):
     )
 
 
-def load_products(path: Path | str = CATALOG_DIR / "products.yml") -> tuple[list[Product], str]:
+def load_products(path: Path | str) -> tuple[list[Product], str]:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         return [Product.model_validate(p) for p in raw["products"]], str(raw.get("currency", ""))
@@ -129,7 +128,7 @@ def load_products(path: Path | str = CATALOG_DIR / "products.yml") -> tuple[list
         ) from e
 
 
-def load_interactions(path: Path | str = CATALOG_DIR / "interactions.csv") -> list[Interaction]:
+def load_interactions(path: Path | str) -> list[Interaction]:
     try:
         with Path(path).open(encoding="utf-8", newline="") as f:
             return [
@@ -169,12 +168,14 @@ class HybridRecommender:
         new_item_weight: float = 0.6,
         random_state: int = 0,
         num_threads: int = 1,
+        business: str | None = None,
     ) -> None:
         from implicit.als import AlternatingLeastSquares
 
         if not products:
             raise ValidationFailed("The recommender needs at least one product.")
         self.products = list(products)
+        self.popular_reason = f"Popular with {business or 'our'} customers"
         self.currency = currency
         self.embedder = embedder
         self.cf_weight = cf_weight
@@ -215,16 +216,20 @@ class HybridRecommender:
     @classmethod
     def from_catalog(
         cls,
+        directory: Path | str,
         *,
         embedder: Embedder,
-        products_path: Path | str = CATALOG_DIR / "products.yml",
-        interactions_path: Path | str = CATALOG_DIR / "interactions.csv",
+        products_path: Path | str | None = None,
+        interactions_path: Path | str | None = None,
         **options: Any,
     ) -> HybridRecommender:
-        products, currency = load_products(products_path)
+        """The recommender over a catalogue folder's ``products.yml`` and ``interactions.csv``
+        (either file may be given on its own); ``options`` go to the constructor."""
+        folder = Path(directory)
+        products, currency = load_products(products_path or folder / "products.yml")
         return cls(
             products,
-            load_interactions(interactions_path),
+            load_interactions(interactions_path or folder / "interactions.csv"),
             embedder=embedder,
             currency=currency,
             **options,
@@ -366,7 +371,7 @@ class HybridRecommender:
             reason = _REASONS.get(event, _REASONS["view"]).format(anchor.name)
             source = "hybrid" if used_cf and self.warm[j] else "content"
         else:
-            reason, source = "Popular with Voltline customers", "popular"
+            reason, source = self.popular_reason, "popular"
         return RecommendedItem(
             product_id=p.id,
             name=p.name,

@@ -23,6 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.errors import ConfigError
+from generators.brand import Brand
 from generators.errors import GenerationTimeout, GeneratorError, ValidationFailed
 from generators.guardrails import redact
 from generators.text import GenerationOptions, Message, TextGenerator, generate_within
@@ -34,8 +36,8 @@ DEFAULT_DEADLINE_S = 1.5
 DEFAULT_MAX_TURNS = 6
 MAX_TURN_CHARS = 300
 
-SYSTEM_PROMPT = (
-    "You rewrite the next message of Voltline's chat assistant so that it fits the "
+SYSTEM_PROMPT = (  # a template: Brand.fill("rephrase", SYSTEM_PROMPT)
+    "You rewrite the next message of {business}'s chat assistant so that it fits the "
     "conversation naturally. Keep every fact exactly as written: numbers, prices, times, "
     "dates, names, links and e-mail addresses. Do not add facts, offers or promises. Keep "
     "about the same length and the same language. Reply with the rewritten message only."
@@ -157,7 +159,7 @@ def _numbers(text: str) -> tuple[set[str], str]:
 def _is_name(token: str, before: str) -> bool:
     """A proper noun or acronym: capitalised mid-sentence, inner capitals, or possessive.
 
-    Sentence-initial words are not names unless possessive ("Voltline's"): a
+    Sentence-initial words are not names unless possessive ("Acme's"): a
     rewording may start its sentences differently.
     """
     if token.lower() in _PRONOUN_I:
@@ -189,13 +191,13 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'")))
 
 
-def _leaks_prompt(text: str, original: str) -> str | None:
+def _leaks_prompt(text: str, original: str, instructions: str) -> str | None:
     """A label or six words in a row of the prompt that the template itself lacks."""
     for label in (CONVERSATION_LABEL, MESSAGE_LABEL):
         if label.lower() in text.lower() and label.lower() not in original.lower():
             return label
     said, template = _plain(text), _plain(original)
-    words = _plain(SYSTEM_PROMPT).split()
+    words = _plain(instructions).split()
     for start in range(len(words) - 5):
         shingle = " ".join(words[start : start + 6])
         if f" {shingle} " in f" {said} " and f" {shingle} " not in f" {template} ":
@@ -208,7 +210,13 @@ def _leaks_prompt(text: str, original: str) -> str | None:
     return None
 
 
-def check_rephrasing(original: str, candidate: str, *, keep: Sequence[str] = ()) -> str:
+def check_rephrasing(
+    original: str,
+    candidate: str,
+    *,
+    keep: Sequence[str] = (),
+    instructions: str = SYSTEM_PROMPT,
+) -> str:
     """Return the cleaned ``candidate`` if it says what ``original`` says.
 
     ``keep`` holds strings that must survive verbatim (case aside): the slot
@@ -226,7 +234,7 @@ def check_rephrasing(original: str, candidate: str, *, keep: Sequence[str] = ())
             check="length",
             raw=candidate,
         )
-    leak = _leaks_prompt(text, original)
+    leak = _leaks_prompt(text, original, instructions)
     if leak:
         raise RephrasingRejected(
             f"The rephrasing repeats the prompt ({leak!r}).", check="prompt", raw=candidate
@@ -273,12 +281,16 @@ class Rephraser:
     def __init__(
         self,
         *,
+        brand: Brand,
         generator: TextGenerator,
         deadline_s: float = DEFAULT_DEADLINE_S,
         max_turns: int = DEFAULT_MAX_TURNS,
     ) -> None:
         if deadline_s <= 0:
-            raise ValueError("deadline_s must be a positive number of seconds.")
+            raise ConfigError(
+                f"The rephrasing deadline is {deadline_s} s; give a positive number of seconds."
+            )
+        self.system_prompt = brand.fill("rephrase", SYSTEM_PROMPT)
         self.generator = generator
         self.deadline_s = deadline_s
         self.max_turns = max_turns
@@ -296,7 +308,7 @@ class Rephraser:
         ]
         parts = [CONVERSATION_LABEL, *lines, ""] if lines else []
         parts += [MESSAGE_LABEL, text]
-        return [Message("system", SYSTEM_PROMPT), Message("user", "\n".join(parts))]
+        return [Message("system", self.system_prompt), Message("user", "\n".join(parts))]
 
     def options(self, text: str) -> GenerationOptions:
         # ~4 characters a token; room for the allowed 2x + 20 characters, no more
@@ -320,7 +332,7 @@ class Rephraser:
             self.options(text),
             self.deadline_s if deadline_s is None else deadline_s,
         )
-        return check_rephrasing(text, raw, keep=keep)
+        return check_rephrasing(text, raw, keep=keep, instructions=self.system_prompt)
 
     def rephrase_or_keep(
         self,

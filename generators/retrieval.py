@@ -1,6 +1,7 @@
 """The knowledge base behind grounded answers: load, chunk, embed, retrieve, rerank.
 
-Documents are Markdown files in ``data/knowledge/``: a ``#`` title and ``##``
+Documents are Markdown files in the project's knowledge folder (``knowledge:``
+in ``assistant.yml``, e.g. ``data/knowledge/``): a ``#`` title and ``##``
 sections. A section is the unit of retrieval, because each one answers one
 kind of question and fits a small model's context; its text is embedded
 together with the document title and heading so short sections keep their
@@ -22,7 +23,7 @@ one scores above ``threshold``; below it the assistant says it does not know
 instead of letting a model improvise. The company's own name
 (``ignore_terms``) is removed before scoring: every document is about the
 company, so the name carries no signal, yet it lifts the score of any
-off-topic question that mentions it ("Voltline's share price").
+off-topic question that mentions it (the company's share price).
 :class:`KnowledgeRetriever` exposes the same search as a langchain-core
 retriever for chains built with LCEL.
 """
@@ -47,7 +48,6 @@ from generators.lexical import BM25, Expansions, terms
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "data" / "knowledge"
 DEFAULT_EXPANSIONS = "expansions.yml"
 """The query-expansion lexicon, looked for inside the knowledge folder."""
 DEFAULT_THRESHOLD = 0.38
@@ -130,7 +130,7 @@ def chunk_markdown(doc_id: str, markdown: str) -> list[Chunk]:
     return chunks
 
 
-def load_chunks(directory: Path | str = DEFAULT_KNOWLEDGE_DIR) -> list[Chunk]:
+def load_chunks(directory: Path | str) -> list[Chunk]:
     folder = Path(directory)
     files = sorted(folder.glob("*.md"))
     if not files:
@@ -184,7 +184,7 @@ class KnowledgeBase:
         *,
         embedder: Embedder,
         threshold: float = DEFAULT_THRESHOLD,
-        ignore_terms: Sequence[str] = ("Voltline",),
+        ignore_terms: Sequence[str] = (),
         expansions: Expansions | None = None,
         weights: Weights | None = None,
     ) -> None:
@@ -230,11 +230,11 @@ class KnowledgeBase:
     @classmethod
     def from_directory(
         cls,
-        directory: Path | str = DEFAULT_KNOWLEDGE_DIR,
+        directory: Path | str,
         *,
         embedder: Embedder,
         threshold: float = DEFAULT_THRESHOLD,
-        ignore_terms: Sequence[str] = ("Voltline",),
+        ignore_terms: Sequence[str] = (),
         weights: Weights | None = None,
     ) -> KnowledgeBase:
         """The documents of ``directory``, with its ``expansions.yml`` lexicon if there is one."""

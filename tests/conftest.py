@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from generators.brand import Brand
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The reference assistant's project folder (its assistant.yml, data/ and models/)."""
+KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
+CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"
+MODELS_DIR = PROJECT_ROOT / "models"
+BRAND = Brand(assistant="Volt", business="Voltline", description="an electronics retailer")
+"""The reference assistant's brand, as its assistant.yml gives it (a test keeps them equal)."""
 TESTS = Path(__file__).resolve().parent
 ENGINE_PACKAGES = ("engine", "channels", "nlu")
 IN_ENGINE_VENV = importlib.util.find_spec("rasa") is not None

@@ -152,7 +152,7 @@ def _form(handoff: Handoff) -> str | None:
 
 
 def extractive(
-    handoff: Handoff, messages: Sequence[StoredMessage], *, assistant_name: str = "Volt"
+    handoff: Handoff, messages: Sequence[StoredMessage], *, assistant_name: str = "the assistant"
 ) -> Assist:
     """The deterministic summary and replies: instant, and never wrong about the facts."""
     lines = conversation(handoff, messages)
@@ -245,9 +245,9 @@ GeneratorFactory = Callable[[], TextGenerator | None]
 
 def generator_from_env() -> TextGenerator | None:
     """The project's configured text generator; ``None`` when it is the extractive one."""
-    from generators.settings import TextSettings
+    from bot.settings import ActionSettings
 
-    generator = TextSettings.from_env().build_generator()
+    generator = ActionSettings.from_env().text.build_generator()
     return None if generator.name == "extractive" else generator
 
 
@@ -260,7 +260,7 @@ class Assistant:
         hub: Hub,
         factory: GeneratorFactory | None = generator_from_env,
         deadline_s: float = 8.0,
-        assistant_name: str = "Volt",
+        assistant_name: str = "the assistant",
         cache_size: int = 256,
     ) -> None:
         self.hub = hub

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +18,7 @@ from bot.handoff.accounts import Accounts
 from bot.handoff.db import make_engine, migrate
 from bot.handoff.errors import HandoffError
 from bot.handoff.settings import HandoffSettings
+from bot.settings import read_environment
 
 logger = logging.getLogger("bot.handoff")
 
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _read_password(var: str | None) -> str:
     if var:
-        password = os.environ.get(var)
+        password = read_environment().get(var)
         if not password:
             raise ConfigError(f"--password-env {var}: the variable is not set or empty.")
         return password

@@ -8,7 +8,7 @@
 ``TANDEM_HANDOFF_RASA_TOKEN``       the engine's ``TANDEM_RASA_TOKEN``, sent as a bearer token
 ``TANDEM_HANDOFF_SERVICE_TOKEN``    shared secret of the engine and action server (required)
 ``TANDEM_HANDOFF_HOURS_FILE``       the knowledge page whose sentence gives the support
-                                    hours (``data/knowledge/support.md``)
+                                    hours (``support_hours:`` in assistant.yml)
 ``TANDEM_HANDOFF_OPEN_HOURS``       overrides it: ``always`` or ``mon-sat 09:00-18:00, ...``
 ``TANDEM_HANDOFF_TIMEZONE``         IANA zone of the open hours (Europe/London)
 ``TANDEM_HANDOFF_STATUS_CHANNELS``  channels whose customers get live queue updates
@@ -19,11 +19,15 @@
 ``TANDEM_HANDOFF_SWEEP_S``          seconds between syncs of every active handoff (2)
 ``TANDEM_HANDOFF_SECURE_COOKIES``   ``true`` unless the host is loopback
 ``TANDEM_HANDOFF_PUBLIC_ORIGIN``    ``https://console.example.com`` behind a proxy
-``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages (Volt)
+``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages
+                                    (``assistant:`` in assistant.yml)
 ==================================  ===============================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
-file. Everything else receives a :class:`HandoffSettings`.
+file; the project (``TANDEM_PROJECT_DIR`` or the current folder, see
+:mod:`bot.settings`) gives the defaults from its ``assistant.yml`` and, without
+one, the service runs with a neutral name and the team always there.
+Everything else receives a :class:`HandoffSettings`.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.env import LOOPBACK_HOSTS, env_bool, env_float, env_int
 from bot.errors import ConfigError
 from bot.handoff.hours import OpenHours, spec_from_page
-from bot.settings import LOOPBACK_HOSTS, PROJECT_ROOT, env_bool, env_float, env_int
+from bot.sdk.assistant import FILENAME, load_assistant
+from bot.settings import project_dir_from
 
 PREFIX = "TANDEM_HANDOFF_"
 MIN_SERVICE_TOKEN_CHARS = 16
-DEFAULT_HOURS_FILE = PROJECT_ROOT / "data" / "knowledge" / "support.md"
+DEFAULT_ASSISTANT_NAME = "the assistant"
 DEFAULT_TIMEZONE = "Europe/London"
 
 
@@ -59,17 +65,31 @@ def default_db_url(state_dir: Path) -> str:
     return f"sqlite:///{state_dir / 'handoff.db'}"
 
 
-def open_hours_from_env(env: Mapping[str, str]) -> OpenHours:
-    """``OPEN_HOURS`` if set, else the hours written in ``HOURS_FILE`` (the support page).
+def _project_defaults(env: Mapping[str, str]) -> tuple[Path, str, Path | None]:
+    """(project folder, assistant name, support-hours page) from the project's assistant.yml."""
+    project = project_dir_from(env)
+    if not (project / FILENAME).exists():
+        return project, DEFAULT_ASSISTANT_NAME, None
+    assistant = load_assistant(project)
+    return project, assistant.name, assistant.support_hours
 
-    Without either (a kit user with no such page) the team is always there.
+
+def open_hours_from_env(env: Mapping[str, str], *, hours_file: Path | None = None) -> OpenHours:
+    """``OPEN_HOURS`` if set, else the hours written in ``HOURS_FILE`` (the support page),
+    else in ``hours_file`` (default: ``support_hours:`` of the project's assistant.yml).
+
+    Without any (a kit user with no such page) the team is always there.
     """
     timezone = env.get(PREFIX + "TIMEZONE") or DEFAULT_TIMEZONE
     spec = env.get(PREFIX + "OPEN_HOURS")
     if spec:
         return OpenHours.parse(spec, timezone=timezone)
     named = env.get(PREFIX + "HOURS_FILE")
-    path = Path(named) if named else DEFAULT_HOURS_FILE
+    if not named and hours_file is None:
+        hours_file = _project_defaults(env)[2]
+    path = Path(named) if named else hours_file
+    if path is None:
+        return OpenHours.parse("always", timezone=timezone)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -86,7 +106,7 @@ def open_hours_from_env(env: Mapping[str, str]) -> OpenHours:
 class HandoffSettings:
     """Everything the service needs; defaults are the embedded, loopback-only run."""
 
-    db_url: str = field(default_factory=lambda: default_db_url(PROJECT_ROOT / ".tandem"))
+    db_url: str = field(default_factory=lambda: default_db_url(Path.cwd().resolve() / ".tandem"))
     host: str = "127.0.0.1"
     port: int = 5070
     rasa_url: str = "http://127.0.0.1:5005"
@@ -103,7 +123,7 @@ class HandoffSettings:
     sweep_s: float = 2.0
     secure_cookies: bool = False
     public_origin: str = ""
-    assistant_name: str = "Volt"
+    assistant_name: str = DEFAULT_ASSISTANT_NAME
     rasa_timeout_s: float = 5.0
     login_failure_delay_s: float = 1.0
     keepalive_s: float = 15.0
@@ -112,7 +132,8 @@ class HandoffSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
         env = os.environ if env is None else env
-        state_dir = Path(env.get("TANDEM_STATE_DIR") or PROJECT_ROOT / ".tandem")
+        project, assistant_name, hours_file = _project_defaults(env)
+        state_dir = Path(env.get("TANDEM_STATE_DIR") or project / ".tandem")
         host = env.get(PREFIX + "HOST") or cls.host
         return cls(
             db_url=env.get(PREFIX + "DB_URL") or default_db_url(state_dir),
@@ -121,7 +142,7 @@ class HandoffSettings:
             rasa_url=(env.get(PREFIX + "RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_token=env.get(PREFIX + "RASA_TOKEN", ""),
             service_token=env.get(PREFIX + "SERVICE_TOKEN", ""),
-            open_hours=open_hours_from_env(env),
+            open_hours=open_hours_from_env(env, hours_file=hours_file),
             status_channels=tuple(
                 c.strip()
                 for c in env.get(PREFIX + "STATUS_CHANNELS", ",".join(cls.status_channels)).split(
@@ -141,7 +162,7 @@ class HandoffSettings:
             sweep_s=_float(env, "SWEEP_S", cls.sweep_s, low=0.1, high=3600),
             secure_cookies=_bool(env, "SECURE_COOKIES", host not in LOOPBACK_HOSTS),
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
-            assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or cls.assistant_name,
+            assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
         )
 
     def check(self) -> HandoffSettings:

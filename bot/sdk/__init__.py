@@ -9,6 +9,15 @@ Runs in the actions venv (rasa-sdk). Import from here; the modules behind it
 The action classes here are abstract: an assistant subclasses each with its
 action name and its own values (phone number, priorities, wording), so
 rasa-sdk registers only the assistant's actions.
+
+Two modules are imported by name rather than from here: ``bot.sdk.assistant``
+reads the project's ``assistant.yml``, and ``bot.sdk.runtime`` is the one
+runtime of an action-server process (settings, the assistant, and the models,
+each built once, off the event loop)::
+
+    from bot.sdk.runtime import get_runtime
+
+    pipeline = await get_runtime().answer_pipeline()
 """
 
 from bot.sdk.buttons import MISS_INTENTS, consecutive_misses, is_bare_payload, words_behind

@@ -29,7 +29,6 @@ and its own values (``phone_number``, ``apologies``, ``priorities``,
 from __future__ import annotations
 
 import logging
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -51,7 +50,6 @@ from bot.contract.handoff import (
 )
 from bot.contract.paths import HANDOFFS_PATH, TICKETS_PATH
 from bot.errors import TandemError
-from bot.handoff.settings import open_hours_from_env
 from bot.sdk.buttons import consecutive_misses
 from bot.sdk.forms import Parsed
 
@@ -94,11 +92,13 @@ class HandoffClient:
         self._transport = transport
 
     @classmethod
-    def from_env(cls) -> HandoffClient:
-        return cls(
-            url=os.environ.get("TANDEM_HANDOFF_URL", "http://127.0.0.1:5070"),
-            service_token=os.environ.get("TANDEM_HANDOFF_SERVICE_TOKEN", ""),
-        )
+    def from_runtime(cls) -> HandoffClient:
+        """The client to the service named by the runtime's settings (``TANDEM_HANDOFF_URL``,
+        ``TANDEM_HANDOFF_SERVICE_TOKEN``)."""
+        from bot.sdk.runtime import get_runtime  # the runtime imports this package
+
+        settings = get_runtime().settings
+        return cls(url=settings.handoff_url, service_token=settings.handoff_service_token)
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
@@ -243,7 +243,7 @@ class ActionHandoff(Action, ABC):
     default_priority: ClassVar[int] = 4
     resumable_forms: ClassVar[Mapping[str, tuple[str, str]]] = {}
     contact_form: ClassVar[str] = CONTACT_FORM
-    client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_env)
+    client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_runtime)
 
     @abstractmethod
     def name(self) -> str:
@@ -311,7 +311,7 @@ class ActionLeaveContact(Action, ABC):
     """Records the customer's contact details as a ticket for the team; set ``phone_number``."""
 
     phone_number: ClassVar[str]
-    client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_env)
+    client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_runtime)
 
     @abstractmethod
     def name(self) -> str:
@@ -319,7 +319,14 @@ class ActionLeaveContact(Action, ABC):
 
     def opening_hours(self) -> str:
         """When the team answers the phone, in words ("Monday to Friday 9:00-17:00")."""
-        return open_hours_from_env(os.environ).describe()
+        # imported here: bot.handoff.settings reads assistant.yml through this package
+        from bot.handoff.settings import open_hours_from_env
+        from bot.sdk.runtime import get_runtime
+
+        runtime = get_runtime()
+        return open_hours_from_env(
+            runtime.settings.env, hours_file=runtime.assistant.support_hours
+        ).describe()
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 import time
 import uuid
@@ -240,8 +239,8 @@ class WebChatStreams:
         self._off_until = float("-inf")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WebChatStreams:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> WebChatStreams:
+        """From ``env`` as read by :class:`bot.settings.ActionSettings` (``settings.env``)."""
         return cls(rasa_url=env.get("TANDEM_RASA_URL"), token=env.get("TANDEM_STREAM_TOKEN"))
 
     @property

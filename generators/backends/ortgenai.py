@@ -18,15 +18,11 @@ from pathlib import Path
 from generators.errors import ModelLoadError
 from generators.text import DEFAULT_OPTIONS, GenerationOptions, Message, TextGenerator
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models/llm/smollm2-135m/onnx-int8-cpu"
-
 
 class OrtGenAIGenerator(TextGenerator):
     name = "ortgenai"
 
-    def __init__(
-        self, *, model_path: Path | str = DEFAULT_MODEL_DIR, max_context: int = 2048
-    ) -> None:
+    def __init__(self, *, model_path: Path | str, max_context: int = 2048) -> None:
         path = Path(model_path)
         if not (path / "genai_config.json").exists():
             raise ModelLoadError(

@@ -16,8 +16,6 @@ from typing import Any
 from generators.errors import GenerationTimeout, ModelLoadError
 from generators.text import DEFAULT_OPTIONS, GenerationOptions, Message, TextGenerator
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models/llm/smollm2-135m/hf"
-
 
 class TransformersGenerator(TextGenerator):
     name = "transformers"
@@ -25,7 +23,7 @@ class TransformersGenerator(TextGenerator):
     def __init__(
         self,
         *,
-        model_path: Path | str = DEFAULT_MODEL_DIR,
+        model_path: Path | str,
         gguf_file: str | None = None,
         threads: int | None = None,
     ) -> None:

@@ -10,11 +10,12 @@ import pytest
 
 from bot.supervisor import Supervisor
 from generators.recommend import load_products
+from tests.conftest import CATALOG_DIR
 from tests.e2e.conftest import send
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-PRODUCTS = {p.id: p for p in load_products()[0]}
+PRODUCTS = {p.id: p for p in load_products(CATALOG_DIR / "products.yml")[0]}
 
 
 def shown(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from bot.supervisor import Supervisor
+from tests.conftest import CATALOG_DIR
 from tests.e2e.conftest import rasa_api_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -248,7 +249,7 @@ def test_agents_handoff_cards_and_unsafe_text_render(
     page.screenshot(path=shots / "10-agent.png")
 
     credit = Scorecard().score({"credit_amount": 2000, "duration_months": 24})
-    mobile = MobilePlanAdvisor().recommend(
+    mobile = MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml").recommend(
         {"data_gb": 12, "minutes": 500, "roaming_days": 3, "budget": 30}
     )
     savings = SavingsPlanner().plan(

@@ -24,6 +24,7 @@ from actions.marketing import (
 from generators.claims import check_claims
 from generators.marketing import MarketingWriter
 from generators.text import ScriptedGenerator
+from tests.conftest import BRAND
 
 ROOT = Path(__file__).resolve().parents[3]
 COPY = "Light enough for every lecture, the AeroBook 14 keeps up with your whole day."
@@ -63,7 +64,7 @@ def tracker(
 async def write(slots, *replies, metadata=STAFF):
     gen = ScriptedGenerator(replies=list(replies) or [COPY])
     dispatcher = CollectingDispatcher()
-    act = ActionWriteMarketingCopy(MarketingWriter(generator=gen, facts_for=facts_for))
+    act = ActionWriteMarketingCopy(MarketingWriter(brand=BRAND, generator=gen, facts_for=facts_for))
     events = await act.run(dispatcher, tracker(slots=slots, metadata=metadata), {})
     return dispatcher.messages, events, gen
 

@@ -23,6 +23,7 @@ from actions.recommend import (
 from bot.sdk.buttons import is_bare_payload, words_behind
 from generators.embeddings import HashingEmbedder
 from generators.recommend import HybridRecommender
+from tests.conftest import CATALOG_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
 DEAD_ENDS = (
@@ -36,7 +37,7 @@ DEAD_ENDS = (
 
 @pytest.fixture(autouse=True)
 def fake_recommender(monkeypatch) -> HybridRecommender:
-    rec = HybridRecommender.from_catalog(embedder=HashingEmbedder())
+    rec = HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder())
     monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
     return rec
 

@@ -11,12 +11,13 @@ from generators.embeddings import HashingEmbedder
 from generators.errors import ModelLoadError
 from generators.recommend import HybridRecommender
 from generators.schemas import json_schema
+from tests.conftest import CATALOG_DIR
 from tests.unit.actions.form_driver import tracker
 
 
 @pytest.fixture
 def fake_recommender(monkeypatch) -> HybridRecommender:
-    rec = HybridRecommender.from_catalog(embedder=HashingEmbedder())
+    rec = HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder())
     monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
     return rec
 
@@ -87,7 +88,7 @@ async def test_recommender_failure_becomes_a_polite_message(monkeypatch) -> None
 async def test_real_minilm_matches_a_wish(monkeypatch) -> None:
     from generators.embeddings import SentenceTransformerEmbedder
 
-    rec = HybridRecommender.from_catalog(embedder=SentenceTransformerEmbedder())
+    rec = HybridRecommender.from_catalog(CATALOG_DIR, embedder=SentenceTransformerEmbedder())
     monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
     [message] = await ask("I need headphones for running")
     assert message["custom"]["data"]["items"][0]["product_id"] in {"pulse-sport", "pulse-buds"}

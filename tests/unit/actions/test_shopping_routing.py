@@ -17,13 +17,14 @@ from generators.embeddings import HashingEmbedder
 from generators.recommend import HybridRecommender
 from generators.retrieval import KnowledgeBase, chunk_markdown
 from generators.text import ScriptedGenerator
+from tests.conftest import BRAND, CATALOG_DIR
 
 PRICES = {p.id: p.price for p in recommend_actions.catalogue()[0]}
 
 
 @pytest.fixture(autouse=True)
 def fake_recommender(monkeypatch) -> HybridRecommender:
-    rec = HybridRecommender.from_catalog(embedder=HashingEmbedder())
+    rec = HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder())
     monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
     return rec
 
@@ -121,7 +122,7 @@ def answering_action() -> ActionAnswerQuestion:
         threshold=0.3,
     )
     gen = ScriptedGenerator(replies=["Return any product within 30 days [1]."])
-    return ActionAnswerQuestion(AnswerPipeline(knowledge_base=kb, generator=gen))
+    return ActionAnswerQuestion(AnswerPipeline(brand=BRAND, knowledge_base=kb, generator=gen))
 
 
 async def test_a_shopping_request_read_as_a_question_goes_to_the_recommender() -> None:

@@ -8,19 +8,20 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.store import (
-    DEFAULT_STORES_FILE,
     ActionStoreHours,
     StoreDataError,
     StoreDirectory,
     clock_from_env,
 )
+from bot.errors import ConfigError
+from tests.conftest import CATALOG_DIR
 
 LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
 def directory() -> StoreDirectory:
-    return StoreDirectory.from_file(DEFAULT_STORES_FILE)
+    return StoreDirectory.from_file(CATALOG_DIR / "stores.yml")
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -168,7 +169,7 @@ def test_a_frozen_clock_comes_from_the_environment() -> None:
     clock = clock_from_env({"TANDEM_STORE_CLOCK": "2026-11-29T19:00+00:00"})
     assert clock is not None and clock() == datetime(2026, 11, 29, 19, tzinfo=ZoneInfo("UTC"))
     assert clock_from_env({}) is None
-    with pytest.raises(StoreDataError, match="UTC offset"):
+    with pytest.raises(ConfigError, match="UTC offset"):
         clock_from_env({"TANDEM_STORE_CLOCK": "2026-11-29T19:00"})
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from generators.embeddings import HashingEmbedder
 from generators.retrieval import KnowledgeBase, chunk_markdown
+from tests.conftest import BRAND
 
 DOCS = {
     "returns": """# Returns and refunds
@@ -26,4 +27,6 @@ Shipping is free on orders over $50. Smaller orders pay a delivery fee of $4.99.
 def knowledge_base() -> KnowledgeBase:
     """A two-document knowledge base with the hashing fake, so word overlap decides."""
     chunks = [c for doc_id, text in DOCS.items() for c in chunk_markdown(doc_id, text)]
-    return KnowledgeBase(chunks, embedder=HashingEmbedder(), threshold=0.3)
+    return KnowledgeBase(
+        chunks, embedder=HashingEmbedder(), threshold=0.3, ignore_terms=(BRAND.business,)
+    )

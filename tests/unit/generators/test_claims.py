@@ -8,6 +8,7 @@ from generators.claims import FactSheet, check_claims, repair_brand
 
 NOVA = FactSheet(
     product="Nova 8",
+    brand="Voltline",
     facts=(
         "The Nova 8 costs £599 at Voltline.",
         "The Nova 8 is Voltline's best-selling phone: a 6.4-inch OLED display, a "
@@ -20,6 +21,7 @@ NOVA = FactSheet(
 )
 AEROBOOK = FactSheet(
     product="AeroBook 14",
+    brand="Voltline",
     facts=("The AeroBook 14 costs £1099. Students get 10% off.",),
     price=1099,
 )

@@ -6,11 +6,12 @@ import pytest
 
 from generators.followup import Context, rewrite
 from generators.products import ProductCatalog
+from tests.conftest import CATALOG_DIR
 
 
 @pytest.fixture(scope="module")
 def catalog() -> ProductCatalog:
-    return ProductCatalog.from_directory()
+    return ProductCatalog.from_directory(CATALOG_DIR, business="Voltline")
 
 
 NOVA = Context(previous=("how much is the Nova 8?",), product_id="nova-8")

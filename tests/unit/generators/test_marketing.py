@@ -8,6 +8,7 @@ from generators.claims import check_claims
 from generators.errors import ValidationFailed
 from generators.marketing import MarketingWriter, fact_sheet
 from generators.text import ScriptedGenerator
+from tests.conftest import BRAND
 
 PULSE = fact_sheet(
     "Pulse ANC",
@@ -27,7 +28,7 @@ def facts_for(product: str):
 
 
 def writer(gen: ScriptedGenerator) -> MarketingWriter:
-    return MarketingWriter(generator=gen, facts_for=facts_for)
+    return MarketingWriter(brand=BRAND, generator=gen, facts_for=facts_for)
 
 
 def test_each_variant_gets_its_own_angle_and_the_products_facts() -> None:

@@ -15,11 +15,12 @@ from generators.mobile_plans import (
     MobilePlanRecommendation,
     MobileUsage,
 )
+from tests.conftest import CATALOG_DIR
 
 
 @functools.cache
 def advisor() -> MobilePlanAdvisor:
-    return MobilePlanAdvisor()
+    return MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml")
 
 
 def brute_force_cheapest(usage: MobileUsage) -> float:

@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
+from bot.errors import ConfigError
 from generators.errors import ModelLoadError
 from generators.orders import (
-    DEFAULT_SEED,
     FakeOrderSystem,
     Order,
     OrderError,
@@ -24,9 +24,13 @@ from generators.orders import (
     matches,
     verifier_digest,
 )
+from tests.conftest import CATALOG_DIR
 
 KEY = b"k" * 32
 TODAY = dt.date(2025, 3, 12)  # a Wednesday
+
+
+DEFAULT_SEED = CATALOG_DIR / "orders.yml"
 
 
 def order(**changes: object) -> Order:
@@ -169,7 +173,7 @@ def test_the_fake_ships_next_to_the_interface() -> None:
 
 
 def test_settings_are_read_in_one_place(tmp_path) -> None:
-    settings = OrderSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)})
+    settings = OrderSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)}, seed_path=DEFAULT_SEED)
     assert settings.db_path == tmp_path / "orders.db"
     assert settings.seed_path == DEFAULT_SEED and settings.max_attempts == 3
     custom = OrderSettings.from_env(
@@ -187,9 +191,11 @@ def test_settings_are_read_in_one_place(tmp_path) -> None:
     )
     assert custom.verify_key == b"shared-between-replicas"
     assert "verify_key" not in repr(custom)
-    with pytest.raises(OrderError, match="TANDEM_ORDERS_MAX_ATTEMPTS"):
+    with pytest.raises(ConfigError, match="TANDEM_ORDERS_MAX_ATTEMPTS"):
         OrderSettings.from_env({"TANDEM_ORDERS_MAX_ATTEMPTS": "lots"})
-    built = OrderSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)}).build()
+    built = OrderSettings.from_env(
+        {"TANDEM_STATE_DIR": str(tmp_path)}, seed_path=DEFAULT_SEED
+    ).build()
     assert built.lookup("VL-10001") is not None
     empty = custom.build()
     assert empty.lookup("VL-10001") is None

@@ -11,7 +11,7 @@ import generators
 def test_public_names_are_pinned() -> None:
     assert generators.__all__ == sorted(
         [
-            "Answer", "AnswerPipeline", "CreditApplication", "CreditScore", "Embedder",
+            "Answer", "AnswerPipeline", "Brand", "CreditApplication", "CreditScore", "Embedder",
             "GenerationOptions", "GeneratorError", "HashingEmbedder", "HybridRecommender",
             "KnowledgeBase", "KnowledgeRetriever", "MarketingBrief", "MarketingWriter", "Message",
             "MobilePlanAdvisor", "MobilePlanRecommendation", "MobileUsage", "RESULT_TYPES",

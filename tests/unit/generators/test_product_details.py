@@ -6,8 +6,9 @@ from generators.constraints import carried_budget, parse_budget
 from generators.financing import FinancingTerms
 from generators.product_details import compare, details, find_product
 from generators.recommend import load_products
+from tests.conftest import CATALOG_DIR
 
-PRODUCTS, CURRENCY = load_products()
+PRODUCTS, CURRENCY = load_products(CATALOG_DIR / "products.yml")
 CATEGORIES = {p.category for p in PRODUCTS}
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from generators.products import ProductCatalog, fact_kind
+from tests.conftest import CATALOG_DIR
 
 
 @pytest.fixture(scope="module")
 def catalog() -> ProductCatalog:
-    return ProductCatalog.from_directory()
+    return ProductCatalog.from_directory(CATALOG_DIR, business="Voltline")
 
 
 @pytest.mark.parametrize(
@@ -108,8 +109,6 @@ def test_specs_come_from_the_facts_or_the_description(catalog) -> None:
 
 def test_every_fact_entry_names_a_catalogue_product(catalog) -> None:
     import yaml
-
-    from generators.recommend import CATALOG_DIR
 
     facts = yaml.safe_load((CATALOG_DIR / "product_facts.yml").read_text())["products"]
     assert set(facts) <= set(catalog.products)

@@ -16,6 +16,7 @@ from generators.backends.extractive import ExtractiveGenerator
 from generators.followup import Context
 from generators.products import ProductCatalog
 from generators.retrieval import KnowledgeBase
+from tests.conftest import BRAND, CATALOG_DIR, KNOWLEDGE_DIR
 
 COVERS = {"What the warranty covers", "At a glance"}
 RANKED = [
@@ -33,16 +34,19 @@ RANKED = [
 def knowledge_base() -> KnowledgeBase:
     from generators.embeddings import SentenceTransformerEmbedder
 
-    return KnowledgeBase.from_directory(embedder=SentenceTransformerEmbedder())
+    return KnowledgeBase.from_directory(
+        KNOWLEDGE_DIR, embedder=SentenceTransformerEmbedder(), ignore_terms=(BRAND.business,)
+    )
 
 
 @functools.cache
 def pipeline() -> AnswerPipeline:
     return AnswerPipeline(
+        brand=BRAND,
         knowledge_base=knowledge_base(),
         generator=ExtractiveGenerator(),
         generate=False,
-        catalog=ProductCatalog.from_directory(),
+        catalog=ProductCatalog.from_directory(CATALOG_DIR, business="Voltline"),
     )
 
 

@@ -16,11 +16,12 @@ from generators.recommend import (
     load_interactions,
     load_products,
 )
+from tests.conftest import CATALOG_DIR
 
 
 @functools.cache
 def voltline() -> HybridRecommender:
-    return HybridRecommender.from_catalog(embedder=HashingEmbedder())
+    return HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder())
 
 
 def small() -> HybridRecommender:
@@ -68,15 +69,17 @@ def small() -> HybridRecommender:
     for n in range(20):
         items = ["phone", "case", "glass"] if n % 2 else ["tv", "bar"]
         log += [Interaction(customer_id=f"u{n}", product_id=i, weight=3.0) for i in items]
-    return HybridRecommender(products, log, embedder=HashingEmbedder(), factors=4, iterations=10)
+    return HybridRecommender(
+        products, log, embedder=HashingEmbedder(), factors=4, iterations=10, business="Voltline"
+    )
 
 
 def test_catalog_ships_products_and_a_consistent_log() -> None:
-    products, currency = load_products()
+    products, currency = load_products(CATALOG_DIR / "products.yml")
     ids = {p.id for p in products}
     assert currency == "GBP" and len(products) >= 30
     assert {"nova-8", "aerobook-14", "pulse-anc"} <= ids
-    log = load_interactions()
+    log = load_interactions(CATALOG_DIR / "interactions.csv")
     assert {i.product_id for i in log} <= ids
     assert {"flip-z", "terra-x"} & {i.product_id for i in log} == set()
 
@@ -138,11 +141,11 @@ def test_bad_requests_raise_validation_failed(bad: dict) -> None:
 def test_missing_catalog_is_a_model_load_error(tmp_path) -> None:
     with pytest.raises(ModelLoadError, match="product catalog"):
         HybridRecommender.from_catalog(
-            embedder=HashingEmbedder(), products_path=tmp_path / "none.yml"
+            CATALOG_DIR, embedder=HashingEmbedder(), products_path=tmp_path / "none.yml"
         )
 
 
-ids = [p.id for p in load_products()[0]]
+ids = [p.id for p in load_products(CATALOG_DIR / "products.yml")[0]]
 requests = st.fixed_dictionaries(
     {},
     optional={

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from bot.errors import ConfigError
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
 from generators.rephrase import (
     SYSTEM_PROMPT,
@@ -16,6 +17,7 @@ from generators.rephrase import (
     check_rephrasing,
 )
 from generators.text import ScriptedGenerator
+from tests.conftest import BRAND
 
 GREET = (
     "Hi! I'm Volt, Voltline's assistant. I can help with store hours, products, mobile plans "
@@ -32,17 +34,20 @@ TURNS = [
 
 
 def rephraser(*replies: str | BaseException, **kwargs: float) -> Rephraser:
-    return Rephraser(generator=ScriptedGenerator(replies=replies), **kwargs)  # type: ignore[arg-type]
+    return Rephraser(brand=BRAND, generator=ScriptedGenerator(replies=replies), **kwargs)  # type: ignore[arg-type]
 
 
 # --- prompt ----------------------------------------------------------------------------
 
 
 def test_the_prompt_holds_the_rules_the_recent_turns_and_the_template_last() -> None:
-    [system, user] = Rephraser(generator=ScriptedGenerator(), max_turns=2).messages(HOURS, TURNS)
-    assert system.role == "system" and system.content == SYSTEM_PROMPT
+    [system, user] = Rephraser(brand=BRAND, generator=ScriptedGenerator(), max_turns=2).messages(
+        HOURS, TURNS
+    )
+    assert system.role == "system" and system.content == BRAND.fill("rephrase", SYSTEM_PROMPT)
+    assert "Voltline's chat assistant" in system.content
     for fact in ("numbers", "prices", "times", "names", "links", "e-mail"):
-        assert fact in SYSTEM_PROMPT
+        assert fact in system.content
     assert user.role == "user"
     assert user.content.splitlines() == [
         "Conversation so far:",
@@ -55,7 +60,7 @@ def test_the_prompt_holds_the_rules_the_recent_turns_and_the_template_last() -> 
 
 
 def test_a_first_message_has_no_transcript_and_blank_or_long_turns_are_tidied() -> None:
-    r = Rephraser(generator=ScriptedGenerator())
+    r = Rephraser(brand=BRAND, generator=ScriptedGenerator())
     assert r.messages(GREET)[1].content == f"Message to rewrite:\n{GREET}"
     turns = [Turn(role="user", text="   "), Turn(role="user", text="x" * 1000)]
     [line] = [
@@ -65,7 +70,7 @@ def test_a_first_message_has_no_transcript_and_blank_or_long_turns_are_tidied() 
 
 
 def test_room_to_answer_grows_with_the_template_and_is_capped() -> None:
-    r = Rephraser(generator=ScriptedGenerator())
+    r = Rephraser(brand=BRAND, generator=ScriptedGenerator())
     assert r.options("Hi!").max_new_tokens < r.options(GREET).max_new_tokens <= 400
     assert r.options("x" * 5000).max_new_tokens == 400
 
@@ -203,7 +208,9 @@ def test_rephrase_raises_so_callers_can_see_the_raw_output() -> None:
 
 
 def test_a_model_past_its_deadline_costs_the_deadline_and_no_more() -> None:
-    slow = Rephraser(generator=ScriptedGenerator(replies=[HOURS], delay_s=1.0), deadline_s=0.1)
+    slow = Rephraser(
+        brand=BRAND, generator=ScriptedGenerator(replies=[HOURS], delay_s=1.0), deadline_s=0.1
+    )
     started = time.monotonic()
     outcome = slow.rephrase_or_keep(HOURS)
     assert time.monotonic() - started < 0.6
@@ -224,10 +231,12 @@ def test_the_template_given_back_unchanged_is_not_called_a_rephrasing() -> None:
 
 
 def test_a_deadline_per_call_overrides_the_default() -> None:
-    r = Rephraser(generator=ScriptedGenerator(replies=[GREET], delay_s=0.5), deadline_s=0.05)
+    r = Rephraser(
+        brand=BRAND, generator=ScriptedGenerator(replies=[GREET], delay_s=0.5), deadline_s=0.05
+    )
     assert r.rephrase_or_keep(GREET, deadline_s=2.0).reason == "The model returned the template."
 
 
 def test_a_deadline_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="deadline_s"):
-        Rephraser(generator=ScriptedGenerator(), deadline_s=0)
+    with pytest.raises(ConfigError, match="deadline is 0 s"):
+        Rephraser(brand=BRAND, generator=ScriptedGenerator(), deadline_s=0)

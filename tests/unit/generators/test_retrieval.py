@@ -16,6 +16,7 @@ from generators.retrieval import (
     chunk_markdown,
     load_chunks,
 )
+from tests.conftest import BRAND, KNOWLEDGE_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -102,4 +103,6 @@ def test_a_broad_policy_question_gets_the_documents_overview(question: str, doc_
 
 @functools.cache
 def _real_knowledge_base(embedder_class: type) -> KnowledgeBase:
-    return KnowledgeBase.from_directory(embedder=embedder_class())
+    return KnowledgeBase.from_directory(
+        KNOWLEDGE_DIR, embedder=embedder_class(), ignore_terms=(BRAND.business,)
+    )

@@ -14,6 +14,7 @@ from generators.mobile_plans import MobilePlanAdvisor
 from generators.recommend import HybridRecommender
 from generators.savings import SavingsPlanner
 from generators.schemas import RESULT_TYPES, json_schema, payload, schema_path, schema_text
+from tests.conftest import CATALOG_DIR
 
 
 @pytest.mark.parametrize("result_type", sorted(RESULT_TYPES))
@@ -31,7 +32,12 @@ def results():
         .score({"credit_amount": 1200, "duration_months": 24})
         .model_copy(update={"financing": FinancingTerms.load().offer(1200, 24)}),
     )
-    yield "mobile_plan", MobilePlanAdvisor().recommend({"data_gb": 12, "minutes": 300})
+    yield (
+        "mobile_plan",
+        MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml").recommend(
+            {"data_gb": 12, "minutes": 300}
+        ),
+    )
     yield (
         "savings_plan",
         SavingsPlanner().plan(
@@ -46,7 +52,7 @@ def results():
     )
     yield (
         "recommendations",
-        HybridRecommender.from_catalog(embedder=HashingEmbedder()).recommend(
+        HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder()).recommend(
             {"seen_product_ids": ["nova-8"]}
         ),
     )
@@ -63,7 +69,9 @@ def test_payloads_validate_against_the_committed_schema(result_type: str, result
 
 
 def test_payload_refuses_a_mismatched_type() -> None:
-    plan = MobilePlanAdvisor().recommend({"data_gb": 1, "minutes": 1})
+    plan = MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml").recommend(
+        {"data_gb": 1, "minutes": 1}
+    )
     with pytest.raises(ValidationFailed, match="not a 'credit_score' result"):
         payload("credit_score", plan)
 

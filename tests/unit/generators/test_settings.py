@@ -7,16 +7,35 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from generators.backends.extractive import ExtractiveGenerator
-from generators.errors import GeneratorError
 from generators.settings import TextSettings
 
 
-def test_defaults_need_no_environment() -> None:
+def test_defaults_need_no_environment(tmp_path: Path) -> None:
     settings = TextSettings.from_env({})
     assert settings.backend == "ortgenai"
     assert settings.deadline_s == 8.0
-    assert settings.knowledge_dir.name == "knowledge"
+    assert settings.knowledge_dir is None and settings.catalog_dir is None
+    project = TextSettings.from_env(
+        {}, models_dir=tmp_path / "models", knowledge_dir=tmp_path / "kb", catalog_dir=tmp_path
+    )
+    assert project.knowledge_dir == tmp_path / "kb" and project.catalog_dir == tmp_path
+    assert project.local_model_path.is_relative_to(tmp_path / "models")
+    assert TextSettings.from_env(
+        {"TANDEM_KNOWLEDGE_DIR": "/srv/kb"}, knowledge_dir=tmp_path
+    ).knowledge_dir == Path("/srv/kb")
+
+
+def test_the_embedder_has_one_name_and_the_old_one_warns() -> None:
+    assert TextSettings.from_env({"TANDEM_EMBEDDER_PATH": "/m/minilm"}).embedder_path == Path(
+        "/m/minilm"
+    )
+    with pytest.warns(DeprecationWarning, match="TANDEM_EMBEDDING_MODEL is deprecated"):
+        old = TextSettings.from_env({"TANDEM_EMBEDDING_MODEL": "/m/old"})
+    assert old.embedder_path == Path("/m/old")
+    both = {"TANDEM_EMBEDDER_PATH": "/m/new", "TANDEM_EMBEDDING_MODEL": "/m/old"}
+    assert TextSettings.from_env(both).embedder_path == Path("/m/new")
 
 
 def test_reads_tandem_variables() -> None:
@@ -46,7 +65,7 @@ def test_reads_tandem_variables() -> None:
     ],
 )
 def test_bad_values_fail_with_a_fix(env: dict[str, str], message: str) -> None:
-    with pytest.raises(GeneratorError, match=message):
+    with pytest.raises(ConfigError, match=message):
         TextSettings.from_env(env)
 
 
@@ -64,5 +83,5 @@ def test_answers_are_extractive_unless_generation_is_asked_for() -> None:
     assert not TextSettings.from_env({}).generates_answers
     assert TextSettings.from_env({"TANDEM_ANSWER_MODE": "generate"}).generates_answers
     assert TextSettings.from_env({"TANDEM_CATALOG_DIR": "/srv/cat"}).catalog_dir == Path("/srv/cat")
-    with pytest.raises(GeneratorError, match="TANDEM_ANSWER_MODE='llm' is unknown"):
+    with pytest.raises(ConfigError, match="TANDEM_ANSWER_MODE='llm' is unknown"):
         TextSettings.from_env({"TANDEM_ANSWER_MODE": "llm"})

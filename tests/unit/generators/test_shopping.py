@@ -6,8 +6,9 @@ import pytest
 
 from generators.recommend import load_products
 from generators.shopping import budget_refinement, names_product, refinement, shopping_request
+from tests.conftest import CATALOG_DIR
 
-PRODUCTS, _ = load_products()
+PRODUCTS, _ = load_products(CATALOG_DIR / "products.yml")
 CATEGORIES = {p.category for p in PRODUCTS}
 NAMES = [p.name for p in PRODUCTS]
 

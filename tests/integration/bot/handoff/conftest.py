@@ -45,6 +45,7 @@ def settings(tmp_path: Path) -> HandoffSettings:
         sweep_s=3600,  # tests trigger syncs themselves; the first sweep runs at start-up
         login_failure_delay_s=0,
         keepalive_s=0.2,
+        assistant_name="Volt",  # the reference assistant's (assistant.yml)
     )
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.handoff.accounts import Accounts
 from bot.handoff.cli import main
 from bot.handoff.db import make_engine
-from bot.settings import PROJECT_ROOT
 from bot.supervisor import free_port
+from tests.conftest import PROJECT_ROOT
 
 from .conftest import PASSWORD, TOKEN
 

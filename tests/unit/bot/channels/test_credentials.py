@@ -7,7 +7,8 @@ from rasa.core.run import create_http_input_channels
 
 from bot.channels.rest import RestInput
 from bot.channels.webchat import WebChatInput
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
+from tests.conftest import PROJECT_ROOT
 
 SECRET = "visitor-key-" + "k" * 32
 

@@ -44,7 +44,11 @@ def messages(*texts: tuple[str, str]) -> list[Message]:
 
 
 def test_extractive_summary_names_problem_details_and_last_messages() -> None:
-    result = extractive(handoff(), messages(("customer", "My Nova 8 won't charge. Can you help?")))
+    result = extractive(
+        handoff(),
+        messages(("customer", "My Nova 8 won't charge. Can you help?")),
+        assistant_name="Volt",
+    )
     assert result.source == "extractive"
     lines = result.summary.splitlines()
     assert lines[0] == "Problem (in the customer's words): My Nova 8 won't charge. Can you help?"

@@ -7,7 +7,7 @@ import pytest
 from bot.errors import ConfigError
 from bot.handoff import OpenHours
 from bot.handoff.hours import spec_from_page
-from bot.settings import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 
 def at(text: str) -> datetime:

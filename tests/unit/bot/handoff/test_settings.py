@@ -100,3 +100,16 @@ def test_an_unreadable_hours_page_is_a_clear_error(tmp_path: Path, content: str 
         page.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"HOURS|support hours"):
         HandoffSettings.from_env({"TANDEM_HANDOFF_HOURS_FILE": str(page)})
+
+
+def test_the_name_and_support_hours_come_from_the_project(tmp_path: Path) -> None:
+    from tests.conftest import PROJECT_ROOT
+
+    volt = HandoffSettings.from_env({"TANDEM_PROJECT_DIR": str(PROJECT_ROOT)})
+    assert volt.assistant_name == "Volt"
+    assert volt.open_hours.describe() == "Mon-Sat 09:00-18:00 (Europe/London time)"
+    assert volt.db_url == f"sqlite:///{PROJECT_ROOT / '.tandem' / 'handoff.db'}"
+    bare = HandoffSettings.from_env({"TANDEM_PROJECT_DIR": str(tmp_path)})
+    assert bare.assistant_name == "the assistant" and bare.open_hours.always
+    named = {"TANDEM_PROJECT_DIR": str(tmp_path), "TANDEM_HANDOFF_ASSISTANT_NAME": "Ada"}
+    assert HandoffSettings.from_env(named).assistant_name == "Ada"

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generators.backends.convert import DEFAULT_OUT, ONNX_DIR, hf_to_ortgenai
+from generators.backends.convert import DEFAULT_OUT, MODEL_SUBDIR, ONNX_DIR, hf_to_ortgenai
 from generators.errors import GenerationTimeout, ModelLoadError
 from generators.text import GenerationOptions, Message, build_generator
+from tests.conftest import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[4]
 CHAT_TEMPLATE = (
@@ -117,9 +118,13 @@ def test_default_build_is_int8(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_ortgenai_loads_by_default_the_folder_convert_writes() -> None:
     """Otherwise a fresh setup builds one folder, loads another and falls back to extractive."""
-    from generators.backends.ortgenai import DEFAULT_MODEL_DIR
+    from generators.settings import TextSettings
 
-    assert DEFAULT_MODEL_DIR == DEFAULT_OUT / ONNX_DIR
+    settings = TextSettings.from_env({}, models_dir=Path("models"))
+    assert settings.backend_kwargs() == {"model_path": DEFAULT_OUT / ONNX_DIR}
+    assert TextSettings.from_env({}, models_dir=MODELS_DIR).local_model_path == (
+        MODELS_DIR / MODEL_SUBDIR / ONNX_DIR
+    )
 
 
 @pytest.mark.parametrize("backend", ["transformers", "ortgenai"])
@@ -131,7 +136,7 @@ def test_missing_model_folder_says_how_to_build_it(backend: str, tmp_path: Path)
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend", "folder"), [("ortgenai", ONNX_DIR), ("transformers", "hf")])
 def test_default_model_answers_greedily_and_deterministically(backend: str, folder: str) -> None:
-    path = DEFAULT_OUT / folder
+    path = MODELS_DIR / MODEL_SUBDIR / folder
     if not path.exists():
         pytest.skip(f"{path} not built; run `python -m generators.backends.convert`")
     gen = build_generator(backend, model_path=path)

@@ -129,6 +129,16 @@ SLOTS: dict[str, SlotSpec] = {
 }
 
 
+GOAL_FIELDS = {
+    "goal_amount": "savings_goal",
+    "target_date": "savings_date",
+    "current_savings": "savings_current",
+    "loss_reaction": "savings_loss_reaction",
+    "experience": "savings_experience",
+}
+"""The planner's inputs and the slots that hold them."""
+
+
 class ValidateSavingsPlanForm(TextFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SLOTS
     digressions: ClassVar[frozenset[str]] = DIGRESSIONS
@@ -157,13 +167,8 @@ class ActionSavingsPlan(Action):
     ) -> list[EventType]:
         if any(tracker.get_slot(slot) is None for slot in SLOTS):
             return []  # the form was left before its last question
-        goal = {
-            "goal_amount": tracker.get_slot("savings_goal"),
-            "target_date": tracker.get_slot("savings_date"),
-            "current_savings": known(tracker.get_slot("savings_current")) or 0,
-            "loss_reaction": tracker.get_slot("savings_loss_reaction"),
-            "experience": tracker.get_slot("savings_experience"),
-        }
+        goal = {field: known(tracker.get_slot(slot)) for field, slot in GOAL_FIELDS.items()}
+        goal["current_savings"] = goal["current_savings"] or 0
         try:
             products = savings_products()
             plan = SavingsPlanner(assumptions=products.assumptions).plan(goal)

@@ -1,8 +1,8 @@
-"""Where Harbor Savings Bank's own data lives, and how it becomes generator inputs.
+"""Harbor Savings Bank's products, and how they become the kit's generator inputs.
 
-Everything is read from the folders ``assistant.yml`` names (its ``catalog`` and
-``knowledge``), relative to the project directory the kit resolves, so the
-same actions run from a checkout or from an installed kit.
+The files live in ``data/products`` of the project the kit's runtime serves
+(``TANDEM_PROJECT_DIR``, else the working directory), so the same actions run
+from a checkout or from an installed kit. Each is read once per process.
 """
 
 from __future__ import annotations
@@ -10,31 +10,30 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
-from bot.sdk.assistant import Assistant, load_assistant
+from bot.contract.payloads import StructuredPayload
+from bot.sdk.runtime import get_runtime
 from generators.errors import ModelLoadError
 from generators.financing import FinancingTerms
 from generators.savings import Assumptions, RiskProfile
 
+PRODUCTS = Path("data") / "products"
 FUNDS_FILE = "savings_funds.yml"
 LOAN_TERMS_FILE = "loan_terms.json"
 POLICY_FILE = "lending_policy.yml"
 
 
-@functools.cache
-def assistant() -> Assistant:
-    return load_assistant()
+def card(result_type: str, result: BaseModel) -> dict[str, Any]:
+    """A structured result as the custom payload every channel renders (the kit's envelope)."""
+    return StructuredPayload.current(result_type, result.model_dump(mode="json")).to_dict()
 
 
-def catalog_dir() -> Path:
-    folder = assistant().catalog
-    if folder is None:
-        raise ModelLoadError(
-            "assistant.yml names no `catalog` folder; Penny's products live in data/products."
-        )
-    return Path(folder)
+def products_dir() -> Path:
+    return get_runtime().assistant.project_dir / PRODUCTS
 
 
 def _yaml(path: Path) -> dict:
@@ -57,7 +56,7 @@ class SavingsProducts:
 
 @functools.cache
 def savings_products() -> SavingsProducts:
-    path = catalog_dir() / FUNDS_FILE
+    path = products_dir() / FUNDS_FILE
     data = _yaml(path)
     try:
         bands = {RiskProfile(key): band for key, band in data["risk_bands"].items()}
@@ -77,7 +76,7 @@ def savings_products() -> SavingsProducts:
 
 @functools.cache
 def loan_terms() -> FinancingTerms:
-    return FinancingTerms.load(catalog_dir() / LOAN_TERMS_FILE)
+    return FinancingTerms.load(products_dir() / LOAN_TERMS_FILE)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class LendingPolicy:
 
 @functools.cache
 def lending_policy() -> LendingPolicy:
-    path = catalog_dir() / POLICY_FILE
+    path = products_dir() / POLICY_FILE
     data = _yaml(path)
     try:
         cutoffs = data["decision_pd"]

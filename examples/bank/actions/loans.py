@@ -18,9 +18,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.bank import LendingPolicy, lending_policy, loan_terms
+from actions.bank import LendingPolicy, card, lending_policy, loan_terms
 from actions.savings import DIGRESSIONS
-from bot.contract.payloads import envelope
 from bot.sdk.forms import (
     Parsed,
     SlotSpec,
@@ -153,7 +152,6 @@ SLOTS: dict[str, SlotSpec] = {
 
 class ValidateLoanPrecheckForm(TextFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SLOTS
-    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
     interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
 
     def name(self) -> str:
@@ -239,9 +237,7 @@ class ActionLoanPrecheck(Action):
             log.warning("loan pre-check failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="a loan pre-check"))
             return reset(SLOTS)
-        dispatcher.utter_message(
-            text=summary(result), json_message=envelope("credit_score", result)
-        )
+        dispatcher.utter_message(text=summary(result), json_message=card("credit_score", result))
         return [
             *reset(SLOTS),
             remember(FORM, tracker, SLOTS),

@@ -18,8 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.bank import savings_products
-from bot.contract.payloads import envelope
+from actions.bank import card, savings_products
 from bot.sdk.forms import (
     Parsed,
     SlotSpec,
@@ -141,7 +140,6 @@ GOAL_FIELDS = {
 
 class ValidateSavingsPlanForm(TextFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SLOTS
-    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
     interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
 
     def name(self) -> str:
@@ -177,7 +175,5 @@ class ActionSavingsPlan(Action):
             dispatcher.utter_message(text=apology_for(e, what="a savings plan"))
             return reset(SLOTS)
         band = products.band_names.get(plan.risk_profile, plan.risk_profile.value)
-        dispatcher.utter_message(
-            text=summary(plan, band), json_message=envelope("savings_plan", plan)
-        )
+        dispatcher.utter_message(text=summary(plan, band), json_message=card("savings_plan", plan))
         return [*reset(SLOTS), remember(FORM, tracker, SLOTS)]

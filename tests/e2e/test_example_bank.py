@@ -117,3 +117,14 @@ def test_the_bank_data_passes_rasa_validation() -> None:
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_the_bank_test_stories_pass_rasa_test_core(bank: Supervisor, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(bank.settings.engine_python), "-m", "rasa", "test", "core",
+         "--model", str(bank.model), "--stories", "tests/test_stories.yml",
+         "--fail-on-prediction-errors", "--out", str(tmp_path)],
+        cwd=BANK, env=bank.settings.engine_env(), capture_output=True, text=True, timeout=600,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 BANK = REPO / "examples" / "bank"
+VENV = Path(os.environ.get("TANDEM_VENV_DIR") or REPO / ".venv")
+"""The repository's venvs (a project of its own would have its own, in its folder)."""
 CONVERSATIONS = yaml.safe_load((BANK / "tests" / "conversations.yml").read_text())["conversations"]
 
 
@@ -43,6 +45,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
         env.setenv("TANDEM_PROJECT_DIR", str(BANK))
         settings = Settings.from_env().with_overrides(
             project_dir=BANK,
+            venv_dir=VENV,
             models_dir=BANK / "models",
             credentials=BANK / "credentials.yml",
             state_dir=tmp_path_factory.mktemp("bank-state"),
@@ -109,7 +112,7 @@ def test_a_lost_card_reaches_an_agent_first_and_the_agent_answers(bank: Supervis
 
 
 def test_the_bank_data_passes_rasa_validation() -> None:
-    settings = Settings.from_env().with_overrides(project_dir=BANK)
+    settings = Settings.from_env().with_overrides(project_dir=BANK, venv_dir=VENV)
     done = subprocess.run(
         [str(settings.engine_python), "-m", "rasa", "data", "validate", "--fail-on-warnings",
          "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],

@@ -13,10 +13,10 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.sdk.forms import reset
+from bot.sdk.forms import ActionAbandonForm
 from bot.sdk.handoff import Accepted, HandoffClient, HandoffServiceError
 
 log = logging.getLogger(__name__)
@@ -103,19 +103,8 @@ class ActionHandoff(Action):
         return [SlotSet(REASON_SLOT, None)]
 
 
-class ActionStopForm(Action):
-    """Ends the active form and forgets its answers, so asking again starts afresh."""
+class ActionStopForm(ActionAbandonForm):
+    """The kit's: ends the active form and forgets its answers, so asking again starts afresh."""
 
     def name(self) -> str:
         return "action_stop_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        form = (tracker.active_loop or {}).get("name")
-        asked = (domain.get("forms") or {}).get(form or "", {}).get("required_slots", [])
-        dispatcher.utter_message(
-            text="No problem, I've stopped and forgotten those answers. Anything else I can help "
-            "with?"
-        )
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(asked)]

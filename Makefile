@@ -43,6 +43,8 @@ test-rasa:
 	$(ENGINE) -m rasa data validate --fail-on-warnings --domain domain.yml --data data --config config.yml
 	$(ENGINE) -m rasa test core --model models --stories tests/stories \
 		--fail-on-prediction-errors --out $(TEST_OUT)/core
+	cd examples/bank && $(abspath $(ENGINE)) -m rasa data validate --fail-on-warnings \
+		--domain domain.yml --data data --config config.yml
 
 # Tests of the code Rasa loads (Python 3.10 engine venv).
 test-engine:

@@ -18,7 +18,7 @@ from pathlib import Path
 CHECKOUT = Path(__file__).resolve().parents[2]
 KIT_FILES = ("pyproject.toml", "README.md", "LICENSE")
 KIT_PACKAGES = ("bot", "generators")
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def build_wheel(out_dir: Path, *, checkout: Path = CHECKOUT) -> Path:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import secrets
 import shlex
 import signal
 import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ class TutorialRun:
             "TANDEM_RASA_PORT": str(self.rasa_port),
             "TANDEM_ACTION_PORT": str(free_port()),
             "TANDEM_HANDOFF_PORT": str(free_port()),
+            "TANDEM_RASA_TOKEN": secrets.token_urlsafe(32),
         }
         self.server: subprocess.Popen[str] | None = None
         self.server_log: list[str] = []
@@ -86,11 +90,11 @@ class TutorialRun:
         assert result.returncode == 0, f"{' '.join(words)} failed:\n{output[-4000:]}"
         return output
 
-    def start(self) -> None:
+    def start(self, *flags: str) -> None:
         self.stop()
         self.server_log = []
         self.server = subprocess.Popen(
-            ["tandem", "run", "--quiet"],
+            ["tandem", "run", "--quiet", *flags],
             cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -104,6 +108,7 @@ class TutorialRun:
             assert self.server is not None and self.server.stdout is not None
             for line in self.server.stdout:
                 lines.put(line)
+                self.server_log.append(line)
             lines.put(None)
 
         threading.Thread(target=pump, daemon=True).start()
@@ -115,8 +120,7 @@ class TutorialRun:
                 continue
             if line is None:
                 break
-            self.server_log.append(line)
-            if "ready in" in line:
+            if line.startswith("[tandem] ready in "):
                 return
         tail = "".join(self.server_log[-40:])
         self.stop()
@@ -124,11 +128,25 @@ class TutorialRun:
 
     def curl(self, command: str) -> None:
         command = command.replace(f"localhost:{REST_PORT}", f"localhost:{self.rasa_port}")
-        messages: list[dict[str, Any]] = json.loads(self.check(shlex.split(command)))
+        try:
+            messages: list[dict[str, Any]] = json.loads(self.check(shlex.split(command), 300))
+        except AssertionError as e:
+            said = "".join(self.server_log[-40:])
+            raise AssertionError(f"{e}\n`tandem run` said:\n{said}") from e
         reply = "\n".join(m.get("text", "") for m in messages)
         self.replies.append(reply)
         if self.on_reply is not None:
             self.on_reply(reply)
+
+    def tracker(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation as Rasa's HTTP API returns it (the run's token)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.rasa_port}/conversations/"
+            f"{urllib.parse.quote(conversation_id, safe='')}/tracker",
+            headers={"Authorization": f"Bearer {self.env['TANDEM_RASA_TOKEN']}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.loads(response.read()))
 
     def stop(self) -> None:
         """Ctrl-C: `tandem run` stops its servers in order."""

@@ -18,7 +18,7 @@ TEST_OUT := .tandem/test-results
 help:
 	@echo "make run    start the assistant (Rasa :5005, actions :5055)"
 	@echo "make test   set up, train if needed, run every test suite"
-	@echo "make check  ruff + mypy;  make train / shell / bench / clean"
+	@echo "make check  ruff, mypy (both venvs), duplicates;  make train / shell / bench / clean"
 
 setup:
 	@bash scripts/setup.sh
@@ -52,10 +52,13 @@ test-engine:
 test-python:
 	$(ACTIONS) -m pytest -m "not engine" -p no:cacheprovider tests
 
+# Lint, format, types of each side in its own venv, no code repeated between assistants.
 check: setup
 	$(ACTIONS) -m ruff check .
 	$(ACTIONS) -m ruff format --check .
 	$(ACTIONS) -m mypy
+	$(ENGINE) -m mypy --config-file mypy-engine.ini
+	$(ACTIONS) scripts/check_duplicates.py
 
 bench:
 	@bash scripts/setup.sh --with-train

@@ -130,7 +130,7 @@ policies: []
 """
 
 # Tandem's pipeline (the results contract's `tandem`): the encoder adapted to the
-# training intents (bot/nlu/finetune.py, run by the featurizer in the actions venv),
+# training intents (bot/encoders/finetune.py, run by the featurizer in the actions venv),
 # the logistic-regression head with its calibrated fallback, and the frozen mpnet
 # asked only for the messages that head is unsure of (bot/nlu/cascade.py): the
 # pair's accuracy at close to MiniLM's speed.

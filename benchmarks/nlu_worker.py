@@ -71,7 +71,7 @@ def main() -> int:
                 "model": model,
                 "train_s": train_s,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                # the encoder fine-tune runs as a child process (bot/nlu/finetune.py)
+                # the encoder fine-tune runs as a child process (bot/encoders/finetune.py)
                 "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                 "intents": [name for name, _ in top],
                 "confidences": [conf for _, conf in top],

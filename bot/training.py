@@ -3,7 +3,8 @@
 The fingerprint covers ``config.yml``, the domain, the training data (the YAML
 files under ``data/`` that hold ``nlu``, ``rules``, ``stories`` or ``responses``;
 catalogs and knowledge documents there are not training data) and the
-NLU components in ``bot/nlu``; the model file is named
+NLU components in ``bot/nlu`` with the encoder fine-tune in ``bot/encoders``
+(the featurizer runs it during training); the model file is named
 after it (``models/tandem-<fingerprint>.tar.gz``), so "is there a model for this
 fingerprint?" is a file lookup and needs no Rasa start-up.
 """
@@ -25,7 +26,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 _CONFIG = ("config.yml", "domain.yml", "domain")
-_ENGINE_CODE = ("bot/nlu",)  # components that shape the model; channels do not
+_ENGINE_CODE = ("bot/nlu", "bot/encoders")  # code that shapes the model; channels do not
 _FEATURIZER = "bot.nlu.featurizer.SentenceEncoderFeaturizer"
 _ENCODER_MANIFEST = "encoder.json"
 _TRAINING_KEYS = re.compile(rb"^(nlu|rules|stories|responses|intents|slots|forms):", re.MULTILINE)
@@ -132,7 +133,7 @@ def missing_encoders(project_dir: Path) -> list[Path]:
 
 
 def ensure_encoders(project_dir: Path) -> None:
-    """Export all-MiniLM-L6-v2 (``python -m bot.nlu.export``) into each missing encoder folder.
+    """Export all-MiniLM-L6-v2 (``python -m bot.encoders.export``) into each missing folder.
 
     A project made by ``tandem new`` names ``models/encoders/all-minilm-l6-v2`` and
     has no such folder yet; the export runs once, here in the actions venv, which
@@ -142,7 +143,7 @@ def ensure_encoders(project_dir: Path) -> None:
     for folder in missing_encoders(project_dir):
         logger.info("exporting the sentence encoder to %s (once)", folder)
         result = subprocess.run(
-            [sys.executable, "-m", "bot.nlu.export", "--out", str(folder)],
+            [sys.executable, "-m", "bot.encoders.export", "--out", str(folder)],
             cwd=project_dir,
             capture_output=True,
             text=True,
@@ -152,7 +153,7 @@ def ensure_encoders(project_dir: Path) -> None:
             raise TrainingError(
                 f"Exporting the sentence encoder to {folder} failed: "
                 f"{result.stderr.strip()[-800:]}\nExport it by hand with `python -m "
-                f"bot.nlu.export --out {folder}` (add --model for another encoder)."
+                f"bot.encoders.export --out {folder}` (add --model for another encoder)."
             )
 
 

@@ -50,4 +50,4 @@ if [ ! -f "$src/all-mpnet-base-v2/config.json" ]; then
 fi
 say "exporting to ONNX (fp32: its int8 export loses ~2 points on Banking77)"
 cd "$root"
-"$python" -m bot.nlu.export --model "$src/all-mpnet-base-v2" --out "$out"
+"$python" -m bot.encoders.export --model "$src/all-mpnet-base-v2" --out "$out"

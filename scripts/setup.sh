@@ -112,6 +112,6 @@ fi
 # Models that are derived once from the packaged weights (cached; seconds when present).
 cd "$root"
 "$venvs/actions/bin/python" -m generators.backends.convert
-"$venvs/actions/bin/python" -m bot.nlu.export --out models/encoders/all-minilm-l6-v2
+"$venvs/actions/bin/python" -m bot.encoders.export --out models/encoders/all-minilm-l6-v2
 
 say "venvs ready: $venvs/engine (rasa) and $venvs/actions (actions, generators, tools)"

@@ -35,7 +35,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
 
-from bot.errors import TandemError
+from bot.engine.errors import ChannelError
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ Clock = Callable[[], float]
 KeyFetcher = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
-class BotFrameworkError(TandemError):
+class BotFrameworkError(ChannelError):
     """Root of the channel's Bot Framework errors; ``status`` is the HTTP answer."""
 
     status = 500

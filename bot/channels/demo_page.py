@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from bot.engine.errors import ChannelError
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = Path(__file__).resolve().parent / "web"
 DEMO_FILE = WEB_DIR / "demo.html"
@@ -36,7 +38,7 @@ TEMPLATE_FILE = WEB_DIR / "demo.template.html"
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
-class DemoPageError(ValueError):
+class DemoPageError(ChannelError, ValueError):
     """The catalogue lacks what the demo page shows; the message names the file and key."""
 
 

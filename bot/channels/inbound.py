@@ -21,12 +21,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.engine.errors import ChannelError
+
 MAX_METADATA_BYTES = 8192
 MAX_METADATA_DEPTH = 32
 IDENTITY_KEY = "tandem_auth"
 
 
-class Rejected(ValueError):
+class Rejected(ChannelError, ValueError):
     """Input a channel refuses; it never reaches the bot. ``code`` is for programs."""
 
     def __init__(self, code: str, message: str, *, status: int = 400) -> None:

@@ -41,7 +41,7 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -146,7 +146,7 @@ class RestInput(RasaRestInput):
         max_token_age_s: float = visitor_token.DEFAULT_MAX_TOKEN_AGE_S,
     ) -> None:
         if max_message_chars < 1:
-            raise ValueError("max_message_chars must be a positive number of characters.")
+            raise ConfigError("max_message_chars must be a positive number of characters.")
         if auth_token and len(auth_token) < MIN_AUTH_TOKEN_CHARS:
             raise ConfigError(
                 f"auth_token (TANDEM_REST_TOKEN) must have at least {MIN_AUTH_TOKEN_CHARS} "
@@ -230,7 +230,7 @@ class RestInput(RasaRestInput):
         text: str,
         sender: str,
         metadata: dict[str, Any] | None,
-    ) -> Callable[[Any], Awaitable[None]]:
+    ) -> Callable[[Any], Coroutine[Any, Any, None]]:
         async def stream(resp: Any) -> None:
             queue: asyncio.Queue[Any] = asyncio.Queue()
             output = _RestOutput(sender, queue)

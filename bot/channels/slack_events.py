@@ -28,11 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.errors import ChannelError
+
 _ADDRESS = re.compile(r"^slack:([A-Z0-9]+):([A-Z0-9]+)(?::(\d+\.\d+))?$")
 HANDLED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
-class RejectedRequest(ValueError):
+class RejectedRequest(ChannelError, ValueError):
     """A request the channel refuses; ``status`` is the HTTP answer (401 or 400)."""
 
     def __init__(self, message: str, *, status: int = 400) -> None:

@@ -27,7 +27,6 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -48,6 +47,7 @@ from bot.channels.botframework_connector import (
 )
 from bot.channels.cards import Rendered, buttons_card, image_card, render_custom
 from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, BadRequest
+from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ class TeamsInput(InputChannel):
         if "max_message_chars" in settings:
             settings["max_message_chars"] = int(settings["max_message_chars"])
         if not settings.get("reference_db"):
-            state_dir = Path(os.environ.get("TANDEM_STATE_DIR") or ".tandem")
+            state_dir = EngineSettings.from_env().state_dir
             settings["reference_db"] = state_dir / REFERENCE_DB_NAME
         return cls(**settings)
 

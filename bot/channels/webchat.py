@@ -139,9 +139,7 @@ class WebChatOutput(OutputChannel):
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {**kwargs, "image": image})
 
-    async def send_attachment(  # type: ignore[override]
-        self, recipient_id: str, attachment: Any, **kwargs: Any
-    ) -> None:
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {**kwargs, "attachment": attachment})
 
     async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
@@ -150,6 +148,10 @@ class WebChatOutput(OutputChannel):
 
 class WebChatInput(SocketIOInput):
     """Rasa's socket.io channel with sessions, checks and the widget; see the module doc."""
+
+    # Optional in Rasa's SocketIOInput; this channel always passes a path and a key.
+    socketio_path: str
+    metadata_key: str
 
     def __init__(
         self,

@@ -1,14 +1,17 @@
-"""Tandem's extensions of the Rasa engine (imported only inside the engine venv).
+"""Tandem's extensions of the Rasa engine. Engine venv (Python 3.10): imports rasa.
 
 :func:`install` applies them; ``python -m bot.engine <rasa args>`` is ``rasa``
-with them installed, and is how the supervisor starts the engine.
+with them installed, and is how the supervisor starts the engine. The settings
+(:mod:`bot.engine.settings`, the only place the engine side reads environment
+variables) and the exception root (:mod:`bot.engine.errors`) import no rasa, so
+importing this package does not either; :func:`install` does.
 """
-
-from bot.engine import resilience, server, silence
 
 
 def install() -> None:
     """Resilient custom actions, a reply to every message, the HTTP server's limits and guard."""
+    from bot.engine import resilience, server, silence
+
     resilience.install()
     silence.install()
     server.install()

@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import rasa.shared.utils.io
 from rasa.core.constants import RULE_POLICY_PRIORITY
@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "handoff_policy.json"
 
 
-def _is_fraction(value: Any) -> bool:
+def _is_fraction(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
@@ -240,7 +240,8 @@ class HandoffPolicy(Policy):
                 **context,
             }
         frustration = message.parse_data.get(FRUSTRATION)
-        score = frustration.get("score") if isinstance(frustration, dict) else None
+        scored: dict[str, Any] = frustration if isinstance(frustration, dict) else {}
+        score = scored.get("score")
         if (
             self.frustration_threshold is not None
             and _is_fraction(score)
@@ -251,7 +252,7 @@ class HandoffPolicy(Policy):
                 "trigger": "frustration",
                 "score": score,
                 "threshold": self.frustration_threshold,
-                "cues": list(frustration.get("cues") or []),
+                "cues": list(scored.get("cues") or []),
                 "intent": intent,
                 **context,
             }

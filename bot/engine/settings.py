@@ -1,4 +1,6 @@
-"""Settings of the engine process (``python -m bot.engine``), read here only.
+"""Settings of the engine venv's code, read here only (a test holds every other
+engine-side module to it): the server (``python -m bot.engine``), the channels and
+the NLU components.
 
 ====================================  ==============================================
 ``TANDEM_RASA_TOKEN``                 the bearer token of Rasa's HTTP API; the
@@ -16,6 +18,12 @@
 ``TANDEM_MAX_BODY_BYTES``             largest request body, any route (1 MiB)
 ``TANDEM_REQUEST_TIMEOUT_S``          seconds to receive a request's head, and
                                       again its body (15)
+``TANDEM_STATE_DIR``                  where channels keep state, e.g. Teams'
+                                      conversation references (``.tandem``)
+``TANDEM_ACTIONS_PYTHON``             the actions venv's python, which runs the
+                                      encoder fine-tune during ``rasa train``
+``TANDEM_VENV_DIR``                   the folder of both venvs; the fine-tune looks
+                                      for ``actions/bin/python`` there (``.venv``)
 ====================================  ==============================================
 
 Secrets come through the environment, never the command line, where ``ps`` shows them.
@@ -24,8 +32,9 @@ Secrets come through the environment, never the command line, where ``ps`` shows
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.settings import env_bool, env_int
 
@@ -50,6 +59,9 @@ class EngineSettings:
     enable_model_api: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     request_timeout_s: int = DEFAULT_REQUEST_TIMEOUT_S
+    state_dir: Path = Path(".tandem")
+    actions_python: str = ""
+    venv_dir: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -68,4 +80,21 @@ class EngineSettings:
             request_timeout_s=env_int(
                 env, "TANDEM_REQUEST_TIMEOUT_S", DEFAULT_REQUEST_TIMEOUT_S, high=3600
             ),
+            state_dir=Path(env.get("TANDEM_STATE_DIR") or ".tandem"),
+            actions_python=env.get("TANDEM_ACTIONS_PYTHON", ""),
+            venv_dir=env.get("TANDEM_VENV_DIR", ""),
         )
+
+
+def child_env(
+    overrides: Mapping[str, str],
+    *,
+    pythonpath: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of a child process: this one's, ``pythonpath`` first on
+    ``PYTHONPATH``, then ``overrides``. The child inherits the secrets too, as any
+    subprocess would; pass only to Tandem's own programs."""
+    env = os.environ if env is None else env
+    path = os.pathsep.join(p for p in [*pythonpath, env.get("PYTHONPATH")] if p)
+    return {**env, "PYTHONPATH": path, **overrides}

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ _FREE_TEXT = ("text", "parse_data", "metadata", "data", "action_text", "entities
 
 def redact_event(
     data: dict[str, Any],
-    keep_slots: Iterable[str] = (),
+    keep_slots: Container[str] = (),
     redactor: Callable[[str], str] = redact,
 ) -> dict[str, Any]:
     """A copy of one event's ``as_dict()`` with personal data replaced."""

@@ -21,7 +21,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -104,6 +104,14 @@ class CharNgrams:
     @property
     def idf(self) -> np.ndarray:
         return np.asarray(self._vectorizer.idf_, dtype=np.float32)
+
+
+class FitArgs(TypedDict):
+    """The regularisation :meth:`IntentModel.fit` takes, from the component's config."""
+
+    c: float
+    lexical_weight: float
+    lexical_c: float
 
 
 @dataclass
@@ -287,7 +295,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         )
         return None if sentence is None else sentence.features[0]
 
-    def _fit_args(self) -> dict[str, float]:
+    def _fit_args(self) -> FitArgs:
         return {
             "c": float(self.component_config["C"]),
             "lexical_weight": float(self.component_config["lexical_weight"]),
@@ -394,7 +402,11 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "lexical_weight": model.lexical_weight,
             "words": sorted(self.words),
         }
-        if model.ngrams is not None and model.lexical_weights is not None:
+        if (
+            model.ngrams is not None
+            and model.lexical_weights is not None
+            and model.lexical_bias is not None
+        ):
             arrays.update(
                 lexical_weights=model.lexical_weights,
                 lexical_bias=model.lexical_bias,

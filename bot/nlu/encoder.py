@@ -2,7 +2,7 @@
 
 No torch and no rasa import here, so the same class serves the Rasa components,
 the benchmark and tests in either venv. The folder it loads is the one
-``python -m bot.nlu.export`` writes (``encoder.onnx``, ``tokenizer.json``,
+``python -m bot.encoders.export`` writes (``encoder.onnx``, ``tokenizer.json``,
 ``encoder.json``).
 """
 
@@ -53,7 +53,7 @@ class OnnxSentenceEncoder:
         if missing:
             raise EncoderNotFound(
                 f"No exported encoder in {folder} (missing {', '.join(missing)}). Run "
-                f"`.venv/actions/bin/python -m bot.nlu.export --out {folder}` (part of "
+                f"`.venv/actions/bin/python -m bot.encoders.export --out {folder}` (part of "
                 "`make setup`) or point the component's `encoder_path` at an exported folder.",
                 path=folder,
             )

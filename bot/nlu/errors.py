@@ -1,9 +1,11 @@
 """Errors raised by Tandem's NLU components::
 
     TandemError                 (bot.errors)
-     └── NLUError
-          ├── EncoderNotFound   no exported ONNX encoder where configured (carries ``path``)
-          └── CalibrationError  the out-of-scope threshold could not be chosen from the data
+     └── EngineError             (bot.engine.errors: the engine venv's root)
+          └── NLUError
+               ├── EncoderNotFound   no exported ONNX encoder where configured (``path``)
+               ├── CalibrationError  the out-of-scope threshold cannot be chosen from the data
+               └── LexiconError      (bot.nlu.frustration) a bad frustration lexicon
 
 Messages say how to fix the problem.
 """
@@ -12,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.errors import TandemError
+from bot.engine.errors import EngineError
 
 
-class NLUError(TandemError):
+class NLUError(EngineError):
     """Root of the errors raised by :mod:`bot.nlu`."""
 
 

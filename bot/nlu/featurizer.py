@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from rasa.shared.nlu.constants import ACTION_TEXT, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.engine.settings import EngineSettings, child_env
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES, Encoded, OnnxSentenceEncoder
 from bot.nlu.errors import NLUError
 
@@ -67,7 +67,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             # Let idle ONNX Runtime threads busy-wait between operators: a little faster
             # for a lone encoder on an otherwise idle host, much slower beside other work.
             "allow_spinning": False,
-            # Adapt the encoder to this bot's intents at training time (bot/nlu/finetune.py),
+            # Adapt the encoder to this bot's intents at training time (bot/encoders/finetune.py),
             # in the actions venv through a subprocess; the model keeps the adapted encoder.
             "fine_tune": False,
             # the actions venv's python; default $TANDEM_ACTIONS_PYTHON, else
@@ -86,7 +86,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         if not config.get("encoder_path"):
             raise InvalidConfigException(
                 "SentenceEncoderFeaturizer needs `encoder_path`: a folder written by "
-                "`python -m bot.nlu.export` (default models/encoders/all-minilm-l6-v2)."
+                "`python -m bot.encoders.export` (default models/encoders/all-minilm-l6-v2)."
             )
         if config.get("fine_tune") and not config.get("embed_encoder", True):
             raise InvalidConfigException(
@@ -102,7 +102,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
         encoder: OnnxSentenceEncoder | None = None,
     ) -> None:
-        super().__init__(execution_context.node_name, config)
+        # Rasa names every node of a graph; a component built by hand goes by its class.
+        super().__init__(execution_context.node_name or type(self).__name__, config)
         self._model_storage = model_storage
         self._resource = resource
         self._encoder = encoder or self._open(Path(config["encoder_path"]))
@@ -217,7 +218,7 @@ def _align(encoded: Encoded, spans: list[tuple[int, int]], dim: int) -> np.ndarr
 
 
 def actions_python(configured: str | None) -> Path:
-    """The interpreter that has torch: where ``bot.nlu.finetune`` can run."""
+    """The interpreter that has torch: where ``bot.encoders.finetune`` can run."""
     if configured:
         if not Path(configured).exists():
             raise NLUError(
@@ -225,14 +226,18 @@ def actions_python(configured: str | None) -> Path:
                 "venv's python (`make setup` builds .venv/actions)."
             )
         return Path(configured).absolute()  # not resolve(): a venv's python is a symlink
-    candidates = [os.environ.get("TANDEM_ACTIONS_PYTHON")]
-    venvs = os.environ.get("TANDEM_VENV_DIR")
-    candidates += [f"{venvs}/actions/bin/python" if venvs else None, ".venv/actions/bin/python"]
+    settings = EngineSettings.from_env()
+    venvs = settings.venv_dir
+    candidates = [
+        settings.actions_python,
+        f"{venvs}/actions/bin/python" if venvs else None,
+        ".venv/actions/bin/python",
+    ]
     for candidate in filter(None, candidates):
         if Path(candidate).exists():
             return Path(candidate).absolute()
     raise NLUError(
-        "`fine_tune: true` runs bot.nlu.finetune with the actions venv's python (it needs "
+        "`fine_tune: true` runs bot.encoders.finetune with the actions venv's python (it needs "
         "torch), but none was found: run `make setup`, or set `fine_tune_python` in "
         "config.yml or TANDEM_ACTIONS_PYTHON to a python that has the `actions` extra."
     )
@@ -261,19 +266,16 @@ def run_fine_tune(
     root = Path(__file__).resolve().parents[2]
     source_path = [str(root)] if (root / "pyproject.toml").exists() else []
     command = [
-        str(python), "-m", "bot.nlu.finetune",
+        str(python), "-m", "bot.encoders.finetune",
         "--examples", str(examples_file), "--out", str(out), "--base", str(Path(base).absolute()),
         "--epochs", str(float(config["fine_tune_epochs"])),
         "--max-steps", str(int(config["fine_tune_max_steps"])),
         "--seed", str(int(config["fine_tune_seed"])),
         "--threads", str(int(config["num_threads"])),
     ]  # fmt: skip
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in [*source_path, os.environ.get("PYTHONPATH")] if p),
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    env = child_env(
+        {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}, pythonpath=source_path
+    )
     logger.info("fine-tuning the encoder on %d examples: %s", len(examples), " ".join(command))
     try:
         done = subprocess.run(

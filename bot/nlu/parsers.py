@@ -151,11 +151,13 @@ def _date(text: str, today: date) -> Iterator[Found]:
             year = int(m["dy"]) + (2000 if len(m["dy"]) == 2 else 0)
             value = _safe_date(year, int(m["dm"]), int(m["dd"]))
         elif m["dm2"] or m["md"]:
-            day, month, year = (
+            day, month, named_year = (
                 (m["d2"], m["m2"], m["y2"]) if m["dm2"] else (m["d3"], m["m3"], m["y3"])
             )
-            value = _safe_date(int(year) if year else today.year, _month(month), int(day))
-            if value and not year and value < today:
+            value = _safe_date(
+                int(named_year) if named_year else today.year, _month(month), int(day)
+            )
+            if value and not named_year and value < today:
                 value = _safe_date(today.year + 1, value.month, value.day)
         elif m["rel"]:
             rel = m["rel"].lower()

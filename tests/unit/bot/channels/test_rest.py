@@ -64,7 +64,7 @@ def test_credentials_configure_the_limit() -> None:
     assert isinstance(channel, RestInput)
     assert channel.max_message_chars == 50
     assert RestInput.from_credentials(None).max_message_chars == 4000
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="positive"):
         RestInput(max_message_chars=0)
 
 

@@ -75,7 +75,7 @@ def encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return default
     out = tmp_path_factory.mktemp("encoder")
     subprocess.run(
-        [str(ACTIONS_PYTHON), "-m", "bot.nlu.export", "--out", str(out), "--force"],
+        [str(ACTIONS_PYTHON), "-m", "bot.encoders.export", "--out", str(out), "--force"],
         cwd=ROOT,
         check=True,
         env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)},

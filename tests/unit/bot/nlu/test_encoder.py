@@ -49,7 +49,7 @@ def test_bad_input_is_encoded_not_rejected_and_long_text_is_truncated(
 
 
 def test_missing_folder_says_how_to_export(tmp_path: Path) -> None:
-    with pytest.raises(EncoderNotFound, match=r"python -m bot\.nlu\.export") as caught:
+    with pytest.raises(EncoderNotFound, match=r"python -m bot\.encoders\.export") as caught:
         OnnxSentenceEncoder(tmp_path / "nowhere")
     assert isinstance(caught.value, NLUError)
     assert caught.value.path == tmp_path / "nowhere"

@@ -4,7 +4,7 @@ The engine venv (Python 3.10, rasa's pins) cannot carry torch cheaply, so the
 encoder is converted once, in the actions venv where torch lives, into a folder
 that :mod:`bot.nlu.encoder` runs with ONNX Runtime and ``tokenizers`` only::
 
-    .venv/actions/bin/python -m bot.nlu.export --out models/encoders/all-minilm-l6-v2
+    .venv/actions/bin/python -m bot.encoders.export --out models/encoders/all-minilm-l6-v2
 
 The folder holds ``encoder.onnx`` (token ids → token and pooled sentence
 embeddings, pooling and normalisation baked into the graph so both sides agree
@@ -24,23 +24,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bot.encoders.errors import ExportError
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, MANIFEST, ONNX_FILE, TOKENIZER_FILE
 
 logger = logging.getLogger(__name__)
 
 
-class ExportError(Exception):
-    """The encoder could not be exported; the message says what to change."""
-
-
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path`` (an object or, for ``modules.json``, a list); ``{}`` if absent."""
     return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _pooling(model_dir: Path) -> tuple[str, bool]:
     """Read the pooling mode and whether the model normalises its output."""
     modules = _read_json(model_dir / "modules.json")
-    module_list = modules if isinstance(modules, list) else []
+    module_list: list[dict[str, Any]] = modules if isinstance(modules, list) else []
     pooling_dir = next(
         (m["path"] for m in module_list if m.get("type", "").endswith("Pooling")), "1_Pooling"
     )
@@ -85,7 +83,9 @@ def export(
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids=None):  # type: ignore[no-untyped-def]
+        def forward(
+            self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None
+        ) -> tuple[Any, Any]:
             kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
             if token_type_ids is not None:
                 kwargs["token_type_ids"] = token_type_ids

@@ -1,7 +1,6 @@
-"""The ONNX export of bot.nlu.export reproduces sentence-transformers' embeddings.
+"""The ONNX export of bot.encoders.export reproduces sentence-transformers' embeddings.
 
-It lives outside tests/unit/bot/nlu because the export runs in the actions venv
-(torch), while that folder is collected only in the engine venv.
+Runs in the actions venv (torch), like the module it tests.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_export_matches_sentence_transformers(tmp_path: Path) -> None:
+    from bot.encoders.export import export
     from bot.nlu.encoder import OnnxSentenceEncoder
-    from bot.nlu.export import export
     from generators.embeddings import SentenceTransformerEmbedder, default_model_path
 
     manifest = export(default_model_path(), tmp_path)
@@ -30,7 +29,7 @@ def test_export_matches_sentence_transformers(tmp_path: Path) -> None:
 
 
 def test_export_refuses_a_folder_without_a_model(tmp_path: Path) -> None:
-    from bot.nlu.export import ExportError, export
+    from bot.encoders.export import ExportError, export
 
     with pytest.raises(ExportError, match=r"config\.json"):
         export(tmp_path, tmp_path / "out")

@@ -18,7 +18,7 @@ subprocess (``SentenceEncoderFeaturizer`` with ``fine_tune: true``), so
 ``rasa train`` stays one command and the trained model carries the adapted
 encoder; by hand::
 
-    .venv/actions/bin/python -m bot.nlu.finetune --examples examples.json \
+    .venv/actions/bin/python -m bot.encoders.finetune --examples examples.json \
         --out models/encoders/my-bot
 
 ``examples.json`` is a list of ``{"text": ..., "intent": ...}`` objects.
@@ -38,17 +38,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.encoders.errors import FineTuneError
+from bot.encoders.export import _pooling, export
 from bot.nlu.encoder import MANIFEST
-from bot.nlu.errors import NLUError
-from bot.nlu.export import _pooling, export
 
 logger = logging.getLogger(__name__)
 
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.onnx", "onnx", "openvino", "*.h5", "*.msgpack")
-
-
-class FineTuneError(NLUError):
-    """The training data cannot drive a fine-tune, or the fine-tune itself failed."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +118,7 @@ def fine_tune(
     if not (base_dir / "config.json").exists():
         raise FineTuneError(
             f"{base_dir} is not a sentence-transformers folder (no config.json); set "
-            "`fine_tune_base` to one (the folder `python -m bot.nlu.export --model` takes)."
+            "`fine_tune_base` to one (the folder `python -m bot.encoders.export --model` takes)."
         )
     labels = {intent: n for n, intent in enumerate(by_intent)}
     multi = [intent for intent in labels if len(by_intent[intent]) >= 2]

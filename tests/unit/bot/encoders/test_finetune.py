@@ -1,7 +1,6 @@
-"""bot.nlu.finetune: the contrastive loss, input checks, and a real (short) fine-tune + export.
+"""bot.encoders.finetune: the contrastive loss, input checks, a real (short) fine-tune + export.
 
-Outside tests/unit/bot/nlu because the fine-tune runs in the actions venv (torch),
-while that folder is collected only in the engine venv.
+Runs in the actions venv (torch), like the module it tests.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from bot.nlu.finetune import (
+from bot.encoders.finetune import (
     FineTuneConfig,
     FineTuneError,
     fine_tune,

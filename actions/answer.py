@@ -11,7 +11,7 @@ turn is about it. The pipeline is built once per process from
 :class:`generators.settings.TextSettings`.
 
 On the web chat the draft is shown while it is generated: the pipeline feeds
-it to a stream from :mod:`actions.streaming`, and the final message carries the
+it to a stream from :mod:`bot.sdk.streaming`, and the final message carries the
 stream's id so that the widget replaces the draft with it. Elsewhere the stream
 shows nothing and the message carries no id.
 """
@@ -28,10 +28,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buttons import FAQ_TOPICS, words_behind
-from actions.forms import apology_for
 from actions.recommend import recommend, shopping_turn
-from actions.streaming import WebChatStreams
+from bot.sdk.buttons import words_behind
+from bot.sdk.forms import apology_for
+from bot.sdk.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
 from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import SentenceTransformerEmbedder
@@ -45,6 +45,14 @@ ACTION_NAME = "action_answer_question"
 PRODUCT_SLOT = "last_product"
 CONTEXT_QUESTIONS = 2
 """How many earlier questions a follow-up may lean on."""
+# Topics of the knowledge base offered when "A question about our store" comes
+# with no question: each payload is a question the answer action can answer.
+FAQ_TOPICS = (
+    {"title": "Returns and refunds", "payload": "How do returns and refunds work?"},
+    {"title": "Delivery", "payload": "How long does delivery take and what does it cost?"},
+    {"title": "Warranty and repairs", "payload": "What does the warranty cover?"},
+    {"title": "Paying and financing", "payload": "Which payment methods do you accept?"},
+)
 
 log = logging.getLogger(__name__)
 

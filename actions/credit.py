@@ -16,10 +16,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import (
+from actions.forms import VoltlineFormValidation
+from bot.sdk.forms import (
     Parsed,
     SlotSpec,
-    TextFormValidation,
     apology_for,
     choice_parser,
     known,
@@ -164,7 +164,7 @@ LAST_RESULT_SLOT = "credit_last_result"
 """The last pre-check's payload, so "why was I declined?" is answered from it."""
 
 
-class ValidateCreditForm(TextFormValidation):
+class ValidateCreditForm(VoltlineFormValidation):
     """Parses the answers, then holds the amount and term to the product's financing terms."""
 
     slots: ClassVar[dict[str, SlotSpec]] = CREDIT_SLOTS

@@ -23,10 +23,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.access import STAFF_INTENTS, is_staff
 from bot.nlu.language import unsupported_note
+from bot.sdk.buttons import MISS_INTENTS, consecutive_misses
 
 FALLBACK_INTENT = "nlu_fallback"
-# Intents that count as "not understood" and are never offered as a guess.
-MISS_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
 MISSES_BEFORE_HUMAN = 2
 # Intents that only mean something as an answer to a question ("yes", "24 months",
 # "stop"): offered as a guess out of context they lead nowhere.
@@ -67,19 +66,6 @@ INTENT_TITLES = {
 
 def intent_title(intent: str) -> str:
     return INTENT_TITLES.get(intent) or intent.removeprefix("ask_").replace("_", " ").capitalize()
-
-
-def consecutive_misses(events: list[dict[str, Any]]) -> int:
-    """How many of the latest user messages in a row were not understood."""
-    misses = 0
-    for event in reversed(events):
-        if event.get("event") != "user":
-            continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent not in MISS_INTENTS:
-            break
-        misses += 1
-    return misses
 
 
 def top_guesses(

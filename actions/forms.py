@@ -1,464 +1,24 @@
-"""Forms that read their answers from the customer's own words.
+"""What Voltline's forms share: its catalogue's product names and its wording.
 
-Slots of the structured forms use ``custom`` mappings: the engine fills
-nothing, and :class:`TextFormValidation` reads the latest message itself. The
-requested slot gets the whole message; any other slot named in it with a value
-("actually my budget is 30") is a correction and wins, so a customer can fix an
-earlier answer without the form taking the sentence as the current answer.
-Each slot has a parser that turns text into a value or into a re-ask that says
-what was wrong ("I need a positive amount, like 1500"). Parsing here does not
-depend on NLU entities, whose names may change; entity values, when present,
-arrive in the same text anyway.
+The form machinery is the kit's (:mod:`bot.sdk.forms`); Voltline's forms
+subclass :class:`VoltlineFormValidation`, which blanks the catalogue's product
+names out of an answer ("the Nova 8" is not 8 GB) and says what else Volt can
+help with when a form is abandoned.
 """
 
 from __future__ import annotations
 
-import math
+import functools
+import logging
 import re
-from abc import abstractmethod
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from bot.sdk.form_text import ProductNames
+from bot.sdk.forms import ActionAbandonForm as KitActionAbandonForm
+from bot.sdk.forms import TextFormValidation
+from generators.errors import GeneratorError
 
-from actions.form_text import (
-    catalogue_products,
-    focus,
-    is_exit,
-    is_question,
-    per_month,
-    unit_after,
-)
-from generators.errors import GeneratorError, ValidationFailed
-
-UNKNOWN = "unknown"
-"""Slot value for "I don't know": fills the slot so the form moves on."""
-
-
-@dataclass(frozen=True)
-class Parsed:
-    value: Any = None
-    error: str | None = None
-    note: str | None = None
-    """Said when the value is kept: how a unit was converted ("5 days a year is ...")."""
-
-
-_DONT_KNOW = re.compile(
-    r"\b((i\s*)?(do\s*n[o']?t|dont)\s*know|not\s+sure|no\s+idea|unsure|skip|idk|rather\s+not\s+say)\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(
-    r"(?P<sign>[-\u2212\u2013]\s*)?[£$€]?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"\s*(?P<mult>k\b|thousand|m\b|million|bn|billion)?",
-    re.IGNORECASE,
-)
-_WORD_NUMBERS = {
-    "zero": 0,
-    "none": 0,
-    "nothing": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "eleven": 11,
-    "thirteen": 13,
-    "fourteen": 14,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "a tenner": 10,
-    "a fiver": 5,
-}
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
-_VAGUE = re.compile(r"\b(a lot|lots|loads|plenty|many|much|some|a few|few|a bit|little)\b", re.I)
-
-
-def is_dont_know(text: str) -> bool:
-    return bool(_DONT_KNOW.search(text))
-
-
-_NUMBER_WORDS = re.compile(
-    r"\b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-]+"
-    r"(?P<ones>one|two|three|four|five|six|seven|eight|nine)|"
-    + "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
-    + r")\b",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Quantity:
-    value: float
-    start: int
-    end: int
-
-
-def find_quantity(text: str) -> Quantity | None:
-    """The first number in ``text`` and where it is: "£1,500", "2.5k", "-50", "twenty-five"."""
-    match = _NUMBER.search(text)
-    if match:
-        value = float(match["num"].replace(",", ""))
-        if match["mult"]:
-            value *= _MULTIPLIERS[match["mult"].lower()]
-        return Quantity(-value if match["sign"] else value, match.start(), match.end())
-    words = _NUMBER_WORDS.search(text)
-    if words is None:
-        return None
-    if words["tens"]:
-        value = _WORD_NUMBERS[words["tens"].lower()] + _WORD_NUMBERS[words["ones"].lower()]
-    else:
-        value = _WORD_NUMBERS[words[0].lower()]
-    return Quantity(float(value), words.start(), words.end())
-
-
-def find_number(text: str) -> float | None:
-    """The first number in ``text``: "£1,500", "2.5k", "-50", "ten"; None if there is none."""
-    quantity = find_quantity(text)
-    return None if quantity is None else quantity.value
-
-
-def number_parser(
-    *,
-    low: float,
-    high: float,
-    example: str,
-    what: str,
-    units: dict[str, float] | None = None,
-    wrong_units: dict[str, str] | None = None,
-    integer: bool = False,
-    kind: str | None = None,
-    monthly: bool = False,
-    unlimited: float | None = None,
-) -> Callable[[str], Parsed]:
-    """A parser for an amount in ``[low, high]``.
-
-    ``units`` maps a unit word to its factor into the slot's unit (for months:
-    ``{"year": 12}``); ``wrong_units`` maps a word that signals a mix-up to the
-    re-ask ("minutes" when asking for gigabytes). ``kind`` names what the slot
-    holds (a key of :data:`actions.form_text.UNIT_PATTERNS`): a number whose unit
-    says it is something else ("24 months" for a budget) is not an answer.
-    ``monthly`` converts "a year"/"a week"/"a day" into a month; ``unlimited``
-    is the value "unlimited" stands for.
-    """
-
-    def parse(text: str) -> Parsed:
-        lowered = text.lower()
-        for word, message in (wrong_units or {}).items():
-            if re.search(rf"\b{word}", lowered):
-                return Parsed(error=message)
-        quantity = find_quantity(text)
-        if quantity is None:
-            if unlimited is not None and re.search(r"\b(unlimited|no limit|as much as)", lowered):
-                return Parsed(value=unlimited)
-            hint = "That's a bit vague for me. " if _VAGUE.search(text) else ""
-            return Parsed(error=f"{hint}Please give {what} as a number, for example {example}.")
-        unit = unit_after(text, quantity.end)
-        if kind is not None and unit is not None and unit != kind:
-            return Parsed(
-                error=f"That sounds like {unit}, not {what}. "
-                f"Please give {what} as a number, for example {example}."
-            )
-        value = quantity.value
-        for word, factor in (units or {}).items():
-            if re.search(rf"\d\s*{word}|\b{word}", lowered):
-                value *= factor
-                break
-        note = None
-        if monthly:
-            factor, period = per_month(text[quantity.end :])
-            if factor != 1.0:
-                stated = value
-                value *= factor
-                value = math.ceil(value) if integer else round(value, 1)
-                note = f"{stated:g} a {period} is about {value:g} a month, so I'll use {value:g}."
-        if value < low:
-            return Parsed(
-                error=f"{what.capitalize()} can't be below {low:g}. "
-                f"Please give a number like {example}."
-            )
-        if value > high:
-            return Parsed(
-                error=f"{what.capitalize()} of {value:,.0f} is more than I can work with "
-                f"(up to {high:,.0f}). Please check the number."
-            )
-        return Parsed(value=round(value) if integer else value, note=note)
-
-    return parse
-
-
-def choice_parser(options: dict[str, tuple[str, ...]], *, question: str) -> Callable[[str], Parsed]:
-    """Maps words to one of ``options``; the first option whose keyword appears wins."""
-
-    def parse(text: str) -> Parsed:
-        lowered = text.lower()
-        for value, words in options.items():
-            if value == lowered.strip() or any(re.search(rf"\b{w}", lowered) for w in words):
-                return Parsed(value=value)
-        return Parsed(error=f"Sorry, I didn't get that. {question}")
-
-    return parse
-
-
-@dataclass(frozen=True)
-class SlotSpec:
-    parse: Callable[[str], Parsed]
-    keywords: tuple[str, ...] = ()
-    """Words that name the slot in a correction: "my budget is 30"."""
-    allow_unknown: bool = False
-    unknown_reply: str = "I can't go on without this one, sorry."
-    label: str = ""
-    """How a confirmation names a slot filled out of turn: "Got it: your budget 30"."""
-    mention: str = ""
-    """A regex for a value that names this slot by its unit: "20 GB", "£25", "300 mins"."""
-
-
-DIGRESSIONS = frozenset(
-    {
-        "ask_faq",
-        "ask_store_hours",
-        "ask_recommendation",
-        "bot_challenge",
-        "ask_remember_me",
-        "out_of_scope",
-    }
-)
-"""Intents that a rule answers inside a form before the form asks its question again
-(data/rules.yml, "Forms (issue 18, finding 2)")."""
-
-NOT_AN_ANSWER = "Sorry, that doesn't look like an answer to my question."
-
-
-class TextFormValidation(FormValidationAction):
-    """Fills and validates a form's slots from free text; subclasses declare ``slots``."""
-
-    slots: ClassVar[dict[str, SlotSpec]]
-    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
-    """Intents that pause the form so a rule can answer them ("stop" abandons it,
-    a question is answered and the form asks its question again).
-
-    "deny" is not one of them: "no" is a valid answer to several questions.
-    """
-
-    @abstractmethod
-    def name(self) -> str:
-        """``validate_<form name>``; abstract so the action server skips this base class."""
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        # Nothing extracted and nothing validated makes the engine's form reject
-        # itself, which is what lets the rules for these intents run. (An
-        # ActionExecutionRejected event from here would not: Rasa 3.6 then keeps
-        # the form active without asking, and predicts the form again, forever.)
-        if self.resuming(tracker):
-            return []
-        message = tracker.latest_message or {}
-        intent = (message.get("intent") or {}).get("name")
-        text = message.get("text") or ""
-        answers = intent in DIGRESSIONS and self.is_bare_answer(tracker, text)
-        if intent in self.interruptions and not answers:
-            return []
-        if intent not in self.interruptions and is_exit(text):
-            return self.leave(dispatcher, tracker, domain)
-        return await super().run(dispatcher, tracker, domain)
-
-    def resuming(self, tracker: Tracker) -> bool:
-        """Whether the form runs again after a rule answered a digression.
-
-        The customer's message was answered already; reading it again as an
-        answer is what turned "how much is the Nova 8?" into 8 roaming days.
-        """
-        if not tracker.get_slot("requested_slot"):
-            return False
-        form = self.form_name()
-        for event in reversed(tracker.events):
-            if event.get("event") == "user":
-                return False
-            if event.get("event") == "action" and event.get("name") not in (
-                "action_listen",
-                "action_extract_slots",
-                form,
-                self.name(),
-                None,
-            ):
-                return True
-        return False
-
-    def is_bare_answer(self, tracker: Tracker, text: str) -> bool:
-        """A short reply that answers the pending question, whatever NLU thought of it."""
-        spec = self.slots.get(tracker.get_slot("requested_slot") or "")
-        if spec is None or is_question(text) or len(text.split()) > 3:
-            return False
-        return spec.parse(self.readable(tracker, text)).error is None
-
-    def leave(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        """ "never mind" worded so that NLU missed it: stop the form and forget its answers.
-
-        Ending the loop here is Rasa's documented way for a validation action to
-        end a form early; the submission action then sees unanswered questions
-        and stays quiet (:func:`unanswered`).
-        """
-        dispatcher.utter_message(text=STOPPED)
-        return [SlotSet("requested_slot", None), *reset(self.slots), ActiveLoop(None)]
-
-    @staticmethod
-    def readable(tracker: Tracker, text: str) -> str:
-        """The part of ``text`` that answers, with product names blanked out."""
-        message = tracker.latest_message or {}
-        spans = [
-            (e["start"], e["end"])
-            for e in message.get("entities") or []
-            if e.get("entity") in ("product", "plan")
-            and isinstance(e.get("start"), int)
-            and message.get("text") == text
-        ]
-        return focus(catalogue_products().mask(text, spans))
-
-    def corrections(self, text: str, requested: str | None) -> dict[str, tuple[int, str]]:
-        """Slots other than the requested one that ``text`` names with a value.
-
-        Returns ``{slot: (where the mention starts, the value text)}``; "my
-        budget is 30", "30 minutes" and "20 GB" all count as a mention.
-        """
-        found = {}
-        lowered = text.lower()
-        for slot, spec in self.slots.items():
-            if slot == requested:
-                continue
-            mention = re.search(spec.mention, lowered) if spec.mention else None
-            if mention and spec.parse(mention.group(0)).error is None:
-                found[slot] = (mention.start(), mention.group(0))
-                continue
-            for word in spec.keywords:
-                after = re.search(
-                    rf"\b{word}\b(?:\s+(?:is|was|of|to|should be|are|=|:))?\s*(.+)", lowered
-                )
-                before = re.search(rf"([-\u2212£$€]?\d[\d,.]*\s*[a-z]*)\s+{word}\b", lowered)
-                for match in (after, before):
-                    if match and spec.parse(match.group(1)).error is None:
-                        found[slot] = (match.start(), match.group(1))
-                        break
-                if slot in found:
-                    break
-        return found
-
-    async def get_extraction_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        raw = (tracker.latest_message or {}).get("text") or ""
-        if not raw:
-            return []
-        text = self.readable(tracker, raw)
-        requested = tracker.get_slot("requested_slot")
-        mentions = self.corrections(text, requested)
-        values = {slot: value for slot, (_, value) in mentions.items()}
-        if requested in self.slots:
-            head = text[: min((start for start, _ in mentions.values()), default=len(text))]
-            spec = self.slots[requested]
-            if not mentions or (head.strip() and spec.parse(head).error is None):
-                values[requested] = head if mentions else text
-        return [SlotSet(slot, value) for slot, value in values.items()]
-
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        values: dict[str, Any] = {}
-        requested = tracker.get_slot("requested_slot")
-        question = is_question((tracker.latest_message or {}).get("text") or "")
-        for slot, raw in tracker.slots_to_validate().items():
-            spec = self.slots.get(slot)
-            if spec is None or not isinstance(raw, str) or raw == UNKNOWN:
-                continue
-            if is_dont_know(raw) and not question:
-                if spec.allow_unknown:
-                    values[slot] = UNKNOWN
-                else:
-                    dispatcher.utter_message(text=spec.unknown_reply)
-                    values[slot] = None
-                continue
-            parsed = spec.parse(raw)
-            # A question may name its answer with its unit ("is 10 GB enough?");
-            # a bare number in a question ("what about 5?") is not an answer.
-            named = bool(spec.mention and re.search(spec.mention, raw.lower()))
-            if parsed.error is None and question and slot == requested and not named:
-                parsed = Parsed(error=NOT_AN_ANSWER)
-            if parsed.error:
-                dispatcher.utter_message(text=parsed.error)
-            elif slot != requested:
-                label = spec.label or slot.replace("_", " ")
-                shown = (
-                    f"{parsed.value:,g}" if isinstance(parsed.value, float | int) else parsed.value
-                )
-                dispatcher.utter_message(text=f"Got it: {label} {shown}.")
-            if parsed.note:
-                dispatcher.utter_message(text=parsed.note)
-            values[slot] = parsed.value
-        tracker.slots.update(values)
-        return [SlotSet(slot, value) for slot, value in values.items()]
-
-
-def known(value: Any) -> Any:
-    """A slot value with the "I don't know" sentinel turned into ``None``."""
-    return None if value == UNKNOWN else value
-
-
-def apology_for(error: GeneratorError, *, what: str) -> str:
-    """What the customer reads when a generator refuses or breaks (details go to the log)."""
-    if isinstance(error, ValidationFailed):
-        return (
-            f"Sorry, some of your answers don't fit together, so I couldn't work out {what}. "
-            "Could we go through the questions again?"
-        )
-    return (
-        f"Sorry, I can't work out {what} right now. "
-        "A member of our team can help: just ask for a person."
-    )
-
-
-def reset(slots: Iterable[str]) -> list[EventType]:
-    """Clear a form's slots after submission, so the next run starts fresh."""
-    return [SlotSet(slot, None) for slot in slots]
-
-
-LAST_ANSWERS_SLOT = "form_last_answers"
-"""The last completed form's answers, for a correction right after its result."""
-
-
-def remember(form: str, tracker: Tracker, slots: Iterable[str]) -> EventType:
-    """Keep a submitted form's answers, so "actually make that 20 GB" can redo it."""
-    return SlotSet(
-        LAST_ANSWERS_SLOT, {"form": form, "answers": {s: tracker.get_slot(s) for s in slots}}
-    )
-
-
-def unanswered(tracker: Tracker, slots: Iterable[str]) -> bool:
-    """Whether a form was left before its questions were answered (then nothing is submitted)."""
-    return any(tracker.get_slot(slot) is None for slot in slots)
-
+logger = logging.getLogger(__name__)
 
 STOPPED = (
     "No problem, I've stopped and forgotten those answers. Anything else I can help with? "
@@ -466,20 +26,31 @@ STOPPED = (
 )
 
 
-class ActionAbandonForm(Action):
-    """Stops the active form and clears its answers, so a later run starts afresh.
+@functools.cache
+def catalogue_products() -> ProductNames:
+    """The reference catalogue's product names with a digit in them ("Nova 8")."""
+    from generators.recommend import load_products
 
-    Used by the rules for "stop"/"no" inside a structured form, instead of
-    ``action_deactivate_loop``, which would leave half the answers behind.
-    """
+    try:
+        products, _ = load_products()
+    except GeneratorError as e:
+        logger.warning("Product names unavailable for form parsing: %s", e)
+        return ProductNames(())
+    names = sorted((p.name for p in products if re.search(r"\d", p.name)), key=len, reverse=True)
+    return ProductNames(tuple(names))
+
+
+class VoltlineFormValidation(TextFormValidation):
+    """A form that reads Voltline's customers' answers; subclasses declare ``slots``."""
+
+    stopped: ClassVar[str] = STOPPED
+
+    def product_names(self) -> ProductNames:
+        return catalogue_products()
+
+
+class ActionAbandonForm(KitActionAbandonForm):
+    stopped = STOPPED
 
     def name(self) -> str:
         return "action_abandon_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        form = (tracker.active_loop or {}).get("name")
-        required = (domain.get("forms") or {}).get(form, {}).get("required_slots", [])
-        dispatcher.utter_message(text=STOPPED)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(required)]

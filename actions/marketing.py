@@ -26,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.access import is_staff
-from actions.forms import apology_for
+from bot.sdk.forms import apology_for
 from generators.claims import FactSheet
 from generators.errors import GeneratorError, ValidationFailed
 from generators.marketing import MarketingWriter, fact_sheet

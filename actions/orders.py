@@ -24,9 +24,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.form_text import is_question
-from actions.forms import Parsed, SlotSpec, TextFormValidation, is_dont_know
-from actions.handoff import PHONE_NUMBER, REASON_SLOT
+from actions.forms import VoltlineFormValidation
+from actions.handoff import PHONE_NUMBER
+from bot.sdk.form_text import is_question
+from bot.sdk.forms import Parsed, SlotSpec, is_dont_know
+from bot.sdk.handoff import REASON_SLOT
 from generators.orders import (
     OrderError,
     OrderSettings,
@@ -103,7 +105,7 @@ def _answered(tracker: Tracker) -> bool:
     return False
 
 
-class ValidateOrderStatusForm(TextFormValidation):
+class ValidateOrderStatusForm(VoltlineFormValidation):
     """Fills the order number and the verifier from whatever the customer writes."""
 
     slots: ClassVar[dict[str, SlotSpec]] = {

@@ -20,10 +20,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import (
+from actions.forms import VoltlineFormValidation
+from bot.sdk.forms import (
     Parsed,
     SlotSpec,
-    TextFormValidation,
     apology_for,
     choice_parser,
     find_number,
@@ -128,7 +128,7 @@ MOBILE_SLOTS: dict[str, SlotSpec] = {
 }
 
 
-class ValidateMobilePlanForm(TextFormValidation):
+class ValidateMobilePlanForm(VoltlineFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = MOBILE_SLOTS
 
     def name(self) -> str:
@@ -253,7 +253,7 @@ SAVINGS_SLOTS: dict[str, SlotSpec] = {
 }
 
 
-class ValidateSavingsPlanForm(TextFormValidation):
+class ValidateSavingsPlanForm(VoltlineFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SAVINGS_SLOTS
 
     def name(self) -> str:

@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buttons import is_bare_payload
+from bot.sdk.buttons import is_bare_payload
 
 MAX_NAME_CHARS = 40
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")

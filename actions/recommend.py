@@ -31,9 +31,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buttons import words_behind
-from actions.forms import apology_for
 from actions.identity import verified_customer_id
+from bot.sdk.buttons import words_behind
+from bot.sdk.forms import apology_for
 from generators.constraints import (
     Constraints,
     carried_budget,

@@ -1,75 +1,31 @@
-"""``action_revise_answers``: a correction right after a form's result redoes it.
+"""``action_revise_answers``: Voltline's forms whose result a correction redoes.
 
-"actually make that 20 GB" after the plan advice changes the one answer it
-names, using the form's own parsers, and shows the result for the corrected
-answers. The answers come from the slot the submission actions keep
-(:func:`actions.forms.remember`).
+The behaviour is the kit's (:class:`bot.sdk.revise.ActionReviseAnswers`).
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Action
 
 from actions.credit import ActionCreditPrecheck, ValidateCreditForm
-from actions.forms import LAST_ANSWERS_SLOT, TextFormValidation
 from actions.plans import (
     ActionMobilePlan,
     ActionSavingsPlan,
     ValidateMobilePlanForm,
     ValidateSavingsPlanForm,
 )
+from bot.sdk.forms import TextFormValidation
+from bot.sdk.revise import ActionReviseAnswers as KitActionReviseAnswers
 
 FORMS: dict[str, tuple[TextFormValidation, Action]] = {
     "mobile_plan_form": (ValidateMobilePlanForm(), ActionMobilePlan()),
     "savings_plan_form": (ValidateSavingsPlanForm(), ActionSavingsPlan()),
     "credit_form": (ValidateCreditForm(), ActionCreditPrecheck()),
 }
-"""Each form that can be corrected after its result: its validation and its submission."""
-
-NOTHING_TO_CHANGE = (
-    "Thanks. Which answer would you like to change? For example "
-    '"make the budget 25" or "actually 20 GB".'
-)
 
 
-class ActionReviseAnswers(Action):
+class ActionReviseAnswers(KitActionReviseAnswers):
+    forms = FORMS
+
     def name(self) -> str:
         return "action_revise_answers"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        last = tracker.get_slot(LAST_ANSWERS_SLOT) or {}
-        form = FORMS.get(last.get("form", ""))
-        if form is None:
-            dispatcher.utter_message(response="utter_inform_without_question")
-            return []
-        validator, submit = form
-        raw = (tracker.latest_message or {}).get("text") or ""
-        mentions = validator.corrections(validator.readable(tracker, raw), None)
-        if not mentions:
-            dispatcher.utter_message(text=NOTHING_TO_CHANGE)
-            return []
-        answers = dict(last.get("answers") or {})
-        changed = []
-        for slot, (_, value) in mentions.items():
-            spec = validator.slots[slot]
-            parsed = spec.parse(value)
-            if parsed.error:
-                dispatcher.utter_message(text=parsed.error)
-                return []
-            answers[slot] = parsed.value
-            label = spec.label or slot.replace("_", " ")
-            shown = f"{parsed.value:,g}" if isinstance(parsed.value, float | int) else parsed.value
-            changed.append(f"{label} {shown}")
-            if parsed.note:
-                dispatcher.utter_message(text=parsed.note)
-        dispatcher.utter_message(text=f"Got it: {', '.join(changed)}. Here's the updated result.")
-        revised = copy.deepcopy(tracker)
-        revised.slots.update(answers)
-        return await submit.run(dispatcher, revised, domain)

@@ -8,7 +8,7 @@ part says in its docstring which one:
 engine venv (Python 3.10, imports rasa)        :mod:`bot.engine`, :mod:`bot.channels`,
                                                :mod:`bot.nlu` - loaded by Rasa
 both venvs, standard library only              :mod:`bot.contract`, :mod:`bot.errors`,
-                                               :mod:`bot.privacy`, :mod:`bot.result_schemas`,
+                                               :mod:`bot.privacy`,
                                                :mod:`bot.settings` (its ``env_*`` readers)
 actions venv (Python 3.11, no rasa)            :mod:`bot.sdk`, :mod:`bot.handoff`,
                                                :mod:`bot.console`, :mod:`bot.encoders`,

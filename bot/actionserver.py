@@ -46,6 +46,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
 
+from bot.contract import rephrase as contract
+from bot.contract.errors import ContractError
+from bot.contract.paths import REPHRASE_PATH
 from generators.errors import GeneratorError
 from generators.rephrase import DEFAULT_DEADLINE_S, Rephraser, Rephrasing, Turn
 from generators.settings import TextSettings
@@ -54,31 +57,29 @@ from generators.text import TextGenerator
 logger = logging.getLogger(__name__)
 
 DEADLINE_ENV = "TANDEM_REPHRASE_DEADLINE_S"
-MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 2000
-MAX_DEADLINE_S = 10.0
-_EXAMPLE = (
-    '{"text": "<template>", "turns": [{"role": "user", "text": "hi"}], "response": "utter_greet"}'
-)
+MAX_BODY_BYTES = contract.MAX_BODY_BYTES
+MAX_TEXT_CHARS = contract.MAX_TEXT_CHARS
+MAX_DEADLINE_S = contract.MAX_DEADLINE_S
+_EXAMPLE = contract.EXAMPLE
 
 
 class RephraseRequest(BaseModel):
-    """The body of ``POST /rephrase``; the engine's RephrasingNLG sends it."""
+    """The body of ``POST /rephrase`` (:class:`bot.contract.rephrase.RephraseRequest`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    turns: list[Turn] = Field(default_factory=list, max_length=20)
-    response: str = Field(default="", max_length=200)
-    keep: list[str] = Field(default_factory=list, max_length=20)
+    turns: list[Turn] = Field(default_factory=list, max_length=contract.MAX_TURNS)
+    response: str = Field(default="", max_length=contract.MAX_RESPONSE_CHARS)
+    keep: list[str] = Field(default_factory=list, max_length=contract.MAX_KEEP)
     deadline_s: float | None = Field(default=None, gt=0, le=MAX_DEADLINE_S)
 
 
-class BadRephraseRequest(ValueError):
+class BadRephraseRequest(ContractError):
     """A body the route cannot accept; ``status`` is the HTTP answer."""
 
     def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
+        super().__init__(message, code="bad_rephrase_request")
         self.status = status
 
 
@@ -152,7 +153,7 @@ class RephraseService:
 
 
 def add_rephrase_route(app: Sanic, service: RephraseService) -> None:
-    @app.post("/rephrase")
+    @app.post(REPHRASE_PATH)
     async def rephrase(request: Request) -> HTTPResponse:
         try:
             parsed = parse_rephrase_request(request.body)
@@ -167,7 +168,8 @@ def add_rephrase_route(app: Sanic, service: RephraseService) -> None:
             (time.monotonic() - started) * 1000,
             f" ({result.reason})" if result.reason else "",
         )
-        return response.json(result.model_dump())
+        reply = contract.RephraseReply(result.text, result.rephrased, result.reason)
+        return response.json(reply.to_dict())
 
 
 def create_app_for_serve(

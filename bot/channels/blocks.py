@@ -3,9 +3,9 @@
 A Rasa message (``text``, ``buttons``/``quick_replies``, ``image``, ``custom``)
 becomes one Slack message: a ``text`` fallback that notifications and screen
 readers use, plus ``blocks``. Structured results (the ``{"type",
-"schema_version", "data"}`` envelope of ``generators/schemas``) become cards; a
-card comes with its one-line lead-in, and a multi-line summary is dropped
-because the card carries the same facts (:func:`bot.result_schemas.lead_in`).
+"schema_version", "data"}`` envelope of :mod:`bot.contract.payloads`) become
+cards; a card comes with its one-line lead-in, and a multi-line summary is
+dropped because the card carries the same facts (:func:`bot.contract.payloads.lead_in`).
 Messages of the human handoff get a context line naming who speaks. Anything
 unknown is shown as a JSON code block rather than dropped, and every Block Kit
 limit is respected here so that Slack never refuses a reply with
@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.result_schemas import is_current, lead_in, without_repeats
+from bot.channels import result_cards
+from bot.contract.payloads import AGENT_MESSAGE, HANDOFF, is_current, lead_in, without_repeats
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def _covers(covers: Mapping[str, Any]) -> str:
     return " · ".join(_amount(v, units.get(k, k.replace("_", " "))) for k, v in covers.items())
 
 
-def credit_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def credit_score_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
     decision = _DECISIONS.get(data["decision"], str(data["decision"]))
     blocks = [
         header("Credit pre-check"),
@@ -303,12 +304,35 @@ def marketing_copy_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], 
 
 
 CARDS: dict[str, Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]]] = {
-    "credit_score": credit_card,
+    "credit_score": credit_score_card,
     "mobile_plan": mobile_plan_card,
     "savings_plan": savings_plan_card,
     "recommendations": recommendations_card,
     "marketing_copy": marketing_copy_card,
 }
+
+
+def from_card(card: result_cards.Card) -> tuple[list[dict[str, Any]], str]:
+    """Block Kit for a channel-neutral card (:mod:`bot.channels.result_cards`)."""
+    blocks = [header(card.title)]
+    if card.note:
+        blocks.append(section(escape(card.note)))
+    if card.facts:
+        blocks.append(fields(card.facts))
+    blocks.extend(section(f"• {escape(item)}") for item in card.items)
+    return blocks, card.summary
+
+
+def card_renderer(
+    result_type: str,
+) -> Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]] | None:
+    """This channel's own card for ``result_type``, else the shared one, else None."""
+    if result_type in CARDS:
+        return CARDS[result_type]
+    shared = result_cards.CARDS.get(result_type)
+    if shared is None:
+        return None
+    return lambda data: from_card(shared(data))
 
 
 @dataclass(frozen=True)
@@ -330,9 +354,9 @@ def speaker(custom: Mapping[str, Any], *, team_label: str) -> tuple[str, str] | 
     kind, state, agent = custom.get("type"), custom.get("state"), custom.get("agent")
     team = str(custom.get("team") or team_label)
     who = str(agent or "A colleague")
-    if kind == "agent_message" or (kind == "handoff" and state == "agent"):
+    if kind == AGENT_MESSAGE or (kind == HANDOFF and state == "agent"):
         return f":bust_in_silhouette: *{escape(who)}* ({escape(team)})", f"{who} ({team})"
-    if kind != "handoff":
+    if kind != HANDOFF:
         return None
     if state == "waiting":
         label = "Waiting for a colleague"
@@ -350,7 +374,7 @@ def custom_part(custom: Any, *, team_label: str, text: str | None = None) -> _Cu
         spoken = speaker(custom, team_label=team_label)
         if spoken is not None:
             return _Custom([context(spoken[0])], [], is_card=False, label=spoken[1])
-        card = CARDS.get(str(custom.get("type")))
+        card = card_renderer(str(custom.get("type")))
         data = custom.get("data")
         if card and is_current(custom) and isinstance(data, Mapping):
             try:
@@ -382,7 +406,7 @@ def render(message: Mapping[str, Any], *, team_label: str) -> SlackMessage | Non
         shown = text_blocks(lead_in(text)) if part.is_card else body
         body = part.lead + shown + part.blocks
         if part.lead:
-            speaks = message["custom"].get("type") == "agent_message"
+            speaks = message["custom"].get("type") == AGENT_MESSAGE
             fallback = (f"{part.label}: {text}" if speaks else text) if has_text else part.label
         elif not has_text:
             fallback = part.label

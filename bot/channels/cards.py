@@ -4,7 +4,7 @@ Buttons become ``Action.Submit`` with ``data: {"payload": ...}``; Teams posts
 that ``data`` back as the ``value`` of a message, and the channel turns
 ``value["payload"]`` into the user's text, so a tap works like typing the
 payload. Structured results (``{"type", "schema_version", "data"}``, schemas in
-``generators/schemas/``) become cards with FactSets and ColumnSets. A payload
+``bot/contract/schemas/``) become cards with FactSets and ColumnSets. A payload
 this module cannot render, or one that does not match its schema, becomes a
 JSON code block: the customer still sees the facts and nothing crashes.
 """
@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.result_schemas import is_current, lead_in, without_repeats
+from bot.channels import result_cards
+from bot.contract.payloads import MESSAGE_TYPES, is_current, lead_in, without_repeats
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Rendered:
     A structured result's one-line lead-in travels in the same activity as its
     card, so Teams shows the bot's words above the details as one message; a
     multi-line summary is the card's plain-text twin and is left out
-    (:func:`bot.result_schemas.lead_in`), so nothing is said twice.
+    (:func:`bot.contract.payloads.lead_in`), so nothing is said twice.
     """
 
     text: str = ""
@@ -283,7 +284,28 @@ CARD_RENDERERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "recommendations": recommendations_card,
     "marketing_copy": marketing_copy_card,
 }
-AGENT_TYPES = frozenset({"agent_message", "handoff"})
+AGENT_TYPES = frozenset(MESSAGE_TYPES)
+
+
+def from_card(card: result_cards.Card) -> dict[str, Any]:
+    """An Adaptive Card for a channel-neutral card (:mod:`bot.channels.result_cards`)."""
+    body: list[Element] = [heading(card.title)]
+    if card.note:
+        body.append(_note(card.note))
+    if card.facts:
+        body.append(fact_set(card.facts))
+    body.extend(text_block(f"- {escape_markdown(item)}") for item in card.items)
+    return adaptive_card(body)
+
+
+def card_renderer(result_type: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    """This channel's own card for ``result_type``, else the shared one, else None."""
+    if result_type in CARD_RENDERERS:
+        return CARD_RENDERERS[result_type]
+    shared = result_cards.CARDS.get(result_type)
+    if shared is None:
+        return None
+    return lambda data: from_card(shared(data))
 
 
 def agent_text(text: str | None, payload: Mapping[str, Any]) -> str:
@@ -315,7 +337,7 @@ def render_custom(payload: Any, *, text: str | None = None) -> Rendered:
     kind = payload.get("type")
     if kind in AGENT_TYPES:
         return Rendered(text=agent_text(text, payload))
-    renderer = CARD_RENDERERS.get(kind) if isinstance(kind, str) else None
+    renderer = card_renderer(kind) if isinstance(kind, str) else None
     if renderer is None or not is_current(payload):
         return code_block(payload, text=text)
     data = payload.get("data")

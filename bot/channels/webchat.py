@@ -78,6 +78,7 @@ from bot.channels.webchat_protocol import (
     session_id_from,
     transcript,
 )
+from bot.contract.paths import STREAM_PATH, route
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -464,7 +465,7 @@ class WebChatInput(SocketIOInput):
                 headers=headers,
             )
 
-        @webhook.route("/stream", methods=["POST"])
+        @webhook.route(route(STREAM_PATH, f"/webhooks/{self.name()}"), methods=["POST"])
         async def stream(request: Request) -> HTTPResponse:
             setattr(request.ctx, _SANIC_CORS_DONE, "1")
             if self.stream_token is None:

@@ -7,22 +7,20 @@ tested without a server.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.channels.inbound import Rejected, check_metadata, check_text, loads_json
+from bot.contract import stream
+from bot.contract.errors import ContractError
+from bot.contract.stream import MAX_STREAM_BODY_BYTES, STREAM_ID_KEY, StreamDraft
 
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 DEFAULT_HISTORY_LIMIT = 200
-MAX_STREAM_BODY_BYTES = 65536
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 CONTENT_KEYS = ("text", "buttons", "quick_replies", "custom", "image", "attachment", "elements")
-
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_STREAM_ID = re.compile(r"^[\w.:-]{1,128}$")
 
 
 def session_id_from(value: Any) -> str:
@@ -31,13 +29,10 @@ def session_id_from(value: Any) -> str:
     Only UUIDs are accepted so that a session id cannot be guessed, cannot collide
     with another channel's sender ids and is safe in a URL and a room name.
     """
-    if isinstance(value, str) and _UUID.match(value.strip().lower()):
-        return value.strip().lower()
-    raise Rejected(
-        "invalid_session_id",
-        "session_id must be a UUID such as crypto.randomUUID() makes "
-        "(8-4-4-4-12 hexadecimal digits).",
-    )
+    try:
+        return stream.session_id_from(value)
+    except ContractError as e:
+        raise Rejected(e.code, str(e)) from e
 
 
 def parse_user_message(
@@ -103,8 +98,8 @@ def bot_payload(message: Mapping[str, Any]) -> dict[str, Any]:
         payload["elements"] = list(message["elements"])
     metadata = message.get("metadata")
     payload["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else {}
-    if isinstance(message.get("stream_id"), str):
-        payload["metadata"].setdefault("stream_id", message["stream_id"])
+    if isinstance(message.get(STREAM_ID_KEY), str):
+        payload["metadata"].setdefault(STREAM_ID_KEY, message[STREAM_ID_KEY])
     timestamp = message.get("timestamp")
     payload["timestamp"] = float(timestamp) if isinstance(timestamp, int | float) else time.time()
     return payload
@@ -151,31 +146,16 @@ def transcript(events: Iterable[Mapping[str, Any]], *, limit: int) -> list[dict[
 
 
 def parse_stream(raw: bytes) -> dict[str, Any]:
-    """Validate a ``POST stream`` body; return ``{session_id, stream_id, delta, done}``."""
+    """Validate a ``POST stream`` body (:class:`bot.contract.stream.StreamDraft`) as a dict."""
     if len(raw) > MAX_STREAM_BODY_BYTES:
         raise Rejected(
             "too_large", f"Send at most {MAX_STREAM_BODY_BYTES} bytes per chunk.", status=413
         )
-    body = loads_json(
-        raw,
-        hint='send {"session_id": "<uuid>", "stream_id": "<id>", "delta": "<text>", '
-        '"done": false}.',
-    )
-    if not isinstance(body, dict):
-        raise Rejected("bad_json", "The body must be a JSON object.")
-    session_id = session_id_from(body.get("session_id"))
-    stream_id = body.get("stream_id")
-    if not isinstance(stream_id, str) or not _STREAM_ID.match(stream_id):
-        raise Rejected(
-            "bad_stream_id", '"stream_id" must be 1-128 letters, digits or . _ : - characters.'
-        )
-    delta = body.get("delta", "")
-    if not isinstance(delta, str):
-        raise Rejected("bad_delta", '"delta" must be the next piece of text, as a string.')
-    done = body.get("done", False)
-    if not isinstance(done, bool):
-        raise Rejected("bad_done", '"done" must be true or false.')
-    return {"session_id": session_id, "stream_id": stream_id, "delta": delta, "done": done}
+    body = loads_json(raw, hint=f"send {stream.EXAMPLE}.")
+    try:
+        return StreamDraft.from_dict(body).to_dict()
+    except ContractError as e:
+        raise Rejected(e.code, str(e)) from e
 
 
 def parse_origins(value: Sequence[str] | str | None) -> tuple[str, ...]:

@@ -26,11 +26,12 @@ import asyncio
 import logging
 from asyncio import AbstractEventLoop
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.contract.paths import notify_path
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class HandoffNotifier(EventBroker):
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s)
             )
-        url = f"{self.url}/api/conversations/{quote(sender, safe='')}/notify"
+        url = f"{self.url}{notify_path(sender)}"
         headers = {"Authorization": f"Bearer {self.service_token}"}
         try:
             async with self._session.post(url, headers=headers) as response:

@@ -48,12 +48,20 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.contract.errors import ContractError
+from bot.contract.paths import REPHRASE_PATH
+from bot.contract.rephrase import (
+    MAX_TEXT_CHARS,
+    MAX_TURNS,
+    RephraseReply,
+    RephraseRequest,
+    RephraseTurn,
+)
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 2.0
 DEFAULT_MAX_TURNS = 6
-MAX_TURNS = 20  # what the action server accepts
-MAX_TEXT_CHARS = 2000
 MAX_TURN_CHARS = 1000  # the model sees 300 of them; the rest would only travel
 MARGIN_S = 0.5
 """Of the round trip, what is left for HTTP and JSON; the rest is the model's deadline."""
@@ -113,7 +121,7 @@ class RephrasingNLG(TemplatedNaturalLanguageGenerator):
                 "nlg: {type: bot.engine.rephrase.RephrasingNLG, url: http://127.0.0.1:5055}."
             )
         # accept action_endpoint's url too: the same server, its /webhook route
-        self.url = url.removesuffix("/webhook") + "/rephrase"
+        self.url = url.removesuffix("/webhook") + REPHRASE_PATH
         kwargs = endpoint_config.kwargs
         self.timeout_s = float(kwargs.get("timeout_s", DEFAULT_TIMEOUT_S))
         if self.timeout_s <= MARGIN_S:
@@ -160,13 +168,13 @@ class RephrasingNLG(TemplatedNaturalLanguageGenerator):
         self, response: str, text: str, turns: list[dict[str, str]], keep: list[str]
     ) -> str | None:
         """The action server's rewording of ``text``, or None to keep the template."""
-        body = {
-            "text": text,
-            "turns": turns,
-            "response": response,
-            "keep": keep,
-            "deadline_s": self.deadline_s,
-        }
+        body = RephraseRequest(
+            text=text,
+            turns=tuple(RephraseTurn(role=t["role"], text=t["text"]) for t in turns),
+            response=response,
+            keep=tuple(keep),
+            deadline_s=self.deadline_s,
+        ).to_dict()
         try:
             async with (
                 aiohttp.ClientSession(
@@ -208,23 +216,17 @@ class RephrasingNLG(TemplatedNaturalLanguageGenerator):
 
     def _parse(self, response: str, template: str, raw: bytes) -> str | None:
         try:
-            answer = json.loads(raw)
-        except ValueError:
-            answer = None
-        if not (
-            isinstance(answer, dict)
-            and isinstance(answer.get("rephrased"), bool)
-            and isinstance(answer.get("text"), str)
-        ):
+            answer = RephraseReply.from_dict(json.loads(raw))
+        except (ValueError, ContractError):
             self._warn(
                 "garbage", "%s answered something else than a rephrasing: %r", self.url, raw[:200]
             )
             return None
-        if not answer["rephrased"] or not answer["text"].strip():
-            logger.debug("%s kept as written: %s", response, answer.get("reason"))
+        if not answer.rephrased or not answer.text.strip():
+            logger.debug("%s kept as written: %s", response, answer.reason)
             return None
-        logger.debug("%s rephrased: %r -> %r", response, template, answer["text"])
-        return str(answer["text"])
+        logger.debug("%s rephrased: %r -> %r", response, template, answer.text)
+        return answer.text
 
     def _warn(self, cause: str, message: str, *args: Any) -> None:
         """Once per cause at warning level: an outage must not flood the log."""

@@ -1,8 +1,9 @@
 """The engine-facing HTTP API: what Rasa's actions and event broker call.
 
 Every route but ``/health`` wants ``Authorization: Bearer <SERVICE_TOKEN>``.
-Bodies are validated by the pydantic models below (their field limits are the
-contract); a bad body gets a 400/422 that names the field and never reaches
+Bodies are validated by the pydantic models below, built from the limits of
+:mod:`bot.contract.handoff` (the action server's client sends the same
+dataclasses); a bad body gets a 400/422 that names the field and never reaches
 the queue.
 """
 
@@ -25,12 +26,20 @@ from pydantic import (
     field_validator,
 )
 
+from bot.contract import handoff as contract
+from bot.contract.paths import (
+    HANDOFF_API_PREFIX,
+    HANDOFFS_PATH,
+    NOTIFY_PATH,
+    TICKETS_PATH,
+    route,
+)
 from bot.handoff.errors import NotAuthenticated
 from bot.handoff.service import HandoffService
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
-MAX_CONVERSATION_ID_CHARS = 256
+MAX_CONVERSATION_ID_CHARS = contract.MAX_CONVERSATION_ID_CHARS
 
 
 def _conversation_id(value: str) -> str:
@@ -83,7 +92,7 @@ def _client_ip(value: str) -> str:
         raise ValueError("give the customer's IPv4 or IPv6 address, or leave it out") from e
 
 
-Short = Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+Short = Annotated[Text, StringConstraints(min_length=1, max_length=contract.MAX_FORM_FIELD_CHARS)]
 
 
 class InterruptedForm(BaseModel):
@@ -101,9 +110,16 @@ class HandoffRequest(BaseModel):
 
     conversation_id: ConversationId
     channel: Annotated[str, AfterValidator(_channel)]
-    reason: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
-    priority: int = Field(default=0, ge=0, le=9, description="0 routine ... 9 most urgent")
-    customer_name: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=contract.MAX_REASON_CHARS)]
+    priority: int = Field(
+        default=0,
+        ge=contract.PRIORITY_RANGE[0],
+        le=contract.PRIORITY_RANGE[1],
+        description="0 routine ... 9 most urgent",
+    )
+    customer_name: Annotated[Text, StringConstraints(max_length=contract.MAX_NAME_CHARS)] | None = (
+        None
+    )
     client_ip: Annotated[str, AfterValidator(_client_ip)] | None = Field(
         default=None, description="The customer's address as the channel saw it, if it did."
     )
@@ -114,8 +130,8 @@ class TicketRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     conversation_id: ConversationId
-    contact: Annotated[Text, StringConstraints(min_length=3, max_length=254)]
-    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+    contact: Annotated[Text, StringConstraints(min_length=3, max_length=contract.MAX_CONTACT_CHARS)]
+    note: Annotated[Text, StringConstraints(max_length=contract.MAX_NOTE_CHARS)] | None = None
 
     @field_validator("contact")
     @classmethod
@@ -143,10 +159,10 @@ def require_service_token(request: Request) -> None:
         )
 
 
-router = APIRouter(prefix="/api", dependencies=[Depends(require_service_token)])
+router = APIRouter(prefix=HANDOFF_API_PREFIX, dependencies=[Depends(require_service_token)])
 
 
-@router.post("/handoffs", status_code=201)
+@router.post(route(HANDOFFS_PATH, HANDOFF_API_PREFIX), status_code=201)
 async def request_handoff(body: HandoffRequest, request: Request, response: Response) -> Any:
     service = service_of(request)
     outcome = await service.request(
@@ -163,17 +179,17 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
         assert outcome.unavailable is not None
         hours = service.settings.open_hours
         now = service.clock()
-        answer = {
-            "status": "unavailable",
-            "reason": outcome.unavailable,
-            "message": UNAVAILABLE_MESSAGES[outcome.unavailable].format(
+        opens = hours.next_open(now)
+        answer = contract.HandoffUnavailable(
+            reason=outcome.unavailable,
+            message=UNAVAILABLE_MESSAGES[outcome.unavailable].format(
                 hours=hours.describe(), next_open=hours.describe_next(now)
             ),
-        }
-        opens = hours.next_open(now)
-        if outcome.unavailable == "closed" and opens is not None:
-            answer["next_open"] = opens.isoformat()
-        return JSONResponse(answer)
+            next_open=(
+                opens.isoformat() if outcome.unavailable == "closed" and opens is not None else None
+            ),
+        )
+        return JSONResponse(answer.to_dict())
     if not outcome.created:
         response.status_code = 200
     status = await service.status(handoff)
@@ -182,7 +198,7 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
     return {"id": handoff.id, "status": handoff.status, **status.as_json()}
 
 
-@router.post("/tickets", status_code=201)
+@router.post(route(TICKETS_PATH, HANDOFF_API_PREFIX), status_code=201)
 async def create_ticket(body: TicketRequest, request: Request) -> dict[str, int]:
     ticket_id = await service_of(request).create_ticket(
         body.conversation_id, body.contact, body.note or None
@@ -190,7 +206,7 @@ async def create_ticket(body: TicketRequest, request: Request) -> dict[str, int]
     return {"id": ticket_id}
 
 
-@router.post("/conversations/{conversation_id}/notify", status_code=202)
+@router.post(route(NOTIFY_PATH, HANDOFF_API_PREFIX), status_code=202)
 async def notify(
     conversation_id: Annotated[str, Path(max_length=MAX_CONVERSATION_ID_CHARS)],
     request: Request,
@@ -202,4 +218,4 @@ async def notify(
             [{"loc": ("path", "conversation_id"), "msg": str(e), "type": "value_error"}]
         ) from e
     service_of(request).syncer.schedule(conversation_id)
-    return {"status": "accepted"}
+    return contract.NotifyReply().to_dict()

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 ENGINE_PACKAGES = ("bot.engine", "bot.channels", "bot.nlu")
 # Imported by both venvs: the standard library only.
-SHARED = ("bot.contract", "bot.errors", "bot.privacy", "bot.result_schemas", "bot.settings")
+SHARED = ("bot.contract", "bot.errors", "bot.privacy", "bot.settings")
 # What the engine side may import besides the standard library: rasa and the
 # libraries rasa 3.6 brings into the engine venv, plus the encoder's runtime.
 ENGINE_LIBRARIES = frozenset(

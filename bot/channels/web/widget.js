@@ -35,7 +35,7 @@
   const OPEN_KEY = "tandem.webchat.open:" + config.server;
   // Result types drawn as cards and the schema version each is drawn for
   // (bot/result_schemas.py; a unit test keeps the two equal). Others show as text.
-  const CARD_VERSIONS = { credit_score: 2, mobile_plan: 1, savings_plan: 1, recommendations: 1 };
+  const CARD_VERSIONS = { credit_score: 2, mobile_plan: 1, savings_plan: 1, recommendations: 1, marketing_copy: 1 };
 
   // ---- small helpers -------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -370,7 +370,7 @@
     scrollDown();
   }
 
-  // ---- cards for structured results (schemas: generators/schemas/*.schema.json) ---
+  // ---- cards for structured results (schemas: bot/contract/schemas/*.schema.json) ---
   function facts(rows) {
     const list = el("dl", { class: "tw-facts" });
     for (const [term, value] of rows) if (value !== null && value !== undefined) list.append(el("dt", { text: term }), el("dd", { text: value }));
@@ -438,6 +438,9 @@
           bars,
           el("details", {}, el("summary", { text: "How we worked it out" }), el("ol", {}, ...(d.steps || []).map((s) => el("li", { text: s })))));
         if (d.disclaimer) card.append(el("p", { class: "tw-small", text: d.disclaimer }));
+      } else if (custom.type === "marketing_copy") {
+        card.append(el("h3", { text: `Copy for ${(d.brief || {}).product}` }),
+          el("ol", {}, ...(d.variants || []).map((v) => el("li", { text: v.text }))));
       }
       return card;
     } catch (error) {

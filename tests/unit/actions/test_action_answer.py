@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerQuestion, answered_questions, conversation_context
-from actions.streaming import WebChatStreams
+from bot.sdk.streaming import WebChatStreams
 from generators.answer import DONT_KNOW, SYSTEM_PROMPT, AnswerPipeline
 from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import HashingEmbedder

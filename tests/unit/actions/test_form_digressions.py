@@ -10,9 +10,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.credit import CREDIT_SLOTS, ValidateCreditForm
-from actions.forms import LAST_ANSWERS_SLOT, NOT_AN_ANSWER, STOPPED
+from actions.forms import STOPPED
 from actions.plans import MOBILE_SLOTS, ActionMobilePlan, ValidateMobilePlanForm
-from actions.revise import NOTHING_TO_CHANGE, ActionReviseAnswers
+from actions.revise import ActionReviseAnswers
+from bot.sdk.forms import LAST_ANSWERS_SLOT, NOT_AN_ANSWER
+from bot.sdk.revise import NOTHING_TO_CHANGE
 from tests.unit.actions.form_driver import Conversation, domain_for, tracker
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from actions.form_text import (
+from actions.forms import catalogue_products
+from actions.plans import MOBILE_SLOTS, UNLIMITED_DATA_GB, UNLIMITED_MINUTES
+from bot.sdk.form_text import (
     ProductNames,
-    catalogue_products,
     focus,
     is_exit,
     is_question,
     per_month,
     unit_after,
 )
-from actions.forms import find_number
-from actions.plans import MOBILE_SLOTS, UNLIMITED_DATA_GB, UNLIMITED_MINUTES
+from bot.sdk.forms import find_number
 
 
 def parse(slot: str, text: str):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.forms import choice_parser, find_number, is_dont_know, number_parser
+from bot.sdk.forms import choice_parser, find_number, is_dont_know, number_parser
 
 
 @pytest.mark.parametrize(

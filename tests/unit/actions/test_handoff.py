@@ -11,14 +11,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import (
-    ActionHandoff,
-    ActionLeaveContact,
-    HandoffClient,
-    handoff_reason,
-    interrupted_form,
-    parse_contact,
-)
+from actions.handoff import ActionHandoff, ActionLeaveContact
+from bot.sdk.handoff import HandoffClient, handoff_reason, interrupted_form, parse_contact
 
 
 def _tracker(

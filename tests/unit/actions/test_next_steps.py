@@ -12,8 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.recommend as recommend_actions
-from actions.answer import ActionAnswerQuestion
-from actions.buttons import FAQ_TOPICS, is_bare_payload, words_behind
+from actions.answer import FAQ_TOPICS, ActionAnswerQuestion
 from actions.fallback import INTENT_TITLES, ActionFallbackClarify
 from actions.recommend import (
     ActionCompareProducts,
@@ -21,6 +20,7 @@ from actions.recommend import (
     ActionRecommendProducts,
     earlier_requests,
 )
+from bot.sdk.buttons import is_bare_payload, words_behind
 from generators.embeddings import HashingEmbedder
 from generators.recommend import HybridRecommender
 

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from rasa_sdk import Tracker
 
-from actions.streaming import STREAM_PATH, AnswerStream, WebChatStream, WebChatStreams
 from bot.channels.webchat_protocol import parse_stream
+from bot.sdk.streaming import STREAM_PATH, AnswerStream, WebChatStream, WebChatStreams
 
 SESSION = str(uuid.uuid4())
 TOKEN = "s" * 32

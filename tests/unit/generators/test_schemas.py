@@ -5,7 +5,7 @@ from datetime import date
 import jsonschema
 import pytest
 
-from bot.result_schemas import SCHEMA_VERSIONS, is_current
+from bot.contract.payloads import is_current, schema_versions
 from generators.credit import Scorecard
 from generators.embeddings import HashingEmbedder
 from generators.errors import ValidationFailed
@@ -56,8 +56,8 @@ def results():
 def test_payloads_validate_against_the_committed_schema(result_type: str, result) -> None:
     message = payload(result_type, result)
     assert message["type"] == result_type
-    assert message["schema_version"] == SCHEMA_VERSIONS[result_type]
-    version = SCHEMA_VERSIONS[result_type]
+    assert message["schema_version"] == schema_versions()[result_type]
+    version = schema_versions()[result_type]
     assert json_schema(result_type)["$id"] == f"tandem:{result_type}:v{version}"
     jsonschema.validate(message["data"], json_schema(result_type))
 
@@ -85,4 +85,4 @@ def test_credit_result_is_version_2_since_the_probability_went() -> None:
 
 
 def test_every_result_type_has_a_version() -> None:
-    assert set(SCHEMA_VERSIONS) == set(RESULT_TYPES)
+    assert set(schema_versions()) == set(RESULT_TYPES)

@@ -13,7 +13,7 @@ import pytest
 from bot.channels.blocks import render as slack_render
 from bot.channels.cards import render_custom
 from bot.channels.webchat_protocol import bot_payload
-from bot.result_schemas import SCHEMA_VERSIONS, lead_in, without_repeats
+from bot.contract.payloads import lead_in, schema_versions, without_repeats
 from tests.unit.bot.channels.test_slack import MOBILE, RECOMMENDATIONS, SAVINGS
 from tests.unit.bot.channels.test_teams_cards import CREDIT_SCORE
 
@@ -91,8 +91,8 @@ def test_the_widget_draws_cards_for_the_current_schema_versions() -> None:
     match = re.search(r"const CARD_VERSIONS = (\{.*?\});", widget)
     assert match is not None
     versions = json.loads(re.sub(r"(\w+):", r'"\1":', match.group(1)))
-    assert versions == {k: v for k, v in SCHEMA_VERSIONS.items() if k in versions}
-    assert set(versions) == {"credit_score", "mobile_plan", "savings_plan", "recommendations"}
+    assert versions == {k: v for k, v in schema_versions().items() if k in versions}
+    assert set(versions) == set(schema_versions())
 
 
 def test_lead_in_and_note_rules() -> None:

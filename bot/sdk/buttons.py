@@ -16,15 +16,20 @@ from typing import Any
 
 _PAYLOAD = re.compile(r"^\s*/\w+(?:\{.*\})?\s*$", re.S)
 MISS_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+"""Intents that mean the message was not understood."""
 
-# Topics of the knowledge base offered when "A question about our store" comes
-# with no question: each payload is a question the answer action can answer.
-FAQ_TOPICS = (
-    {"title": "Returns and refunds", "payload": "How do returns and refunds work?"},
-    {"title": "Delivery", "payload": "How long does delivery take and what does it cost?"},
-    {"title": "Warranty and repairs", "payload": "What does the warranty cover?"},
-    {"title": "Paying and financing", "payload": "Which payment methods do you accept?"},
-)
+
+def consecutive_misses(events: Iterable[Mapping[str, Any]]) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    misses = 0
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in MISS_INTENTS:
+            break
+        misses += 1
+    return misses
 
 
 def is_bare_payload(text: str | None) -> bool:

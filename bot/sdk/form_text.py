@@ -2,22 +2,16 @@
 
 Pure functions on the message text, so the rules that decide whether a message
 answers the pending question are testable without a server. The forms
-(:mod:`actions.forms`) use them to reject non-answers ("how much is the Nova 8?"
+(:mod:`bot.sdk.forms`) use them to reject non-answers ("how much is the Nova 8?"
 is not 8 roaming days), to read the corrected part of a correction ("3 days a
 year... I mean 3 a month"), and to keep units ("5 days a year", "£20 a month").
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from generators.errors import GeneratorError
-
-logger = logging.getLogger(__name__)
 
 _CORRECTION = re.compile(
     r"\b(?:i\s+mean[t]?|i\s+ment|make\s+(?:that|it)|scratch\s+that|or\s+rather|"
@@ -119,7 +113,11 @@ def per_month(text: str) -> tuple[float, str | None]:
 
 @dataclass(frozen=True)
 class ProductNames:
-    """Names of products (from the catalogue) that must not be read as numbers."""
+    """Names of products that must not be read as numbers ("Nova 8" is not 8 GB).
+
+    An assistant with a catalogue builds one from it and returns it from
+    :meth:`bot.sdk.forms.TextFormValidation.product_names`.
+    """
 
     names: tuple[str, ...]
 
@@ -135,15 +133,4 @@ class ProductNames:
         return masked
 
 
-@functools.cache
-def catalogue_products() -> ProductNames:
-    """The reference catalogue's product names with a digit in them ("Nova 8")."""
-    from generators.recommend import load_products
-
-    try:
-        products, _ = load_products()
-    except GeneratorError as e:
-        logger.warning("Product names unavailable for form parsing: %s", e)
-        return ProductNames(())
-    names = sorted((p.name for p in products if re.search(r"\d", p.name)), key=len, reverse=True)
-    return ProductNames(tuple(names))
+NO_PRODUCT_NAMES = ProductNames(())

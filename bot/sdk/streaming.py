@@ -5,7 +5,8 @@ customer that something is happening. The answer pipeline hands each piece of
 its draft to :meth:`AnswerStream.feed` (from its worker thread);
 :class:`WebChatStream` batches the pieces and posts them, from the action
 server's event loop, to the web chat channel's ``POST /webhooks/webchat/stream``
-(``docs/channels/web.md``), at most one post per ``interval_s``.
+(``docs/channels/web.md``; the body is
+:class:`bot.contract.stream.StreamDraft`), at most one post per ``interval_s``.
 
 The final message carries :attr:`AnswerStream.metadata` (``{"stream_id": ...}``)
 through ``dispatcher.utter_message(metadata=...)``. Rasa 3.6 keeps it: the
@@ -37,10 +38,12 @@ from typing import Any, Self
 import httpx
 from rasa_sdk import Tracker
 
-log = logging.getLogger(__name__)
+from bot.contract.paths import STREAM_PATH
+from bot.contract.stream import STREAM_ID_KEY, STREAMING_CHANNEL, StreamDraft, is_session_id
 
-STREAMING_CHANNEL = "webchat"
-STREAM_PATH = "/webhooks/webchat/stream"
+__all__ = ["STREAM_PATH", "AnswerStream", "WebChatStream", "WebChatStreams"]
+
+log = logging.getLogger(__name__)
 
 _HINTS = {
     401: "TANDEM_STREAM_TOKEN of the action server differs from the channel's stream_token",
@@ -148,7 +151,7 @@ class WebChatStream(AnswerStream):
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"stream_id": self.stream_id} if self._fed else {}
+        return {STREAM_ID_KEY: self.stream_id} if self._fed else {}
 
     async def _pump(self) -> None:
         async with httpx.AsyncClient(
@@ -173,12 +176,9 @@ class WebChatStream(AnswerStream):
                     return
 
     async def _post(self, client: httpx.AsyncClient, delta: str, *, done: bool) -> bool:
-        body = {
-            "session_id": self.session_id,
-            "stream_id": self.stream_id,
-            "delta": delta,
-            "done": done,
-        }
+        body = StreamDraft(
+            session_id=self.session_id, stream_id=self.stream_id, delta=delta, done=done
+        ).to_dict()
         try:
             async with asyncio.timeout(self.timeout_s):  # a total, not httpx's per phase
                 response = await client.post(self.url, json=body)
@@ -255,7 +255,7 @@ class WebChatStreams:
             return AnswerStream()
         if tracker.get_latest_input_channel() != STREAMING_CHANNEL:
             return AnswerStream()
-        if not _is_uuid(tracker.sender_id):
+        if not is_session_id(tracker.sender_id):
             return AnswerStream()
         return WebChatStream(
             url=url,
@@ -267,12 +267,3 @@ class WebChatStreams:
 
     def _pause(self) -> None:
         self._off_until = time.monotonic() + self.retry_after_s
-
-
-def _is_uuid(value: str) -> bool:
-    """Web chat sessions are UUIDs; the channel refuses anything else with a 400."""
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError):
-        return False
-    return True

@@ -111,7 +111,7 @@ class ActionListTopics(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        folder = Path(__file__).resolve().parent.parent / "data" / "knowledge"
+        folder = get_runtime().assistant.knowledge_dir  # from assistant.yml
         titles = sorted(
             doc.read_text(encoding="utf-8").splitlines()[0].removeprefix("# ")
             for doc in folder.glob("*.md")

@@ -4,6 +4,7 @@
                    both answer their health checks, then watch them (Ctrl-C stops)
     tandem train   train only if config.yml, domain.yml, data/ or bot/nlu changed
     tandem shell   like run, but chat in this terminal through ``rasa shell``
+    tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
 
@@ -52,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if a model is current")
     shell = sub.add_parser("shell", help="chat with the assistant in this terminal")
     server_flags(shell)
+    new = sub.add_parser("new", help="create a new assistant project in PATH")
+    new.add_argument("path", type=Path, help="a folder that does not exist yet, or is empty")
+    new.add_argument("--name", default="Ada", help="the assistant's name (default Ada)")
+    new.add_argument("--business", default="Acme", help="the business it speaks for")
+    new.add_argument(
+        "--description", default="a small shop", help="what the business is, in a few words"
+    )
     erase = sub.add_parser("erase", help="delete one customer's conversation everywhere")
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
@@ -177,6 +185,20 @@ def cmd_shell(args: argparse.Namespace) -> int:
         actions.stop()
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from bot.scaffold import Project, create_project
+
+    project = Project(assistant=args.name, business=args.business, description=args.description)
+    files = create_project(args.path, project)
+    logger.info("wrote %d files into %s", len(files), args.path)
+    logger.info(
+        "next: cd %s && tandem train && tandem run, then ask it over REST "
+        "(docs/tutorial.md; the project's README says more)",
+        args.path,
+    )
+    return EXIT_OK
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     from bot.erasure import erase
     from bot.handoff.settings import HandoffSettings
@@ -213,7 +235,13 @@ def _refuse_open_api(settings: Settings) -> None:
     settings.check_exposure()
 
 
-COMMANDS = {"run": cmd_run, "train": cmd_train, "shell": cmd_shell, "erase": cmd_erase}
+COMMANDS = {
+    "run": cmd_run,
+    "train": cmd_train,
+    "shell": cmd_shell,
+    "new": cmd_new,
+    "erase": cmd_erase,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,10 @@ import hashlib
 import logging
 import re
 import subprocess
+import sys
 from pathlib import Path
+
+import yaml
 
 from bot.errors import TrainingError
 from bot.settings import Settings
@@ -24,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 _CONFIG = ("config.yml", "domain.yml", "domain")
 _ENGINE_CODE = ("bot/nlu", "bot/encoders")  # code that shapes the model; channels do not
+_FEATURIZER = "bot.nlu.featurizer.SentenceEncoderFeaturizer"
+_ENCODER_MANIFEST = "encoder.json"
 _TRAINING_KEYS = re.compile(rb"^(nlu|rules|stories|responses|intents|slots|forms):", re.MULTILINE)
 
 
@@ -79,6 +84,7 @@ def ensure_model(settings: Settings, *, force: bool = False) -> Path:
         )
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    ensure_encoders(settings.project_dir)
     log_file = settings.log_dir / "train.log"
     logger.info("training %s (log: %s)", target.name, log_file)
     name = target.name.removesuffix(".tar.gz")
@@ -106,6 +112,49 @@ def ensure_model(settings: Settings, *, force: bool = False) -> Path:
         )
     _prune_old_models(settings.models_dir, keep=target)
     return target
+
+
+def missing_encoders(project_dir: Path) -> list[Path]:
+    """Encoder folders that ``config.yml`` names for Tandem's featurizer and that hold none."""
+    config_file = project_dir / "config.yml"
+    if not config_file.exists():
+        return []
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise TrainingError(f"{config_file} is not valid YAML: {e}") from e
+    missing = []
+    for component in config.get("pipeline") or []:
+        if isinstance(component, dict) and component.get("name") == _FEATURIZER:
+            folder = project_dir / str(component.get("encoder_path", ""))
+            if component.get("encoder_path") and not (folder / _ENCODER_MANIFEST).exists():
+                missing.append(folder)
+    return missing
+
+
+def ensure_encoders(project_dir: Path) -> None:
+    """Export all-MiniLM-L6-v2 (``python -m bot.encoders.export``) into each missing folder.
+
+    A project made by ``tandem new`` names ``models/encoders/all-minilm-l6-v2`` and
+    has no such folder yet; the export runs once, here in the actions venv, which
+    has torch. A folder meant for another encoder is exported the same way with
+    ``--model``, by hand.
+    """
+    for folder in missing_encoders(project_dir):
+        logger.info("exporting the sentence encoder to %s (once)", folder)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.encoders.export", "--out", str(folder)],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise TrainingError(
+                f"Exporting the sentence encoder to {folder} failed: "
+                f"{result.stderr.strip()[-800:]}\nExport it by hand with `python -m "
+                f"bot.encoders.export --out {folder}` (add --model for another encoder)."
+            )
 
 
 def _prune_old_models(models_dir: Path, *, keep: Path, retain: int = 3) -> None:

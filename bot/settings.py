@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +37,22 @@ PROJECT_ENV = "TANDEM_PROJECT_DIR"
 def read_environment() -> Mapping[str, str]:
     """A read-only copy of this process's environment: the one place that reads it."""
     return MappingProxyType(dict(os.environ))
+
+
+def default_venv_dir(project: Path) -> Path:
+    """The folder holding the ``engine/`` and ``actions/`` venvs when TANDEM_VENV_DIR is unset.
+
+    The project's own ``.venv`` if it has an engine venv, else the folder of the venv
+    this process runs in (``tandem`` installed in ``…/venvs/actions`` finds
+    ``…/venvs/engine``), else the project's ``.venv`` (where ``make setup`` builds them).
+    """
+    local = project / ".venv"
+    if (local / "engine").is_dir():
+        return local
+    running = Path(sys.prefix).parent
+    if (running / "engine" / "bin" / "python").exists():
+        return running
+    return local
 
 
 def project_dir_from(env: Mapping[str, str]) -> Path:
@@ -86,7 +103,7 @@ class Settings:
         return cls(
             project_dir=project,
             state_dir=Path(env.get("TANDEM_STATE_DIR") or project / ".tandem").resolve(),
-            venv_dir=Path(env.get("TANDEM_VENV_DIR") or project / ".venv").resolve(),
+            venv_dir=Path(env.get("TANDEM_VENV_DIR") or default_venv_dir(project)).resolve(),
             models_dir=Path(env.get("TANDEM_MODELS_DIR") or project / "models").resolve(),
             credentials=Path(
                 env.get("TANDEM_CREDENTIALS") or project / "credentials.yml"

@@ -62,7 +62,7 @@ def reason_for(tracker: Tracker) -> str:
 
 
 class ActionHandoff(Action):
-    client_factory = staticmethod(HandoffClient.from_env)
+    client_factory = staticmethod(HandoffClient.from_runtime)
 
     def name(self) -> str:
         return "action_handoff"

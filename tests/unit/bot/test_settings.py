@@ -92,3 +92,24 @@ def test_internal_tokens_are_random_per_run_and_shared_through_the_environment()
     assert env["TANDEM_HANDOFF_RASA_URL"] == a.rasa_url
     assert Settings.from_env(env).service_token == a.service_token
     assert a.service_token not in repr(a)
+
+
+def test_the_venvs_default_to_the_projects_own_then_to_the_running_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project outside the repository finds the venvs its ``tandem`` runs in."""
+    from bot import settings as settings_module
+
+    venvs = tmp_path / "venvs"
+    (venvs / "engine" / "bin").mkdir(parents=True)
+    (venvs / "engine" / "bin" / "python").write_text("")
+    (venvs / "actions").mkdir()
+    project = tmp_path / "shop"
+    project.mkdir()
+    monkeypatch.setattr(settings_module.sys, "prefix", str(venvs / "actions"))
+    assert settings_module.default_venv_dir(project) == venvs
+    (project / ".venv" / "engine").mkdir(parents=True)
+    assert settings_module.default_venv_dir(project) == project / ".venv"
+    monkeypatch.setattr(settings_module.sys, "prefix", str(tmp_path / "elsewhere"))
+    (project / ".venv" / "engine").rmdir()
+    assert settings_module.default_venv_dir(project) == project / ".venv"

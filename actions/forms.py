@@ -40,10 +40,25 @@ def catalogue_products() -> ProductNames:
     return ProductNames(tuple(names))
 
 
+DIGRESSIONS = frozenset(
+    {
+        "ask_faq",
+        "ask_store_hours",
+        "ask_recommendation",
+        "bot_challenge",
+        "ask_remember_me",
+        "out_of_scope",
+    }
+)
+"""The questions a rule answers inside Voltline's forms before the form asks again
+(data/rules.yml, "Forms (issue 18, finding 2)")."""
+
+
 class VoltlineFormValidation(TextFormValidation):
     """A form that reads Voltline's customers' answers; subclasses declare ``slots``."""
 
     stopped: ClassVar[str] = STOPPED
+    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
 
     def product_names(self) -> ProductNames:
         return catalogue_products()

@@ -69,6 +69,7 @@ class ValidateContactForm(VoltlineFormValidation):
         CONTACT_SLOT: SlotSpec(parse=parse_contact, label="contact"),
     }
     interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "deny"})
+    digressions: ClassVar[frozenset[str]] = frozenset()
 
     def name(self) -> str:
         return "validate_contact_form"

@@ -239,18 +239,9 @@ class SlotSpec:
     """A regex for a value that names this slot by its unit: "20 GB", "£25", "300 mins"."""
 
 
-DIGRESSIONS = frozenset(
-    {
-        "ask_faq",
-        "ask_store_hours",
-        "ask_recommendation",
-        "bot_challenge",
-        "ask_remember_me",
-        "out_of_scope",
-    }
-)
-"""Intents that a rule answers inside a form before the form asks its question again
-(data/rules.yml, "Forms (issue 18, finding 2)")."""
+DIGRESSIONS = frozenset({"ask_faq", "bot_challenge", "out_of_scope"})
+"""The default question intents that a rule answers inside a form before the form
+asks its question again; an assistant names its own in ``digressions``."""
 
 NOT_AN_ANSWER = "Sorry, that doesn't look like an answer to my question."
 STOPPED = "No problem, I've stopped and forgotten those answers. Anything else I can help with?"
@@ -261,12 +252,15 @@ class TextFormValidation(FormValidationAction):
     """Fills and validates a form's slots from free text; subclasses declare ``slots``."""
 
     slots: ClassVar[dict[str, SlotSpec]]
-    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
-    """Intents that pause the form so a rule can answer them ("stop" abandons it,
-    a question is answered and the form asks its question again).
+    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"})
+    """Intents besides the digressions that pause the form so a rule can act on them
+    ("stop" abandons it, "ask_human" hands over).
 
     "deny" is not one of them: "no" is a valid answer to several questions.
     """
+    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
+    """Question intents answered inside the form by a rule, after which the form asks
+    its question again; a bare answer ("2", "yes") classified as one is still an answer."""
     stopped: ClassVar[str] = STOPPED
     """Said when the customer leaves the form ("never mind"); its answers are forgotten."""
 
@@ -290,10 +284,11 @@ class TextFormValidation(FormValidationAction):
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         text = message.get("text") or ""
-        answers = intent in DIGRESSIONS and self.is_bare_answer(tracker, text)
-        if intent in self.interruptions and not answers:
+        pausing = self.interruptions | self.digressions
+        answers = intent in self.digressions and self.is_bare_answer(tracker, text)
+        if intent in pausing and not answers:
             return []
-        if intent not in self.interruptions and is_exit(text):
+        if intent not in pausing and is_exit(text):
             return self.leave(dispatcher, tracker, domain)
         return await super().run(dispatcher, tracker, domain)
 

@@ -152,7 +152,7 @@ SLOTS: dict[str, SlotSpec] = {
 
 class ValidateLoanPrecheckForm(TextFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SLOTS
-    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
+    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
 
     def name(self) -> str:
         return "validate_loan_precheck_form"

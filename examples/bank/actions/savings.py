@@ -140,7 +140,7 @@ GOAL_FIELDS = {
 
 class ValidateSavingsPlanForm(TextFormValidation):
     slots: ClassVar[dict[str, SlotSpec]] = SLOTS
-    interruptions: ClassVar[frozenset[str]] = frozenset({"stop", "ask_human"}) | DIGRESSIONS
+    digressions: ClassVar[frozenset[str]] = DIGRESSIONS
 
     def name(self) -> str:
         return "validate_savings_plan_form"

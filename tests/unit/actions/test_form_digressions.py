@@ -208,3 +208,25 @@ async def test_a_message_after_the_result_that_changes_nothing_asks_which_answer
     dispatcher = CollectingDispatcher()
     assert await ActionReviseAnswers().run(dispatcher, after_result("hmm ok", last), {}) == []
     assert dispatcher.messages[0]["text"] == NOTHING_TO_CHANGE
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "pauses"),
+    [
+        ("ask_store_hours", "when do you open on sunday?", True),
+        ("ask_faq", "do you deliver on sundays?", True),
+        ("stop", "stop asking me things", True),
+        ("inform", "about 10 gb a month", False),
+    ],
+)
+async def test_a_form_pauses_for_its_own_digressions_and_interruptions(
+    intent: str, text: str, pauses: bool
+) -> None:
+    """Voltline's forms name their own question intents (``digressions``); the kit's
+    default is only the generic ones, so another assistant's intents never leak in."""
+    from bot.sdk.forms import DIGRESSIONS
+
+    assert "ask_store_hours" not in DIGRESSIONS
+    assert "ask_store_hours" in ValidateMobilePlanForm.digressions
+    events = await validate(text, {}, intent=intent)
+    assert (events == []) is pauses

@@ -8,6 +8,7 @@ trained here if missing). Tests that stop a server start it again.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ import pytest
 from bot.settings import Settings
 from bot.supervisor import Supervisor, free_port
 from bot.training import ensure_model
+from tests.e2e.kit_install import kit_venvs
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,21 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
     supervisor.start()
     yield supervisor
     supervisor.stop()
+
+
+@pytest.fixture(scope="session")
+def venvs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``TANDEM_VENV_DIR`` of fresh venvs holding the wheel (the tutorial's "Install the
+    kit"), built once per test session for every test that installs the kit."""
+    checkout = Settings.from_env()
+    for python in (checkout.engine_python, checkout.actions_python):
+        if not python.exists():
+            pytest.skip(f"{python} is missing; `make setup` builds the venvs the test borrows from")
+    return kit_venvs(
+        tmp_path_factory.mktemp("kit"),
+        engine_python=checkout.engine_python,
+        actions_python=checkout.actions_python,
+    )
 
 
 def send(assistant: Supervisor, sender: str, text: str) -> list[dict[str, Any]]:

@@ -14,26 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
-from tests.e2e.kit_install import kit_venvs
 from tests.e2e.tutorial_run import TutorialRun
 from tests.e2e.tutorial_steps import PROJECT, STEPS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def venvs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``TANDEM_VENV_DIR`` of fresh venvs holding the wheel (step 1, "Install the kit")."""
-    checkout = Settings.from_env()
-    for python in (checkout.engine_python, checkout.actions_python):
-        if not python.exists():
-            pytest.skip(f"{python} is missing; `make setup` builds the venvs the test borrows from")
-    return kit_venvs(
-        tmp_path_factory.mktemp("kit"),
-        engine_python=checkout.engine_python,
-        actions_python=checkout.actions_python,
-    )
 
 
 def test_the_tutorial_step_by_step(venvs: Path, tmp_path: Path) -> None:

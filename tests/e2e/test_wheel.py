@@ -20,7 +20,7 @@ import yaml
 
 from bot.settings import Settings
 from bot.training import model_path
-from tests.e2e.kit_install import CHECKOUT, kit_venvs
+from tests.e2e.kit_install import CHECKOUT
 from tests.e2e.tutorial_run import TutorialRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -60,19 +60,6 @@ ASSISTANTS = (
         False,
     ),
 )
-
-
-@pytest.fixture(scope="module")
-def venvs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    checkout = Settings.from_env()
-    for python in (checkout.engine_python, checkout.actions_python):
-        if not python.exists():
-            pytest.skip(f"{python} is missing; `make setup` builds the venvs the test borrows from")
-    return kit_venvs(
-        tmp_path_factory.mktemp("kit"),
-        engine_python=checkout.engine_python,
-        actions_python=checkout.actions_python,
-    )
 
 
 def copy_project(source: Path, dest: Path) -> Path:

@@ -1,8 +1,8 @@
-"""What a business's action server reuses: forms, streaming, handoff, corrections.
+"""What a business's action server reuses: forms, streaming, handoff, corrections, CSAT.
 
 Runs in the actions venv (rasa-sdk). Import from here; the modules behind it
 (``bot.sdk.forms``, ``bot.sdk.form_text``, ``bot.sdk.streaming``,
-``bot.sdk.handoff``, ``bot.sdk.buttons``, ``bot.sdk.revise``) may move::
+``bot.sdk.handoff``, ``bot.sdk.buttons``, ``bot.sdk.revise``, ``bot.sdk.csat``) may move::
 
     from bot.sdk import SlotSpec, TextFormValidation, number_parser
 
@@ -21,6 +21,7 @@ each built once, off the event loop)::
 """
 
 from bot.sdk.buttons import MISS_INTENTS, consecutive_misses, is_bare_payload, words_behind
+from bot.sdk.csat import ActionAskCsat, ActionRecordCsat, score_in
 from bot.sdk.form_text import (
     NO_PRODUCT_NAMES,
     UNIT_PATTERNS,
@@ -84,8 +85,10 @@ __all__ = [
     "UNKNOWN",
     "Accepted",
     "ActionAbandonForm",
+    "ActionAskCsat",
     "ActionHandoff",
     "ActionLeaveContact",
+    "ActionRecordCsat",
     "ActionReviseAnswers",
     "AnswerStream",
     "HandoffClient",
@@ -116,6 +119,7 @@ __all__ = [
     "per_month",
     "remember",
     "reset",
+    "score_in",
     "unanswered",
     "unit_after",
     "words_behind",

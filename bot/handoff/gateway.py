@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.contract.csat import prompt_metadata, rating_buttons
 from bot.handoff.errors import GatewayError
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ def agent_message_event(text: str, agent: str) -> Event:
         "text": text,
         "data": {"custom": {"type": "agent_message", "agent": agent}},
         "metadata": {"agent": agent},
+    }
+
+
+def csat_question_event(text: str) -> Event:
+    """The rating question after a person helped: buttons 1-5, context ``handoff``."""
+    return {
+        "event": "bot",
+        "text": text,
+        "data": {"buttons": rating_buttons()},
+        "metadata": prompt_metadata("handoff"),
     }
 
 
@@ -68,6 +79,7 @@ class RasaGateway(ABC):
         *,
         custom: dict[str, Any] | None = None,
         buttons: list[dict[str, str]] | None = None,
+        csat_question: str | None = None,
     ) -> None:
         """Give the conversation back to the bot and tell the customer so.
 
@@ -75,18 +87,18 @@ class RasaGateway(ABC):
         turn: without it the dialogue policies would read the customer's next
         message as following the handoff action and its rules would not match.
         ``buttons`` offer a next step (carrying on with an interrupted form).
+        ``csat_question`` follows as a message of its own with the 1-5 rating
+        buttons and the ``csat_prompt`` record (context ``handoff``,
+        :mod:`bot.contract.csat`); the assistant's rating action records the answer.
         """
         data: dict[str, Any] = {"custom": {"type": "handoff", "state": "bot", **(custom or {})}}
         if buttons:
             data["buttons"] = buttons
-        await self.append_events(
-            conversation_id,
-            [
-                {"event": "resume"},
-                {"event": "bot", "text": text, "data": data},
-                {"event": "action", "name": "action_listen"},
-            ],
-        )
+        events: list[Event] = [{"event": "resume"}, {"event": "bot", "text": text, "data": data}]
+        if csat_question:
+            events.append(csat_question_event(csat_question))
+        events.append({"event": "action", "name": "action_listen"})
+        await self.append_events(conversation_id, events)
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook with a working default
         """Release connections; nothing to do by default."""

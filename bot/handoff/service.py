@@ -512,7 +512,10 @@ class HandoffService:
                     "person again at any time."
                 )
             await self.gateway.resume(
-                handoff.conversation_id, text, buttons=_resume_buttons(handoff)
+                handoff.conversation_id,
+                text,
+                buttons=_resume_buttons(handoff),
+                csat_question=self._csat_question(handoff),
             )
             await self._sync_quietly(handoff.conversation_id)
             handoff = await in_thread(self.store.close, handoff_id, status)
@@ -521,6 +524,15 @@ class HandoffService:
         )
         self._queue_changed()
         return handoff
+
+    def _csat_question(self, handoff: Handoff) -> str | None:
+        """The 1-5 rating question once a person has talked with the customer; else None."""
+        if not self.settings.csat or handoff.agent_id is None:
+            return None
+        return (
+            "How did our team do? Please rate this chat from 1 (poor) to 5 (excellent); "
+            "tap a number or type it."
+        )
 
     async def reassign(self, actor: Actor, handoff_id: int, agent: Staff) -> Handoff:
         assert actor.user is not None

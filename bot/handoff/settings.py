@@ -21,6 +21,8 @@
 ``TANDEM_HANDOFF_PUBLIC_ORIGIN``    ``https://console.example.com`` behind a proxy
 ``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages
                                     (``assistant:`` in assistant.yml)
+``TANDEM_HANDOFF_CSAT``             ask the customer for a 1-5 rating when a person
+                                    returns or resolves the conversation (``true``)
 ==================================  ===============================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
@@ -128,6 +130,7 @@ class HandoffSettings:
     login_failure_delay_s: float = 1.0
     keepalive_s: float = 15.0
     assist_deadline_s: float = 8.0
+    csat: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -163,6 +166,7 @@ class HandoffSettings:
             secure_cookies=_bool(env, "SECURE_COOKIES", host not in LOOPBACK_HOSTS),
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
+            csat=_bool(env, "CSAT", cls.csat),
         )
 
     def check(self) -> HandoffSettings:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .conftest import Console, Harness
+from dataclasses import replace
+
+import pytest
+
+from bot.contract.csat import parse_rating, prompt_context
+from bot.handoff.settings import HandoffSettings
+
+from .conftest import Console, Harness, running
 
 
 async def _setup(h: Harness) -> tuple[int, Console]:
@@ -55,6 +62,7 @@ async def test_claim_reply_resolve_reach_the_customer_through_rasa(harness: Harn
         ("system", "Marta"),
         ("agent", "Marta"),
         ("system", None),
+        ("bot", None),  # the rating question
     ]
     # closed: no longer in the queue, no more actions
     assert (await marta.get("/console/api/queue")).json() == []
@@ -151,3 +159,42 @@ async def test_console_page_escapes_the_users_name(harness: Harness) -> None:
     static = await eve.get("/console/static/console.js")
     assert static.status_code == 200
     assert ".innerHTML" not in static.text  # text goes in through textContent only
+
+
+@pytest.mark.parametrize("action", ["resolve", "return"])
+async def test_returning_or_resolving_asks_the_customer_to_rate_the_chat(
+    harness: Harness, action: str
+) -> None:
+    """After a person helped, the customer gets the 1-5 question in the handoff context."""
+    handoff_id, marta = await _setup(harness)
+    assert (await marta.act(handoff_id, "claim")).status_code == 200
+    assert (await marta.act(handoff_id, action)).status_code == 200
+    resume = harness.gateway.appended[-1][1]
+    assert [e["event"] for e in resume] == ["resume", "bot", "bot", "action"]
+    question = resume[2]
+    assert "rate" in question["text"]
+    assert prompt_context(question["metadata"]) == "handoff"
+    buttons = question["data"]["buttons"]
+    assert [b["title"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    assert [parse_rating(b["payload"]) for b in buttons] == [1, 2, 3, 4, 5]
+    assert resume[3] == {"event": "action", "name": "action_listen"}
+
+
+async def test_no_rating_question_when_no_person_took_part_or_it_is_off(
+    harness: Harness, settings: HandoffSettings
+) -> None:
+    g = harness.gateway
+    g.customer_says("c2", "can I talk to someone")
+    handoff_id = (await harness.request_handoff("c2")).json()["id"]
+    g.customer_says("c2", "hello? anyone there?")
+    g.pause("c2")
+    await harness.user("sup@example.com", "Sam", role="supervisor")
+    sam = await harness.console("sup@example.com")
+    assert (await sam.act(handoff_id, "return")).status_code == 200
+    assert [e["event"] for e in g.appended[-1][1]] == ["resume", "bot", "action"]
+
+    async with running(replace(settings, csat=False)) as off:
+        handoff_id, marta = await _setup(off)
+        assert (await marta.act(handoff_id, "claim")).status_code == 200
+        assert (await marta.act(handoff_id, "resolve")).status_code == 200
+        assert [e["event"] for e in off.gateway.appended[-1][1]] == ["resume", "bot", "action"]

@@ -13,7 +13,7 @@ from bot.sdk.csat import ActionRecordCsat as KitActionRecordCsat
 
 
 class ActionAskCsat(KitActionAskCsat):
-    """"How did I do? 1-5", once, when the customer says goodbye."""
+    """ "How did I do? 1-5", once, when the customer says goodbye."""
 
     def name(self) -> str:
         return "action_ask_csat"

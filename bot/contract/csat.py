@@ -62,9 +62,10 @@ _WORDS = {
 }
 _WORD_SCORES = {word: score for score, words in _WORDS.items() for word in words}
 _LEAD = re.compile(
-    r"^(?:(?:i'?d|i would|i will|i'?ll)\s+(?:say|give\s+(?:you|it|that)(?:\s+a)?|rate\s+(?:you|it|that))"
-    r"|i\s+(?:give|rate)\s+(?:you|it|that)(?:\s+a)?|it\s+was|that\s+was|you\s+were|rating|my\s+rating"
-    r"(?:\s+is)?|score|a|an|really|very\s+much)\s*:?\s+"
+    r"^(?:(?:i'?d|i would|i will|i'?ll)\s+"
+    r"(?:say|give\s+(?:you|it|that)(?:\s+a)?|rate\s+(?:you|it|that))"
+    r"|i\s+(?:give|rate)\s+(?:you|it|that)(?:\s+a)?|it\s+was|that\s+was|you\s+were"
+    r"|rating|my\s+rating(?:\s+is)?|score|a|an|really|very\s+much)\s*:?\s+"
 )
 _TAIL = re.compile(r"\s*(?:,?\s*(?:thanks|thank\s+you|thx|cheers|bye))+$")
 _SCORE = re.compile(
@@ -233,6 +234,10 @@ def asked_recently(
         kind = event.get("event")
         if kind == "bot" and prompt_context(event.get("metadata")):
             return True
-        if kind == "user" and _intent(event) not in closing and parse_rating(event.get("text")) is None:
+        if (
+            kind == "user"
+            and _intent(event) not in closing
+            and parse_rating(event.get("text")) is None
+        ):
             return False
     return False

@@ -223,3 +223,30 @@ def test_out_of_hours_the_customer_leaves_contact_details_as_a_ticket(
         ).fetchall()
     assert len(rows) == 1 and rows[0][0] == "ada@example.com"
     assert "customer_request" in rows[0][1]
+
+
+def test_after_the_agent_returns_the_conversation_the_customer_is_asked_to_rate_it(
+    assistant: Supervisor, console: Console
+) -> None:
+    """CSAT (issue 21): the handoff-context question, answered by typing a digit."""
+    from bot.contract.csat import prompt_context
+
+    sender = "e2e-csat-" + secrets.token_hex(4)
+    say(assistant, sender, "hello")
+    hand_over(assistant, sender)
+    handoff = console.handoff_for(rest_conversation_id(sender))
+    console.post(f"/handoffs/{handoff['id']}/claim")
+    console.post(f"/handoffs/{handoff['id']}/reply", {"text": "All sorted, anything else?"})
+    console.post(f"/handoffs/{handoff['id']}/return")
+
+    events = tracker(assistant, sender)["events"]
+    questions = [e for e in events if e["event"] == "bot" and prompt_context(e.get("metadata"))]
+    assert [prompt_context(q["metadata"]) for q in questions] == ["handoff"]
+    assert [b["title"] for b in questions[0]["data"]["buttons"]] == ["1", "2", "3", "4", "5"]
+
+    assert say(assistant, sender, "5") == ["Thanks for rating us, that helps us improve!"]
+    slots = tracker(assistant, sender)["slots"]
+    assert (slots["csat_score"], slots["csat_context"]) == (5, "handoff")
+    # and a goodbye right after does not ask again
+    reply = say(assistant, sender, "bye")
+    assert reply and not any("how did I do" in text for text in reply), reply

@@ -402,3 +402,35 @@ def test_a_page_on_another_allowed_origin_embeds_the_widget_and_a_foreign_one_ca
         expect(page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible()
         page.wait_for_timeout(3000)
         expect(page.get_by_role("status").filter(has_text="Connected")).to_have_count(0)
+
+
+def test_goodbye_asks_for_a_rating_and_a_tap_on_4_is_recorded(
+    page: Any, demo_url: str, assistant: Supervisor, shots: Path
+) -> None:
+    """CSAT (issue 21): the question's buttons in the widget, the choice in the tracker."""
+    from playwright.sync_api import expect
+
+    session = open_chat(page, demo_url)
+    before = page.locator(".tw-bot").count()
+    say(page, "bye")
+    question = page.locator(".tw-bot", has_text="how did I do")
+    expect(question).to_be_visible()
+    choices = question.locator(".tw-choice")
+    expect(choices).to_have_count(5)
+    assert choices.all_inner_texts() == ["1", "2", "3", "4", "5"]
+    page.screenshot(path=shots / "20-csat-question.png")
+
+    question.get_by_role("button", name="4", exact=True).click()
+    expect(page.locator(".tw-user .tw-text").last).to_have_text("4")
+    expect(page.locator(".tw-bot", has_text="Thanks for rating us")).to_be_visible()
+    assert page.locator(".tw-bot").count() > before + 1
+    expect(question.get_by_role("button", name="4", exact=True)).to_be_disabled()
+    page.screenshot(path=shots / "21-csat-thanks.png")
+
+    response = httpx.get(
+        f"{assistant.settings.rasa_url}/conversations/{session}/tracker",
+        headers=rasa_api_headers(assistant),
+        timeout=30,
+    )
+    slots = response.json()["slots"]
+    assert (slots["csat_score"], slots["csat_context"]) == (4, "conversation")

@@ -61,7 +61,10 @@ def test_a_typed_rating_after_the_question_is_recorded_with_its_context() -> Non
     asked = {"event": "bot", "text": "How did we do?", "metadata": prompt_metadata("handoff")}
     messages, events = run(ActionRecordCsat(), tracker([asked, user("great")]))
     assert [m["response"] for m in messages] == ["utter_csat_thanks"]
-    assert [(e["name"], e["value"]) for e in events] == [("csat_score", 5), ("csat_context", "handoff")]
+    assert [(e["name"], e["value"]) for e in events] == [
+        ("csat_score", 5),
+        ("csat_context", "handoff"),
+    ]
 
 
 def test_a_button_payload_is_recorded_and_a_low_score_gets_the_apology() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -278,3 +279,94 @@ def test_off_loopback_rasas_api_needs_the_token_or_an_api_jwt(live: Live) -> Non
     assert post(url, b"", {"Authorization": f"Bearer {admin}"}, method="GET") == 200
     # the channels themselves stay reachable: they authenticate their own callers
     assert post(f"{live.rasa}/webhooks/rest/", b"", {}, method="GET") == 200
+
+
+# --- CSAT (issue 21): the rating question's buttons round-trip into the tracker's slots.
+
+
+def tracker_slots(live: Live, sender: str, *, want: str, timeout: float = 60) -> dict[str, Any]:
+    """The conversation's slots once ``want`` is set (the click is handled after the 200)."""
+    url = f"{live.rasa}/conversations/{quote(sender, safe='')}/tracker"
+    deadline = time.monotonic() + timeout
+    while True:
+        request = urllib.request.Request(url, headers=API)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            slots = dict(json.loads(response.read())["slots"])
+        if slots.get(want) is not None or time.monotonic() > deadline:
+            return slots
+        time.sleep(0.3)
+
+
+def test_slack_a_tap_on_the_rating_after_goodbye_sets_the_csat_slots(live: Live) -> None:
+    channel = "D0CSAT"
+    event = {"type": "message", "channel_type": "im", "channel": channel, "user": "U0CSAT"}
+    event.update(text="bye", ts="1700000000.000900")
+    assert slack_event(live, event, event_id="Ev0CSAT1") == 200
+    goodbye, question = posts_to(live, channel, 2)
+    assert "bye" in goodbye.body["text"].lower() or "see you" in goodbye.body["text"].lower()
+    buttons = [e for b in question.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    four = buttons[3]
+    posted = next(m for m in live.slack.messages() if m["ts"] == question.answer["ts"])
+
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0CSAT", "team_id": TEAM},
+        "team": {"id": TEAM},
+        "channel": {"id": channel},
+        "container": {"type": "message", "message_ts": posted["ts"], "channel_id": channel},
+        "message": posted,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": four["action_id"],
+                "block_id": "tandem_actions_0",
+                "value": four["value"],
+                "text": {"type": "plain_text", "text": "4"},
+                "action_ts": "1700000100.000001",
+            }
+        ],
+        "response_url": "https://hooks.slack.invalid/actions/unused",
+    }
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(SLACK_SECRET, ts, body),
+    }
+    assert post(f"{live.rasa}/webhooks/slack/interactive", body, headers) == 200
+    thanks = posts_to(live, channel, 3)[2]
+    assert "thank" in thanks.body["text"].lower()
+    slots = tracker_slots(live, f"slack:{TEAM}:{channel}", want="csat_score")
+    assert (slots["csat_score"], slots["csat_context"]) == (4, "conversation")
+
+
+def test_teams_a_tap_on_the_rating_card_after_goodbye_sets_the_csat_slots(live: Live) -> None:
+    token = live.teams.key.token(
+        claims(app_id=live.teams.app_id, service_url=live.teams.service_url)
+    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    conversation = {"id": "a:e2e-csat", "conversationType": "personal", "tenantId": "t1"}
+    bye = {**teams_activity(live, "goodbye"), "conversation": conversation}
+    before = len(live.teams.received)
+    assert post(f"{live.rasa}/webhooks/teams/webhook", json.dumps(bye).encode(), headers) in (
+        200,
+        202,
+    )
+    _, question = live.teams.wait_for(before + 2, timeout=60)[before : before + 2]
+    [card] = question.body["attachments"]
+    submits = [a for a in card["content"]["actions"] if a["type"] == "Action.Submit"]
+    assert [a["title"] for a in submits] == ["1", "2", "3", "4", "5"]
+
+    tap = {**teams_activity(live, ""), "conversation": conversation, "value": submits[1]["data"]}
+    tap.pop("text")
+    before = len(live.teams.received)
+    assert post(f"{live.rasa}/webhooks/teams/webhook", json.dumps(tap).encode(), headers) in (
+        200,
+        202,
+    )
+    thanks = live.teams.wait_for(before + 1, timeout=60)[before]
+    assert "sorry" in thanks.body["text"].lower()  # a 2 gets the apology, not the cheer
+    slots = tracker_slots(live, "teams:a:e2e-csat", want="csat_score")
+    assert (slots["csat_score"], slots["csat_context"]) == (2, "conversation")

@@ -100,7 +100,9 @@ def test_the_handoff_question_appended_through_the_api_counts_too(tmp_path: Path
     assert predicted(prediction) == "action_record_csat"
 
 
-@pytest.mark.parametrize("text", ["ok", "no thanks", "what time do you open?", "great, and returns?"])
+@pytest.mark.parametrize(
+    "text", ["ok", "no thanks", "what time do you open?", "great, and returns?"]
+)
 def test_other_answers_are_left_to_the_other_policies(tmp_path: Path, text: str) -> None:
     prediction = make_policy(tmp_path).predict_action_probabilities(
         tracker(*asked(), user(text)), DOMAIN
@@ -110,10 +112,16 @@ def test_other_answers_are_left_to_the_other_policies(tmp_path: Path, text: str)
 
 def test_a_digit_without_the_question_is_not_a_rating(tmp_path: Path) -> None:
     events = [BotUttered("How many GB?", {}, {}), ActionExecuted(ACTION_LISTEN_NAME), user("4")]
-    assert predicted(make_policy(tmp_path).predict_action_probabilities(tracker(*events), DOMAIN)) is None
+    assert (
+        predicted(make_policy(tmp_path).predict_action_probabilities(tracker(*events), DOMAIN))
+        is None
+    )
     later = [*asked(), user("when do you open"), BotUttered("9am", {}, {}),
              ActionExecuted(ACTION_LISTEN_NAME), user("4")]  # fmt: skip
-    assert predicted(make_policy(tmp_path).predict_action_probabilities(tracker(*later), DOMAIN)) is None
+    assert (
+        predicted(make_policy(tmp_path).predict_action_probabilities(tracker(*later), DOMAIN))
+        is None
+    )
 
 
 def test_a_rating_button_is_a_rating_anytime_and_the_bot_listens_after_it(tmp_path: Path) -> None:

@@ -410,11 +410,21 @@ def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None)
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine(args.db_url or db_url_from(os.environ))
-    with Session(engine) as session:
-        messages = unhandled_messages(session, since=since, limit=args.limit)
-    engine.dispose()
+    url = args.db_url or db_url_from(os.environ)
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            messages = unhandled_messages(session, since=since, limit=args.limit)
+    except SQLAlchemyError as e:
+        sys.stderr.write(
+            f"Cannot read the analytics store at {engine.url!r} ({type(e).__name__}); set "
+            "TANDEM_ANALYTICS_DB_URL or --db-url to the store the analytics consumer fills.\n"
+        )
+        return 2
+    finally:
+        engine.dispose()
     if embedder is None and messages:
         from generators.embeddings import SentenceTransformerEmbedder
         from generators.settings import embedder_path_from

@@ -298,6 +298,14 @@ def test_the_command_lists_ranked_clusters_and_exports_one(
     assert "No cluster 9" in capsys.readouterr().err
 
 
+def test_the_command_says_where_it_looked_when_there_is_no_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'missing.db'}"
+    assert clusters.main(["--db-url", url], embedder=HashingEmbedder()) == 2
+    assert "missing.db" in capsys.readouterr().err
+
+
 def test_the_command_refuses_a_bad_duration(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         clusters.main(["--db-url", "sqlite://", "--since", "lately"], embedder=HashingEmbedder())

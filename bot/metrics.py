@@ -53,7 +53,7 @@ from prometheus_client import (
 )
 
 METRICS_PATH = "/metrics"
-TOKEN_ENV = "TANDEM_METRICS_TOKEN"
+TOKEN_ENV = "TANDEM_METRICS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 UNMATCHED = "<unmatched>"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -128,9 +128,9 @@ class RecordingExecutor(ActionExecutor):
                 result = await super().run(action_call, *args, **kwargs)
             finally:
                 metrics.observe_action(label, time.perf_counter() - started)
-        if result is not None and records:
-            if not attach_to_last_message(result.responses, records):
-                log.debug("%s made %d generator calls but said nothing", label, len(records))
+        attached = result is not None and attach_to_last_message(result.responses, records)
+        if records and not attached:
+            log.debug("%s made %d generator calls but said nothing", label, len(records))
         return result
 
 

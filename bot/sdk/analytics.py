@@ -117,7 +117,7 @@ def attach_to_last_message(responses: list[dict[str, Any]], records: list[dict[s
 class RecordingExecutor(ActionExecutor):
     """rasa-sdk's executor, timing each action and attaching its generator records."""
 
-    async def run(  # type: ignore[override]
+    async def run(
         self, action_call: dict[str, Any], *args: Any, **kwargs: Any
     ) -> ActionExecutorRunResult | None:
         name = action_call.get("next_action")

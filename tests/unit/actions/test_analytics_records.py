@@ -18,7 +18,7 @@ from rasa_sdk import Action
 
 from actions.answer import ActionAnswerQuestion
 from actions.handoff import ActionHandoff
-from bot.contract.analytics import records_in, record
+from bot.contract.analytics import record, records_in
 from bot.sdk.analytics import RecordingExecutor, attach
 from generators.answer import DONT_KNOW, AnswerPipeline
 from generators.embeddings import HashingEmbedder
@@ -90,12 +90,13 @@ async def test_a_generated_answer_says_grounded_with_its_sources_and_the_model_c
     assert (generator["backend"], generator["task"]) == ("scripted", "answer")
     assert generator["deadline_hit"] is False
     assert 0 <= generator["latency_ms"] < 5000
-    assert sample(
-        "tandem_generator_duration_seconds_count", backend="scripted", task="answer"
-    ) == calls + 1
-    assert sample(
-        "tandem_action_duration_seconds_count", action="action_answer_question"
-    ) == runs + 1
+    assert (
+        sample("tandem_generator_duration_seconds_count", backend="scripted", task="answer")
+        == calls + 1
+    )
+    assert (
+        sample("tandem_action_duration_seconds_count", action="action_answer_question") == runs + 1
+    )
 
 
 async def test_a_model_past_its_deadline_is_a_deadline_hit_and_the_answer_is_quoted() -> None:
@@ -108,9 +109,10 @@ async def test_a_model_past_its_deadline_is_a_deadline_hit_and_the_answer_is_quo
     assert knowledge == {"kind": "knowledge", "outcome": "quoted", "sources": [SOURCE]}
     assert generator["deadline_hit"] is True
     assert generator["latency_ms"] >= 250  # the deadline is 0.3 s
-    assert sample(
-        "tandem_generator_deadline_hits_total", backend="scripted", task="answer"
-    ) == hits + 1
+    assert (
+        sample("tandem_generator_deadline_hits_total", backend="scripted", task="answer")
+        == hits + 1
+    )
 
 
 async def test_a_question_the_knowledge_does_not_cover_is_abstained_without_a_model_call() -> None:

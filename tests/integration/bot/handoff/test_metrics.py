@@ -43,12 +43,14 @@ async def test_queue_length_and_request_series_move(harness: Harness) -> None:
     after = await scrape(harness.client)
     assert value(after, "tandem_handoff_queue_waiting") == 2
     route = {"service": "handoff", "method": "POST", "route": "/api/handoffs"}
-    assert value(after, "tandem_http_responses_total", **route, status_class="2xx") == value(
-        before, "tandem_http_responses_total", **route, status_class="2xx"
-    ) + 2
-    assert value(after, "tandem_http_responses_total", **route, status_class="4xx") == value(
-        before, "tandem_http_responses_total", **route, status_class="4xx"
-    ) + 1
+    assert (
+        value(after, "tandem_http_responses_total", **route, status_class="2xx")
+        == value(before, "tandem_http_responses_total", **route, status_class="2xx") + 2
+    )
+    assert (
+        value(after, "tandem_http_responses_total", **route, status_class="4xx")
+        == value(before, "tandem_http_responses_total", **route, status_class="4xx") + 1
+    )
     count = "tandem_http_request_duration_seconds_count"
     assert value(after, count, **route) == value(before, count, **route) + 3
     unmatched = {"service": "handoff", "method": "GET", "route": "<unmatched>"}

@@ -131,6 +131,9 @@ class HandoffSettings:
     keepalive_s: float = 15.0
     assist_deadline_s: float = 8.0
     csat: bool = True
+    metrics_token: str = field(default="", repr=False)
+    """``TANDEM_METRICS_TOKEN`` (shared by the three servers): the bearer token of
+    ``GET /metrics``; unset, only this machine may scrape (:mod:`bot.metrics`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -167,6 +170,7 @@ class HandoffSettings:
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
             csat=_bool(env, "CSAT", cls.csat),
+            metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
         )
 
     def check(self) -> HandoffSettings:

@@ -89,7 +89,7 @@ _NOT_NAMES = frozenset(
     sorry fine good great ok okay well happy glad afraid sure new still also only
     going having getting done ready free available unable able home away out over
     i me my you your we our it this that what who how why when where
-    there bye goodbye everyone all again guys team folks everybody""",
+    there bye goodbye everyone all again guys team folks everybody i'm i've i'd i'll it's that's what's let's we're you're""",
     )
 )
 _NAME_CUE = re.compile(
@@ -115,7 +115,7 @@ def _name_words(name: str) -> str:
     words = name.split()
     kept: list[str] = []
     for word in words:
-        if word.lower() in _NOT_NAMES:
+        if word.lower() in _NOT_NAMES or word.startswith("["):
             break
         kept.append(word)
     return " ".join(kept)

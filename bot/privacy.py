@@ -233,7 +233,8 @@ class Redactor:
             whole = match.group()
             return whole[:start] + self.name + whole[start + len(name) :]
 
-        for pattern in (_NAME_CUE, _CAPITAL_CUE):
+        for pattern in (_NAME_CUE, _CAPITAL_CUE, _CAPITAL_CUE):
+            # twice: a cue inside a rejected match ("Hello, I'm Bob") is found the second time
             text = pattern.sub(replace, text)
         if "\n" in text or _SIGNATURE.search(text):
             text = _SIGNATURE.sub(replace, text)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from bot.analytics.models import Base
 from bot.analytics.store import AnalyticsStore
 
-from .conftest import KEY, NOW
+from .conftest import KEY
 from .streams import Stream, generator, knowledge, recommendations
 
 

@@ -72,7 +72,7 @@ def test_concurrent_ingesters_store_each_event_once(engine: Engine) -> None:
         try:
             for start in range(0, len(batch), 10):
                 reports.append(store.ingest(batch[start : start + 10]))
-        except BaseException as e:  # noqa: BLE001 - reported by the test below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(s, i)) for i, s in enumerate(stores)]
@@ -160,8 +160,8 @@ def personal_stream() -> Stream:
     s.add("resume").bot("Back with Volt.", custom={"type": "handoff", "state": "bot"}).listen()
     s.user("can I get credit", "ask_credit_check").action("credit_form").loop("credit_form")
     s.slot("requested_slot", "credit_monthly_income").bot("Your monthly income?").listen()
-    s.user(f"about {PII['income']} a month", "inform", entities=[{"entity": "money",
-                                                                "value": PII["income"]}])  # fmt: skip
+    money = [{"entity": "money", "value": PII["income"]}]
+    s.user(f"about {PII['income']} a month", "inform", entities=money)
     s.slot("credit_monthly_income", int(PII["income"])).slot("requested_slot", None).loop(None)
     s.bot(
         "Result.",
@@ -220,10 +220,10 @@ def test_prune_drops_conversations_past_the_retention_window(engine: Engine) -> 
         store.prune(0)
 
 
-def conversations_by_table(engine: Engine) -> dict[str, list[Any]]:
+def conversations_by_table(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as connection:
         return {
-            name: connection.execute(select(table.c.conversation)).all()
+            name: [tuple(r) for r in connection.execute(select(table.c.conversation))]
             for name, table in Base.metadata.tables.items()
         }
 

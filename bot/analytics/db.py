@@ -1,9 +1,14 @@
 """The analytics store's database: engines, sessions and Alembic migrations.
 
 The schema's history lives in ``bot/analytics/migrations/versions`` and
-records its revision in its own table, :data:`VERSION_TABLE`, so the store can
-share a PostgreSQL database with the handoff service (whose history uses
-Alembic's default table). Engines come from :mod:`bot.database`: SQLite files
+records its revision in its own table, :data:`VERSION_TABLE`, apart from the
+handoff service's (Alembic's default table). Both services have a ``sessions``
+and a ``handoffs`` table, so one PostgreSQL database holds both only with the
+analytics tables in a schema of their own::
+
+    CREATE SCHEMA analytics;
+    TANDEM_ANALYTICS_DB_URL=postgresql+psycopg://u:p@host/db?options=-csearch_path%3Danalytics
+ Engines come from :mod:`bot.database`: SQLite files
 are owner-only, with WAL and a busy timeout.
 """
 

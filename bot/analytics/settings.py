@@ -3,7 +3,8 @@
 ====================================  ================================================
 ``TANDEM_ANALYTICS_DB_URL``           SQLAlchemy URL; ``sqlite:///<state>/analytics.db``
                                       by default, ``postgresql+psycopg://...`` in
-                                      production (it may be the handoff service's database)
+                                      production (in the handoff service's database, a
+                                      schema of its own: see bot/analytics/db.py)
 ``TANDEM_ANALYTICS_KEY``              the secret behind the keyed hashes of conversation
                                       ids (at least 32 characters); without it a random
                                       key is made once and kept in ``<state>/analytics.key``

@@ -7,6 +7,8 @@
     tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
+    tandem analytics clusters   group the messages the bot did not handle into
+                   topics; export one as NLU YAML or a knowledge stub
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -64,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
+    analytics = sub.add_parser("analytics", help="analytics tools (clusters: unhandled topics)")
+    analytics.add_argument("tool", choices=["clusters"], help="`clusters --help` for its options")
+    analytics.add_argument("tool_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -236,6 +241,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from bot.analytics import clusters
+
+    return clusters.main(args.tool_args)
+
+
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
     settings.check_exposure()
@@ -247,6 +258,7 @@ COMMANDS = {
     "shell": cmd_shell,
     "new": cmd_new,
     "erase": cmd_erase,
+    "analytics": cmd_analytics,
 }
 
 

@@ -228,3 +228,24 @@ def test_an_unavailable_handoff_is_a_request_nobody_took(store: AnalyticsStore) 
     (handoff,) = rows(store.engine, "handoffs", store.conversation_key(s.sender))
     assert handoff["reason"] == "closed" and handoff["assigned_at"] is None
     assert handoff["returned_to_bot"] is False and handoff["queue_wait_s"] is None
+
+
+def test_another_assistant_names_its_own_journeys(engine: Engine) -> None:
+    from bot.analytics.derive import Journeys
+
+    bank = Journeys(
+        intents={"open_account": "onboarding", "greet": "smalltalk"},
+        forms={"account_form": "onboarding"},
+        results={},
+    )
+    store = AnalyticsStore(engine, KEY, journeys=bank)
+    s = Stream("rest:bank").session().user("hello", "greet").action("utter_greet").bot("Hi")
+    s.listen().user("open an account", "open_account").action("account_form")
+    s.loop("account_form").slot("requested_slot", "email").bot("Your e-mail?").listen()
+    s.user("x@example.com", "inform").action("account_form").slot("email", "x@example.com")
+    s.slot("requested_slot", None).loop(None).bot("Done.").listen()
+    store.ingest(s.events)
+    (summary,) = rows(engine, "conversations", store.conversation_key(s.sender))
+    assert (summary["journey"], summary["journey_completed"], summary["outcome"]) == (
+        "onboarding", True, "contained",
+    )  # fmt: skip

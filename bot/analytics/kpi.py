@@ -401,7 +401,8 @@ def drilldown(
     """The conversations behind a chart point, newest first.
 
     ``metric`` (+ ``bucket_start``): those that gave the metric a sample (in that
-    bucket); ``form`` + ``step``: those whose form reached the funnel step;
+    bucket); ``form`` + ``step``: those whose form reached the funnel step
+    (without ``form``: a form of any name);
     ``intent``: those with a customer message of that intent. Conditions combine.
     """
     where = _conditions(filters)
@@ -412,18 +413,13 @@ def drilldown(
     if metric is not None:
         samples = _samples(_metric(metric), Filters(), None)
         where.append(Conversation.conversation.in_(select(samples.c.conversation)))
-    if step is not None:
-        if form is None:
-            raise KPIError("a funnel step's drill-down needs the form's name (form=...)")
-        where.append(
-            Conversation.conversation.in_(
-                select(Form.conversation).where(Form.name == form, _step_condition(step))
-            )
-        )
-    elif form is not None:
-        where.append(
-            Conversation.conversation.in_(select(Form.conversation).where(Form.name == form))
-        )
+    if step is not None or form is not None:
+        forms = select(Form.conversation)
+        if form is not None:
+            forms = forms.where(Form.name == form)
+        if step is not None:
+            forms = forms.where(_step_condition(step))
+        where.append(Conversation.conversation.in_(forms))
     if intent is not None:
         where.append(
             Conversation.conversation.in_(

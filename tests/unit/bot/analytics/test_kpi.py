@@ -205,8 +205,8 @@ def test_drilldown_of_funnel_steps_intents_and_breakdowns(db: Session) -> None:
     assert ids(kpi.drilldown(db, Filters(), form="plan_form", step="completed")) == {"c1"}
     assert ids(kpi.drilldown(db, Filters(), intent="nlu_fallback")) == {"c2", "c3"}
     assert ids(kpi.drilldown(db, Filters(channel="slack"))) == {"c3", "c4"}
-    with pytest.raises(kpi.KPIError, match="form"):
-        kpi.drilldown(db, Filters(), step="budget")
+    assert ids(kpi.drilldown(db, Filters(), step="started")) == {"c1", "c2", "c3", "c4"}
+    assert ids(kpi.drilldown(db, Filters(), step="income")) == {"c3"}
 
 
 def test_drilldown_rows_newest_first_and_limited(db: Session) -> None:

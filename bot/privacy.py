@@ -89,7 +89,8 @@ _NOT_NAMES = frozenset(
     sorry fine good great ok okay well happy glad afraid sure new still also only
     going having getting done ready free available unable able home away out over
     i me my you your we our it this that what who how why when where
-    there bye goodbye everyone all again guys team folks everybody""",
+    there bye goodbye everyone all again guys team folks everybody
+    i'm i've i'd i'll it's that's what's let's we're you're""",
     )
 )
 _NAME_CUE = re.compile(
@@ -115,7 +116,7 @@ def _name_words(name: str) -> str:
     words = name.split()
     kept: list[str] = []
     for word in words:
-        if word.lower() in _NOT_NAMES:
+        if word.lower() in _NOT_NAMES or word.startswith("["):
             break
         kept.append(word)
     return " ".join(kept)
@@ -225,19 +226,22 @@ class Redactor:
         for value in sorted({k.strip() for k in known if k and k.strip()}, key=len, reverse=True):
             text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", self.name, text, flags=re.I)
 
+        for pattern in (_NAME_CUE, _CAPITAL_CUE):
+            text = self._names_after(pattern, text)
+        if "\n" in text or _SIGNATURE.search(text):
+            text = self._names_after(_SIGNATURE, text)
+        return text
+
+    def _names_after(self, pattern: re.Pattern[str], text: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            name = _name_words(match.group("name"))
-            if not name or name.startswith("["):
-                return match.group()
-            start = match.start("name") - match.start()
             whole = match.group()
+            start = match.start("name") - match.start()
+            name = _name_words(match.group("name"))
+            if not name:  # "Hello, I'm Bob": the cue in the rest may still introduce one
+                return whole[:start] + self._names_after(pattern, whole[start:])
             return whole[:start] + self.name + whole[start + len(name) :]
 
-        for pattern in (_NAME_CUE, _CAPITAL_CUE):
-            text = pattern.sub(replace, text)
-        if "\n" in text or _SIGNATURE.search(text):
-            text = _SIGNATURE.sub(replace, text)
-        return text
+        return pattern.sub(replace, text)
 
     def __call__(self, text: str) -> str:
         """E-mails first (their digits are no phone), then cards (longer than phones)."""

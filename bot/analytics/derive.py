@@ -240,34 +240,31 @@ def _slot_value(name: str, value: Any) -> Any:
     return SLOT_SET
 
 
-def _entities(entities: Any) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """The entities kept (names and contacts replaced) and the person names they held."""
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _entities(entities: Any, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The entities kept, with names and contacts replaced."""
     kept: list[dict[str, Any]] = []
-    names: list[str] = []
     for entity in entities if isinstance(entities, list) else []:
         if not isinstance(entity, Mapping) or not isinstance(entity.get("entity"), str):
             continue
         kind = entity["entity"][:80]
         value = entity.get("value")
         if kind in NAME_ENTITIES:
-            if isinstance(value, str):
-                names.append(value)
             value = "[name]"
         elif isinstance(value, str):
-            value = redact_personal(value)
+            value = redact_personal(value, names)
         elif not isinstance(value, (int, float, bool)) and value is not None:
             value = SLOT_SET
         kept.append({"entity": kind, "value": value})
-    return kept, tuple(names)
+    return kept
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _user(event: Mapping[str, Any]) -> dict[str, Any]:
+def _user(event: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     parse = _mapping(event.get("parse_data"))
-    entities, names = _entities(parse.get("entities"))
+    entities = _entities(parse.get("entities"), names)
     intent = _mapping(parse.get("intent"))
     ranking = [
         {"name": r["name"][:80], "confidence": _number(r.get("confidence"))}
@@ -435,8 +432,9 @@ class _Derivation:
         self.turns.append(_Turn(row))
         self.turn_reason = None
         self.sessions[-1]["user_turns"] += 1
-        if intent in self.journeys.intents and not self.paused:
-            self.journey_events.append((self.journeys.intents[intent], "intent"))
+        journey = self.journeys.intents.get(intent) if isinstance(intent, str) else None
+        if journey is not None and not self.paused:
+            self.journey_events.append((journey, "intent"))
         products = {
             e.get("value")
             for e in parse.get("entities") or []

@@ -55,14 +55,11 @@ from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-EVENTS: Table = models.Event.__table__  # type: ignore[assignment]
-CONVERSATIONS: Table = models.Conversation.__table__  # type: ignore[assignment]
+TABLES = models.Base.metadata.tables
+EVENTS: Table = TABLES["events"]
+CONVERSATIONS: Table = TABLES["conversations"]
 # Every derived table, by name: derive()'s keys.
-DERIVED: dict[str, Table] = {
-    mapper.local_table.name: mapper.local_table  # type: ignore[misc]
-    for mapper in models.Base.registry.mappers
-    if mapper.local_table.name != "events"  # type: ignore[union-attr]
-}
+DERIVED: dict[str, Table] = {name: table for name, table in TABLES.items() if name != "events"}
 ALL_TABLES: tuple[Table, ...] = (EVENTS, *DERIVED.values())
 MIN_KEY_CHARS = 16
 BATCH_ROWS = 500
@@ -206,7 +203,7 @@ class AnalyticsStore:
     def settle(self) -> int:
         """Rebuild conversations with a form open that went quiet; how many were rebuilt."""
         now = self.clock()
-        forms: Table = models.Form.__table__  # type: ignore[assignment]
+        forms = TABLES["forms"]
         with self.engine.begin() as connection:
             quiet = sorted(
                 connection.execute(

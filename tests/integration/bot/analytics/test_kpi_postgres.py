@@ -1,4 +1,4 @@
-"""The KPI tests of tests/unit/bot/analytics/test_kpi.py, on a real PostgreSQL database.
+"""The KPI and doc-SQL tests of tests/unit/bot/analytics, on a real PostgreSQL database.
 
 The same test functions run here with ``db`` bound to a fresh database on
 127.0.0.1:5432 (skipped when none listens), so every query is checked on both
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.unit.bot.analytics.kpi_rows import load
 from tests.unit.bot.analytics.test_kpi import *  # noqa: F403  (the tests, rerun on PostgreSQL)
+from tests.unit.bot.analytics.test_kpi_doc import *  # noqa: F403  (the doc's SQL, too)
 
 pytestmark = pytest.mark.postgres
 

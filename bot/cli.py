@@ -7,6 +7,7 @@
     tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
+    tandem report  the analytics KPIs of a period as one HTML file (--since 7d)
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
+    from bot.analytics import report
+
+    report.add_arguments(sub.add_parser("report", help="write the analytics report (HTML)"))
     return parser
 
 
@@ -230,6 +234,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.analytics import report
+
+    return report.run(args)
+
+
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
     settings.check_exposure()
@@ -241,6 +251,7 @@ COMMANDS = {
     "shell": cmd_shell,
     "new": cmd_new,
     "erase": cmd_erase,
+    "report": cmd_report,
 }
 
 

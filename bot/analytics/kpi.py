@@ -342,14 +342,25 @@ def form_names(session: Executor, filters: Filters = Filters()) -> list[str]:
     return [name for (name,) in session.execute(query)]
 
 
+DIMENSIONS = ("channel", "journey", "intent", "csat")
+
+
 def breakdown(
     session: Executor, dimension: str, filters: Filters = Filters(), *, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """Conversations per channel or journey, or customer messages per intent (top intents).
+    """Conversations per channel or journey, customer messages per intent (top intents),
+    or ratings per CSAT score.
 
     ``{"key", "count"}``, largest first; journeys also carry ``completed``.
     """
-    if dimension == "intent":
+    key: Any
+    if dimension == "csat":
+        key = Csat.score
+        query = select(key, func.count()).join(
+            Conversation, Conversation.conversation == Csat.conversation
+        )
+        query = query.where(*_conditions(filters))
+    elif dimension == "intent":
         key = Turn.intent
         query = (
             select(key, func.count())
@@ -363,7 +374,7 @@ def breakdown(
             columns.append(func.count(case((Conversation.journey_completed, 1), else_=null())))
         query = select(*columns).where(*_conditions(filters))
     else:
-        raise KPIError(f"unknown dimension {dimension!r}; use channel, journey or intent")
+        raise KPIError(f"unknown dimension {dimension!r}; use one of {DIMENSIONS}")
     rows = session.execute(query.group_by(key).order_by(func.count().desc(), key).limit(limit))
     out = []
     for row in rows:
@@ -526,6 +537,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], fp: IO[str]) -> int:
 
 __all__ = [
     "BUCKETS",
+    "DIMENSIONS",
     "EXPORT_COLUMNS",
     "METRICS",
     "Filters",

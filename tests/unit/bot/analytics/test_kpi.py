@@ -157,6 +157,12 @@ def test_breakdowns_and_top_intents(db: Session) -> None:
         {"key": "nlu_fallback", "count": 1},
         {"key": "plan_ask", "count": 1},
     ]
+    assert kpi.breakdown(db, "csat", Filters()) == [
+        {"key": 2, "count": 1},
+        {"key": 3, "count": 1},
+        {"key": 5, "count": 1},
+    ]
+    assert kpi.breakdown(db, "csat", Filters(channel="rest")) == [{"key": 5, "count": 1}]
     with pytest.raises(kpi.KPIError, match="unknown dimension"):
         kpi.breakdown(db, "colour", Filters())
 

@@ -178,18 +178,20 @@ def _bucket_of(started_at: Any, seconds: int) -> ColumnElement[Any]:
     return (func.floor(started_at / seconds) * seconds).label("bucket")
 
 
+def _from(source: str, *columns: Any) -> Select[Any]:
+    """``SELECT columns`` over the conversations joined to the source's rows."""
+    query = select(*columns).select_from(Conversation)
+    if source == "conversations":
+        return query
+    table = _SOURCES[source]
+    return query.join(table, table.conversation == Conversation.conversation)  # type: ignore[attr-defined]
+
+
 def _samples(metric: _Metric, filters: Filters, seconds: int | None) -> Subquery:
     """``(conversation, bucket, v)``: one row per sample of the metric in the conversations."""
     bucket = _bucket_of(Conversation.started_at, seconds) if seconds else literal(0).label("bucket")
     value = metric.value.label("v")
-    if metric.source == "conversations":
-        query = select(Conversation.conversation, bucket, value)
-    else:
-        table = _SOURCES[metric.source]
-        query = select(Conversation.conversation, bucket, value).join(
-            table,
-            table.conversation == Conversation.conversation,  # type: ignore[attr-defined]
-        )
+    query = _from(metric.source, Conversation.conversation, bucket, value)
     return query.where(*_conditions(filters), value.is_not(None)).subquery("s")
 
 
@@ -231,12 +233,28 @@ def _point(metric: _Metric, row: Any) -> tuple[float | None, int, int]:
 
 
 def summary(session: Executor, filters: Filters = Filters()) -> dict[str, float | None]:
-    """Every metric of :data:`METRICS` over the filtered conversations (None: no sample)."""
+    """Every metric of :data:`METRICS` over the filtered conversations (None: no sample).
+
+    The means and counts of one source come from one query; each median from its own.
+    """
     result: dict[str, float | None] = {}
+    by_source: dict[str, list[str]] = {}
     for name, metric in _METRICS.items():
-        row = session.execute(_aggregate(metric, _samples(metric, filters, None))).first()
-        result[name] = _point(metric, row)[0] if row else (0.0 if metric.agg == "count" else None)
-    return result
+        if metric.agg == "median":
+            row = session.execute(_aggregate(metric, _samples(metric, filters, None))).first()
+            result[name] = _point(metric, row)[0] if row else None
+        else:
+            by_source.setdefault(metric.source, []).append(name)
+    for source, names in by_source.items():
+        columns = [
+            func.count(_METRICS[n].value)
+            if _METRICS[n].agg == "count"
+            else func.avg(cast(_METRICS[n].value, Float))
+            for n in names
+        ]
+        row = session.execute(_from(source, *columns).where(*_conditions(filters))).one()
+        result.update(zip(names, map(_number, row), strict=True))
+    return {name: result[name] for name in _METRICS}
 
 
 def timeseries(

@@ -15,7 +15,8 @@ Two pure steps, used by :class:`bot.analytics.store.AnalyticsStore`:
 docs/analytics-ingest.md states the rules; in short:
 
 * **sessions**: from each ``session_started`` to the next (events before the
-  first one form a session of their own).
+  first one form a session of their own, unless nobody spoke in it: then the
+  ``session_started`` only marks its start).
 * **turns**: one per ``user`` event. ``intent``/``confidence`` from its
   parse data; ``fallback`` when the intent is ``nlu_fallback`` or a fallback
   action (:data:`FALLBACK_ACTIONS`) runs before the next user message;
@@ -397,7 +398,10 @@ class _Derivation:
             self.first_ts = ts
         self.last_ts = max(self.last_ts, ts)
         kind = body.get("event")
-        if kind == "session_started" or not self.sessions:
+        if kind == "session_started" and self.sessions and not self.sessions[-1]["user_turns"]:
+            # action_session_start comes first, and a session nobody spoke in is no session
+            self.sessions[-1].update(started_seq=seq, started_at=ts)
+        elif kind == "session_started" or not self.sessions:
             self.sessions.append(
                 {
                     "conversation": self.conversation,

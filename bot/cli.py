@@ -7,6 +7,8 @@
     tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
+    tandem analytics clusters   group the messages the bot did not handle into
+                   topics; export one as NLU YAML or a knowledge stub
     tandem report  the analytics KPIs of a period as one HTML file (--since 7d)
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
@@ -65,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
+    analytics = sub.add_parser("analytics", help="analytics tools (clusters: unhandled topics)")
+    analytics.add_argument("tool", choices=["clusters"], help="`clusters --help` for its options")
+    analytics.add_argument("tool_args", nargs=argparse.REMAINDER)
     from bot.analytics import report
 
     report.add_arguments(sub.add_parser("report", help="write the analytics report (HTML)"))
@@ -234,6 +239,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from bot.analytics import clusters
+
+    return clusters.main(args.tool_args)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.analytics import report
 
@@ -251,6 +262,7 @@ COMMANDS = {
     "shell": cmd_shell,
     "new": cmd_new,
     "erase": cmd_erase,
+    "analytics": cmd_analytics,
     "report": cmd_report,
 }
 

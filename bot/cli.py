@@ -9,6 +9,7 @@
                    database and the logs (right to erasure; bot/erasure.py)
     tandem analytics clusters   group the messages the bot did not handle into
                    topics; export one as NLU YAML or a knowledge stub
+    tandem report  the analytics KPIs of a period as one HTML file (--since 7d)
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -69,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     analytics = sub.add_parser("analytics", help="analytics tools (clusters: unhandled topics)")
     analytics.add_argument("tool", choices=["clusters"], help="`clusters --help` for its options")
     analytics.add_argument("tool_args", nargs=argparse.REMAINDER)
+    from bot.analytics import report
+
+    report.add_arguments(sub.add_parser("report", help="write the analytics report (HTML)"))
     return parser
 
 
@@ -247,6 +251,12 @@ def cmd_analytics(args: argparse.Namespace) -> int:
     return clusters.main(args.tool_args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.analytics import report
+
+    return report.run(args)
+
+
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
     settings.check_exposure()
@@ -259,6 +269,7 @@ COMMANDS = {
     "new": cmd_new,
     "erase": cmd_erase,
     "analytics": cmd_analytics,
+    "report": cmd_report,
 }
 
 

@@ -20,8 +20,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.console import analytics
 from bot.console import routes as console
 from bot.console.assist import Assistant, GeneratorFactory, generator_from_env
 from bot.handoff import api
@@ -62,6 +63,7 @@ class Runtime:
     gateway: RasaGateway
     service: HandoffService
     assistant: Assistant
+    analytics: sessionmaker[Session]  # the analytics store, read by the dashboard
 
 
 Scope = MutableMapping[str, Any]
@@ -164,6 +166,7 @@ def create_app(
     settings.check()
     engine = make_engine(settings.db_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
+    analytics_engine = analytics.analytics_engine(settings.analytics_db_url)
     hub = Hub()
     store = Store(sessions)
     gateway = gateway or HttpxRasaGateway(
@@ -190,6 +193,7 @@ def create_app(
             deadline_s=settings.assist_deadline_s,
             assistant_name=settings.assistant_name,
         ),
+        analytics=sessionmaker(analytics_engine),
     )
 
     @contextlib.asynccontextmanager
@@ -207,6 +211,7 @@ def create_app(
             await runtime.assistant.cancel()
             await gateway.aclose()
             engine.dispose()
+            analytics_engine.dispose()
 
     app = FastAPI(
         title="Tandem handoff service",
@@ -218,6 +223,7 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(api.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 
     @app.get("/health")

@@ -21,6 +21,8 @@
 ``TANDEM_HANDOFF_PUBLIC_ORIGIN``    ``https://console.example.com`` behind a proxy
 ``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages
                                     (``assistant:`` in assistant.yml)
+``TANDEM_ANALYTICS_DB_URL``         the analytics store the supervisors' dashboard reads
+                                    (``sqlite:///<state>/analytics.db``)
 ==================================  ===============================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
@@ -63,6 +65,10 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def default_db_url(state_dir: Path) -> str:
     return f"sqlite:///{state_dir / 'handoff.db'}"
+
+
+def default_analytics_db_url(state_dir: Path) -> str:
+    return f"sqlite:///{state_dir / 'analytics.db'}"
 
 
 def _project_defaults(env: Mapping[str, str]) -> tuple[Path, str, Path | None]:
@@ -128,6 +134,9 @@ class HandoffSettings:
     login_failure_delay_s: float = 1.0
     keepalive_s: float = 15.0
     assist_deadline_s: float = 8.0
+    analytics_db_url: str = field(
+        default_factory=lambda: default_analytics_db_url(Path.cwd().resolve() / ".tandem")
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -163,6 +172,9 @@ class HandoffSettings:
             secure_cookies=_bool(env, "SECURE_COOKIES", host not in LOOPBACK_HOSTS),
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
+            analytics_db_url=(
+                env.get("TANDEM_ANALYTICS_DB_URL") or default_analytics_db_url(state_dir)
+            ),
         )
 
     def check(self) -> HandoffSettings:

@@ -19,20 +19,18 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine, create_engine, make_url, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.analytics import kpi
-from bot.analytics.models import Conversation, Event, Form
+from bot.analytics.models import Conversation, Event
 from bot.console import auth
 from bot.console.routes import User, actor, render_page, runtime
-from bot.errors import ConfigError
 from bot.handoff.accounts import Staff
 from bot.handoff.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, Unavailable
 from bot.handoff.sync import in_thread
@@ -44,29 +42,18 @@ T = TypeVar("T")
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TRANSCRIPT_LIMIT = 500
-Bucket = Literal["day", "week"]
+OPTIONS_LIMIT = 200
+# The console's policy, but plotly.js writes its chart styles (hover layer, drag
+# layer pointer events) as inline rules at run time, and a chart without them
+# takes no clicks. Scripts stay 'self' only; every text goes in as textContent.
+# (tests check that it differs from bot.handoff.app.SECURITY_HEADERS in that only).
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'"
+)
+Bucket = Literal["hour", "day"]
 Dimension = Literal["channel", "journey", "intent"]
-
-
-def analytics_engine(url: str) -> Engine:
-    """A read engine on the analytics store; a missing SQLite file is not created here."""
-    try:
-        parsed = make_url(url)
-    except Exception as e:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
-        raise ConfigError(
-            f"TANDEM_ANALYTICS_DB_URL={url!r} is not a database URL; use "
-            "sqlite:///path/analytics.db or postgresql+psycopg://user:password@host:5432/db."
-        ) from e
-    if parsed.get_backend_name() == "sqlite":
-        return create_engine(url, connect_args={"check_same_thread": False})
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _store_missing(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and not (
-        parsed.database and (parsed.database == ":memory:" or Path(parsed.database).exists())
-    )
 
 
 async def supervisor(user: User) -> Staff:
@@ -81,11 +68,6 @@ Supervisor = Annotated[Staff, Depends(supervisor)]
 async def _read(request: Request, work: Callable[[Session], T]) -> T:
     """Run ``work`` on a session of the analytics store, in a worker thread."""
     rt = runtime(request)
-    if _store_missing(rt.settings.analytics_db_url):
-        raise Unavailable(
-            "The analytics store does not exist yet: start the analytics consumer "
-            "(it creates the store) or set TANDEM_ANALYTICS_DB_URL to it."
-        )
 
     def run() -> T:
         with rt.analytics() as session:
@@ -93,10 +75,13 @@ async def _read(request: Request, work: Callable[[Session], T]) -> T:
 
     try:
         return await in_thread(run)
+    except kpi.KPIError as e:
+        raise InvalidInput(f"{str(e).capitalize()}.") from e
     except (OperationalError, ProgrammingError) as e:
         raise Unavailable(
-            "The analytics store cannot be read (not migrated, or unreachable); run the "
-            "analytics migrations and check TANDEM_ANALYTICS_DB_URL."
+            "The analytics store cannot be read: it is unreachable, or nothing has created its "
+            "tables yet (the analytics consumer migrates it when it starts); check "
+            "TANDEM_ANALYTICS_DB_URL."
         ) from e
 
 
@@ -168,7 +153,7 @@ async def analytics_page(request: Request) -> Any:
         )
     return HTMLResponse(
         render_page("analytics.html", csrf=user.csrf_token, name=user.name, role=user.role),
-        headers={"cache-control": "no-store"},
+        headers={"cache-control": "no-store", "content-security-policy": PAGE_CSP},
     )
 
 
@@ -192,25 +177,29 @@ async def options(request: Request, user: Supervisor) -> dict[str, Any]:
 
     def work(session: Session) -> dict[str, Any]:
         everything = kpi.Filters()
-        first, last = session.execute(
-            select(Conversation.started_at).order_by(Conversation.started_at).limit(1)
-        ).scalar(), session.execute(
-            select(Conversation.started_at).order_by(Conversation.started_at.desc()).limit(1)
-        ).scalar()
+        first, last = (
+            session.execute(
+                select(Conversation.started_at).order_by(Conversation.started_at).limit(1)
+            ).scalar(),
+            session.execute(
+                select(Conversation.started_at).order_by(Conversation.started_at.desc()).limit(1)
+            ).scalar(),
+        )
         return {
-            "channels": sorted(
-                str(r["key"]) for r in kpi.breakdown(session, "channel", everything) if r["key"]
-            ),
-            "journeys": sorted(
-                str(r["key"]) for r in kpi.breakdown(session, "journey", everything) if r["key"]
-            ),
-            "forms": list(session.scalars(select(Form.name).distinct().order_by(Form.name))),
+            "channels": _keys(session, "channel"),
+            "journeys": _keys(session, "journey"),
+            "forms": kpi.form_names(session, everything),
             "metrics": kpi.METRICS,
             "first_day": _day(first),
             "last_day": _day(last),
         }
 
     return await _read(request, work)
+
+
+def _keys(session: Session, dimension: str) -> list[str]:
+    rows = kpi.breakdown(session, dimension, kpi.Filters(), limit=OPTIONS_LIMIT)
+    return sorted(str(r["key"]) for r in rows if r["key"])
 
 
 def _day(stamp: float | None) -> str | None:
@@ -264,6 +253,7 @@ async def drilldown(
     bucket_start: Annotated[float | None, Query(ge=0)] = None,
     bucket: Bucket = "day",
     step: Annotated[str | None, Query(max_length=80)] = None,
+    form: Annotated[str | None, Query(max_length=80)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """The conversations behind a chart point (a time bucket, a funnel step) or the filters."""
@@ -272,7 +262,7 @@ async def drilldown(
         request,
         lambda s: kpi.drilldown(
             s, filters, metric=name, bucket_start=bucket_start, bucket=bucket, step=step,
-            limit=limit,
+            form=form, limit=limit,
         ),
     )  # fmt: skip
     return {"conversations": rows, "limit": limit}
@@ -339,4 +329,3 @@ async def export_csv(request: Request, user: Supervisor, filters: Filtered) -> R
             "cache-control": "no-store",
         },
     )
-

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.analytics.db import make_engine as make_analytics_engine
 from bot.console import analytics
 from bot.console import routes as console
 from bot.console.assist import Assistant, GeneratorFactory, generator_from_env
@@ -166,7 +167,7 @@ def create_app(
     settings.check()
     engine = make_engine(settings.db_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    analytics_engine = analytics.analytics_engine(settings.analytics_db_url)
+    analytics_engine = make_analytics_engine(settings.analytics_db_url)
     hub = Hub()
     store = Store(sessions)
     gateway = gateway or HttpxRasaGateway(

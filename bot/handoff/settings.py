@@ -22,7 +22,7 @@
 ``TANDEM_HANDOFF_ASSISTANT_NAME``   the bot's name in customer-facing messages
                                     (``assistant:`` in assistant.yml)
 ``TANDEM_ANALYTICS_DB_URL``         the analytics store the supervisors' dashboard reads
-                                    (``sqlite:///<state>/analytics.db``)
+                                    (as :mod:`bot.analytics.settings` has it)
 ==================================  ===============================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.analytics import settings as analytics_settings
 from bot.env import LOOPBACK_HOSTS, env_bool, env_float, env_int
 from bot.errors import ConfigError
 from bot.handoff.hours import OpenHours, spec_from_page
@@ -65,10 +66,6 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def default_db_url(state_dir: Path) -> str:
     return f"sqlite:///{state_dir / 'handoff.db'}"
-
-
-def default_analytics_db_url(state_dir: Path) -> str:
-    return f"sqlite:///{state_dir / 'analytics.db'}"
 
 
 def _project_defaults(env: Mapping[str, str]) -> tuple[Path, str, Path | None]:
@@ -135,7 +132,7 @@ class HandoffSettings:
     keepalive_s: float = 15.0
     assist_deadline_s: float = 8.0
     analytics_db_url: str = field(
-        default_factory=lambda: default_analytics_db_url(Path.cwd().resolve() / ".tandem")
+        default_factory=lambda: analytics_settings.AnalyticsSettings().db_url
     )
 
     @classmethod
@@ -173,7 +170,8 @@ class HandoffSettings:
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
             analytics_db_url=(
-                env.get("TANDEM_ANALYTICS_DB_URL") or default_analytics_db_url(state_dir)
+                env.get(analytics_settings.PREFIX + "DB_URL")
+                or analytics_settings.default_db_url(state_dir)
             ),
         )
 

@@ -77,6 +77,10 @@ function day(epoch) {
   return new Date(epoch * 1000).toISOString().slice(0, 10);
 }
 
+function stamp(epoch) {
+  return bucket() === "hour" ? when(epoch) : day(epoch);
+}
+
 function when(epoch) {
   return new Date(epoch * 1000).toISOString().slice(0, 16).replace("T", " ");
 }
@@ -87,7 +91,7 @@ function fillSelect(id, values, keepFirst = true) {
   select.replaceChildren(...first, ...values.map((v) => el("option", { value: v, text: v })));
 }
 
-const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+const PLOT_CONFIG = { displayModeBar: false, responsive: true }; // the tables below hold the numbers
 const MARGIN = { l: 56, r: 16, t: 8, b: 48 };
 
 // filters
@@ -125,6 +129,7 @@ async function loadSummary() {
   const data = await api(`${API}/summary${query()}`);
   const items = [];
   for (const [name, value] of Object.entries(data.metrics)) {
+    if (name.endsWith("_mean")) continue; // the median's companion, in the metric list
     items.push(el("div", { className: "kpi", title: data.definitions[name] || "" }, [
       el("dt", { text: label(name) }),
       el("dd", { text: format(name, value) }),
@@ -146,15 +151,17 @@ async function loadSeries() {
   const points = data.points;
   const trace = {
     type: "scatter", mode: "lines+markers", name: label(metric),
-    x: points.map((p) => day(p.bucket)), y: points.map((p) => p.value),
+    x: points.map((p) => new Date(p.bucket * 1000).toISOString().slice(0, 19).replace("T", " ")), y: points.map((p) => p.value),
     customdata: points.map((p) => p.bucket),
-    text: points.map((p) => `${format(metric, p.value)} (${p.n} conversations)`),
+    text: points.map((p) => `${format(metric, p.value)} (${p.conversations} conversations)`),
     hovertemplate: "%{x}: %{text}<extra></extra>",
     marker: { size: 9, color: "#0b5cad" }, line: { color: "#0b5cad" },
   };
   const layout = {
     margin: MARGIN, height: 280, hovermode: "closest",
-    xaxis: { type: "date", tickformat: "%d %b" },
+    xaxis: bucket() === "hour"
+      ? { type: "date", tickformat: "%d %b %H:%M" }
+      : { type: "date", tickformat: "%d %b", dtick: 86400000 },
     yaxis: { rangemode: "tozero", tickformat: RATES.has(metric) ? ".0%" : "" },
   };
   const chart = $("series-chart");
@@ -165,15 +172,15 @@ async function loadSeries() {
     chart.on("plotly_click", (event) => {
       const point = event.points && event.points[0];
       if (point) drill({ metric: $("metric").value, bucket_start: point.customdata, bucket: bucket() },
-        `${label($("metric").value)}, ${bucket()} of ${point.x}`);
+        `${label($("metric").value)}, ${bucket()} of ${stamp(point.customdata)}`);
     });
   }
   $("series-table").tBodies[0].replaceChildren(...points.map((p) => el("tr", {}, [
-    el("td", { text: day(p.bucket) }),
+    el("td", { text: stamp(p.bucket) }),
     el("td", { text: format(metric, p.value) }),
-    el("td", { text: String(p.n) }),
-    el("td", {}, [drillButton(`Conversations of ${day(p.bucket)}`,
-      { metric, bucket_start: p.bucket, bucket: bucket() }, `${label(metric)}, ${bucket()} of ${day(p.bucket)}`)]),
+    el("td", { text: String(p.conversations) }),
+    el("td", {}, [drillButton(`Conversations of ${stamp(p.bucket)}`,
+      { metric, bucket_start: p.bucket, bucket: bucket() }, `${label(metric)}, ${bucket()} of ${stamp(p.bucket)}`)]),
   ])));
 }
 
@@ -203,13 +210,14 @@ async function loadFunnel() {
     chart.dataset.wired = "1";
     chart.on("plotly_click", (event) => {
       const point = event.points && event.points[0];
-      if (point) drill({ step: point.customdata }, `${$("form").value}: reached ${point.customdata}`);
+      if (point) drill({ form: $("form").value, step: point.customdata },
+        `${$("form").value}: reached ${point.customdata}`);
     });
   }
   $("funnel-table").tBodies[0].replaceChildren(...steps.map((s) => el("tr", {}, [
     el("th", { scope: "row", text: s.step }),
     el("td", { text: String(s.count) }),
-    el("td", {}, [drillButton(`Conversations that reached ${s.step}`, { step: s.step },
+    el("td", {}, [drillButton(`Conversations that reached ${s.step}`, { form, step: s.step },
       `${form}: reached ${s.step}`)]),
   ])));
 }

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.analytics import models as m
+from bot.analytics.db import make_engine, migrate
 
 DAY0 = 1772409600.0  # 2026-03-02 00:00 UTC
 DAY = 86400.0
@@ -59,7 +60,19 @@ ROWS = (
     Seeded(2, "c1", "socketio", "plan", "contained", 4, PLAN, "completed"),
     Seeded(2, "c2", "slack", "credit", "abandoned"),
     Seeded(2, "c3", "teams", "knowledge", "contained", None),
-    Seeded(2, "c4", "socketio", "plan", "escalated", 1, PLAN[:2], "abandoned", "frustration", 30.0, 300.0),
+    Seeded(
+        2,
+        "c4",
+        "socketio",
+        "plan",
+        "escalated",
+        1,
+        PLAN[:2],
+        "abandoned",
+        "frustration",
+        30.0,
+        300.0,
+    ),
 )
 # Events arrive redacted; this one slipped through (a store older than the redaction
 # rules), and the console's transcript must still not show it.
@@ -117,15 +130,15 @@ def _add(db: Session, row: Seeded) -> None:
 
 
 def seed(engine: Engine) -> None:
-    """Create the tables (migrations are the ingest side's) and fill them with :data:`ROWS`."""
-    m.Base.metadata.create_all(engine)
+    """Migrate the store, as its consumer does, and fill it with :data:`ROWS`."""
+    migrate(engine)
     with Session(engine) as db, db.begin():
         for row in ROWS:
             _add(db, row)
 
 
 def seed_file(url: str) -> None:
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
         seed(engine)
     finally:

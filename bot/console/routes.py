@@ -87,7 +87,7 @@ def note_json(note: Note) -> dict[str, Any]:
     }
 
 
-def _page(page: str, **values: str) -> str:
+def render_page(page: str, **values: str) -> str:
     """A static HTML file with its ``{{key}}`` placeholders filled in, HTML-escaped."""
     text = (STATIC / page).read_text(encoding="utf-8")
     for key, value in values.items():
@@ -107,7 +107,7 @@ def _login_page(request: Request, *, error: str = "", status: int = 200) -> HTML
     settings = runtime(request).settings
     prelogin, is_new = auth.prelogin_value(request)
     response = HTMLResponse(
-        _page("login.html", csrf=auth.login_csrf(settings, prelogin), error=error),
+        render_page("login.html", csrf=auth.login_csrf(settings, prelogin), error=error),
         status_code=status,
         headers={"cache-control": "no-store"},
     )
@@ -191,7 +191,7 @@ async def console_page(request: Request) -> Any:
     except NotAuthenticated:
         return RedirectResponse("/console/login", status_code=303)
     return HTMLResponse(
-        _page(
+        render_page(
             "console.html",
             csrf=user.csrf_token,
             name=user.name,

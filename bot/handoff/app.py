@@ -22,9 +22,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
+from bot.analytics.db import make_engine as make_analytics_engine
+from bot.console import analytics
 from bot.console import routes as console
 from bot.console.assist import Assistant, GeneratorFactory, generator_from_env
 from bot.handoff import api
@@ -65,6 +67,7 @@ class Runtime:
     gateway: RasaGateway
     service: HandoffService
     assistant: Assistant
+    analytics: sessionmaker[Session]  # the analytics store, read by the dashboard
 
 
 Scope = MutableMapping[str, Any]
@@ -167,6 +170,7 @@ def create_app(
     settings.check()
     engine = make_engine(settings.db_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
+    analytics_engine = make_analytics_engine(settings.analytics_db_url)
     hub = Hub()
     store = Store(sessions)
     gateway = gateway or HttpxRasaGateway(
@@ -193,6 +197,7 @@ def create_app(
             deadline_s=settings.assist_deadline_s,
             assistant_name=settings.assistant_name,
         ),
+        analytics=sessionmaker(analytics_engine),
     )
 
     @contextlib.asynccontextmanager
@@ -210,6 +215,7 @@ def create_app(
             await runtime.assistant.cancel()
             await gateway.aclose()
             engine.dispose()
+            analytics_engine.dispose()
 
     app = FastAPI(
         title="Tandem handoff service",
@@ -221,6 +227,7 @@ def create_app(
     app.state.runtime = runtime
     app.include_router(api.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 
     @app.get("/health")

@@ -59,6 +59,10 @@ class InvalidInput(HandoffError):
     """A value that validation at the edge could not catch (an unknown agent, a weak password)."""
 
 
+class Unavailable(HandoffError):
+    """Something the request needs (the analytics store) is not there yet or unreachable."""
+
+
 HTTP_STATUS: dict[type[HandoffError], int] = {
     GatewayError: 502,
     NotAuthenticated: 401,
@@ -66,6 +70,7 @@ HTTP_STATUS: dict[type[HandoffError], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 400,
+    Unavailable: 503,
 }
 
 

@@ -23,6 +23,8 @@
                                     (``assistant:`` in assistant.yml)
 ``TANDEM_HANDOFF_CSAT``             ask the customer for a 1-5 rating when a person
                                     returns or resolves the conversation (``true``)
+``TANDEM_ANALYTICS_DB_URL``         the analytics store the supervisors' dashboard reads
+                                    (as :mod:`bot.analytics.settings` has it)
 ==================================  ===============================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem) places the default SQLite
@@ -39,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.analytics import settings as analytics_settings
 from bot.env import LOOPBACK_HOSTS, env_bool, env_float, env_int
 from bot.errors import ConfigError
 from bot.handoff.hours import OpenHours, spec_from_page
@@ -134,6 +137,9 @@ class HandoffSettings:
     metrics_token: str = field(default="", repr=False)
     """``TANDEM_METRICS_TOKEN`` (shared by the three servers): the bearer token of
     ``GET /metrics``; unset, only this machine may scrape (:mod:`bot.metrics`)."""
+    analytics_db_url: str = field(
+        default_factory=lambda: analytics_settings.AnalyticsSettings().db_url
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -171,6 +177,10 @@ class HandoffSettings:
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
             csat=_bool(env, "CSAT", cls.csat),
             metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
+            analytics_db_url=(
+                env.get(analytics_settings.PREFIX + "DB_URL")
+                or analytics_settings.default_db_url(state_dir)
+            ),
         )
 
     def check(self) -> HandoffSettings:

@@ -239,6 +239,8 @@ $("logout").addEventListener("click", async () => {
   window.location.assign("/console/login");
 });
 
+$("analytics-link").hidden = me.role !== "supervisor";
+
 async function loadStaff() {
   if (me.role !== "supervisor") return;
   const people = await api("/console/api/staff");

@@ -41,7 +41,8 @@ CSAT_SCORES = (1, 2, 3, 4, 5)
 KNOWLEDGE = "knowledge"
 """``{"kind": "knowledge", "outcome": "grounded"|"quoted"|"abstained", "sources": [str]}``"""
 GENERATOR = "generator"
-"""``{"kind": "generator", "backend": str, "task": str, "latency_ms": float, "deadline_hit": bool}``"""
+"""``{"kind": "generator", "backend": str, "task": str, "latency_ms": float,
+"deadline_hit": bool}``"""
 CSAT_PROMPT = "csat_prompt"
 """``{"kind": "csat_prompt", "context": "conversation"|"handoff"}``"""
 HANDOFF_REASON = "handoff_reason"
@@ -52,13 +53,20 @@ CSAT_CONTEXTS = ("conversation", "handoff")
 
 
 def records_in(metadata: Any) -> list[dict[str, Any]]:
-    """The well-formed analytics records in a bot message's metadata (others are skipped)."""
+    """The well-formed analytics records in a bot event's metadata (others are skipped).
+
+    Reads them at the top level (events appended through Rasa's HTTP API) and
+    one level down under ``"metadata"``, where Rasa keeps the ``metadata``
+    argument of an action server's ``utter_message``.
+    """
     if not isinstance(metadata, Mapping):
         return []
-    records = metadata.get(METADATA_KEY)
-    if not isinstance(records, list):
-        return []
-    return [dict(r) for r in records if isinstance(r, Mapping) and r.get("kind") in KINDS]
+    found: list[dict[str, Any]] = []
+    for where in (metadata, metadata.get("metadata")):
+        records = where.get(METADATA_KEY) if isinstance(where, Mapping) else None
+        if isinstance(records, list):
+            found += [dict(r) for r in records if isinstance(r, Mapping) and r.get("kind") in KINDS]
+    return found
 
 
 def record(kind: str, **fields: Any) -> dict[str, Any]:

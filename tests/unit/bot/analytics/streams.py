@@ -70,12 +70,16 @@ class Stream:
         utter: str | None = None,
         custom: dict[str, Any] | None = None,
         records: list[dict[str, Any]] | None = None,
+        from_action_server: bool = False,
         after: float = 0.4,
     ) -> Stream:
         metadata: dict[str, Any] = {}
         if utter:
             metadata["utter_action"] = utter
-        if records:
+        if records and from_action_server:
+            # Rasa keeps utter_message(metadata=...) of an action server one level down.
+            metadata["metadata"] = {"analytics": records}
+        elif records:
             metadata["analytics"] = records
         self.add(
             "bot", after=after, text=text, data={"custom": custom} if custom else {},

@@ -219,6 +219,24 @@ def test_an_abstained_knowledge_answer_is_an_unhandled_turn(store: AnalyticsStor
     )  # fmt: skip
 
 
+def test_records_sent_by_the_action_server_are_read_one_level_down(
+    store: AnalyticsStore,
+) -> None:
+    s = Stream("rest:nested").session()
+    s.user("when are you open", "ask_faq").action("action_answer_question")
+    s.bot(
+        "9 to 6.",
+        records=[knowledge("quoted", "hours.md"), generator(640.0, deadline_hit=True)],
+        from_action_server=True,
+    ).listen()
+    store.ingest(s.events)
+    conversation = store.conversation_key(s.sender)
+    (answer,) = rows(store.engine, "knowledge_answers", conversation)
+    assert (answer["outcome"], answer["sources"]) == ("quoted", ["hours.md"])
+    (call,) = rows(store.engine, "generator_calls", conversation)
+    assert (call["latency_ms"], call["deadline_hit"]) == (640.0, True)
+
+
 def test_an_unavailable_handoff_is_a_request_nobody_took(store: AnalyticsStore) -> None:
     s = Stream("socketio:closed").session()
     s.user("a human please", "ask_human").action("action_handoff")

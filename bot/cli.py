@@ -7,6 +7,7 @@
     tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
+    tandem analytics consume [--once]   events into the analytics store
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
+    analytics = sub.add_parser("analytics", help="the analytics pipeline (consume)")
+    analytics.add_argument("args", nargs=argparse.REMAINDER, help="e.g. consume --once")
     return parser
 
 
@@ -230,6 +233,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from bot.analytics.consumer import main as analytics_main
+
+    return analytics_main(args.args)
+
+
 def _refuse_open_api(settings: Settings) -> None:
     """Rasa's HTTP API can rewrite any conversation: never expose it unauthenticated."""
     settings.check_exposure()
@@ -241,6 +250,7 @@ COMMANDS = {
     "shell": cmd_shell,
     "new": cmd_new,
     "erase": cmd_erase,
+    "analytics": cmd_analytics,
 }
 
 

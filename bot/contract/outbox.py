@@ -54,11 +54,9 @@ class Outbox:
                 "TANDEM_ANALYTICS_OUTBOX (`python -m bot run` sets it to the state directory)."
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):  # SQLite creates the side files with the umask
-            side = Path(f"{self.path}{suffix}")
-            if suffix == "" or side.exists():
-                os.close(os.open(side, os.O_CREAT | os.O_WRONLY, 0o600))
-                os.chmod(side, 0o600)
+        # SQLite gives the -wal and -shm files the database file's mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(self.path, 0o600)
         # Rasa may build the broker on one thread and publish from another: one lock
         # serialises this connection's use instead of SQLite's same-thread check.
         self._lock = threading.RLock()

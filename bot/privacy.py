@@ -20,6 +20,13 @@ files, the prompt guardrails), so every process agrees on what is redacted.
 Patterns favour recall where a miss is costly (any Luhn-valid digit run is
 taken for a card) and precision where a false hit would garble ordinary
 questions (a bare number is only a phone when it looks like one).
+
+Person names are a separate pass (:func:`redact_names`, :func:`redact_personal`),
+for stores that keep no name at all (the analytics store): a name introduced
+("my name is alex", "I'm Alex Smith", "this is Sam", "call me Jo") or signed at
+the end of a message ("Thanks,\nAlex", "-- Alex Smith"). The tracker store,
+logs and transcripts keep names: the assistant greets a customer by theirs and
+an agent needs to know whom they talk to.
 """
 
 from __future__ import annotations
@@ -29,7 +36,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Redactor", "luhn_valid", "redact", "redact_cards", "redact_json"]
+__all__ = [
+    "Redactor",
+    "luhn_valid",
+    "redact",
+    "redact_cards",
+    "redact_json",
+    "redact_names",
+    "redact_personal",
+]
 
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -59,6 +74,52 @@ _POSTCODE = re.compile(
     r"(?<![\w+@.-])[a-z]{1,2}\d[a-z\d]?\s?(?!\d(?:gb|tb|hz)\b)\d[abd-hjlnp-uw-z]{2}(?![\w@])",
     re.IGNORECASE,
 )
+
+
+# Names. A capitalised word, with up to two more (Anne-Marie O'Neil), or, after a
+# cue that can only introduce a name ("my name is"), any word: people type their
+# name in lower case too.
+_CAP = r"[A-Z][\w'\-]*"
+_ANY = r"[^\W\d_][\w'\-]*"
+_NOT_NAMES = frozenset(
+    re.split(
+        r"\s+",
+        """a an the and but or not no yes just so very really here there back on at in
+    from with for to of about looking trying interested after calling asking wondering
+    sorry fine good great ok okay well happy glad afraid sure new still also only
+    going having getting done ready free available unable able home away out over
+    i me my you your we our it this that what who how why when where
+    there bye goodbye everyone all again guys team folks everybody
+    i'm i've i'd i'll it's that's what's let's we're you're""",
+    )
+)
+_NAME_CUE = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called|i'm\s+called|"
+    r"they\s+call\s+me)\s+(?P<name>" + _ANY + r"(?:\s+" + _ANY + r"){0,2})",
+    re.IGNORECASE,
+)
+_CAPITAL_CUE = re.compile(
+    r"\b(?:[Ii]'m|[Ii]\s+am|[Tt]his\s+is|[Ii]t's|[Cc]all\s+me|[Ss]peaking\s+with|"
+    r"(?i:hi|hello|hey|dear|welcome\s+back|nice\s+to\s+meet\s+you|good\s+to\s+see\s+you|"
+    r"thanks|thank\s+you|good\s+(?:morning|afternoon|evening)),?)"
+    r"\s+(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){0,2})"
+)
+_SIGNATURE = re.compile(
+    r"(?:(?:\b(?i:thanks|thank\s+you|thx|cheers|regards|kind\s+regards|best\s+regards|best|"
+    r"best\s+wishes|many\s+thanks|sincerely|yours)[,.!]?)|(?:^|\n)\s*--?)\s*\n?\s*"
+    r"(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){0,2})\s*[.!]?\s*$"
+)
+
+
+def _name_words(name: str) -> str:
+    """The leading words of a candidate that can be a name ("Alex and" -> "Alex")."""
+    words = name.split()
+    kept: list[str] = []
+    for word in words:
+        if word.lower() in _NOT_NAMES or word.startswith("["):
+            break
+        kept.append(word)
+    return " ".join(kept)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -94,6 +155,7 @@ class Redactor:
     email: str = "[email]"
     phone: str = "[phone]"
     postcode: str = "[postcode]"
+    name: str = "[name]"
     public: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -159,6 +221,28 @@ class Redactor:
     def postcodes(self, text: str) -> str:
         return _POSTCODE.sub(self.postcode, text)
 
+    def names(self, text: str, known: tuple[str, ...] = ()) -> str:
+        """Person names introduced or signed in ``text``, and the ``known`` ones anywhere."""
+        for value in sorted({k.strip() for k in known if k and k.strip()}, key=len, reverse=True):
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", self.name, text, flags=re.I)
+
+        for pattern in (_NAME_CUE, _CAPITAL_CUE):
+            text = self._names_after(pattern, text)
+        if "\n" in text or _SIGNATURE.search(text):
+            text = self._names_after(_SIGNATURE, text)
+        return text
+
+    def _names_after(self, pattern: re.Pattern[str], text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            whole = match.group()
+            start = match.start("name") - match.start()
+            name = _name_words(match.group("name"))
+            if not name:  # "Hello, I'm Bob": the cue in the rest may still introduce one
+                return whole[:start] + self._names_after(pattern, whole[start:])
+            return whole[:start] + self.name + whole[start + len(name) :]
+
+        return pattern.sub(replace, text)
+
     def __call__(self, text: str) -> str:
         """E-mails first (their digits are no phone), then cards (longer than phones)."""
         return self.postcodes(self.phones(self.cards(self.emails(text))))
@@ -170,6 +254,16 @@ _DEFAULT = Redactor()
 def redact(text: str) -> str:
     """``text`` with cards, e-mails, phones and postcodes replaced by placeholders."""
     return _DEFAULT(text)
+
+
+def redact_names(text: str, known: tuple[str, ...] = ()) -> str:
+    """``text`` with introduced and signed person names, and the ``known`` ones, as ``[name]``."""
+    return _DEFAULT.names(text, known)
+
+
+def redact_personal(text: str, known_names: tuple[str, ...] = ()) -> str:
+    """:func:`redact` and :func:`redact_names`: what a store that keeps no name needs."""
+    return _DEFAULT.names(_DEFAULT(text), known_names)
 
 
 def redact_cards(text: str) -> str:

@@ -72,7 +72,9 @@ class Conversation(Base):
     )
 
     conversation: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(40), default="unknown")  # rest, socketio, slack, teams...
+    channel: Mapped[str] = mapped_column(
+        String(40), default="unknown"
+    )  # rest, socketio, slack, teams...
     started_at: Mapped[float] = mapped_column(Float)
     last_event_at: Mapped[float] = mapped_column(Float)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
@@ -126,11 +128,17 @@ class Turn(Base):
     text: Mapped[str] = mapped_column(Text, default="")  # redacted
     intent: Mapped[str | None] = mapped_column(String(80), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
-    fallback: Mapped[bool] = mapped_column(Boolean, default=False)  # nlu_fallback or a fallback action
-    clarified: Mapped[bool] = mapped_column(Boolean, default=False)  # the bot asked which one was meant
+    fallback: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # nlu_fallback or a fallback action
+    clarified: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # the bot asked which one was meant
     handled: Mapped[bool] = mapped_column(Boolean, default=True)
     unhandled_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    response_ms: Mapped[float | None] = mapped_column(Float, nullable=True)  # to the first bot message
+    response_ms: Mapped[float | None] = mapped_column(
+        Float, nullable=True
+    )  # to the first bot message
     by_agent: Mapped[bool] = mapped_column(Boolean, default=False)  # sent while a person had it
 
 
@@ -187,7 +195,9 @@ class Result(Base):
     conversation: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     ts: Mapped[float] = mapped_column(Float)
-    result_type: Mapped[str] = mapped_column(String(40))  # the payload type: mobile_plan, credit_score...
+    result_type: Mapped[str] = mapped_column(
+        String(40)
+    )  # the payload type: mobile_plan, credit_score...
     label: Mapped[str | None] = mapped_column(String(120), nullable=True)  # plan id, credit band
     items: Mapped[list[Any]] = mapped_column(JSON, default=list)  # product ids shown, in order
     clicked_item: Mapped[str | None] = mapped_column(String(120), nullable=True)
@@ -244,7 +254,9 @@ class Handoff(Base):
     conversation: Mapped[str] = mapped_column(String(64))
     requested_seq: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str | None] = mapped_column(String(80), nullable=True)  # customer_request, nlu_fallback...
+    reason: Mapped[str | None] = mapped_column(
+        String(80), nullable=True
+    )  # customer_request, nlu_fallback...
     assigned_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     first_agent_reply_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -257,24 +257,35 @@ class Consumer:
     def _ingest(self, batch: list[tuple[Delivery, dict[str, Any]]]) -> list[Delivery]:
         """Store ``batch``; returns the deliveries stored (the rest were set aside)."""
         try:
-            self._with_retries(partial(self.store.ingest, [event for _, event in batch]))
+            report = self._with_retries(
+                partial(self.store.ingest, [event for _, event in batch])
+            )
         except _BAD_EVENT as e:
             if len(batch) == 1:
                 self._set_aside(batch[0][0], f"the analytics store refused it: {e}")
                 return []
-            # Some event is malformed: find it, one by one, and store the rest in order.
-            stored = []
-            for delivery, event in batch:
-                try:
-                    self._with_retries(partial(self.store.ingest, [event]))
-                except _BAD_EVENT as e:
-                    self._set_aside(delivery, f"the analytics store refused it: {e}")
-                else:
-                    stored.append(delivery)
-            self.ingested += len(stored)
-            return stored
+            return self._one_by_one(batch)
+        if getattr(report, "malformed", 0):
+            return self._one_by_one(batch)
         self.ingested += len(batch)
         return [d for d, _ in batch]
+
+    def _one_by_one(self, batch: list[tuple[Delivery, dict[str, Any]]]) -> list[Delivery]:
+        """Find the events the store cannot read and set them aside; the rest are stored
+        (again: those of the batch call are duplicates now, which the store skips)."""
+        stored = []
+        for delivery, event in batch:
+            try:
+                report = self._with_retries(partial(self.store.ingest, [event]))
+            except _BAD_EVENT as e:
+                self._set_aside(delivery, f"the analytics store refused it: {e}")
+                continue
+            if getattr(report, "malformed", 0):
+                self._set_aside(delivery, "the analytics store could not read it (see its log)")
+            else:
+                stored.append(delivery)
+        self.ingested += len(stored)
+        return stored
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         attempt = 0
@@ -317,8 +328,11 @@ def parse(body: str) -> dict[str, Any]:
             f"an analytics event must be a JSON object, not {type(event).__name__}."
         )
     event_key(event)
-    if not isinstance(event.get("event"), str):
+    if not isinstance(event.get("event"), str) or not event["event"]:
         raise ContractError("an analytics event needs Rasa's 'event' name (user, bot, action...).")
+    timestamp = event.get("timestamp")
+    if not isinstance(timestamp, (int, float)) or isinstance(timestamp, bool):
+        raise ContractError("an analytics event needs a numeric 'timestamp' (epoch seconds).")
     return event
 
 

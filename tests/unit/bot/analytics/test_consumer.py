@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ from bot.contract.outbox import Outbox
 from bot.errors import StoreError
 
 
+@dataclass(frozen=True)
+class Report:
+    new: int
+    duplicates: int
+    malformed: int
+
+
 class Crash(BaseException):
     """The consumer process dying (kill -9) at a chosen point."""
 
@@ -41,16 +49,20 @@ class EventsStore:
         self.down = 0
         self.calls = 0
 
-    def ingest(self, events: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    def ingest(self, events: Sequence[Mapping[str, Any]]) -> Report:
+        """Like AnalyticsStore.ingest: text "refuse" raises, text "skip" is skipped and counted."""
         self.calls += 1
         if self.down:
             self.down -= 1
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        new = duplicates = 0
+        new = duplicates = malformed = 0
         with Session(self.engine) as session, session.begin():
             for e in events:
-                if not isinstance(e.get("timestamp"), (int, float)):
-                    raise ValueError(f"event {e['tandem_seq']} has no numeric timestamp")
+                if e.get("text") == "refuse":
+                    raise ValueError(f"event {e['tandem_seq']} is one the store refuses")
+                if e.get("text") == "skip":
+                    malformed += 1
+                    continue
                 key = (e["sender_id"], e["tandem_seq"])
                 if session.scalar(
                     sa.select(Event.id).where(Event.conversation == key[0], Event.seq == key[1])
@@ -62,7 +74,7 @@ class EventsStore:
                           body=dict(e))
                 )
                 new += 1
-        return new, duplicates
+        return Report(new, duplicates, malformed)
 
     def rows(self) -> list[tuple[str, int]]:
         with self.engine.connect() as conn:
@@ -159,21 +171,25 @@ def test_a_bounded_run_gives_up_with_a_store_error_and_keeps_the_events(
 def test_bad_events_are_set_aside_with_a_clear_reason_and_the_rest_stored(
     outbox_path: Path, store: EventsStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events = conversation("a", 4)
+    events = conversation("a", 6)
     del events[1]["tandem_seq"]  # not numbered: not from Tandem's tracker store
-    events[2]["timestamp"] = "yesterday"  # the store refuses it
+    events[2]["timestamp"] = "yesterday"
+    events[3]["text"] = "refuse"  # the store raises on it
+    events[4]["text"] = "skip"  # the store skips it and counts it malformed
     fill(outbox_path, events)
     with Outbox(outbox_path) as outbox:
         outbox._db.execute("INSERT INTO outbox (body, created_at) VALUES ('{not json', 0)")
     consumer = Consumer(OutboxSource(outbox_path), store)
     with caplog.at_level(logging.ERROR):
-        assert consumer.drain() == 5
-    assert store.rows() == [("a", 0), ("a", 3)]
+        assert consumer.drain() == 7
+    assert store.rows() == [("a", 0), ("a", 5)]
     reasons = [reason for _, reason in Outbox(outbox_path).dead_letters()]
-    assert len(reasons) == 3 and consumer.dead == 3
+    assert len(reasons) == 5 and consumer.dead == 5 and consumer.ingested == 2
     assert "tandem_seq" in reasons[0] and "Publish events through Tandem" in reasons[0]
-    assert "no numeric timestamp" in reasons[1]
-    assert "not JSON" in reasons[2]
+    assert "numeric 'timestamp'" in reasons[1]
+    assert "refused it: event 3 is one the store refuses" in reasons[2]
+    assert "could not read it" in reasons[3]
+    assert "not JSON" in reasons[4]
     assert "set aside as a dead letter" in caplog.text
     assert Outbox(outbox_path).pending() == 0
 

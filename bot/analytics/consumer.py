@@ -384,7 +384,7 @@ def open_store(env: Mapping[str, str]) -> Store:
     settings = AnalyticsSettings.from_env(env)
     engine = make_engine(settings.db_url)
     migrate(engine)
-    return AnalyticsStore(engine, settings.key)
+    return AnalyticsStore(engine, settings.key, abandon_after_s=settings.abandon_after_s)
 
 
 def _parser() -> argparse.ArgumentParser:

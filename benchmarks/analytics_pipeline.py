@@ -242,9 +242,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "events_lost": sum(k["events_lost"] for k in measured),
         "pipeline_duplicates": sum(k["duplicates"] for k in measured),
         "pipeline": {
-            "events": len(events), "conversations": args.conversations, "batch": args.batch,
-            "kill_runs": kills, "cpus": os.cpu_count(),
-        },  # fmt: skip
+            "events": len(events),
+            "conversations": args.conversations,
+            "batch": args.batch,
+            "kill_runs": kills,
+            "cpus": os.cpu_count(),
+        },
     }
 
 
@@ -309,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--turns", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--kill-events", type=int, default=8000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

@@ -99,6 +99,19 @@ class Outbox:
             )
             self._db.execute("DELETE FROM outbox WHERE id = ?", (row.id,))
 
+    def erase(self, sender_id: str) -> int:
+        """Delete one conversation's queued and dead-lettered events (right to erasure)."""
+        with self._transaction():
+            removed = 0
+            for table in ("outbox", "dead_letters"):
+                cursor = self._db.execute(
+                    f"DELETE FROM {table} WHERE json_valid(body) "  # noqa: S608 - fixed names
+                    "AND json_extract(body, '$.sender_id') = ?",
+                    (sender_id,),
+                )
+                removed += cursor.rowcount
+        return removed
+
     def pending(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

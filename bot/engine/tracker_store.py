@@ -9,9 +9,9 @@ Why here, at store time, and not earlier or later:
   the conversation Rasa's HTTP API serves later (and with it the handoff
   service's transcripts and the agents' console), the web chat's history and
   the event broker's stream (handoff notifications and analytics, each event
-  numbered with ``tandem_seq``, :mod:`bot.contract.analytics`). Redacting the serialised events covers them all
-  in one place, for SQLite and PostgreSQL alike (``endpoints.yml`` names this
-  class for both).
+  numbered with ``tandem_seq``, :mod:`bot.contract.analytics`). Redacting the
+  serialised events covers them all in one place, for SQLite and PostgreSQL
+  alike (``endpoints.yml`` names this class for both).
 
 Card numbers, e-mail addresses and phone numbers (:mod:`bot.privacy`) are
 replaced in the text of user and bot events, their ``parse_data`` (entity

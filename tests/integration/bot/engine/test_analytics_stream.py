@@ -51,8 +51,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TANDEM_HANDOFF_SERVICE_TOKEN", "t")
     monkeypatch.setenv("TANDEM_TRACKER_DB", str(tmp_path / "tracker.db"))
     monkeypatch.setenv("TANDEM_ANALYTICS_OUTBOX", str(tmp_path / "outbox.db"))
-    for name, value in (("HOST", "127.0.0.1"), ("PORT", "5672"), ("USER", "guest"),
-                        ("PASSWORD", "guest")):
+    for name, value in (
+        ("HOST", "127.0.0.1"),
+        ("PORT", "5672"),
+        ("USER", "guest"),
+        ("PASSWORD", "guest"),
+    ):
         monkeypatch.setenv(f"TANDEM_RABBITMQ_{name}", value)
     return tmp_path / "outbox.db"
 
@@ -60,12 +64,23 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def turns(sender: str) -> list[list[Event]]:
     """Three saves: two turns of one session, then a new session."""
     return [
-        [ActionExecuted("action_session_start"), SessionStarted(timestamp=1000.0),
-         ActionExecuted("action_listen"), UserUttered(f"my card is {CARD}", timestamp=1001.0)],
-        [SlotSet("contact", EMAIL), BotUttered(f"Noted {EMAIL}", timestamp=1002.0),
-         ActionExecuted("action_listen")],
-        [ActionExecuted("action_session_start"), SessionStarted(timestamp=2000.0),
-         ActionExecuted("action_listen"), UserUttered("hello again", timestamp=2001.0)],
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(timestamp=1000.0),
+            ActionExecuted("action_listen"),
+            UserUttered(f"my card is {CARD}", timestamp=1001.0),
+        ],
+        [
+            SlotSet("contact", EMAIL),
+            BotUttered(f"Noted {EMAIL}", timestamp=1002.0),
+            ActionExecuted("action_listen"),
+        ],
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(timestamp=2000.0),
+            ActionExecuted("action_listen"),
+            UserUttered("hello again", timestamp=2001.0),
+        ],
     ]
 
 
@@ -101,8 +116,9 @@ def test_each_stored_event_is_in_the_outbox_once_numbered_across_sessions(env: P
     assert [e["tandem_seq"] for e in queued] == list(range(11))
     assert {e["sender_id"] for e in queued} == {"rest:ana"}
     # the outbox holds exactly what the tracker store holds, in its order
-    assert [{k: v for k, v in e.items() if k not in ("sender_id", "tandem_seq")}
-            for e in queued] == stored
+    assert [
+        {k: v for k, v in e.items() if k not in ("sender_id", "tandem_seq")} for e in queued
+    ] == stored
     raw = env.read_bytes()
     assert b"[card]" in raw and b"[email]" in raw
     assert CARD.encode() not in raw and EMAIL.encode() not in raw

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,23 +70,36 @@ class EventsStore:
                     duplicates += 1
                     continue
                 session.add(
-                    Event(conversation=key[0], seq=key[1], type=e["event"], ts=e["timestamp"],
-                          body=dict(e))
+                    Event(
+                        conversation=key[0],
+                        seq=key[1],
+                        type=e["event"],
+                        ts=e["timestamp"],
+                        body=dict(e),
+                    )
                 )
                 new += 1
         return Report(new, duplicates, malformed)
 
     def rows(self) -> list[tuple[str, int]]:
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(  # type: ignore[misc]
-                sa.select(Event.conversation, Event.seq).order_by(Event.id)
-            )]
+            return [
+                tuple(r)
+                for r in conn.execute(  # type: ignore[misc]
+                    sa.select(Event.conversation, Event.seq).order_by(Event.id)
+                )
+            ]
 
 
 def conversation(sender: str, n: int, start: int = 0) -> list[dict[str, Any]]:
     return [
-        {"sender_id": sender, "tandem_seq": i, "event": "user", "timestamp": 1.7e9 + i,
-         "text": f"message {i}"}
+        {
+            "sender_id": sender,
+            "tandem_seq": i,
+            "event": "user",
+            "timestamp": 1.7e9 + i,
+            "text": f"message {i}",
+        }
         for i in range(start, start + n)
     ]
 

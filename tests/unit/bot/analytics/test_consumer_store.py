@@ -42,7 +42,9 @@ def streams() -> list[dict[str, Any]]:
     a.user("where is my order 12345?", "order_status").action("order_form").loop("order_form")
     b = Stream("rest:bo", channel="rest").session().user("I'm Bob, help", "nlu_fallback")
     b.action("action_default_fallback").bot("Sorry?").listen()
-    return [e for pair in zip(a.events, b.events) for e in pair] + a.events[len(b.events):]
+    return [e for pair in zip(a.events, b.events, strict=False) for e in pair] + a.events[
+        len(b.events) :
+    ]
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -52,7 +54,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         for table in ALL_TABLES:
             columns = [c for c in table.columns if c.name != "id"]
             rows = conn.execute(select(*columns)).all()
-            out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return out
 
 

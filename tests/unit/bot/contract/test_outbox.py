@@ -73,3 +73,12 @@ def test_a_failed_append_leaves_nothing_half_written(tmp_path: Path) -> None:
 def test_a_folder_is_no_outbox(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="TANDEM_ANALYTICS_OUTBOX"):
         Outbox(tmp_path)
+
+
+def test_erasure_removes_one_conversation_queued_or_set_aside(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        outbox.append([envelope(0, "rest:ana"), envelope(0, "rest:bo"), envelope(1, "rest:ana")])
+        outbox.dead_letter(outbox.read(1)[0], "set aside")
+        assert outbox.erase("rest:ana") == 2
+        assert [json.loads(r.body)["sender_id"] for r in outbox.read(10)] == ["rest:bo"]
+        assert outbox.dead_letters() == []

@@ -340,7 +340,7 @@ class ConsumerSettings:
 
     outbox: Path
     # Ingestion rebuilds each conversation a batch touches: big batches catch up faster
-    # (benchmarks/results/analytics_pipeline.md: 1,072 events/s at 500, 6,616 at 5,000).
+    # (benchmarks/NOTES.md, "Analytics pipeline: consumer batch size").
     batch_size: int = 5000
     rabbitmq_host: str = "127.0.0.1"
     rabbitmq_port: int = 5672

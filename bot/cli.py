@@ -203,11 +203,13 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
+    from bot.analytics.settings import AnalyticsSettings
     from bot.erasure import erase
     from bot.handoff.settings import HandoffSettings
 
     settings = _settings(args)
     env = settings.handoff_env()
+    analytics = AnalyticsSettings.from_env(env, create_key=False)
     erasure = erase(
         args.sender,
         endpoints=settings.project_dir / "endpoints.yml",
@@ -216,10 +218,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
         handoff_db_url=HandoffSettings.from_env(env).db_url,
         state_dir=settings.state_dir,
         log_dir=settings.log_dir,
+        analytics_db_url=analytics.db_url,
+        analytics_key=analytics.key,
     )
     logger.info("tracker store: %d events deleted", erasure.tracker_events)
     rows = ", ".join(f"{n} {table}" for table, n in erasure.handoff_rows.items())
     logger.info("handoff database: %s deleted", rows or "nothing")
+    rows = ", ".join(f"{n} {table}" for table, n in erasure.analytics_rows.items() if n)
+    logger.info("analytics store: %s deleted", rows or "nothing")
     if erasure.channel_references:
         logger.info("Teams conversation reference deleted")
     lines = ", ".join(f"{n} from {name}" for name, n in erasure.log_lines.items() if n)

@@ -8,6 +8,8 @@
 * its handoffs, transcript lines, notes, tickets and their audit entries from
   the handoff database (``TANDEM_HANDOFF_DB_URL``), through
   :meth:`bot.handoff.store.Store.erase_conversation`;
+* its rows in the analytics store (``TANDEM_ANALYTICS_DB_URL``), found by the
+  keyed hash of the id (:meth:`bot.analytics.store.AnalyticsStore.erase`);
 * its Teams conversation reference (``teams_conversations.db``), if any;
 * every line that names it from the log files under the state directory's
   ``logs/``, rewritten atomically (a new owner-only file replaces the old).
@@ -58,12 +60,14 @@ class Erasure:
     handoff_rows: dict[str, int] = field(default_factory=dict)
     channel_references: int = 0
     log_lines: dict[str, int] = field(default_factory=dict)
+    analytics_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
         return bool(
             self.tracker_events
             or any(self.handoff_rows.values())
+            or any(self.analytics_rows.values())
             or self.channel_references
             or any(self.log_lines.values())
         )
@@ -200,6 +204,37 @@ def erase_handoff(db_url: str, conversation_id: str) -> dict[str, int]:
         engine.dispose()
 
 
+# analytics store -------------------------------------------------------------------------
+
+
+def erase_analytics(db_url: str, key: str, conversation_id: str) -> dict[str, int]:
+    """Delete the conversation from the analytics store; rows deleted per table."""
+    from bot.analytics.store import AnalyticsStore
+
+    url = make_url(db_url)
+    if _missing_sqlite_file(url):
+        return {}
+    engine = _engine(url)
+    try:
+        if not inspect(engine).has_table("turns"):
+            return {}
+        if not key:
+            raise StoreError(
+                "The analytics store exists but its key does not: set TANDEM_ANALYTICS_KEY (or "
+                "restore <state>/analytics.key) so that the conversation's hashed id can be found."
+            )
+        counts = AnalyticsStore(engine, key).erase(conversation_id)
+        _checkpoint(engine)
+        return counts
+    except SQLAlchemyError as e:
+        raise StoreError(
+            f"Could not erase from the analytics store {url.render_as_string(hide_password=True)}:"
+            f" {e}. Check that it is up and TANDEM_ANALYTICS_DB_URL points at it."
+        ) from e
+    finally:
+        engine.dispose()
+
+
 # channel stores --------------------------------------------------------------------------
 
 # bot/channels/teams.py keeps each Teams conversation's reference (ids, the
@@ -301,8 +336,11 @@ def erase(
     handoff_db_url: str,
     state_dir: Path,
     log_dir: Path,
+    analytics_db_url: str | None = None,
+    analytics_key: str = "",
 ) -> Erasure:
-    """Erase one conversation from the tracker store, the handoff database and the logs.
+    """Erase one conversation from the tracker store, the handoff database, the analytics
+    store (when ``analytics_db_url`` is given) and the logs.
 
     Every log file is locked first, so a running ``bot run`` stops the erasure
     before anything is touched; the logs are rewritten last, once both
@@ -317,7 +355,12 @@ def erase(
             locks.enter_context(_exclusive(path))
         tracker_events = erase_tracker(tracker_url, conversation_id)
         handoff_rows = erase_handoff(handoff_db_url, conversation_id)
+        analytics_rows = (
+            erase_analytics(analytics_db_url, analytics_key, conversation_id)
+            if analytics_db_url
+            else {}
+        )
         references = erase_channel_references(state_dir, conversation_id)
         pattern = id_pattern(conversation_id)
         log_lines = {str(p.relative_to(log_dir)): _rewrite_without(p, pattern) for p in files}
-    return Erasure(tracker_events, handoff_rows, references, log_lines)
+    return Erasure(tracker_events, handoff_rows, references, log_lines, analytics_rows)

@@ -63,6 +63,7 @@ docs/analytics-ingest.md states the rules; in short:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,9 @@ KEPT_SLOTS = frozenset(
     {REQUESTED_SLOT, CSAT_SLOT, CSAT_CONTEXT_SLOT, "answer_outcome", HANDOFF_REASON_SLOT}
 )
 SLOT_SET = "[value]"
+# What a customer answers in a form (an income, a date of birth, an order number) is
+# theirs: analytics keeps the words around it, not the figure. "iPhone 15" stays.
+_NUMBER = re.compile(r"(?<![\w.])\d(?:[,.' ]?\d){2,}(?![\w])")
 MAX_RANKING = 5
 
 
@@ -174,6 +178,10 @@ def names_in(event: Mapping[str, Any]) -> set[str]:
     value = event.get("value")
     if event.get("event") == "slot" and event.get("name") in NAME_SLOTS and isinstance(value, str):
         found.add(value)
+    custom = _mapping(_mapping(event.get("data")).get("custom"))
+    for agent in (custom.get("agent"), _mapping(event.get("metadata")).get("agent")):
+        if isinstance(agent, str):
+            found.add(agent)  # a person of the team: their name stays out too
     for entity in _mapping(event.get("parse_data")).get("entities") or []:
         value = _mapping(entity).get("value")
         if _mapping(entity).get("entity") in NAME_ENTITIES and isinstance(value, str):
@@ -182,7 +190,10 @@ def names_in(event: Mapping[str, Any]) -> set[str]:
 
 
 def _text(value: Any, names: tuple[str, ...] = ()) -> str:
-    return redact_personal(value, names) if isinstance(value, str) else ""
+    """Redacted text, numbers of three digits or more as ``[number]`` (amounts, order numbers)."""
+    if not isinstance(value, str):
+        return ""
+    return _NUMBER.sub("[number]", redact_personal(value, names))
 
 
 def _short(value: Any, limit: int = 120) -> str | None:
@@ -255,8 +266,12 @@ def _entities(entities: Any, names: tuple[str, ...]) -> list[dict[str, Any]]:
         value = entity.get("value")
         if kind in NAME_ENTITIES:
             value = "[name]"
+        elif kind == PRODUCT_ENTITY and isinstance(value, str):
+            value = redact_personal(value, names)[:120]  # a catalogue id, matched to clicks
         elif isinstance(value, str):
-            value = redact_personal(value, names)
+            value = _text(value, names)
+        elif isinstance(value, (int, float)) and abs(value) >= 100:
+            value = "[number]"
         elif not isinstance(value, (int, float, bool)) and value is not None:
             value = SLOT_SET
         kept.append({"entity": kind, "value": value})

@@ -74,6 +74,12 @@ def stored_key(state_dir: Path) -> str:
     return key
 
 
+def _key_from(state_dir: Path, create: bool) -> str:
+    if not create and not (state_dir / KEY_FILE).exists():
+        return ""
+    return stored_key(state_dir)
+
+
 @dataclass(frozen=True)
 class AnalyticsSettings:
     """Where the analytics store is, the hashing key, and how long rows are kept."""
@@ -84,7 +90,11 @@ class AnalyticsSettings:
     abandon_after_s: float = 1800.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AnalyticsSettings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, create_key: bool = True
+    ) -> AnalyticsSettings:
+        """The settings; without ``create_key`` a missing key file leaves ``key`` empty
+        (``erase`` reads the key of a store that may not exist and makes none)."""
         env = os.environ if env is None else env
         state_dir = state_dir_from(env)
         key = env.get(PREFIX + "KEY", "")
@@ -96,7 +106,7 @@ class AnalyticsSettings:
             )
         return cls(
             db_url=env.get(PREFIX + "DB_URL") or default_db_url(state_dir),
-            key=key or stored_key(state_dir),
+            key=key or _key_from(state_dir, create_key),
             retention_days=env_int(
                 env, PREFIX + "RETENTION_DAYS", cls.retention_days, low=1, high=36_500
             ),

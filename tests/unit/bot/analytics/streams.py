@@ -17,7 +17,7 @@ class Stream:
     t: float = 1_700_000_000.0
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, event: str, *, after: float = 1.0, **fields: Any) -> dict[str, Any]:
+    def add(self, event: str, *, after: float = 1.0, **fields: Any) -> Stream:
         self.t += after
         envelope = {
             "event": event,
@@ -27,7 +27,7 @@ class Stream:
             SEQ_KEY: len(self.events),
         }
         self.events.append(envelope)
-        return envelope
+        return self
 
     def session(self, after: float = 1.0) -> Stream:
         self.add("action", after=after, name="action_session_start")

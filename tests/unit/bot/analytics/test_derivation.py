@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from bot.analytics.models import Base
 from bot.analytics.store import AnalyticsStore
 
-from .conftest import KEY, NOW
+from .conftest import KEY
 from .streams import Stream, generator, knowledge, recommendations
 
 
@@ -175,7 +175,11 @@ def test_forms_results_and_clicks(ingested: AnalyticsStore) -> None:
     assert (summary["channel"], summary["journey"], summary["journey_completed"]) == (
         "rest", "credit", True,
     )  # fmt: skip
-    assert (summary["outcome"], summary["handed_off"], summary["csat"]) == ("contained", False, None)
+    assert (summary["outcome"], summary["handed_off"], summary["csat"]) == (
+        "contained",
+        False,
+        None,
+    )
 
 
 def test_a_form_left_open_is_abandoned_once_the_conversation_goes_quiet(engine: Engine) -> None:

@@ -29,6 +29,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.recommend import recommend, shopping_turn
+from bot.sdk.analytics import attach, knowledge_record
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
 from bot.sdk.runtime import get_runtime
@@ -96,7 +97,9 @@ class ActionAnswerQuestion(Action):
                 dispatcher.utter_message(text=apology, metadata=draft.metadata)
                 return [SlotSet("answer_outcome", "failed")]
         log.info("action_answer_question: %s (%s)", answer.outcome, answer.cause or "ok")
-        dispatcher.utter_message(text=answer.reply, metadata=draft.metadata)
+        dispatcher.utter_message(
+            text=answer.reply, metadata=attach(draft.metadata, knowledge_record(answer))
+        )
         events: list[EventType] = [SlotSet("answer_outcome", answer.outcome)]
         if answer.product_id and answer.product_id != context.product_id:
             events.append(SlotSet(PRODUCT_SLOT, answer.product_id))

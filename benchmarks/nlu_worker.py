@@ -7,7 +7,8 @@ Rasa's global state belong to that run alone::
         --model-dir M --out R.json
 
 The result holds the training wall time, the process's peak RSS and, per text,
-the top intent that is not ``nlu_fallback`` with its confidence.
+the top intent that is not ``nlu_fallback`` with its confidence, and whether the
+parse fell back.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def main() -> int:
                 "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                 "intents": [name for name, _ in top],
                 "confidences": [conf for _, conf in top],
+                # whether the parse's own intent was the fallback (not understood)
+                "fallbacks": [(p.get("intent") or {}).get("name") == FALLBACK for p in parses],
             }
         )
     )

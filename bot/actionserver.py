@@ -1,7 +1,10 @@
 """rasa-sdk's action server with one more route, ``POST /rephrase``.
 
 ``python -m bot.actionserver --actions actions --port 5055`` serves everything
-``python -m rasa_sdk`` serves (``/webhook``, ``/actions``, ``/health``), built
+``python -m rasa_sdk`` serves (``/webhook``, ``/actions``, ``/health``), plus
+``GET /metrics`` for Prometheus (:mod:`bot.metrics`; each action run through
+:class:`bot.sdk.analytics.RecordingExecutor`, which times it and puts its
+analytics records on its messages), built
 with rasa-sdk's own ``create_app`` and started the same way (Sanic's worker
 manager and ``AppLoader``), plus the route the engine's
 :class:`bot.engine.rephrase.RephrasingNLG` calls for responses marked
@@ -48,10 +51,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
 
+from bot import metrics
 from bot.contract import rephrase as contract
 from bot.contract.errors import ContractError
 from bot.contract.paths import REPHRASE_PATH
 from bot.errors import ConfigError
+from bot.sdk.analytics import RecordingExecutor
 from bot.sdk.runtime import Runtime, get_runtime
 from generators.errors import GeneratorError
 from generators.rephrase import Rephraser, Rephrasing, Turn
@@ -168,6 +173,7 @@ def create_app_for_serve(
     app = create_rasa_sdk_app(
         action_executor, cors_origins=cors_origins, auto_reload=auto_reload, endpoints=endpoints
     )
+    metrics.instrument_sanic(app, "actions", metrics.MetricsAccess.from_env())
     add_rephrase_route(app, RephraseService())
     return app
 
@@ -201,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     runtime = get_runtime()  # reads and checks the settings and assistant.yml, loads no model
     host = args.host or runtime.settings.host
 
-    executor = ActionExecutor()
+    executor = RecordingExecutor()  # times each action, puts its analytics records on
     executor.register_package(args.actions_module or args.actions)
     loader = AppLoader(
         factory=partial(

@@ -7,6 +7,8 @@
     tandem new     write a new assistant project into a new folder (bot/scaffold)
     tandem erase   delete one conversation from the tracker store, the handoff
                    database and the logs (right to erasure; bot/erasure.py)
+    tandem analytics clusters   group the messages the bot did not handle into
+                   topics; export one as NLU YAML or a knowledge stub
     tandem analytics consume [--once]   events into the analytics store
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
@@ -65,8 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
-    analytics = sub.add_parser("analytics", help="the analytics pipeline (consume)")
-    analytics.add_argument("args", nargs=argparse.REMAINDER, help="e.g. consume --once")
+    analytics = sub.add_parser(
+        "analytics", help="analytics tools (clusters: unhandled topics; consume: events in)"
+    )
+    analytics.add_argument(
+        "tool", choices=["clusters", "consume"], help="`<tool> --help` for its options"
+    )
+    analytics.add_argument("tool_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -240,9 +247,13 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_analytics(args: argparse.Namespace) -> int:
-    from bot.analytics.consumer import main as analytics_main
+    if args.tool == "consume":
+        from bot.analytics import consumer
 
-    return analytics_main(args.args)
+        return consumer.main(["consume", *args.tool_args])
+    from bot.analytics import clusters
+
+    return clusters.main(args.tool_args)
 
 
 def _refuse_open_api(settings: Settings) -> None:

@@ -82,6 +82,23 @@ class Answer:
     """The best source's retrieval score, when retrieval ran (for logs and calibration)."""
 
     @property
+    def knowledge_outcome(self) -> Literal["grounded", "quoted", "abstained"]:
+        """How the reply was made, as analytics counts it (:mod:`bot.contract.analytics`).
+
+        ``grounded``: a generated reply that passed the grounding check;
+        ``quoted``: sentences of the sources or the catalogue, as written (the
+        extractive answer, a fallback after the model failed); ``abstained``:
+        no answer (not confident, the model did not know, a refused prompt).
+        """
+        if self.outcome in ("abstained", "refused"):
+            return "abstained"
+        if self.outcome == "answered" and any(
+            part in ("", "ok") for part in (self.cause or "").split("+")
+        ):
+            return "grounded"
+        return "quoted"
+
+    @property
     def reply(self) -> str:
         """The text with its sources, as sent to the customer."""
         if not self.citations:
@@ -325,7 +342,9 @@ class AnswerPipeline:
 
     def _forward(self, prepared: Prepared, on_chunk: Callable[[str], None] | None) -> str:
         if on_chunk is None:
-            return generate_within(self.generator, prepared.messages, self.options, self.deadline_s)
+            return generate_within(
+                self.generator, prepared.messages, self.options, self.deadline_s, task="answer"
+            )
         guard = DraftGuard(
             on_chunk,
             [hit.chunk.text for hit in prepared.retrieval.hits],
@@ -333,7 +352,12 @@ class AnswerPipeline:
             instructions=self.system_prompt,
         )
         raw = generate_within(
-            self.generator, prepared.messages, self.options, self.deadline_s, on_chunk=guard
+            self.generator,
+            prepared.messages,
+            self.options,
+            self.deadline_s,
+            on_chunk=guard,
+            task="answer",
         )
         guard.finish()
         return raw

@@ -123,6 +123,7 @@ class MarketingWriter:
                     self.messages(brief, sheet, angle),
                     options,
                     max(0.0, deadline - time.monotonic()),
+                    task="marketing",
                 )
                 variants.append(
                     CopyVariant(text=self.postprocess(raw, brief, sheet), source="model")

@@ -331,6 +331,7 @@ class Rephraser:
             self.messages(text, turns),
             self.options(text),
             self.deadline_s if deadline_s is None else deadline_s,
+            task="rephrase",
         )
         return check_rephrasing(text, raw, keep=keep, instructions=self.system_prompt)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import queue
 import threading
 import time
@@ -95,6 +96,42 @@ class TextGenerator(ABC):
         yield await self.agenerate(messages, options)
 
 
+@dataclass(frozen=True)
+class GenerationCall:
+    """One finished :func:`generate_within` call, as its observers see it."""
+
+    backend: str
+    task: str
+    latency_s: float
+    deadline_hit: bool
+    failed: bool
+
+
+CallObserver = Callable[[GenerationCall], None]
+_observers: dict[str, CallObserver] = {}
+
+
+def add_call_observer(observer: CallObserver, *, key: str) -> None:
+    """Call ``observer`` after every generator call of this process (metrics, analytics).
+
+    It runs in the calling thread (with the caller's context variables) and must
+    not raise; one observer per ``key``, so adding it again replaces it.
+    """
+    _observers[key] = observer
+
+
+def remove_call_observer(key: str) -> None:
+    _observers.pop(key, None)
+
+
+def _notify(call: GenerationCall) -> None:
+    for observer in list(_observers.values()):
+        try:
+            observer(call)
+        except Exception:  # an observer's bug must not cost the customer the answer
+            logging.getLogger(__name__).exception("a generator call observer failed")
+
+
 def generate_within(
     generator: TextGenerator,
     messages: Sequence[Message],
@@ -102,6 +139,7 @@ def generate_within(
     deadline_s: float,
     *,
     on_chunk: Callable[[str], None] | None = None,
+    task: str = "text",
 ) -> str:
     """Stream ``generator``'s reply, giving up after ``deadline_s`` seconds.
 
@@ -109,7 +147,40 @@ def generate_within(
     server, a wedged runtime) cannot hold the reply; backends that decode
     token by token also see the deadline in ``options`` and stop themselves.
     Any exception from the backend comes back as a :class:`GeneratorError`.
+    Each call is reported to the observers (:func:`add_call_observer`) with
+    ``task`` (what the text is for: ``answer``, ``rephrase``, ...).
     """
+    started = time.monotonic()
+    deadline_hit = failed = True
+    try:
+        text = _generate_within(generator, messages, options, deadline_s, on_chunk=on_chunk)
+        deadline_hit = failed = False
+        return text
+    except GenerationTimeout:
+        raise
+    except BaseException:
+        deadline_hit = False
+        raise
+    finally:
+        _notify(
+            GenerationCall(
+                backend=generator.name,
+                task=task,
+                latency_s=time.monotonic() - started,
+                deadline_hit=deadline_hit,
+                failed=failed,
+            )
+        )
+
+
+def _generate_within(
+    generator: TextGenerator,
+    messages: Sequence[Message],
+    options: GenerationOptions,
+    deadline_s: float,
+    *,
+    on_chunk: Callable[[str], None] | None = None,
+) -> str:
     deadline = time.monotonic() + deadline_s
     options = replace(options, deadline=deadline)
     pieces: queue.Queue[tuple[str, object]] = queue.Queue()

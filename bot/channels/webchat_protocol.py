@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.channels.inbound import Rejected, check_metadata, check_text, loads_json
 from bot.contract import stream
+from bot.contract.analytics import METADATA_KEY as ANALYTICS_KEY
 from bot.contract.errors import ContractError
 from bot.contract.stream import MAX_STREAM_BODY_BYTES, STREAM_ID_KEY, StreamDraft
 
@@ -76,7 +77,9 @@ def bot_payload(message: Mapping[str, Any]) -> dict[str, Any]:
     """One ``bot_uttered`` event from a Rasa bot message (``BotUttered.message()``).
 
     Everything a message may carry is kept; empty fields are dropped so that the
-    widget can test for presence. ``metadata`` is always an object; a top-level
+    widget can test for presence. ``metadata`` is always an object, without the
+    analytics records (:mod:`bot.contract.analytics`), which are not for the
+    customer's browser; a top-level
     ``stream_id`` (``utter_message(..., stream_id=...)``) is moved into it.
     """
     payload: dict[str, Any] = {}
@@ -97,7 +100,11 @@ def bot_payload(message: Mapping[str, Any]) -> dict[str, Any]:
     if message.get("elements"):
         payload["elements"] = list(message["elements"])
     metadata = message.get("metadata")
-    payload["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else {}
+    payload["metadata"] = (
+        {k: v for k, v in metadata.items() if k != ANALYTICS_KEY}  # for the analytics store only
+        if isinstance(metadata, Mapping)
+        else {}
+    )
     if isinstance(message.get(STREAM_ID_KEY), str):
         payload["metadata"].setdefault(STREAM_ID_KEY, message[STREAM_ID_KEY])
     timestamp = message.get("timestamp")

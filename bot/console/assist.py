@@ -17,6 +17,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from bot.handoff.live import Hub
@@ -306,7 +307,11 @@ class Assistant:
             options = GenerationOptions(max_new_tokens=200)
             try:
                 raw = await asyncio.to_thread(
-                    generate_within, generator, prompt, options, self.deadline_s
+                    partial(generate_within, task="assist"),
+                    generator,
+                    prompt,
+                    options,
+                    self.deadline_s,
                 )
                 assist = parse(raw)
             except GeneratorError as e:

@@ -10,7 +10,10 @@ build its app, so that every app it builds goes through :func:`harden`:
 * a request middleware that applies :class:`~bot.engine.api_guard.ApiGuard` to
   Rasa's API routes and percent-decodes their ``conversation_id``. Sanic 21 runs
   request middleware after routing and after reading the body, then calls the
-  handler with ``request.match_info``, so the handler sees the decoded id.
+  handler with ``request.match_info``, so the handler sees the decoded id;
+* ``GET /metrics`` for Prometheus (:mod:`bot.metrics`): request latency and
+  status classes per route template. It is not one of Rasa's API routes, so the
+  guard leaves it to its own rule: ``TANDEM_METRICS_TOKEN``, or this machine only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sanic.exceptions import RequestTimeout
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot import metrics
 from bot.engine.api_guard import ApiGuard, ApiRequest, Refusal, decode_conversation_id
 from bot.engine.settings import EngineSettings
 
@@ -57,6 +61,8 @@ def harden(app: Sanic, settings: EngineSettings) -> None:
     app.config.REQUEST_TIMEOUT = settings.request_timeout_s
     app.request_class = body_deadline_request(settings.request_timeout_s)
     guard = ApiGuard(settings)
+    # before the guard's middleware, so that the requests it refuses are timed too
+    metrics.instrument_sanic(app, "engine", metrics.MetricsAccess(settings.metrics_token))
 
     async def guard_api(request: Request) -> HTTPResponse | None:
         route = request.route

@@ -20,6 +20,8 @@ the NLU components.
                                       again its body (15)
 ``TANDEM_STATE_DIR``                  where channels keep state, e.g. Teams'
                                       conversation references (``.tandem``)
+``TANDEM_METRICS_TOKEN``              the bearer token of ``GET /metrics``; unset,
+                                      only this machine may scrape (bot.metrics)
 ``TANDEM_ACTIONS_PYTHON``             the actions venv's python, which runs the
                                       encoder fine-tune during ``rasa train``
 ``TANDEM_VENV_DIR``                   the folder of both venvs; the fine-tune looks
@@ -62,6 +64,7 @@ class EngineSettings:
     state_dir: Path = Path(".tandem")
     actions_python: str = ""
     venv_dir: str = ""
+    metrics_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -83,6 +86,7 @@ class EngineSettings:
             state_dir=Path(env.get("TANDEM_STATE_DIR") or ".tandem"),
             actions_python=env.get("TANDEM_ACTIONS_PYTHON", ""),
             venv_dir=env.get("TANDEM_VENV_DIR", ""),
+            metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
         )
 
 

@@ -4,6 +4,8 @@
 pass a :class:`~bot.handoff.gateway.FakeRasaGateway` and their own text
 generator factory. Start-up migrates the database, then (in the background)
 catches up with every active handoff and sweeps them every ``sweep_s``.
+``GET /metrics`` serves Prometheus' format (:mod:`bot.metrics`): request latency
+and status classes per route template, and the number of waiting conversations.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot import metrics
 from bot.console import routes as console
 from bot.console.assist import Assistant, GeneratorFactory, generator_from_env
 from bot.handoff import api
@@ -224,6 +227,22 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    access = metrics.MetricsAccess(settings.metrics_token)
+
+    @app.get(metrics.METRICS_PATH, include_in_schema=False)
+    async def prometheus(request: Request) -> Response:
+        refusal = access.check(
+            peer=request.client.host if request.client else None,
+            host=request.headers.get("host"),
+            authorization=request.headers.get("authorization"),
+            token_in_query="token" in request.query_params,
+        )
+        if refusal is not None:
+            return JSONResponse({"error": refusal.message}, status_code=refusal.status)
+        metrics.HANDOFF_QUEUE.set(await asyncio.to_thread(runtime.store.waiting_count))
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/console/", status_code=307)
@@ -243,4 +262,6 @@ def create_app(
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
+    app.add_middleware(metrics.AsgiMetrics, service="handoff")  # outermost: times everything
+    metrics.observe_generator_calls()  # the console's summaries and suggested replies
     return app

@@ -128,6 +128,9 @@ class HandoffSettings:
     login_failure_delay_s: float = 1.0
     keepalive_s: float = 15.0
     assist_deadline_s: float = 8.0
+    metrics_token: str = field(default="", repr=False)
+    """``TANDEM_METRICS_TOKEN`` (shared by the three servers): the bearer token of
+    ``GET /metrics``; unset, only this machine may scrape (:mod:`bot.metrics`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -163,6 +166,7 @@ class HandoffSettings:
             secure_cookies=_bool(env, "SECURE_COOKIES", host not in LOOPBACK_HOSTS),
             public_origin=(env.get(PREFIX + "PUBLIC_ORIGIN") or "").rstrip("/"),
             assistant_name=env.get(PREFIX + "ASSISTANT_NAME") or assistant_name,
+            metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
         )
 
     def check(self) -> HandoffSettings:

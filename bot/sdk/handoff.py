@@ -50,6 +50,7 @@ from bot.contract.handoff import (
 )
 from bot.contract.paths import HANDOFFS_PATH, TICKETS_PATH
 from bot.errors import TandemError
+from bot.sdk.analytics import attach, handoff_reason_record
 from bot.sdk.buttons import consecutive_misses
 from bot.sdk.forms import Parsed
 
@@ -302,6 +303,7 @@ class ActionHandoff(Action, ABC):
             text=f"I've asked a colleague to join us. {outcome.words} Anything you write now "
             'goes straight to them, or say "never mind" to carry on with me instead.',
             json_message={"type": "handoff", "state": "waiting", **outcome.status},
+            metadata=attach(None, handoff_reason_record(reason)),
         )
         # The reason went with the request; a later handoff works out its own.
         return [SlotSet(REASON_SLOT, None), ConversationPaused()]

@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.sdk.analytics import attach, knowledge_record
 from bot.sdk.forms import apology_for
 from bot.sdk.runtime import get_runtime
 from generators.errors import GeneratorError
@@ -47,5 +48,5 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=apology_for(e, what="an answer to that"))
             return [SlotSet("answer_outcome", "failed")]
         log.info("answer: %s (%s)", answer.outcome, answer.cause or "ok")
-        dispatcher.utter_message(text=answer.reply)
+        dispatcher.utter_message(text=answer.reply, metadata=attach(None, knowledge_record(answer)))
         return [SlotSet("answer_outcome", answer.outcome)]

@@ -213,3 +213,48 @@ def test_it_listens_on_loopback_only(server: ActionServer) -> None:
     port = int(server.url.rsplit(":", 1)[1])
     with pytest.raises(OSError), socket.create_connection((address, port), timeout=2):
         pass
+
+
+def _scrape(server: ActionServer) -> dict[tuple[str, tuple], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=30) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(series: dict[tuple[str, tuple], float], name: str, **labels: str) -> float:
+    return series.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_count_requests_generator_calls_deadline_hits_and_actions(
+    server: ActionServer,
+) -> None:
+    before = _scrape(server)
+    assert server.rephrase(HOURS)["rephrased"] is True
+    assert server.rephrase(SLOW, deadline_s=0.5)["rephrased"] is False
+    status, _ = server.post("/webhook", json.dumps({"next_action": "action_nope"}).encode())
+    assert status == 404
+    after = _scrape(server)
+
+    model = {"backend": "openai", "task": "rephrase"}
+    calls = "tandem_generator_duration_seconds_count"
+    assert _value(after, calls, **model) == _value(before, calls, **model) + 2
+    hits = "tandem_generator_deadline_hits_total"
+    assert _value(after, hits, **model) == _value(before, hits, **model) + 1
+    route = {"service": "actions", "method": "POST", "route": "/rephrase"}
+    responses = "tandem_http_responses_total"
+    assert _value(after, responses, **route, status_class="2xx") == (
+        _value(before, responses, **route, status_class="2xx") + 2
+    )
+    webhook = {"service": "actions", "method": "POST", "route": "/webhook"}
+    assert _value(after, responses, **webhook, status_class="4xx") == (
+        _value(before, responses, **webhook, status_class="4xx") + 1
+    )
+    runs = "tandem_action_duration_seconds_count"
+    assert _value(after, runs, action="<unknown>") == _value(before, runs, action="<unknown>") + 1

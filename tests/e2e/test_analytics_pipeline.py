@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 import stat
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,10 +58,18 @@ def stored_events(store: AnalyticsStore, sender: str) -> list[tuple[int, str, fl
     return [(int(seq), str(kind), float(ts)) for seq, kind, ts in rows]
 
 
-def test_events_wait_for_a_stopped_consumer_and_arrive_once_in_order_without_personal_data(
-    assistant: Supervisor,
-) -> None:
-    state = assistant.settings.state_dir
+@dataclass(frozen=True)
+class Delivered:
+    store: AnalyticsStore
+    sender: str
+    expected: list[tuple[int, str, float]]  # the tracker's events: (index, type, timestamp)
+    waiting: int  # outbox rows while the consumer was stopped
+    stored_while_stopped: list[tuple[int, str, float]]
+
+
+@pytest.fixture(scope="module")
+def delivered(assistant: Supervisor) -> Delivered:
+    """The scripted conversation with the consumer stopped, then the consumer started."""
     assistant.analytics.stop()
     try:
         sender = "e2e-analytics-" + secrets.token_hex(4)
@@ -73,22 +82,35 @@ def test_events_wait_for_a_stopped_consumer_and_arrive_once_in_order_without_per
             (i, e["event"], float(e["timestamp"]))
             for i, e in enumerate(tracker(assistant, sender)["events"])
         ]
-        assert len(expected) > 10
         with Outbox(assistant.settings.analytics_outbox) as outbox:
-            assert outbox.pending() >= len(expected)  # waiting, not lost
+            waiting = outbox.pending()
         store = analytics_store(assistant)
-        assert stored_events(store, sender) == []
+        stored_while_stopped = stored_events(store, sender)
     finally:
         assistant.analytics.start()
-
     deadline = time.monotonic() + 120
     while len(stored_events(store, sender)) < len(expected):
         assert assistant.analytics.running, assistant.analytics.log_tail()
         assert time.monotonic() < deadline, "the consumer never caught up"
         time.sleep(0.5)
-    assert stored_events(store, sender) == expected  # each once, in order, same timestamps
+    return Delivered(store, sender, expected, waiting, stored_while_stopped)
 
-    database = Path(store.engine.url.database or "")
+
+def test_events_wait_for_a_stopped_consumer_then_arrive_once_and_in_order(
+    delivered: Delivered,
+) -> None:
+    assert len(delivered.expected) > 10
+    assert delivered.waiting >= len(delivered.expected)  # queued, not lost
+    assert delivered.stored_while_stopped == []
+    # every event of the tracker, each once, in order, with its timestamp
+    assert stored_events(delivered.store, delivered.sender) == delivered.expected
+
+
+def test_the_analytics_database_holds_none_of_the_personal_data(
+    assistant: Supervisor, delivered: Delivered
+) -> None:
+    state = assistant.settings.state_dir
+    database = Path(delivered.store.engine.url.database or "")
     assert database.parent == state
     with sqlite3.connect(database) as db:  # fold the write-ahead log into the file
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

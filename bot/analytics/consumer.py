@@ -410,40 +410,53 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()  # finish the batch in hand, then leave
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, request_stop)
-    source: Source = settings.rabbit_source() if args.rabbitmq else OutboxSource(settings.outbox)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, request_stop) if in_main else None
     try:
-        consumer = Consumer(
-            source,
-            _open_with_retries(env, stop),
-            batch_size=settings.batch_size,
-            max_attempts=5 if args.once else None,
+        source: Source = (
+            settings.rabbit_source() if args.rabbitmq else OutboxSource(settings.outbox)
         )
-        if args.once:
-            consumer.drain(stop=stop)
-        else:
-            logger.info(
-                "analytics consumer started (%s)", "RabbitMQ" if args.rabbitmq else "outbox"
+        try:
+            consumer = Consumer(
+                source,
+                _open_with_retries(env, stop, max_attempts=5 if args.once else None),
+                batch_size=settings.batch_size,
+                max_attempts=5 if args.once else None,
             )
-            consumer.run(stop)
+            if args.once:
+                consumer.drain(stop=stop)
+            else:
+                logger.info(
+                    "analytics consumer started (%s)", "RabbitMQ" if args.rabbitmq else "outbox"
+                )
+                consumer.run(stop)
+        finally:
+            source.close()
     finally:
-        source.close()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     logger.info(
         "analytics consumer: %d events ingested, %d set aside", consumer.ingested, consumer.dead
     )
     return 0
 
 
-def _open_with_retries(env: Mapping[str, str], stop: threading.Event) -> Store:
+def _open_with_retries(
+    env: Mapping[str, str], stop: threading.Event, *, max_attempts: int | None
+) -> Store:
     """The store, waiting with backoff while its database is down at start-up."""
     backoff = Backoff()
+    attempt = 0
     while True:
+        attempt += 1
         try:
             return open_store(env)
         except _STORE_DOWN as e:
-            if stop.is_set():
-                raise StoreError("stopped before the analytics store could be reached") from e
+            if stop.is_set() or (max_attempts is not None and attempt >= max_attempts):
+                raise StoreError(
+                    f"The analytics store could not be reached ({type(e).__name__}); the events "
+                    "stay queued. Check TANDEM_ANALYTICS_DB_URL and that the database runs."
+                ) from e
             delay = backoff.next_delay()
             logger.warning(
                 "the analytics store is not reachable (%s); trying again in %.1f s",

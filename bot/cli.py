@@ -10,6 +10,7 @@
     tandem analytics clusters   group the messages the bot did not handle into
                    topics; export one as NLU YAML or a knowledge stub
     tandem report  the analytics KPIs of a period as one HTML file (--since 7d)
+    tandem analytics consume [--once]   events into the analytics store
 
 Ports and paths come from flags, then ``TANDEM_*`` variables (bot/settings.py).
 """
@@ -67,8 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--sender", required=True, help="the conversation id as stored (e.g. rest:alice)"
     )
-    analytics = sub.add_parser("analytics", help="analytics tools (clusters: unhandled topics)")
-    analytics.add_argument("tool", choices=["clusters"], help="`clusters --help` for its options")
+    analytics = sub.add_parser(
+        "analytics", help="analytics tools (clusters: unhandled topics; consume: events in)"
+    )
+    analytics.add_argument(
+        "tool", choices=["clusters", "consume"], help="`<tool> --help` for its options"
+    )
     analytics.add_argument("tool_args", nargs=argparse.REMAINDER)
     from bot.analytics import report
 
@@ -246,6 +251,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_analytics(args: argparse.Namespace) -> int:
+    if args.tool == "consume":
+        from bot.analytics import consumer
+
+        return consumer.main(["consume", *args.tool_args])
     from bot.analytics import clusters
 
     return clusters.main(args.tool_args)

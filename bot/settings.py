@@ -165,6 +165,11 @@ class Settings:
         return self.state_dir / "tracker.db"
 
     @property
+    def analytics_outbox(self) -> Path:
+        """Events on their way to analytics (bot/contract/outbox.py)."""
+        return self.state_dir / "analytics-outbox.db"
+
+    @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
@@ -203,6 +208,7 @@ class Settings:
         env.setdefault("TANDEM_REST_TOKEN", "")  # the REST channel's shared secret, optional
         env["TANDEM_RASA_URL"] = self.rasa_url
         env["TANDEM_RASA_TOKEN"] = self.rasa_token
+        env["TANDEM_ANALYTICS_OUTBOX"] = str(self.analytics_outbox)
         return env
 
     def rasa_env(self) -> dict[str, str]:

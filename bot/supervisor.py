@@ -273,12 +273,13 @@ class Supervisor:
         self.echo = echo
         self.actions = self._action_server()
         self.handoff = self._handoff_server()
+        self.analytics = self._analytics_consumer()
         self.rasa = self._rasa_server()
 
     @property
     def servers(self) -> tuple[ServerProcess, ...]:
         """In start order; Rasa last because it calls the other two."""
-        return (self.actions, self.handoff, self.rasa)
+        return (self.actions, self.handoff, self.analytics, self.rasa)
 
     def _action_server(self) -> ServerProcess:
         s = self.settings
@@ -309,6 +310,20 @@ class Supervisor:
             log_file=s.log_dir / "handoff.log",
             cwd=s.project_dir,
             env=s.handoff_env(),
+            echo=self.echo,
+        )
+
+    def _analytics_consumer(self) -> ServerProcess:
+        """Empties the engine's analytics outbox into the analytics store
+        (bot/analytics/consumer.py); it serves nothing, so running is ready."""
+        s = self.settings
+        return ServerProcess(
+            "analytics",
+            [str(s.actions_python), "-m", "bot", "analytics", "consume"],
+            health=lambda: True,
+            log_file=s.log_dir / "analytics.log",
+            cwd=s.project_dir,
+            env=s.engine_env(),
             echo=self.echo,
         )
 

@@ -8,9 +8,10 @@ Why here, at store time, and not earlier or later:
 * Everything that outlives the message goes through the store: the database,
   the conversation Rasa's HTTP API serves later (and with it the handoff
   service's transcripts and the agents' console), the web chat's history and
-  the event broker's stream. Redacting the serialised events covers them all
-  in one place, for SQLite and PostgreSQL alike (``endpoints.yml`` names this
-  class for both).
+  the event broker's stream (handoff notifications and analytics, each event
+  numbered with ``tandem_seq``, :mod:`bot.contract.analytics`). Redacting the
+  serialised events covers them all in one place, for SQLite and PostgreSQL
+  alike (``endpoints.yml`` names this class for both).
 
 Card numbers, e-mail addresses and phone numbers (:mod:`bot.privacy`) are
 replaced in the text of user and bot events, their ``parse_data`` (entity
@@ -41,6 +42,8 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.contract.analytics import SEQ_KEY
+from bot.engine.fanout import publish_all
 from bot.privacy import Redactor, redact, redact_json
 
 # Fields of a serialised event that can hold what someone typed or was told.
@@ -131,9 +134,22 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return redact_event(event.as_dict(), self.keep_slots, self.redactor)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa 3.6's ``SQLTrackerStore.save`` with each event redacted first."""
-        await self.stream_events(tracker)
+        """Rasa 3.6's ``SQLTrackerStore.save``, each event redacted, then published.
+
+        Each new event is published after the commit, numbered with
+        ``tandem_seq``: the count of the conversation's stored events (all
+        sessions) before it. Publishing after the commit numbers exactly what
+        the tracker holds (Rasa publishes first, so an event whose save failed
+        would take the number of the next one); the lock store serialises a
+        conversation's turns, so two saves never count at once.
+        """
         with self.session_scope() as session:
+            stored = (
+                session.query(sa.func.count(self.SQLEvent.id))
+                .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                .scalar()
+            )
+            published = []
             for event in self._additional_events(session, tracker):
                 data = self.serialise_event(event)
                 intent = (data.get("parse_data") or {}).get("intent") or {}
@@ -147,11 +163,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
+                published.append(data)
             session.commit()
+        if self.event_broker is not None and published:
+            publish_all(
+                self.event_broker,
+                [
+                    {"sender_id": tracker.sender_id, SEQ_KEY: int(stored or 0) + i, **data}
+                    for i, data in enumerate(published)
+                ],
+            )
 
-    async def _stream_new_events(
-        self, event_broker: EventBroker, new_events: list[Event], sender_id: str
-    ) -> None:
-        """What the broker forwards (to analytics, say) is as redacted as the database."""
-        for event in new_events:
-            event_broker.publish({"sender_id": sender_id, **self.serialise_event(event)})
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Unused: :meth:`save` publishes what it stored, numbered."""

@@ -85,6 +85,10 @@ def test_watch_stops_everything_when_one_server_dies(tmp_path: Path) -> None:
     supervisor.actions = server(tmp_path, HTTP_SERVER.format(port=port), port=port, name="actions")
     port = free_port()
     supervisor.handoff = server(tmp_path, HTTP_SERVER.format(port=port), port=port, name="handoff")
+    port = free_port()
+    supervisor.analytics = server(
+        tmp_path, HTTP_SERVER.format(port=port), port=port, name="analytics"
+    )
     supervisor.rasa = server(
         tmp_path, "import time; time.sleep(1); raise SystemExit(7)", port=free_port(), name="rasa"
     )
@@ -94,6 +98,7 @@ def test_watch_stops_everything_when_one_server_dies(tmp_path: Path) -> None:
         supervisor.watch(poll_s=0.2)
     assert not supervisor.actions.running
     assert not supervisor.handoff.running
+    assert not supervisor.analytics.running
 
 
 def test_console_filter_drops_dependency_warnings_only() -> None:
@@ -205,7 +210,7 @@ def test_secrets_stay_off_command_lines_and_logs_and_state_is_owner_only(
         **secrets,
     )
     supervisor = Supervisor(settings, model=tmp_path / "model.tar.gz")
-    for name in ("actions", "handoff"):
+    for name in ("actions", "handoff", "analytics"):
         port = free_port()
         setattr(
             supervisor, name, server(state, HTTP_SERVER.format(port=port), port=port, name=name)

@@ -63,7 +63,12 @@ def conversation(sender: str) -> DialogueStateTracker:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RedactingSQLTrackerStore:
-    for name in ("TANDEM_ACTION_SERVER_URL", "TANDEM_HANDOFF_URL", "TANDEM_HANDOFF_SERVICE_TOKEN"):
+    for name in (
+        "TANDEM_ACTION_SERVER_URL",
+        "TANDEM_HANDOFF_URL",
+        "TANDEM_HANDOFF_SERVICE_TOKEN",
+        "TANDEM_ANALYTICS_OUTBOX",
+    ):
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("TANDEM_TRACKER_DB", str(tmp_path / "state" / "tracker.db"))
     config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "tracker_store")

@@ -58,6 +58,7 @@ from bot.contract.paths import REPHRASE_PATH
 from bot.errors import ConfigError
 from bot.sdk.analytics import RecordingExecutor
 from bot.sdk.runtime import Runtime, get_runtime
+from bot.settings import read_environment
 from generators.errors import GeneratorError
 from generators.rephrase import Rephraser, Rephrasing, Turn
 
@@ -173,7 +174,7 @@ def create_app_for_serve(
     app = create_rasa_sdk_app(
         action_executor, cors_origins=cors_origins, auto_reload=auto_reload, endpoints=endpoints
     )
-    metrics.instrument_sanic(app, "actions", metrics.MetricsAccess.from_env())
+    metrics.instrument_sanic(app, "actions", metrics.MetricsAccess.from_env(read_environment()))
     add_rephrase_route(app, RephraseService())
     return app
 

@@ -36,7 +36,6 @@ multiprocess mode) and every worker's series are summed in one answer.
 from __future__ import annotations
 
 import hmac
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 
 METRICS_PATH = "/metrics"
@@ -114,8 +114,8 @@ class MetricsAccess:
     token: str = field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MetricsAccess:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> MetricsAccess:
+        """From a settings module's copy of the environment (``bot.settings.read_environment``)."""
         return cls(token=env.get(TOKEN_ENV, ""))
 
     def check(
@@ -201,7 +201,9 @@ def observe_generation(
 
 def render() -> tuple[bytes, str]:
     """This process's series (every worker's in multiprocess mode) and the content type."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus_client picks its value class from PROMETHEUS_MULTIPROC_DIR when it
+    # is imported; follow its decision rather than read the variable again.
+    if values.ValueClass is not values.MutexValue:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

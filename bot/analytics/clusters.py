@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +39,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import Turn
+from bot.analytics.settings import AnalyticsSettings
+from bot.errors import TandemError
 from bot.privacy import redact
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ _WORD = re.compile(r"[a-z][a-z']+")
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 
 
-class ClusterError(Exception):
+class ClusterError(TandemError):
     """A cluster that does not exist, or nothing to cluster; the message says what to do."""
 
 
@@ -355,14 +356,6 @@ def parse_since(value: str, *, now: float | None = None) -> float:
     return (time.time() if now is None else now) - float(match[1]) * _UNIT_S[match[2]]
 
 
-def db_url_from(env: Mapping[str, str]) -> str:
-    """``TANDEM_ANALYTICS_DB_URL``, else the store's default SQLite file in the state folder."""
-    if url := env.get("TANDEM_ANALYTICS_DB_URL"):
-        return url
-    state = Path(env.get("TANDEM_STATE_DIR") or Path.cwd() / ".tandem").resolve()
-    return f"sqlite:///{state / 'analytics.db'}"
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tandem analytics clusters", description=__doc__.splitlines()[0]
@@ -412,7 +405,7 @@ def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None)
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    url = args.db_url or db_url_from(os.environ)
+    url = args.db_url or AnalyticsSettings.from_env(create_key=False).db_url
     engine = create_engine(url)
     try:
         with Session(engine) as session:
@@ -426,10 +419,11 @@ def main(argv: Sequence[str] | None = None, *, embedder: Embedder | None = None)
     finally:
         engine.dispose()
     if embedder is None and messages:
+        from bot.settings import read_environment
         from generators.embeddings import SentenceTransformerEmbedder
         from generators.settings import embedder_path_from
 
-        path = args.embedder or embedder_path_from(os.environ)
+        path = args.embedder or embedder_path_from(read_environment())
         embedder = SentenceTransformerEmbedder(model_path=path)
     clusters = (
         discover(messages, embedder, min_size=args.min_size, distance=args.distance)

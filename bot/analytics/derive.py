@@ -83,6 +83,7 @@ from bot.contract.analytics import (
     records_in,
 )
 from bot.contract.payloads import AGENT_MESSAGE, HANDOFF
+from bot.errors import TandemError
 from bot.privacy import redact_json, redact_personal
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -107,7 +108,7 @@ _NUMBER = re.compile(r"(?<![\w.])\d(?:[,.' ]?\d){2,}(?![\w])")
 MAX_RANKING = 5
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(TandemError, ValueError):
     """An event the store cannot read; the message names the problem, never the content."""
 
 

@@ -20,6 +20,7 @@ ENGINE_SIDE = ("bot/engine/", "bot/channels/", "bot/nlu/")
 SETTINGS_MODULES = {
     "bot/settings.py",
     "bot/handoff/settings.py",
+    "bot/analytics/settings.py",
     "generators/settings.py",
 }
 

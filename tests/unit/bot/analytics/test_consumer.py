@@ -240,4 +240,3 @@ def test_events_appended_while_the_consumer_runs_all_arrive(
     stop.set()
     worker.join(timeout=10)
     assert store.rows() == [("a", i) for i in range(201)]
-

@@ -28,19 +28,19 @@ def rows() -> list[object]:
     return [
         # c1 (day 0, rest, plan): contained, prompted and rated 5, journey completed.
         conversation("c1", DAY0 + 3600, channel="rest", journey="plan", outcome="contained",
-                     journey_completed=True, csat=5, csat_prompted=True, user_turns=2),
+                     journey_completed=True, csat=5, csat_prompted=True, user_turns=2, sessions=2),
         # c2 (day 0, rest, plan): handed off twice, prompted, never rated.
         conversation("c2", DAY0 + 7200, channel="rest", journey="plan", outcome="escalated",
-                     handed_off=True, csat_prompted=True, user_turns=3, fallbacks=1),
+                     handed_off=True, csat_prompted=True, user_turns=3, fallbacks=1, sessions=1),
         # c3 (day 0, slack, credit): abandoned.
         conversation("c3", DAY0 + 9000, channel="slack", journey="credit", outcome="abandoned",
-                     user_turns=2, fallbacks=1),
+                     user_turns=2, fallbacks=1, sessions=1),
         # c4 (day 1, slack, plan): handed off, rated 2 then 3.
         conversation("c4", DAY1 + 100, channel="slack", journey="plan", outcome="escalated",
-                     handed_off=True, csat=3, csat_prompted=True, user_turns=2),
+                     handed_off=True, csat=3, csat_prompted=True, user_turns=2, sessions=1),
         # c5 (day 1, rest, knowledge): contained, never asked for a rating.
         conversation("c5", DAY1 + 200, channel="rest", journey="knowledge", outcome="contained",
-                     journey_completed=True, user_turns=2),
+                     journey_completed=True, user_turns=2, sessions=1),
         # Customer messages. by_agent ones (sent while a person had it) count nowhere.
         turn("c1", 1, "greet", response_ms=100),
         turn("c1", 4, "plan_ask", response_ms=300),
@@ -115,4 +115,6 @@ EXPECTED: dict[str, float | None] = {
     "csat_response_rate": 2 / 3,  # prompted c1, c2, c4; rated c1, c4
     "rec_ctr": 2 / 3,
     "avg_response_ms": 2600 / 9,  # 100+300+200+400+500+500+100+200+300
+    "sessions_per_user": 6 / 5,  # c1 came back once: 2 + 1 + 1 + 1 + 1
+    "messages_per_conversation": 11 / 5,  # 2 + 3 + 2 + 2 + 2
 }

@@ -125,6 +125,8 @@ def test_kpis_from_event_streams(db: Session) -> None:
             "fallback_rate": 1 / 9,
             "coverage": 8 / 9,
             "avg_response_ms": 9500 / 9,
+            "sessions_per_user": 1.0,  # one session each
+            "messages_per_conversation": 10 / 4,  # A 3, B 2 (one to the agent), C 2, D 3
             "frt_s": 60.0,
             "frt_s_mean": 60.0,
             "resolution_s": 300.0,  # from the handoff message to the return: 30+30+20+220

@@ -31,6 +31,7 @@ an agent needs to know whom they talk to.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,12 @@ def _name_words(name: str, placeholder: str) -> str:
             break
         kept.append(word)
     return " ".join(kept)
+
+
+@functools.lru_cache(maxsize=8)
+def _surname_after(placeholder: str) -> re.Pattern[str]:
+    """``placeholder`` and the capitalised words that follow it on the same line."""
+    return re.compile(re.escape(placeholder) + r"(?:[ \t]+" + _CAP + r"){1,2}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -236,15 +243,22 @@ class Redactor:
         """Person names introduced or signed in ``text``, and the ``known`` ones anywhere.
 
         The cues go first, while the whole name is still there to match ("my
-        name is Grace Hopperton"); then the known names; then the cues again,
-        for a known name the cues missed (lower case: "this is grace
-        Hopperton") whose surname follows its placeholder.
+        name is Grace Hopperton"); then the known names, each with the
+        capitalised words right after it (a surname: "Grace Hopperton" where
+        only "Grace" is known); then the cues again, for a known name the cues
+        missed ("this is grace hopperton").
         """
         text = self._cued_names(text)
         replaced = text
         for value in sorted({k.strip() for k in known if k and k.strip()}, key=len, reverse=True):
             replaced = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", self.name, replaced, flags=re.I)
-        return text if replaced == text else self._cued_names(replaced)
+        if replaced == text:
+            return text
+        return self._cued_names(_surname_after(self.name).sub(self._surname, replaced))
+
+    def _surname(self, match: re.Match[str]) -> str:
+        name = _name_words(match.group(), self.name)  # "[name] And" keeps its "And"
+        return self.name + match.group()[len(name) :]
 
     def _cued_names(self, text: str) -> str:
         for pattern in (_NAME_CUE, _CAPITAL_CUE):

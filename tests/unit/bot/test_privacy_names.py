@@ -71,6 +71,8 @@ def test_personal_is_contacts_and_names_and_redact_keeps_names() -> None:
         ("Cheers,\nGrace Hopperton", ("Grace",), "Cheers,\n[name]"),
         ("thanks\ngrace Hopperton", ("Grace",), "thanks\n[name]"),
         ("Best regards\n-- Grace Hopperton", ("Grace Hopperton",), "Best regards\n-- [name]"),
+        ("Grace Hopperton", ("Grace",), "[name]"),  # an entity value: no cue at all
+        ("ask for grace Hopperton-Smith tomorrow", ("Grace",), "ask for [name] tomorrow"),
     ],
 )
 def test_a_known_first_name_takes_the_unknown_surname_with_it(
@@ -84,7 +86,9 @@ def test_a_known_first_name_takes_the_unknown_surname_with_it(
     ("text", "known", "expected"),
     [
         ("so grace said Hello", ("Grace",), "so [name] said Hello"),
-        ("grace Is the store open?", ("Grace",), "[name] Is the store open?"),
+        ("grace and Bob", ("Grace",), "[name] and Bob"),
+        ("Grace. Is the store open?", ("Grace",), "[name]. Is the store open?"),
+        ("Grace\nWhere is my order", ("Grace",), "[name]\nWhere is my order"),
         (
             "I'm grace and I want a Samsung phone",
             ("Grace",),

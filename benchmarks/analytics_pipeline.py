@@ -162,6 +162,8 @@ def consumer_env(url: str, outbox: Path, state: Path, batch: int) -> dict[str, s
         "TANDEM_ANALYTICS_DB_URL": url, "TANDEM_ANALYTICS_KEY": KEY,
         "TANDEM_ANALYTICS_OUTBOX": str(outbox), "TANDEM_STATE_DIR": str(state),
         "TANDEM_ANALYTICS_BATCH": str(batch), "PYTHONPATH": str(ROOT),
+        # The synthetic events are from 2023: keep them from the consumer's pruning.
+        "TANDEM_ANALYTICS_RETENTION_DAYS": "36500",
     })  # fmt: skip
     return env
 

@@ -231,12 +231,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
         log_dir=settings.log_dir,
         analytics_db_url=analytics.db_url,
         analytics_key=analytics.key,
+        analytics_outbox=settings.analytics_outbox,
     )
     logger.info("tracker store: %d events deleted", erasure.tracker_events)
     rows = ", ".join(f"{n} {table}" for table, n in erasure.handoff_rows.items())
     logger.info("handoff database: %s deleted", rows or "nothing")
     rows = ", ".join(f"{n} {table}" for table, n in erasure.analytics_rows.items() if n)
     logger.info("analytics store: %s deleted", rows or "nothing")
+    logger.info("analytics outbox: %d events deleted", erasure.outbox_events)
     if erasure.channel_references:
         logger.info("Teams conversation reference deleted")
     lines = ", ".join(f"{n} from {name}" for name, n in erasure.log_lines.items() if n)

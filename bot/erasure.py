@@ -8,6 +8,9 @@
 * its handoffs, transcript lines, notes, tickets and their audit entries from
   the handoff database (``TANDEM_HANDOFF_DB_URL``), through
   :meth:`bot.handoff.store.Store.erase_conversation`;
+* its events still waiting in the analytics outbox (``TANDEM_ANALYTICS_OUTBOX``,
+  queued or set aside as dead letters: :meth:`bot.contract.outbox.Outbox.erase`),
+  before the analytics store, so that none is ingested again behind its back;
 * its rows in the analytics store (``TANDEM_ANALYTICS_DB_URL``), found by the
   keyed hash of the id (:meth:`bot.analytics.store.AnalyticsStore.erase`);
 * its Teams conversation reference (``teams_conversations.db``), if any;
@@ -32,6 +35,7 @@ import fcntl
 import json
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -61,6 +65,7 @@ class Erasure:
     channel_references: int = 0
     log_lines: dict[str, int] = field(default_factory=dict)
     analytics_rows: dict[str, int] = field(default_factory=dict)
+    outbox_events: int = 0
 
     @property
     def anything(self) -> bool:
@@ -68,6 +73,7 @@ class Erasure:
             self.tracker_events
             or any(self.handoff_rows.values())
             or any(self.analytics_rows.values())
+            or self.outbox_events
             or self.channel_references
             or any(self.log_lines.values())
         )
@@ -235,6 +241,23 @@ def erase_analytics(db_url: str, key: str, conversation_id: str) -> dict[str, in
         engine.dispose()
 
 
+def erase_outbox(path: Path, conversation_id: str) -> int:
+    """Delete the conversation's events waiting in the analytics outbox; the number deleted."""
+    from bot.contract.errors import ContractError
+    from bot.contract.outbox import Outbox
+
+    if not path.is_file():
+        return 0
+    try:
+        with Outbox(path) as outbox:
+            return outbox.erase(conversation_id)
+    except (ContractError, sqlite3.Error, OSError) as e:
+        raise StoreError(
+            f"Could not erase from the analytics outbox {path}: {e}. Check that the file is "
+            "readable and writable by this user and TANDEM_ANALYTICS_OUTBOX points at it."
+        ) from e
+
+
 # channel stores --------------------------------------------------------------------------
 
 # bot/channels/teams.py keeps each Teams conversation's reference (ids, the
@@ -338,9 +361,10 @@ def erase(
     log_dir: Path,
     analytics_db_url: str | None = None,
     analytics_key: str = "",
+    analytics_outbox: Path | None = None,
 ) -> Erasure:
     """Erase one conversation from the tracker store, the handoff database, the analytics
-    store (when ``analytics_db_url`` is given) and the logs.
+    outbox and store (when ``analytics_outbox`` and ``analytics_db_url`` are given) and the logs.
 
     Every log file is locked first, so a running ``bot run`` stops the erasure
     before anything is touched; the logs are rewritten last, once both
@@ -355,6 +379,7 @@ def erase(
             locks.enter_context(_exclusive(path))
         tracker_events = erase_tracker(tracker_url, conversation_id)
         handoff_rows = erase_handoff(handoff_db_url, conversation_id)
+        outbox_events = erase_outbox(analytics_outbox, conversation_id) if analytics_outbox else 0
         analytics_rows = (
             erase_analytics(analytics_db_url, analytics_key, conversation_id)
             if analytics_db_url
@@ -363,4 +388,6 @@ def erase(
         references = erase_channel_references(state_dir, conversation_id)
         pattern = id_pattern(conversation_id)
         log_lines = {str(p.relative_to(log_dir)): _rewrite_without(p, pattern) for p in files}
-    return Erasure(tracker_events, handoff_rows, references, log_lines, analytics_rows)
+    return Erasure(
+        tracker_events, handoff_rows, references, log_lines, analytics_rows, outbox_events
+    )

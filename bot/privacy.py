@@ -31,6 +31,7 @@ an agent needs to know whom they talk to.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,10 @@ _POSTCODE = re.compile(
 # name in lower case too.
 _CAP = r"[A-Z][\w'\-]*"
 _ANY = r"[^\W\d_][\w'\-]*"
+# A placeholder may open a name: a known first name already replaced, then its surname.
+_PLACEHOLDER = r"\[\w+\]"
+_FIRST_CAP = rf"(?:{_PLACEHOLDER}|{_CAP})"
+_FIRST_ANY = rf"(?:{_PLACEHOLDER}|{_ANY})"
 _NOT_NAMES = frozenset(
     re.split(
         r"\s+",
@@ -95,31 +100,44 @@ _NOT_NAMES = frozenset(
 )
 _NAME_CUE = re.compile(
     r"\b(?:my\s+name\s+is|my\s+name's|name\s*:|i\s+am\s+called|i'm\s+called|"
-    r"they\s+call\s+me)\s+(?P<name>" + _ANY + r"(?:\s+" + _ANY + r"){0,2})",
+    r"they\s+call\s+me)\s+(?P<name>" + _FIRST_ANY + r"(?:\s+" + _ANY + r"){0,2})",
     re.IGNORECASE,
 )
 _CAPITAL_CUE = re.compile(
     r"\b(?:[Ii]'m|[Ii]\s+am|[Tt]his\s+is|[Ii]t's|[Cc]all\s+me|[Ss]peaking\s+with|"
     r"(?i:hi|hello|hey|dear|welcome\s+back|nice\s+to\s+meet\s+you|good\s+to\s+see\s+you|"
     r"thanks|thank\s+you|good\s+(?:morning|afternoon|evening)),?)"
-    r"\s+(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){0,2})"
+    r"\s+(?P<name>" + _FIRST_CAP + r"(?:\s+" + _CAP + r"){0,2})"
 )
 _SIGNATURE = re.compile(
     r"(?:(?:\b(?i:thanks|thank\s+you|thx|cheers|regards|kind\s+regards|best\s+regards|best|"
     r"best\s+wishes|many\s+thanks|sincerely|yours)[,.!]?)|(?:^|\n)\s*--?)\s*\n?\s*"
-    r"(?P<name>" + _CAP + r"(?:\s+" + _CAP + r"){0,2})\s*[.!]?\s*$"
+    r"(?P<name>" + _FIRST_CAP + r"(?:\s+" + _CAP + r"){0,2})\s*[.!]?\s*$"
 )
 
 
-def _name_words(name: str) -> str:
-    """The leading words of a candidate that can be a name ("Alex and" -> "Alex")."""
+def _name_words(name: str, placeholder: str) -> str:
+    """The leading words of a candidate that can be a name ("Alex and" -> "Alex").
+
+    The candidate may open with ``placeholder`` (a known name replaced already):
+    the words after it are the rest of that name ("[name] Hopperton").
+    """
     words = name.split()
     kept: list[str] = []
-    for word in words:
+    for position, word in enumerate(words):
+        if position == 0 and word == placeholder:
+            kept.append(word)
+            continue
         if word.lower() in _NOT_NAMES or word.startswith("["):
             break
         kept.append(word)
     return " ".join(kept)
+
+
+@functools.lru_cache(maxsize=8)
+def _surname_after(placeholder: str) -> re.Pattern[str]:
+    """``placeholder`` and the capitalised words that follow it on the same line."""
+    return re.compile(re.escape(placeholder) + r"(?:[ \t]+" + _CAP + r"){1,2}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -222,10 +240,27 @@ class Redactor:
         return _POSTCODE.sub(self.postcode, text)
 
     def names(self, text: str, known: tuple[str, ...] = ()) -> str:
-        """Person names introduced or signed in ``text``, and the ``known`` ones anywhere."""
-        for value in sorted({k.strip() for k in known if k and k.strip()}, key=len, reverse=True):
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", self.name, text, flags=re.I)
+        """Person names introduced or signed in ``text``, and the ``known`` ones anywhere.
 
+        The cues go first, while the whole name is still there to match ("my
+        name is Grace Hopperton"); then the known names, each with the
+        capitalised words right after it (a surname: "Grace Hopperton" where
+        only "Grace" is known); then the cues again, for a known name the cues
+        missed ("this is grace hopperton").
+        """
+        text = self._cued_names(text)
+        replaced = text
+        for value in sorted({k.strip() for k in known if k and k.strip()}, key=len, reverse=True):
+            replaced = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", self.name, replaced, flags=re.I)
+        if replaced == text:
+            return text
+        return self._cued_names(_surname_after(self.name).sub(self._surname, replaced))
+
+    def _surname(self, match: re.Match[str]) -> str:
+        name = _name_words(match.group(), self.name)  # "[name] And" keeps its "And"
+        return self.name + match.group()[len(name) :]
+
+    def _cued_names(self, text: str) -> str:
         for pattern in (_NAME_CUE, _CAPITAL_CUE):
             text = self._names_after(pattern, text)
         if "\n" in text or _SIGNATURE.search(text):
@@ -236,7 +271,7 @@ class Redactor:
         def replace(match: re.Match[str]) -> str:
             whole = match.group()
             start = match.start("name") - match.start()
-            name = _name_words(match.group("name"))
+            name = _name_words(match.group("name"), self.name)
             if not name:  # "Hello, I'm Bob": the cue in the rest may still introduce one
                 return whole[:start] + self._names_after(pattern, whole[start:])
             return whole[:start] + self.name + whole[start + len(name) :]

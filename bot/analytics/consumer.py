@@ -16,6 +16,14 @@ so one bad event never blocks the others.
     read batch ──> parse ──> AnalyticsStore.ingest ──> ack / delete
                      │              │ store down: back off, retry the batch
                      └─ bad ──> dead letters (outbox table / ``<queue>.dead``)
+
+Between batches, busy or idle, the consumer also keeps the store up to date
+(:class:`Upkeep`): every ``TANDEM_ANALYTICS_SETTLE_EVERY_S`` it marks the forms
+left open in conversations gone quiet as abandoned
+(:meth:`~bot.analytics.store.AnalyticsStore.settle`), and at start and every
+``TANDEM_ANALYTICS_PRUNE_EVERY_S`` it drops conversations past the retention
+window (:meth:`~bot.analytics.store.AnalyticsStore.prune`). ``--once`` does
+both once, after the queue is empty.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ from bot.settings import Settings, read_environment
 
 if TYPE_CHECKING:
     from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+
+    from bot.analytics.store import AnalyticsStore
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +87,14 @@ class Store(Protocol):
     """:class:`bot.analytics.store.AnalyticsStore`'s ingestion, as the consumer uses it."""
 
     def ingest(self, events: Sequence[Mapping[str, Any]]) -> Any: ...
+
+
+class Upkept(Protocol):
+    """:class:`bot.analytics.store.AnalyticsStore`'s housekeeping, as :class:`Upkeep` uses it."""
+
+    def settle(self, *, limit: int | None = None) -> int: ...
+
+    def prune(self, older_than_days: float, *, limit: int | None = None) -> int: ...
 
 
 class OutboxSource:
@@ -198,6 +216,81 @@ class Backoff:
         self._next = 0.0
 
 
+class Upkeep:
+    """Settles quiet conversations and prunes old ones on a timer, between batches.
+
+    Each call does one bounded transaction (``limit`` conversations) so that
+    ingestion waits little; a call that hit the limit is due again at once.
+    Both are due at start. A store that is down is logged and tried again at
+    the next interval: ingestion's own retries deal with the outage.
+    """
+
+    def __init__(
+        self,
+        store: Upkept,
+        *,
+        retention_days: float,
+        settle_every_s: float = 60.0,
+        prune_every_s: float = 3600.0,
+        limit: int = 500,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self.settle_every_s = settle_every_s
+        self.prune_every_s = prune_every_s
+        self.limit = limit
+        self.clock = clock
+        self.settled = 0
+        self.pruned = 0
+        self._settle_at = self._prune_at = clock()
+
+    def run_due(self) -> None:
+        """Prune and settle if their time has come; cheap when it has not."""
+        now = self.clock()
+        if now >= self._prune_at:
+            full = self._prune() >= self.limit
+            self._prune_at = now if full else now + self.prune_every_s
+        if now >= self._settle_at:
+            full = self._settle() >= self.limit
+            self._settle_at = now if full else now + self.settle_every_s
+
+    def run_all(self) -> None:
+        """Prune and settle all there is to, now (``--once``)."""
+        while self._prune() >= self.limit:
+            pass
+        while self._settle() >= self.limit:
+            pass
+
+    def _prune(self) -> int:
+        n = self._safely("prune", partial(self.store.prune, self.retention_days, limit=self.limit))
+        self.pruned += n
+        if n:
+            logger.info("analytics upkeep: %d conversations past the retention window pruned", n)
+        return n
+
+    def _settle(self) -> int:
+        n = self._safely("settle", partial(self.store.settle, limit=self.limit))
+        self.settled += n
+        if n:
+            logger.info(
+                "analytics upkeep: %d quiet conversations settled (open forms abandoned)", n
+            )
+        return n
+
+    @staticmethod
+    def _safely(task: str, call: Callable[[], int]) -> int:
+        try:
+            return call()
+        except _STORE_DOWN as e:
+            logger.warning(
+                "analytics upkeep: %s failed (%s); it runs again at its next interval",
+                task,
+                type(e).__name__,
+            )
+            return 0
+
+
 class Consumer:
     """Moves envelopes from ``source`` into ``store``; see the module docstring."""
 
@@ -210,9 +303,11 @@ class Consumer:
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         sleep: Callable[[float], Any] = time.sleep,
+        upkeep: Upkeep | None = None,
     ) -> None:
         self.source = source
         self.store = store
+        self.upkeep = upkeep
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
         self.max_attempts = max_attempts  # None: retry while the store is down, forever
@@ -239,19 +334,26 @@ class Consumer:
         return len(deliveries)
 
     def drain(self, *, stop: threading.Event | None = None) -> int:
-        """Steps until the source is empty (``--once``); returns how many were taken."""
+        """Steps until the source is empty, then settles and prunes once (``--once``);
+        returns how many were taken."""
         total = 0
         while stop is None or not stop.is_set():
             taken = self.step()
             if not taken:
                 break
             total += taken
+        if self.upkeep is not None and (stop is None or not stop.is_set()):
+            self.upkeep.run_all()
         return total
 
     def run(self, stop: threading.Event, *, poll_s: float = 0.5) -> None:
-        """Steps until ``stop`` is set, waiting ``poll_s`` whenever the source is empty."""
+        """Steps until ``stop`` is set, waiting ``poll_s`` whenever the source is empty;
+        settles and prunes when their time comes, busy or idle."""
         while not stop.is_set():
-            if not self.step():
+            taken = self.step()
+            if self.upkeep is not None:
+                self.upkeep.run_due()
+            if not taken:
                 stop.wait(poll_s)
 
     def _ingest(self, batch: list[tuple[Delivery, dict[str, Any]]]) -> list[Delivery]:
@@ -375,7 +477,7 @@ class ConsumerSettings:
         )
 
 
-def open_store(env: Mapping[str, str]) -> Store:
+def open_store(env: Mapping[str, str]) -> AnalyticsStore:
     """The analytics store ``TANDEM_ANALYTICS_DB_URL`` names, migrated to the newest schema."""
     from bot.analytics.db import make_engine, migrate
     from bot.analytics.settings import AnalyticsSettings
@@ -402,9 +504,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """``python -m bot analytics consume [--once] [--rabbitmq]``; 0 on a clean stop."""
+    from bot.analytics.settings import AnalyticsSettings
+
     args = _parser().parse_args(argv)
     env = read_environment() if env is None else env
     settings = ConsumerSettings.from_env(env)
+    analytics = AnalyticsSettings.from_env(env)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -417,11 +522,19 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             settings.rabbit_source() if args.rabbitmq else OutboxSource(settings.outbox)
         )
         try:
+            store = _open_with_retries(env, stop, max_attempts=5 if args.once else None)
+            upkeep = Upkeep(
+                store,
+                retention_days=analytics.retention_days,
+                settle_every_s=analytics.settle_every_s,
+                prune_every_s=analytics.prune_every_s,
+            )
             consumer = Consumer(
                 source,
-                _open_with_retries(env, stop, max_attempts=5 if args.once else None),
+                store,
                 batch_size=settings.batch_size,
                 max_attempts=5 if args.once else None,
+                upkeep=upkeep,
             )
             if args.once:
                 consumer.drain(stop=stop)
@@ -436,14 +549,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if in_main:
             signal.signal(signal.SIGTERM, previous)
     logger.info(
-        "analytics consumer: %d events ingested, %d set aside", consumer.ingested, consumer.dead
+        "analytics consumer: %d events ingested, %d set aside; %d conversations settled, %d pruned",
+        consumer.ingested,
+        consumer.dead,
+        upkeep.settled,
+        upkeep.pruned,
     )
     return 0
 
 
 def _open_with_retries(
     env: Mapping[str, str], stop: threading.Event, *, max_attempts: int | None
-) -> Store:
+) -> AnalyticsStore:
     """The store, waiting with backoff while its database is down at start-up."""
     backoff = Backoff()
     attempt = 0

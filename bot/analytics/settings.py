@@ -11,6 +11,10 @@
 ``TANDEM_ANALYTICS_RETENTION_DAYS``   rows older than this are pruned (400)
 ``TANDEM_ANALYTICS_ABANDON_AFTER_S``  a conversation silent this long with a form still
                                       open counts as abandoned (1800)
+``TANDEM_ANALYTICS_SETTLE_EVERY_S``   how often the consumer marks such forms abandoned
+                                      (60)
+``TANDEM_ANALYTICS_PRUNE_EVERY_S``    how often the consumer prunes past the retention
+                                      window, besides once at its start (3600)
 ====================================  ================================================
 
 ``TANDEM_STATE_DIR`` (shared with the rest of Tandem; default ``.tandem`` in
@@ -89,6 +93,8 @@ class AnalyticsSettings:
     key: str = field(default="", repr=False)
     retention_days: int = 400
     abandon_after_s: float = 1800.0
+    settle_every_s: float = 60.0
+    prune_every_s: float = 3600.0
 
     @classmethod
     def from_env(
@@ -113,5 +119,11 @@ class AnalyticsSettings:
             ),
             abandon_after_s=env_float(
                 env, PREFIX + "ABANDON_AFTER_S", cls.abandon_after_s, low=1, high=30 * 86_400
+            ),
+            settle_every_s=env_float(
+                env, PREFIX + "SETTLE_EVERY_S", cls.settle_every_s, low=0.1, high=86_400
+            ),
+            prune_every_s=env_float(
+                env, PREFIX + "PRUNE_EVERY_S", cls.prune_every_s, low=1, high=7 * 86_400
             ),
         )

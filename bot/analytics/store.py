@@ -200,18 +200,24 @@ class AnalyticsStore:
             if tables.get(name):
                 connection.execute(table.insert(), tables[name])
 
-    def settle(self) -> int:
-        """Rebuild conversations with a form open that went quiet; how many were rebuilt."""
+    def settle(self, *, limit: int | None = None) -> int:
+        """Rebuild conversations with a form open that went quiet; how many were rebuilt.
+
+        ``limit`` caps one call's transaction (the consumer calls again while it
+        gets as many as it asked for, ingesting in between).
+        """
         now = self.clock()
         forms = TABLES["forms"]
         with self.engine.begin() as connection:
-            quiet = sorted(
+            quiet = list(
                 connection.execute(
                     select(CONVERSATIONS.c.conversation)
                     .join(forms, forms.c.conversation == CONVERSATIONS.c.conversation)
                     .where(forms.c.outcome == "active")
                     .where(CONVERSATIONS.c.last_event_at <= now - self.abandon_after_s)
                     .distinct()
+                    .order_by(CONVERSATIONS.c.conversation)
+                    .limit(limit)
                 ).scalars()
             )
             self._lock(connection, quiet)
@@ -232,8 +238,11 @@ class AnalyticsStore:
             counts[table.name] = n
         return counts
 
-    def prune(self, older_than_days: float) -> int:
-        """Delete conversations whose last event is older than the window; how many."""
+    def prune(self, older_than_days: float, *, limit: int | None = None) -> int:
+        """Delete conversations whose last event is older than the window; how many.
+
+        ``limit`` caps one call's transaction, as for :meth:`settle`.
+        """
         if older_than_days <= 0:
             raise ConfigError("prune needs a retention window of more than 0 days.")
         cutoff = self.clock() - older_than_days * 86400.0
@@ -242,8 +251,10 @@ class AnalyticsStore:
                 select(EVENTS.c.conversation)
                 .group_by(EVENTS.c.conversation)
                 .having(func.max(EVENTS.c.ts) < cutoff)
+                .order_by(EVENTS.c.conversation)
+                .limit(limit)
             )
-            old = sorted(connection.execute(last).scalars())
+            old = list(connection.execute(last).scalars())
             self._delete(connection, old)
         return len(old)
 

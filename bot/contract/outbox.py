@@ -100,7 +100,13 @@ class Outbox:
             self._db.execute("DELETE FROM outbox WHERE id = ?", (row.id,))
 
     def erase(self, sender_id: str) -> int:
-        """Delete one conversation's queued and dead-lettered events (right to erasure)."""
+        """Delete one conversation's queued and dead-lettered events (right to erasure).
+
+        The deleted bytes are overwritten (``secure_delete``, whatever SQLite's build
+        default) and the write-ahead log, which holds old page copies, is emptied.
+        """
+        with self._lock:
+            self._db.execute("PRAGMA secure_delete=ON")
         with self._transaction():
             removed = 0
             for table in ("outbox", "dead_letters"):
@@ -110,6 +116,8 @@ class Outbox:
                     (sender_id,),
                 )
                 removed += cursor.rowcount
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
 
     def pending(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bot.analytics.models import Base
 from bot.analytics.settings import AnalyticsSettings
 from bot.analytics.store import AnalyticsStore
 from bot.cli import EXIT_OK, main
+from bot.contract.outbox import Outbox
 from tests.unit.bot.analytics.streams import Stream
 
 ALICE, BOB = "rest:alice", "rest:bob"
@@ -68,3 +70,33 @@ def test_erase_without_an_analytics_store_makes_no_key(state: Path) -> None:
     assert main(["erase", "--sender", ALICE]) == EXIT_OK
     assert not (state / "analytics.key").exists()
     assert not (state / "analytics.db").exists()
+    assert not (state / "analytics-outbox.db").exists()
+
+
+def test_erase_deletes_the_customers_events_still_in_the_outbox(
+    state: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Events the consumer has not ingested yet would bring the customer back."""
+    path = state / "analytics-outbox.db"  # where `bot run` points TANDEM_ANALYTICS_OUTBOX
+    alice, bob = conversation(ALICE).events, conversation(BOB).events
+    with Outbox(path) as outbox:
+        outbox.append(alice + bob)
+        outbox.dead_letter(outbox.read(1)[0], "set aside")  # one of Alice's, a dead letter
+    before = b"".join(p.read_bytes() for p in state.glob("analytics-outbox.db*"))
+    assert ALICE.encode() in before
+
+    caplog.set_level(logging.INFO)
+    assert main(["erase", "--sender", ALICE]) == EXIT_OK
+    assert f"analytics outbox: {len(alice)} events deleted" in caplog.text
+
+    with Outbox(path) as outbox:
+        left = [json.loads(row.body) for row in outbox.read(100)]
+        assert outbox.dead_letters() == []
+    assert [e["sender_id"] for e in left] == [BOB] * len(bob)
+    raw = b"".join(p.read_bytes() for p in state.glob("analytics-outbox.db*"))
+    assert ALICE.encode() not in raw  # secure_delete and a checkpoint: not in the free pages
+    assert BOB.encode() in raw
+
+    caplog.clear()
+    assert main(["erase", "--sender", ALICE]) == EXIT_OK  # idempotent
+    assert "analytics outbox: 0 events deleted" in caplog.text

@@ -57,3 +57,49 @@ def test_personal_is_contacts_and_names_and_redact_keeps_names() -> None:
     text = "I'm Tom, tom@example.com, 07700 900123"
     assert redact_personal(text) == "I'm [name], [email], [phone]"
     assert redact(text) == "I'm Tom, [email], [phone]"  # the tracker store keeps names
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "expected"),
+    [
+        ("Hi, my name is Grace Hopperton", ("Grace",), "Hi, my name is [name]"),
+        ("my name is grace hopperton, thanks", ("Grace",), "my name is [name], thanks"),
+        ("I'm Grace Hopperton and I need help", ("Grace",), "I'm [name] and I need help"),
+        ("I'm grace Hopperton, can you help", ("grace",), "I'm [name], can you help"),
+        ("Hello, this is Grace Hopperton", ("Grace",), "Hello, this is [name]"),
+        ("this is grace Hopperton from accounts", ("Grace",), "this is [name] from accounts"),
+        ("Cheers,\nGrace Hopperton", ("Grace",), "Cheers,\n[name]"),
+        ("thanks\ngrace Hopperton", ("Grace",), "thanks\n[name]"),
+        ("Best regards\n-- Grace Hopperton", ("Grace Hopperton",), "Best regards\n-- [name]"),
+        ("Grace Hopperton", ("Grace",), "[name]"),  # an entity value: no cue at all
+        ("ask for grace Hopperton-Smith tomorrow", ("Grace",), "ask for [name] tomorrow"),
+    ],
+)
+def test_a_known_first_name_takes_the_unknown_surname_with_it(
+    text: str, known: tuple[str, ...], expected: str
+) -> None:
+    assert redact_personal(text, known) == expected
+    assert "Hopperton" not in redact_names(text, known)
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "expected"),
+    [
+        ("so grace said Hello", ("Grace",), "so [name] said Hello"),
+        ("grace and Bob", ("Grace",), "[name] and Bob"),
+        ("Grace. Is the store open?", ("Grace",), "[name]. Is the store open?"),
+        ("Grace\nWhere is my order", ("Grace",), "[name]\nWhere is my order"),
+        (
+            "I'm grace and I want a Samsung phone",
+            ("Grace",),
+            "I'm [name] and I want a Samsung phone",
+        ),
+        ("Hi, call me [phone] please", (), "Hi, call me [phone] please"),
+        ("my name is [card] ok", (), "my name is [card] ok"),
+        ("I'm looking for a Samsung phone", ("Grace",), "I'm looking for a Samsung phone"),
+    ],
+)
+def test_known_names_take_no_more_than_a_name_would(
+    text: str, known: tuple[str, ...], expected: str
+) -> None:
+    assert redact_names(text, known) == expected

@@ -20,6 +20,7 @@ def test_defaults_put_the_store_and_a_generated_key_in_the_state_dir(
     settings = AnalyticsSettings.from_env({"TANDEM_STATE_DIR": str(state)})
     assert settings.db_url == f"sqlite:///{state.resolve() / 'analytics.db'}"
     assert (settings.retention_days, settings.abandon_after_s) == (400, 1800.0)
+    assert (settings.settle_every_s, settings.prune_every_s) == (60.0, 3600.0)
     key_file = state / KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(settings.key) == 64 and key_file.read_text().strip() == settings.key
@@ -41,9 +42,13 @@ def test_variables_override_the_defaults(tmp_path: Path) -> None:
         "TANDEM_ANALYTICS_KEY": "k" * 40,
         "TANDEM_ANALYTICS_RETENTION_DAYS": "90",
         "TANDEM_ANALYTICS_ABANDON_AFTER_S": "600",
+        "TANDEM_ANALYTICS_SETTLE_EVERY_S": "5",
+        "TANDEM_ANALYTICS_PRUNE_EVERY_S": "120",
     }
     settings = AnalyticsSettings.from_env(env)
-    assert settings == AnalyticsSettings("postgresql+psycopg://u@db/analytics", "k" * 40, 90, 600.0)
+    assert settings == AnalyticsSettings(
+        "postgresql+psycopg://u@db/analytics", "k" * 40, 90, 600.0, 5.0, 120.0
+    )
     assert not (tmp_path / KEY_FILE).exists()
 
 
@@ -59,6 +64,8 @@ def test_without_create_key_no_key_is_made(tmp_path: Path) -> None:
         ("TANDEM_ANALYTICS_RETENTION_DAYS", "a year", "not a whole number"),
         ("TANDEM_ANALYTICS_RETENTION_DAYS", "0", "between 1 and"),
         ("TANDEM_ANALYTICS_ABANDON_AFTER_S", "soon", "not a number"),
+        ("TANDEM_ANALYTICS_SETTLE_EVERY_S", "0", "between 0.1 and"),
+        ("TANDEM_ANALYTICS_PRUNE_EVERY_S", "hourly", "not a number"),
     ],
 )
 def test_bad_values_are_config_errors_naming_the_fix(

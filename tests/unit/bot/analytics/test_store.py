@@ -220,6 +220,20 @@ def test_prune_drops_conversations_past_the_retention_window(engine: Engine) -> 
         store.prune(0)
 
 
+def test_prune_and_settle_take_at_most_their_limit_per_call(engine: Engine) -> None:
+    """The consumer prunes and settles in bounded transactions, ingesting in between."""
+    clock = [NOW]
+    store = AnalyticsStore(engine, KEY, abandon_after_s=1800, clock=lambda: clock[0])
+    for n in range(3):
+        s = Stream(f"socketio:open{n}", t=NOW - 600).session()
+        s.user("a savings plan please", "ask_savings_plan").action("savings_plan_form")
+        store.ingest(s.loop("savings_plan_form").listen().events)
+    clock[0] = NOW + 3600
+    assert [store.settle(limit=2), store.settle(limit=2)] == [2, 1]
+    clock[0] = NOW + 500 * 86400
+    assert [store.prune(400, limit=2), store.prune(400, limit=2), store.prune(400)] == [2, 1, 0]
+
+
 def conversations_by_table(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as connection:
         return {

@@ -45,7 +45,7 @@ RUN groupadd --system --gid 10001 tandem \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build /src/models ./models
-COPY assistant.yml domain.yml ./
+COPY assistant.yml ./
 COPY actions ./actions
 COPY data/knowledge ./data/knowledge
 COPY data/catalog ./data/catalog

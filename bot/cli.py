@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
             "--action-port", type=int, help="action server port (default 5055, TANDEM_ACTION_PORT)"
         )
         p.add_argument("--no-train", action="store_true", help="use the newest model as it is")
+        p.add_argument(
+            "--profile",
+            choices=["embedded", "production"],
+            help="embedded: SQLite, one process (default); production: PostgreSQL, Redis "
+            "and RabbitMQ (endpoints.production.yml, docs/scaling.md; TANDEM_PROFILE)",
+        )
 
     run = sub.add_parser("run", help="start the assistant")
     server_flags(run)
@@ -86,6 +92,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         rasa_port=getattr(args, "rasa_port", None),
         action_port=getattr(args, "action_port", None),
+        profile=getattr(args, "profile", None),
     )
 
 
@@ -189,7 +196,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
         actions.wait_ready(time.monotonic() + settings.ready_timeout_s)
         command = [
             str(settings.engine_python), "-m", "bot.engine", "shell", "--model", str(model),
-            "--endpoints", "endpoints.yml", "--port", str(settings.rasa_port),
+            "--endpoints", settings.endpoints_file, "--port", str(settings.rasa_port),
             "--interface", "127.0.0.1",  # rasa shell listens on 0.0.0.0 unless told
         ]  # fmt: skip
         return subprocess.call(command, cwd=settings.project_dir, env=settings.engine_env())
@@ -223,7 +230,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     analytics = AnalyticsSettings.from_env(env, create_key=False)
     erasure = erase(
         args.sender,
-        endpoints=settings.project_dir / "endpoints.yml",
+        endpoints=settings.project_dir / settings.endpoints_file,
         env=env,
         base_dir=settings.project_dir,
         handoff_db_url=HandoffSettings.from_env(env).db_url,

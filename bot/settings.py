@@ -94,6 +94,9 @@ class Settings:
     jwt_secret: str = field(default="", repr=False)
     # Optional: a separate key of JWTs for Rasa's API (never the visitor key).
     api_jwt_secret: str = field(default="", repr=False)
+    # "embedded" (endpoints.yml: SQLite, one process) or "production"
+    # (endpoints.production.yml: PostgreSQL, Redis, RabbitMQ; docs/scaling.md).
+    profile: str = "embedded"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +123,7 @@ class Settings:
             rasa_token=env.get("TANDEM_RASA_TOKEN") or base.rasa_token,
             jwt_secret=env.get("TANDEM_JWT_SECRET", ""),
             api_jwt_secret=env.get("TANDEM_API_JWT_SECRET", ""),
+            profile=profile_from(env),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -151,6 +155,11 @@ class Settings:
                 "least 32 characters (e.g. `python -c 'import secrets; "
                 "print(secrets.token_urlsafe(32))'`), or keep TANDEM_HOST=127.0.0.1."
             )
+
+    @property
+    def endpoints_file(self) -> str:
+        """The engine's endpoints file, relative to the project: the profile's."""
+        return PROFILES[self.profile]
 
     @property
     def engine_python(self) -> Path:
@@ -209,6 +218,10 @@ class Settings:
         env["TANDEM_RASA_URL"] = self.rasa_url
         env["TANDEM_RASA_TOKEN"] = self.rasa_token
         env["TANDEM_ANALYTICS_OUTBOX"] = str(self.analytics_outbox)
+        if self.profile == "production":
+            for key, value in PRODUCTION_DEFAULTS.items():
+                if not env.get(key):
+                    env[key] = value
         return env
 
     def rasa_env(self) -> dict[str, str]:
@@ -231,6 +244,44 @@ class Settings:
             }
         )
         return env
+
+
+PROFILES: dict[str, str] = {
+    "embedded": "endpoints.yml",
+    "production": "endpoints.production.yml",
+}
+"""Each profile's endpoints file; ``TANDEM_PROFILE`` or ``bot run --profile`` picks one."""
+
+# What endpoints.production.yml expands when the variable is unset or empty:
+# the services on loopback. Passwords default to empty (a local trust setup);
+# set them in the environment, never in the file.
+PRODUCTION_DEFAULTS: dict[str, str] = {
+    "TANDEM_POSTGRES_HOST": "127.0.0.1",
+    "TANDEM_POSTGRES_PORT": "5432",
+    "TANDEM_POSTGRES_DB": "tandem",
+    "TANDEM_POSTGRES_USER": "tandem",
+    "TANDEM_POSTGRES_PASSWORD": "",
+    "TANDEM_REDIS_HOST": "127.0.0.1",
+    "TANDEM_REDIS_PORT": "6379",
+    "TANDEM_REDIS_DB": "0",
+    "TANDEM_REDIS_PASSWORD": "",
+    "TANDEM_REDIS_KEY_PREFIX": "tandem",
+    "TANDEM_RABBITMQ_HOST": "127.0.0.1",
+    "TANDEM_RABBITMQ_PORT": "5672",
+    "TANDEM_RABBITMQ_USER": "guest",
+    "TANDEM_RABBITMQ_PASSWORD": "guest",
+}
+
+
+def profile_from(env: Mapping[str, str]) -> str:
+    """``TANDEM_PROFILE``: ``embedded`` (the default) or ``production``."""
+    raw = (env.get("TANDEM_PROFILE") or "embedded").strip().lower()
+    if raw not in PROFILES:
+        raise ConfigError(
+            f"TANDEM_PROFILE={raw!r} is not a profile; use one of {', '.join(PROFILES)} "
+            "(docs/scaling.md), or unset it for the embedded default."
+        )
+    return raw
 
 
 # Telemetry off, and the known harmless start-up noise of TensorFlow, SQLAlchemy

@@ -319,7 +319,8 @@ class Supervisor:
         s = self.settings
         return ServerProcess(
             "analytics",
-            [str(s.actions_python), "-m", "bot", "analytics", "consume"],
+            [str(s.actions_python), "-m", "bot", "analytics", "consume"]
+            + (["--rabbitmq"] if s.profile == "production" else []),
             health=lambda: True,
             log_file=s.log_dir / "analytics.log",
             cwd=s.project_dir,
@@ -345,7 +346,7 @@ class Supervisor:
                 "--port",
                 str(s.rasa_port),
                 "--endpoints",
-                "endpoints.yml",
+                s.endpoints_file,
                 "--credentials",
                 str(s.credentials),
                 "--enable-api",

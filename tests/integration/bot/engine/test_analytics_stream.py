@@ -192,7 +192,10 @@ def test_the_production_profile_streams_to_a_durable_rabbitmq_queue(
     queue_name = f"tandem-test-{uuid.uuid4().hex[:8]}"
     exchange = f"tandem-test-{uuid.uuid4().hex[:8]}"
     endpoints = tmp_path / "endpoints.production.yml"
-    text = (PROJECT_ROOT / "endpoints.production.yml").read_text()
+    text = (
+        "event_broker:"
+        + (PROJECT_ROOT / "endpoints.production.yml").read_text().split("\nevent_broker:", 1)[1]
+    )  # its broker; the embedded tracker store of endpoints.yml
     endpoints.write_text(
         text.replace("tandem-analytics", queue_name).replace("tandem-events", exchange)
         + (PROJECT_ROOT / "endpoints.yml").read_text().split("event_broker:")[0]

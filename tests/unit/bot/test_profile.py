@@ -1,0 +1,58 @@
+"""The production profile is one switch: TANDEM_PROFILE or ``bot run --profile``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import _parser, _settings
+from bot.errors import ConfigError
+from bot.settings import PRODUCTION_DEFAULTS, Settings
+from bot.supervisor import Supervisor
+from tests.conftest import PROJECT_ROOT
+
+
+def test_the_embedded_run_stays_the_default(tmp_path: Path) -> None:
+    s = Settings.from_env({})
+    assert (s.profile, s.endpoints_file) == ("embedded", "endpoints.yml")
+    assert "TANDEM_POSTGRES_HOST" not in s.engine_env({})
+    supervisor = Supervisor(s, model=tmp_path / "m.tar.gz")
+    assert supervisor.rasa.command[supervisor.rasa.command.index("--endpoints") + 1] == (
+        "endpoints.yml"
+    )
+    assert "--rabbitmq" not in supervisor.analytics.command
+
+
+def test_production_reads_its_endpoints_and_streams_through_rabbitmq(tmp_path: Path) -> None:
+    s = Settings.from_env({"TANDEM_PROFILE": "Production"})
+    assert s.endpoints_file == "endpoints.production.yml"
+    assert (PROJECT_ROOT / s.endpoints_file).is_file()
+    supervisor = Supervisor(s, model=tmp_path / "m.tar.gz")
+    rasa, analytics = supervisor.rasa, supervisor.analytics
+    assert rasa.command[rasa.command.index("--endpoints") + 1] == "endpoints.production.yml"
+    assert analytics.command[-1] == "--rabbitmq"
+    assert analytics.env["TANDEM_RABBITMQ_HOST"] == "127.0.0.1"
+
+
+def test_production_fills_what_the_endpoints_file_expands_and_keeps_what_is_set() -> None:
+    s = Settings.from_env({"TANDEM_PROFILE": "production"})
+    env = s.engine_env({"TANDEM_REDIS_HOST": "redis.internal", "TANDEM_POSTGRES_PASSWORD": "pw"})
+    assert env["TANDEM_REDIS_HOST"] == "redis.internal"
+    assert env["TANDEM_POSTGRES_PASSWORD"] == "pw"
+    assert env["TANDEM_POSTGRES_HOST"] == "127.0.0.1"
+    text = (PROJECT_ROOT / "endpoints.production.yml").read_text()
+    expanded = set(re.findall(r"\$\{(\w+)\}", text))
+    assert "TANDEM_POSTGRES_PASSWORD" in expanded
+    assert expanded <= set(env)  # an unset ${VAR} stops Rasa at start
+    assert set(PRODUCTION_DEFAULTS) <= expanded
+
+
+def test_the_cli_flag_selects_the_profile_and_a_bad_name_says_which_exist() -> None:
+    args = _parser().parse_args(["run", "--profile", "production", "--no-train"])
+    assert _settings(args).profile == "production"
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["run", "--profile", "cluster"])
+    with pytest.raises(ConfigError, match="embedded, production"):
+        Settings.from_env({"TANDEM_PROFILE": "cluster"})

@@ -236,7 +236,7 @@ async function drill(params, title) {
     const data = await api(`${API}/conversations${query(params)}`);
     const rows = data.conversations;
     $("drilldown").hidden = false;
-    $("drilldown-title").textContent = `Conversations: ${title}`;
+    $("drilldown-title").textContent = `Conversations behind ${title}`;
     $("drilldown-count").textContent = rows.length >= data.limit
       ? `The first ${rows.length} conversations.` : `${rows.length} conversations.`;
     $("drilldown-table").tBodies[0].replaceChildren(...rows.map((row) => {

@@ -43,7 +43,7 @@ Enable it in ``credentials.yml``::
       # jwt_key: ${TANDEM_JWT_SECRET}
       # cors_allowed_origins: ["https://shop.example.com"]
       # stream_token: ${TANDEM_STREAM_TOKEN}
-      # client_manager_url: ${TANDEM_SOCKETIO_REDIS_URL}
+      # client_manager_url: redis://redis:6379/0  # default: $TANDEM_SOCKETIO_REDIS_URL
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ import hmac
 import html
 import inspect
 import logging
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -96,6 +97,8 @@ TYPING_EVENT = "bot_typing"
 STREAM_EVENT = "bot_stream"
 MIN_STREAM_TOKEN_CHARS = 16
 DEFAULT_MANAGER_CHANNEL = "tandem-webchat"
+MANAGER_URL_ENV = "TANDEM_SOCKETIO_REDIS_URL"
+"""Where ``client_manager_url`` comes from when credentials.yml does not give it."""
 MANAGER_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
 _MANAGER_CHANNEL = re.compile(r"^[\w.:-]{1,128}$")
 _URL_PASSWORD = re.compile(r"(?<=://)[^/]*@")
@@ -274,9 +277,12 @@ class WebChatInput(SocketIOInput):
                 "set it (TANDEM_JWT_SECRET) wherever the server is reachable by others"
             )
             credentials.pop("jwt_key")
-        if not credentials.get("client_manager_url"):
-            # `client_manager_url: ${TANDEM_SOCKETIO_REDIS_URL}` empty: one process.
-            credentials.pop("client_manager_url", None)
+        if "client_manager_url" not in credentials:
+            # From the environment, so a credentials.yml without the key (every
+            # existing one) starts wherever TANDEM_SOCKETIO_REDIS_URL is unset.
+            credentials["client_manager_url"] = os.environ.get(MANAGER_URL_ENV, "")
+        if not credentials["client_manager_url"]:
+            credentials.pop("client_manager_url")  # empty: one process
         if credentials.pop("session_persistence", True) is not True:
             logger.warning("webchat: session_persistence is always on; the setting is ignored")
         for key in ("max_message_chars", "history_limit"):

@@ -9,6 +9,7 @@ from socketio import AsyncRedisManager
 
 from bot.channels.webchat import (
     DEFAULT_MANAGER_CHANNEL,
+    MANAGER_URL_ENV,
     WebChatInput,
     client_manager,
     redacted_url,
@@ -69,8 +70,9 @@ def test_logs_see_the_url_without_its_credentials(url: str, shown: str) -> None:
     assert redacted_url(url) == shown
 
 
-def test_credentials_with_an_empty_url_are_one_process() -> None:
+def test_credentials_with_an_empty_url_are_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """``client_manager_url: ${TANDEM_SOCKETIO_REDIS_URL}`` with the variable empty."""
+    monkeypatch.setenv(MANAGER_URL_ENV, "redis://127.0.0.1:6379/0")  # the key wins
     channel = WebChatInput.from_credentials({"client_manager_url": ""})
     assert isinstance(channel, WebChatInput)
     assert channel.client_manager_url is None
@@ -97,6 +99,19 @@ def test_credentials_with_a_url_share_emits_through_redis(
     assert "hunter2" not in caplog.text
 
 
+@pytest.mark.parametrize(("env", "expected"), [(None, None), ("", None), ("redis://r:6379/1", "redis://r:6379/1")])
+def test_without_the_key_the_url_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, env: str | None, expected: str | None
+) -> None:
+    if env is None:
+        monkeypatch.delenv(MANAGER_URL_ENV, raising=False)
+    else:
+        monkeypatch.setenv(MANAGER_URL_ENV, env)
+    channel = WebChatInput.from_credentials({"max_message_chars": 4000})
+    assert isinstance(channel, WebChatInput)
+    assert channel.client_manager_url == expected
+
+
 def test_a_bad_url_in_credentials_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="client_manager_url"):
         WebChatInput.from_credentials({"client_manager_url": "localhost:6379"})
@@ -110,3 +125,23 @@ def test_without_a_url_the_server_keeps_its_own_manager() -> None:
 
 async def _ignore(_: object) -> None:
     return None
+
+
+def test_the_shipped_credentials_follow_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """credentials.yml as Rasa reads it, with the environment ``bot run`` gives."""
+    from rasa.core.run import create_http_input_channels
+
+    from bot.settings import Settings
+    from tests.conftest import PROJECT_ROOT
+
+    def web(profile: dict[str, str]) -> WebChatInput:
+        monkeypatch.delenv(MANAGER_URL_ENV, raising=False)
+        for key, value in Settings.from_env(profile).engine_env({}).items():
+            monkeypatch.setenv(key, value)
+        built = create_http_input_channels(None, str(PROJECT_ROOT / "credentials.yml"))
+        (channel,) = [c for c in built if isinstance(c, WebChatInput)]
+        return channel
+
+    assert web({}).client_manager_url is None  # make run: one process
+    production = web({"TANDEM_PROFILE": "production"})
+    assert production.client_manager_url == "redis://127.0.0.1:6379/0"

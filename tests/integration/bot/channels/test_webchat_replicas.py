@@ -15,13 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,74 +24,13 @@ import pytest
 import redis
 import socketio
 
-from bot.supervisor import free_port
+from tests.integration.bot.channels.replicas import REDIS_URL, Replica, http, redis_up
 from tests.integration.bot.channels.webchat_replica import STREAM_TOKEN
-
-ROOT = Path(__file__).resolve().parents[4]
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_up() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", 6379)) == 0
-
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.skipif(not _redis_up(), reason="Redis is not on 127.0.0.1:6379"),
+    pytest.mark.skipif(not redis_up(), reason="Redis is not on 127.0.0.1:6379"),
 ]
-
-
-class Replica:
-    def __init__(self, prefix: str, redis_url: str, log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.bot.channels.webchat_replica"]
-                + [str(self.port), prefix, redis_url],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if http("GET", self.base + "/webhooks/webchat/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"replica on {self.port} did not start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def http(
-    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def pair(tmp_path: Path, redis_url: str) -> Iterator[tuple[Replica, Replica]]:

@@ -60,7 +60,9 @@ class _Agent:
 
 def main(port: int, key_prefix: str, redis_url: str) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    store = RedisTrackerStore(Domain.empty(), host="127.0.0.1", port=6379, key_prefix=key_prefix)
+    store = RedisTrackerStore(
+        Domain.empty(), host="127.0.0.1", port=6379, key_prefix=key_prefix, record_exp=900
+    )
 
     async def echo(message: UserMessage) -> None:
         tracker = await store.get_or_create_tracker(message.sender_id)

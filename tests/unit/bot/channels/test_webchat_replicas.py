@@ -99,7 +99,9 @@ def test_credentials_with_a_url_share_emits_through_redis(
     assert "hunter2" not in caplog.text
 
 
-@pytest.mark.parametrize(("env", "expected"), [(None, None), ("", None), ("redis://r:6379/1", "redis://r:6379/1")])
+@pytest.mark.parametrize(
+    ("env", "expected"), [(None, None), ("", None), ("redis://r:6379/1", "redis://r:6379/1")]
+)
 def test_without_the_key_the_url_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, env: str | None, expected: str | None
 ) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bot.env import LOOPBACK_HOSTS, env_float, env_int
 from bot.errors import ConfigError
@@ -222,6 +223,8 @@ class Settings:
             for key, value in PRODUCTION_DEFAULTS.items():
                 if not env.get(key):
                     env[key] = value
+            if not env.get("TANDEM_SOCKETIO_REDIS_URL"):  # web chat across replicas
+                env["TANDEM_SOCKETIO_REDIS_URL"] = socketio_redis_url(env)
         return env
 
     def rasa_env(self) -> dict[str, str]:
@@ -376,3 +379,16 @@ class ActionSettings:
 def _path(env: Mapping[str, str], key: str) -> Path | None:
     raw = env.get(key)
     return Path(raw) if raw else None
+
+
+def socketio_redis_url(env: Mapping[str, str]) -> str:
+    """The web chat's Redis URL from the production profile's ``TANDEM_REDIS_*``.
+
+    The password (URL-quoted) is in it, so it travels in the environment only;
+    the channel logs it with the password masked.
+    """
+    password = env.get("TANDEM_REDIS_PASSWORD", "")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    host, port = env["TANDEM_REDIS_HOST"], env["TANDEM_REDIS_PORT"]
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return f"redis://{auth}{host}:{port}/{env['TANDEM_REDIS_DB']}"

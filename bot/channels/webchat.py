@@ -31,6 +31,10 @@ to Rasa 3.6's ``SocketIOInput``, and why:
   visitor can never name another channel's conversation.
 * **Streaming:** ``POST stream`` (shared-secret ``stream_token``) forwards a
   growing answer as ``bot_stream`` events; see docs/channels/web.md.
+* **Several replicas:** with ``client_manager_url`` (a Redis URL) every emit goes
+  through python-socketio's ``AsyncRedisManager``, so a reply or a draft that
+  reaches replica B gets to the socket held by replica A; empty keeps the
+  in-process manager. See docs/scaling.md, "Web chat across replicas".
 
 Enable it in ``credentials.yml``::
 
@@ -39,6 +43,7 @@ Enable it in ``credentials.yml``::
       # jwt_key: ${TANDEM_JWT_SECRET}
       # cors_allowed_origins: ["https://shop.example.com"]
       # stream_token: ${TANDEM_STREAM_TOKEN}
+      # client_manager_url: redis://redis:6379/0  # default: $TANDEM_SOCKETIO_REDIS_URL
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ import hmac
 import html
 import inspect
 import logging
+import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -59,7 +66,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncManager, AsyncRedisManager, AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
 from bot.channels import demo_page, visitor_token
@@ -89,11 +96,48 @@ ERROR_EVENT = "webchat_error"
 TYPING_EVENT = "bot_typing"
 STREAM_EVENT = "bot_stream"
 MIN_STREAM_TOKEN_CHARS = 16
+DEFAULT_MANAGER_CHANNEL = "tandem-webchat"
+MANAGER_URL_ENV = "TANDEM_SOCKETIO_REDIS_URL"
+"""Where ``client_manager_url`` comes from when credentials.yml does not give it."""
+MANAGER_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
+_MANAGER_CHANNEL = re.compile(r"^[\w.:-]{1,128}$")
+_URL_PASSWORD = re.compile(r"(?<=://)[^/]*@")
 _SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors (Rasa's CORS) skips requests marked so
 _DEMO_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'"
 )
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with its user and password replaced by ``***``: safe for logs and errors."""
+    return _URL_PASSWORD.sub("***@", url)
+
+
+def client_manager(url: str | None, channel: str = DEFAULT_MANAGER_CHANNEL) -> AsyncManager | None:
+    """The socket.io client manager ``url`` names: ``None`` (in-process) when empty.
+
+    A Redis URL (``redis://[:password@]host:port/db``, ``rediss://`` for TLS,
+    ``unix://``, ``redis+sentinel://``) gives python-socketio's
+    ``AsyncRedisManager``: each emit is published on the Redis channel
+    ``channel`` and every replica subscribed to it delivers it to the sockets it
+    holds. Raises ``ConfigError`` (the password never in it) for anything else.
+    """
+    url = (url or "").strip()
+    if not url:
+        return None
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in MANAGER_SCHEMES:
+        raise ConfigError(
+            f"client_manager_url {redacted_url(url)!r} is not a Redis URL: use "
+            "redis://[:password@]host:port/db (or rediss://, unix://, redis+sentinel://), "
+            "or leave it empty for one engine process."
+        )
+    if not _MANAGER_CHANNEL.match(channel):
+        raise ConfigError(
+            "client_manager_channel must be 1-128 letters, digits or . _ : - characters."
+        )
+    return AsyncRedisManager(url, channel=channel)
 
 
 class WebChatOutput(OutputChannel):
@@ -169,6 +213,8 @@ class WebChatInput(SocketIOInput):
         stream_token: str | None = None,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
         max_token_age_s: float = visitor_token.DEFAULT_MAX_TOKEN_AGE_S,
+        client_manager_url: str | None = None,
+        client_manager_channel: str = DEFAULT_MANAGER_CHANNEL,
     ) -> None:
         if max_message_chars < 1:
             raise ConfigError("max_message_chars must be a positive number of characters.")
@@ -197,6 +243,9 @@ class WebChatInput(SocketIOInput):
         self.stream_token = stream_token or None
         self.history_limit = history_limit
         self.max_token_age_s = max_token_age_s
+        self.client_manager_url = (client_manager_url or "").strip() or None
+        self.client_manager_channel = client_manager_channel
+        client_manager(self.client_manager_url, client_manager_channel)  # checks it early
         if not VENDOR_JS.is_file():
             logger.warning("%s is missing: run scripts/setup-web.sh", VENDOR_JS)
 
@@ -228,6 +277,12 @@ class WebChatInput(SocketIOInput):
                 "set it (TANDEM_JWT_SECRET) wherever the server is reachable by others"
             )
             credentials.pop("jwt_key")
+        if "client_manager_url" not in credentials:
+            # From the environment, so a credentials.yml without the key (every
+            # existing one) starts wherever TANDEM_SOCKETIO_REDIS_URL is unset.
+            credentials["client_manager_url"] = os.environ.get(MANAGER_URL_ENV, "")
+        if not credentials["client_manager_url"]:
+            credentials.pop("client_manager_url")  # empty: one process
         if credentials.pop("session_persistence", True) is not True:
             logger.warning("webchat: session_persistence is always on; the setting is ignored")
         for key in ("max_message_chars", "history_limit"):
@@ -292,8 +347,10 @@ class WebChatInput(SocketIOInput):
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        manager = client_manager(self.client_manager_url, self.client_manager_channel)
         sio = AsyncServer(
             async_mode="sanic",
+            client_manager=manager,
             cors_allowed_origins=self._socket_origin_ok,
             cors_credentials=False,
             max_http_buffer_size=max(65536, 8 * self.max_message_chars),
@@ -396,6 +453,19 @@ class WebChatInput(SocketIOInput):
             if request.method == "OPTIONS" and route and f".{webhook.name}." in f".{route.name}":
                 return self._preflight(request)
             return None
+
+        @webhook.listener("before_server_start")
+        async def share_emits(app: Sanic, _: Any) -> None:
+            # python-socketio subscribes to Redis on this replica's first socket; a
+            # replica that has none yet must still deliver what the others publish.
+            if manager is not None and not sio.manager_initialized:
+                sio.manager_initialized = True
+                manager.initialize()
+                logger.info(
+                    "webchat: emits shared with other replicas through %s (channel %s)",
+                    redacted_url(self.client_manager_url or ""),
+                    self.client_manager_channel,
+                )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -29,6 +29,9 @@
     open: preset.open === true || data.open === "" || data.open === "true",
     socketPath: preset.socketPath || data.socketPath || "/socket.io",
     maxChars: Number(preset.maxChars || data.maxChars || 4000),
+    // WebSocket first: one connection, so any replica can hold it without sticky
+    // sessions; long-polling only where a proxy refuses WebSockets (docs/scaling.md).
+    transports: preset.transports || (data.transports ? data.transports.split(",") : ["websocket", "polling"]),
   };
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const SESSION_KEY = "tandem.webchat.session:" + config.server;
@@ -524,7 +527,12 @@
 
   function connect(io) {
     const auth = typeof config.auth === "function" ? config.auth : { token: (config.auth && config.auth.token) || config.token };
-    socket = io(config.server, { path: config.socketPath, auth });
+    socket = io(config.server, {
+      path: config.socketPath,
+      auth,
+      transports: config.transports,
+      tryAllTransports: true, // the next transport when the first cannot connect
+    });
     // A token's first request names no session (its sub does); reconnects keep the confirmed one.
     socket.on("connect", () => socket.emit("session_request", session ? { session_id: session } : {}));
     socket.on("session_confirm", (id) => {

@@ -28,7 +28,8 @@ DOCKER = DEPLOY / "docker"
 # policy/v1 are GA there); the newest schemas the package ships are checked too.
 K8S_VERSIONS = ("1.27.0", "latest")
 SERVERS = {"tandem-engine": 5005, "tandem-actions": 5055, "tandem-handoff": 5070}
-SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|_KEY)$")
+# names whose values are secrets (a Redis URL for socket.io carries its password)
+SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|_KEY|SOCKETIO_REDIS_URL)$")
 
 kubernetes_validate = pytest.importorskip(
     "kubernetes_validate", reason="kubernetes-validate is in the dev extra: make setup"

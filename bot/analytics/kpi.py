@@ -88,6 +88,8 @@ METRICS: dict[str, str] = {
     "csat_response_rate": "share of conversations asked for a rating that gave one",
     "rec_ctr": "share of recommendation lists shown in which the customer clicked an item",
     "avg_response_ms": "mean milliseconds from a customer message to the bot's first reply",
+    "agent_reply_s": "median seconds from a customer's message to the next reply while a "
+    "person has the conversation (reply time)",
     "sessions_per_user": "mean Rasa sessions per customer (a customer is a conversation id)",
     "messages_per_conversation": "mean customer messages per conversation",
 }
@@ -131,6 +133,9 @@ def _metrics() -> dict[str, _Metric]:
         "queue_wait_s": _Metric("handoffs", "median", Handoff.queue_wait_s),
         "queue_wait_s_mean": _Metric("handoffs", "mean", Handoff.queue_wait_s),
         "csat": _Metric("csat", "mean", Csat.score),
+        "agent_reply_s": _Metric(
+            "turns", "median", case((Turn.by_agent, Turn.response_ms / 1000.0), else_=null())
+        ),
         "sessions_per_user": _Metric("conversations", "mean", Conversation.sessions),
         "messages_per_conversation": _Metric("conversations", "mean", Conversation.user_turns),
         "rec_ctr": _Metric(

@@ -258,6 +258,9 @@ async def drilldown(
 ) -> dict[str, Any]:
     """The conversations behind a chart point (a time bucket, a funnel step) or the filters."""
     name = _metric(metric)
+    if step is not None and form is None:
+        # Step names repeat across forms; a funnel bar is one form's step.
+        raise InvalidInput("A funnel step needs its form: add form=<the funnel's form>.")
     rows = await _read(
         request,
         lambda s: kpi.drilldown(

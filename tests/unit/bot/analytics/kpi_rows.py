@@ -47,12 +47,12 @@ def rows() -> list[object]:
         turn("c2", 1, "nlu_fallback", fallback=True, handled=False,
              unhandled_reason="nlu_fallback", response_ms=200),
         turn("c2", 4, "human", handled=False, unhandled_reason="handoff", response_ms=400),
-        turn("c2", 8, None, handled=False, by_agent=True),
+        turn("c2", 8, None, handled=False, by_agent=True, response_ms=45000),
         turn("c3", 1, "credit_ask", response_ms=500),
         turn("c3", 4, "nlu_fallback", fallback=True, handled=False,
              unhandled_reason="nlu_fallback", response_ms=500),
         turn("c4", 1, "plan_ask", response_ms=100),
-        turn("c4", 6, "thanks", by_agent=True),
+        turn("c4", 6, "thanks", by_agent=True, response_ms=15000),
         turn("c5", 1, "faq", response_ms=200),
         turn("c5", 4, "faq", clarified=True, response_ms=300),
         # Handoffs: frt 60, 20, 160; resolution 600, (open), 1200; queue wait 30, 10, 80.
@@ -115,6 +115,7 @@ EXPECTED: dict[str, float | None] = {
     "csat_response_rate": 2 / 3,  # prompted c1, c2, c4; rated c1, c4
     "rec_ctr": 2 / 3,
     "avg_response_ms": 2600 / 9,  # 100+300+200+400+500+500+100+200+300
+    "agent_reply_s": 30.0,  # median of 45 and 15, the messages sent while a person had it
     "sessions_per_user": 6 / 5,  # c1 came back once: 2 + 1 + 1 + 1 + 1
     "messages_per_conversation": 11 / 5,  # 2 + 3 + 2 + 2 + 2
 }

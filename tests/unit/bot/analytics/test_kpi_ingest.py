@@ -125,6 +125,7 @@ def test_kpis_from_event_streams(db: Session) -> None:
             "fallback_rate": 1 / 9,
             "coverage": 8 / 9,
             "avg_response_ms": 9500 / 9,
+            "agent_reply_s": 220.0,  # B's message to the agent, answered by the return
             "sessions_per_user": 1.0,  # one session each
             "messages_per_conversation": 10 / 4,  # A 3, B 2 (one to the agent), C 2, D 3
             "frt_s": 60.0,

@@ -41,6 +41,7 @@ ENGINE_LIBRARIES = frozenset(
         "sanic",
         "sanic_cors",
         "sanic_routing",
+        "redis",  # rasa requires it (its RedisLockStore); Tandem's lock store uses it
         "sklearn",
         "socketio",
         "sqlalchemy",  # 1.4 there

@@ -53,7 +53,6 @@ import hmac
 import html
 import inspect
 import logging
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -86,6 +85,7 @@ from bot.channels.webchat_protocol import (
     transcript,
 )
 from bot.contract.paths import STREAM_PATH, route
+from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -280,7 +280,7 @@ class WebChatInput(SocketIOInput):
         if "client_manager_url" not in credentials:
             # From the environment, so a credentials.yml without the key (every
             # existing one) starts wherever TANDEM_SOCKETIO_REDIS_URL is unset.
-            credentials["client_manager_url"] = os.environ.get(MANAGER_URL_ENV, "")
+            credentials["client_manager_url"] = EngineSettings.from_env().socketio_redis_url
         if not credentials["client_manager_url"]:
             credentials.pop("client_manager_url")  # empty: one process
         if credentials.pop("session_persistence", True) is not True:

@@ -65,6 +65,9 @@ class EngineSettings:
     actions_python: str = ""
     venv_dir: str = ""
     metrics_token: str = field(default="", repr=False)
+    socketio_redis_url: str = field(default="", repr=False)
+    """``TANDEM_SOCKETIO_REDIS_URL``: the web chat's socket.io manager across replicas
+    when ``credentials.yml`` has no ``client_manager_url``; empty: one process."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -87,6 +90,7 @@ class EngineSettings:
             actions_python=env.get("TANDEM_ACTIONS_PYTHON", ""),
             venv_dir=env.get("TANDEM_VENV_DIR", ""),
             metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
+            socketio_redis_url=env.get("TANDEM_SOCKETIO_REDIS_URL", ""),
         )
 
 

@@ -526,8 +526,13 @@ class HandoffService:
         return handoff
 
     def _csat_question(self, handoff: Handoff) -> str | None:
-        """The 1-5 rating question once a person has talked with the customer; else None."""
-        if not self.settings.csat or handoff.agent_id is None:
+        """The 1-5 rating question once a person has talked with the customer; else None.
+
+        Not when the customer is offered to carry on with a form the request for a
+        person interrupted: the conversation goes on, and a short answer to the
+        form ("2") must not be taken for a rating.
+        """
+        if not self.settings.csat or handoff.agent_id is None or _resume_buttons(handoff):
             return None
         return (
             "How did our team do? Please rate this chat from 1 (poor) to 5 (excellent); "

@@ -429,8 +429,12 @@ def _agent_text_reached(t: Target, conversation_id: str, text: str) -> bool:
     if conversation_id.startswith("slack:"):
         channel = conversation_id.split(":")[2]
         return eventually(lambda: _slack_posts_with(t, channel, text, 0), 10) is not None
-    events = t.tracker(conversation_id).get("events") or []
-    return any(e.get("event") == "bot" and e.get("text") == text for e in events)
+
+    def in_tracker() -> bool:
+        events = t.tracker(conversation_id).get("events") or []
+        return any(e.get("event") == "bot" and e.get("text") == text for e in events)
+
+    return eventually(in_tracker, 10) is not None
 
 
 def _contains(replies: list[str], words: str) -> tuple[bool, str]:

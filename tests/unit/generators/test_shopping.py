@@ -53,6 +53,9 @@ def test_shopping_requests_are_recognised(
         "a sim only deal under 15",
         "what is the cheapest tablet you have",
         "what discount do teachers get on tablets",
+        "saw the same tv £50 cheaper at currys after i bought it",
+        "this laptop is 100 less online, can you match that",
+        "i just bought headphones for 80 and now they are 60",
     ],
 )
 def test_questions_and_answers_are_not_shopping_requests(text: str) -> None:

@@ -186,12 +186,16 @@ def out_of_fold_probabilities(
     return probs
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
+_WORD = re.compile(r"[^\W\d_]+['\u2019][^\W\d_]+|[^\W\d_]{3,}")
 
 
 def words_of(text: str) -> frozenset[str]:
-    """The lower-cased words of three or more letters in ``text``."""
-    return frozenset(w.lower() for w in _WORD.findall(text))
+    """The lower-cased words of three or more letters in ``text``, and its contractions.
+
+    "I'm" counts (as "im"): "I'm Priya" has a word the training data knows even
+    when the name is new.
+    """
+    return frozenset(re.sub("['\u2019]", "", w).lower() for w in _WORD.findall(text))
 
 
 def known_words(texts: list[str], lookup_tables: list[dict[str, Any]]) -> frozenset[str]:

@@ -97,6 +97,12 @@ _WORD_NUMBERS = {
     "a fiver": 5,
 }
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_CORRECTION_CUE = re.compile(
+    r"\b(?:actually|make (?:it|that)|change (?:it|that) to|i meant|i mean|sorry|no wait|"
+    r"oops|correction|typo)\b",
+    re.I,
+)
+"""Words that say a message fixes an earlier answer: "actually make it 1000"."""
 _VAGUE = re.compile(r"\b(a lot|lots|loads|plenty|many|much|some|a few|few|a bit|little)\b", re.I)
 
 
@@ -373,6 +379,37 @@ class TextFormValidation(FormValidationAction):
                     break
         return found
 
+    def last_answered(self, tracker: Tracker, requested: str | None) -> str | None:
+        """The form's slot answered most recently, other than the one asked now."""
+        for event in reversed(tracker.events):
+            if event.get("event") == "active_loop" and event.get("name") is None:
+                return None  # the form started after this
+            name = event.get("name")
+            if (
+                event.get("event") == "slot"
+                and name in self.slots
+                and name != requested
+                and event.get("value") not in (None, UNKNOWN)
+            ):
+                return str(name)
+        return None
+
+    def correction_of_last_answer(
+        self, tracker: Tracker, raw: str, text: str, requested: str
+    ) -> str | None:
+        """The slot a bare correction fixes: "actually make it 1000" asked for a term.
+
+        Only when the message says it corrects something, the value does not fit
+        the question asked now, and it does fit the answer given just before.
+        ``raw`` is the message as written, ``text`` its answering part.
+        """
+        if not _CORRECTION_CUE.search(raw) or self.slots[requested].parse(text).error is None:
+            return None
+        previous = self.last_answered(tracker, requested)
+        if previous is None or self.slots[previous].parse(text).error is not None:
+            return None
+        return previous
+
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
@@ -382,6 +419,10 @@ class TextFormValidation(FormValidationAction):
         text = self.readable(tracker, raw)
         requested = tracker.get_slot("requested_slot")
         mentions = self.corrections(text, requested)
+        if not mentions and requested in self.slots:
+            previous = self.correction_of_last_answer(tracker, raw, text, requested)
+            if previous is not None:
+                return [SlotSet(previous, text)]
         values = {slot: value for slot, (_, value) in mentions.items()}
         if requested in self.slots:
             head = text[: min((start for start, _ in mentions.values()), default=len(text))]

@@ -24,7 +24,12 @@ def domain_for(form: str, required: list[str]) -> dict[str, Any]:
 
 
 def tracker(
-    text: str, slots: dict[str, Any], *, intent: str = "inform", sender: str = "c0001"
+    text: str,
+    slots: dict[str, Any],
+    *,
+    intent: str = "inform",
+    sender: str = "c0001",
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     return Tracker(
         sender_id=sender,
@@ -34,7 +39,7 @@ def tracker(
             "intent": {"name": intent, "confidence": 1.0},
             "entities": [],
         },
-        events=[],
+        events=list(events or []),
         paused=False,
         followup_action=None,
         active_loop={},
@@ -50,6 +55,8 @@ class Conversation:
     submit: Action
     slots: dict[str, Any] = field(default_factory=dict)
     bot: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """The customer's messages and the slots set so far, in order, as in a tracker."""
 
     def __post_init__(self) -> None:
         self.domain = domain_for(self.form, self.required)
@@ -69,12 +76,14 @@ class Conversation:
         """One customer turn; returns what the bot sent back (validation, ask, or result)."""
         start = len(self.bot)
         dispatcher = CollectingDispatcher()
-        turn = tracker(text, self.slots, intent=intent)
+        self.events.append({"event": "user", "text": text})
+        turn = tracker(text, self.slots, intent=intent, events=self.events)
         events = await self.validator.run(dispatcher, turn, self.domain)
         self.bot += dispatcher.messages
         for event in events:
             if event["event"] == "slot":
                 self.slots[event["name"]] = event["value"]
+                self.events.append(event)
         self._ask_next()
         if self.requested is None:
             dispatcher = CollectingDispatcher()

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.credit import CREDIT_SLOTS, ValidateCreditForm
+from actions.credit import CREDIT_SLOTS, ActionCreditPrecheck, ValidateCreditForm
 from actions.forms import STOPPED
 from actions.plans import MOBILE_SLOTS, ActionMobilePlan, ValidateMobilePlanForm
 from actions.revise import ActionReviseAnswers
@@ -124,6 +124,25 @@ async def test_a_correction_of_the_pending_question_itself() -> None:
     chat = mobile(plan_data_gb=10.0)
     await chat.say("no, I meant 300 minutes", intent="deny")
     assert chat.slots["plan_minutes"] == 300.0
+
+
+@pytest.mark.parametrize("text", ["actually make it 1000", "sorry, i meant 1000", "oops 1000"])
+async def test_a_bare_correction_that_fits_only_the_last_answer_changes_it(text: str) -> None:
+    chat = Conversation("credit_form", list(CREDIT_SLOTS), ValidateCreditForm(), ActionCreditPrecheck())
+    await chat.say("1200")
+    assert chat.requested == "credit_term_months"
+    reply = chat.texts(await chat.say(text))
+    assert chat.slots["credit_amount"] == 1000.0
+    assert chat.slots.get("credit_term_months") is None
+    assert reply.endswith("utter_ask_credit_term_months")
+
+
+async def test_a_cue_with_a_value_that_fits_the_question_answers_the_question() -> None:
+    chat = Conversation("credit_form", list(CREDIT_SLOTS), ValidateCreditForm(), ActionCreditPrecheck())
+    await chat.say("1200")
+    await chat.say("sorry, 24")
+    assert chat.slots["credit_amount"] == 1200.0
+    assert chat.slots["credit_term_months"] == 24
 
 
 async def test_days_a_year_are_not_days_a_month() -> None:

@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.engine
 
 INTENTS = {"greet": 0, "goodbye": 1, "ask_store_hours": 2}
-WORDS = {"greet": "hello hi hey", "goodbye": "bye later ciao", "ask_store_hours": "open hours time"}
+WORDS = {"greet": "hello hi hey I'm", "goodbye": "bye later ciao", "ask_store_hours": "open hours time"}
 
 
 def _message(intent: str | None, vector: np.ndarray, text: str):
@@ -162,6 +162,9 @@ def test_a_message_of_unknown_words_is_not_understood_however_confident(storage)
     assert gibberish.get("intent")["name"] == "nlu_fallback"
     assert typo.get("intent")["name"] == "greet"  # one known word is enough
     assert number.get("intent")["name"] == "greet"  # no words: the gate does not apply
+
+    [name] = loaded.process([_message(None, clear, "I’m Priya")])
+    assert name.get("intent")["name"] == "greet"  # "I'm" is a known word, the name is new
 
 
 def test_the_unknown_words_gate_is_off_by_default(storage) -> None:

@@ -126,9 +126,15 @@ async def test_a_correction_of_the_pending_question_itself() -> None:
     assert chat.slots["plan_minutes"] == 300.0
 
 
+def credit() -> Conversation:
+    return Conversation(
+        "credit_form", list(CREDIT_SLOTS), ValidateCreditForm(), ActionCreditPrecheck()
+    )
+
+
 @pytest.mark.parametrize("text", ["actually make it 1000", "sorry, i meant 1000", "oops 1000"])
 async def test_a_bare_correction_that_fits_only_the_last_answer_changes_it(text: str) -> None:
-    chat = Conversation("credit_form", list(CREDIT_SLOTS), ValidateCreditForm(), ActionCreditPrecheck())
+    chat = credit()
     await chat.say("1200")
     assert chat.requested == "credit_term_months"
     reply = chat.texts(await chat.say(text))
@@ -138,7 +144,7 @@ async def test_a_bare_correction_that_fits_only_the_last_answer_changes_it(text:
 
 
 async def test_a_cue_with_a_value_that_fits_the_question_answers_the_question() -> None:
-    chat = Conversation("credit_form", list(CREDIT_SLOTS), ValidateCreditForm(), ActionCreditPrecheck())
+    chat = credit()
     await chat.say("1200")
     await chat.say("sorry, 24")
     assert chat.slots["credit_amount"] == 1200.0

@@ -10,7 +10,11 @@ import pytest
 pytestmark = pytest.mark.engine
 
 INTENTS = {"greet": 0, "goodbye": 1, "ask_store_hours": 2}
-WORDS = {"greet": "hello hi hey I'm", "goodbye": "bye later ciao", "ask_store_hours": "open hours time"}
+WORDS = {
+    "greet": "hello hi hey I'm",
+    "goodbye": "bye later ciao",
+    "ask_store_hours": "open hours time",
+}
 
 
 def _message(intent: str | None, vector: np.ndarray, text: str):
@@ -163,7 +167,7 @@ def test_a_message_of_unknown_words_is_not_understood_however_confident(storage)
     assert typo.get("intent")["name"] == "greet"  # one known word is enough
     assert number.get("intent")["name"] == "greet"  # no words: the gate does not apply
 
-    [name] = loaded.process([_message(None, clear, "I’m Priya")])
+    [name] = loaded.process([_message(None, clear, "I\u2019m Priya")])
     assert name.get("intent")["name"] == "greet"  # "I'm" is a known word, the name is new
 
 

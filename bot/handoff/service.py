@@ -122,7 +122,7 @@ class HandoffService:
         gateway: RasaGateway,
         hub: Hub,
         settings: HandoffSettings,
-        clock: Clock = _utc_now,
+        clock: Clock | None = None,
         catalog: Catalog | None = None,
     ) -> None:
         self.catalog = catalog or kit_catalog()
@@ -130,7 +130,7 @@ class HandoffService:
         self.gateway = gateway
         self.hub = hub
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or _utc_now
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
         self.syncer.after_sync = self._after_sync
         self._address_locks = [asyncio.Lock() for _ in range(64)]

@@ -1,11 +1,9 @@
-# ruff: noqa: RUF001  (Chinese responses, on purpose)
 """The conversation's language in Rasa itself: the slot fills from the language entity,
 keeps its value through messages without one, and picks the Chinese responses."""
 
 from __future__ import annotations
 
 import asyncio
-
 from pathlib import Path
 
 import pytest
@@ -69,6 +67,10 @@ def test_the_language_entity_does_not_reach_the_dialogue_policies(domain) -> Non
     assert "entities" not in state.get("user", {})
 
 
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 @pytest.mark.parametrize(
     "response",
     [
@@ -88,11 +90,11 @@ def test_responses_answer_in_the_conversations_language(domain, response: str) -
         zh = nlg.generate_from_slots(response, {"language": "zh"}, "webchat")
         en = nlg.generate_from_slots(response, {"language": None}, "webchat")
         also_en = nlg.generate_from_slots(response, {"language": "en"}, "webchat")
-        assert zh is not None and any("\u4e00" <= ch <= "\u9fff" for ch in zh["text"])
+        assert zh is not None and _chinese(zh["text"])
         for english in (en, also_en):
-            assert english is not None and english["text"].isascii() or "£" in english["text"]
+            assert english is not None and not _chinese(english["text"])
     if zh.get("buttons"):
-        assert all(not b["title"].isascii() for b in zh["buttons"])
+        assert all(_chinese(b["title"]) for b in zh["buttons"])
 
 
 def test_the_language_detector_supports_what_the_responses_speak() -> None:

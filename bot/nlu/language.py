@@ -234,14 +234,24 @@ def detect(text: str) -> Detection | None:
     return None
 
 
-# A request for a language, in English or Chinese ("English please", "说中文").
+# A request for a language, in English or Chinese ("English please", "can you speak
+# Chinese?", "说英语"); "is the manual in Chinese?" asks about the manual, not for Chinese.
+_ASKING = r"(?:speak|talk|write|answer|reply|respond|chat|switch(?:\s+to)?|change\s+to|use)"
+
+
+def _request(names: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"\b{_ASKING}(?:\s+(?:to\s+)?(?:me|us))?(?:\s+in)?\s+(?:{names})\b"
+        rf"|^\W*(?:in\s+)?(?:{names})(?:\s+please)?\W*$",
+        re.IGNORECASE,
+    )
+
+
 _REQUESTS = (
-    (re.compile(r"\b(?:in|speak|use|switch to|talk in|write in)\s+english\b|^\W*english"
-                r"(?:\s+please)?\W*$", re.IGNORECASE), "en"),
-    (re.compile(r"\b(?:in|speak|use|switch to|talk in|write in)\s+(?:chinese|mandarin)\b|"
-                r"^\W*(?:chinese|mandarin)(?:\s+please)?\W*$", re.IGNORECASE), "zh"),
+    (_request("english"), "en"),
+    (_request("chinese|mandarin"), "zh"),
     (re.compile(r"(?:说|讲|用)英[语文]"), "en"),
-)  # fmt: skip
+)
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 

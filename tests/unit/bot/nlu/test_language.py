@@ -153,6 +153,9 @@ def test_component_config_errors() -> None:
         ("can you speak English?", "en"),
         ("请说英语", "en"),
         ("Can we speak Chinese?", "zh"),
+        ("could you reply to me in Mandarin", "zh"),
+        ("is the manual in Chinese?", "en"),  # a question about the manual
+        ("你会说英语吗", "en"),
         ("Wo ist mein Paket, bitte?", "de"),
     ],
 )

@@ -80,6 +80,9 @@ def _chinese(text: str) -> bool:
         "utter_fallback_offer_human",
         "utter_ask_handoff_contact",
         "utter_anything_else",
+        "utter_ask_name",
+        "utter_ask_csat",
+        "utter_csat_thanks",
     ],
 )
 def test_responses_answer_in_the_conversations_language(domain, response: str) -> None:

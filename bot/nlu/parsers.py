@@ -4,7 +4,7 @@ e-mail addresses and phone numbers.
 Rasa's usual answer is a Duckling server; Tandem avoids the extra process with
 regular expressions and small normalisers that cover what a shop assistant
 hears ("$1,200", "2 years", "three phones", "next friday", "24/12/2026",
-"+1 555 123 4567") and their Chinese forms ("两千块", "五年", "二十个G", "3千"),
+"+1 555 123 4567") and their Chinese forms ("两千块", "五年", "二十个G", "下周五"),
 with the same entity names and values, so a form gets 2000 from "两千块" as from
 "2000 yuan". Each parser returns :class:`Found` spans with a normalised
 value; :func:`find_all` resolves overlaps (longest span wins, then the order of
@@ -266,6 +266,44 @@ def _zh_duration(text: str) -> Iterator[Found]:
         yield Found("duration", m.start(), m.end(), m[0], seconds, extra)
 
 
+_ZH_DATE = re.compile(
+    r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年)?"
+    r"(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])月"
+    r"(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"
+    r"|(?P<rel>大后天|后天|明天|明日|今天|今日|昨天|前天)"
+    r"|(?P<which>下下|下|这|本|上)?个?(?:周|星期|礼拜)(?P<day>[一二三四五六日天1-7])"
+)
+_ZH_RELATIVE = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0, "昨天": -1}
+_ZH_WEEKS = {"下下": 14, "下": 7, "这": 0, "本": 0, "上": -7}
+
+
+def _zh_date(text: str, today: date) -> Iterator[Found]:
+    if not _HAN.search(text):
+        return
+    for m in _ZH_DATE.finditer(text):
+        value: date | None
+        if m["m"]:
+            year = parse_zh_number(m["y"]) if m["y"] else today.year
+            month, day = parse_zh_number(m["m"]), parse_zh_number(m["d"])
+            if year is None or month is None or day is None:
+                continue
+            value = _safe_date(int(year), int(month), int(day))
+            if value and not m["y"] and value < today:
+                value = _safe_date(today.year + 1, value.month, value.day)
+        elif m["rel"]:
+            value = today + timedelta(days=_ZH_RELATIVE.get(m["rel"], -2))  # 前天
+        else:
+            index = "一二三四五六日".find(m["day"].replace("天", "日"))
+            index = index if index >= 0 else int(m["day"]) - 1
+            if m["which"]:  # 下周五: Friday of next week, whatever today is
+                monday = today - timedelta(days=today.weekday())
+                value = monday + timedelta(days=_ZH_WEEKS[m["which"]] + index)
+            else:  # 周五: the coming Friday
+                value = today + timedelta(days=(index - today.weekday()) % 7)
+        if value is not None:
+            yield Found("date", m.start(), m.end(), m[0], value.isoformat())
+
+
 _ZH_MEASURE_WORDS = "个台部件张位款只条份次套箱包副把块"
 _DATA_UNITS = {"g": "GB", "gb": "GB", "m": "MB", "mb": "MB", "t": "TB", "tb": "TB", "兆": "MB"}
 _ZH_COUNT = re.compile(
@@ -308,7 +346,7 @@ PARSERS: dict[str, Parser] = {
     "email": lambda text, _today: _email(text),
     "phone": lambda text, _today: _phone(text),
     "money": lambda text, _today: chain(_money(text), _zh_money(text)),
-    "date": _date,
+    "date": lambda text, today: chain(_date(text, today), _zh_date(text, today)),
     "duration": lambda text, _today: chain(_duration(text), _zh_duration(text)),
     "count": lambda text, _today: chain(_count(text), _zh_count(text)),
 }

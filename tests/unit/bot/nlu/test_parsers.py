@@ -110,7 +110,6 @@ def test_chinese_values_are_found_and_normalised(text: str, expected: list) -> N
         "我们一起去",  # "together"
         "十分感谢",  # "very"
         "第三个问题",  # an ordinal
-        "周五开门吗",  # Friday
         "三月份到货吗",  # March, not three months
         "5G手机有哪些",  # a network, not five gigabytes
         "iPhone15多少钱",  # a model name
@@ -171,3 +170,25 @@ def test_chinese_numbers(text: str, value: float) -> None:
 @pytest.mark.parametrize("text", ["", "万", "千万", "两千五六", "一两", "三四", "手机"])
 def test_not_chinese_numbers(text: str) -> None:
     assert parse_zh_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("明天", "2026-11-29"),
+        ("后天能到吗", "2026-11-30"),
+        ("周五开门吗", "2026-12-04"),  # the coming Friday
+        ("下周五", "2026-12-04"),  # Friday of next week (today is a Saturday)
+        ("我想在下星期一之前收到", "2026-11-30"),
+        ("上周三买的", "2026-11-18"),
+        ("这周日", "2026-11-29"),
+        ("12月24日", "2026-12-24"),
+        ("十二月二十四号", "2026-12-24"),
+        ("2027年3月3日", "2027-03-03"),
+        ("5月1日", "2027-05-01"),  # past this year: next year's
+    ],
+)
+def test_chinese_dates(text: str, value: str) -> None:
+    [found] = find_all(text, today=TODAY)
+    assert (found.entity, found.value) == ("date", value)
+    assert text[found.start : found.end] == found.text

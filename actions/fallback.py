@@ -10,11 +10,14 @@ tracker's events, so the action keeps no state and needs no slot.
 A message the engine found to be in a language the assistant does not speak
 (``language`` in the parse data, :mod:`bot.nlu.language`) gets no guesses:
 it gets a note, in that language where possible and in English, on which
-languages the assistant speaks.
+languages the assistant speaks. Everything else is said in the conversation's
+language: the responses by their ``language`` condition in ``domain.yml``, the
+button titles from the catalog (``locales/``, :mod:`bot.sdk.i18n`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,6 +27,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.access import STAFF_INTENTS, is_staff
 from bot.nlu.language import unsupported_note
 from bot.sdk.buttons import MISS_INTENTS, consecutive_misses
+from bot.sdk.i18n import Catalog, language_of, project_catalog
 
 FALLBACK_INTENT = "nlu_fallback"
 MISSES_BEFORE_HUMAN = 2
@@ -64,8 +68,11 @@ INTENT_TITLES = {
 }
 
 
-def intent_title(intent: str) -> str:
-    return INTENT_TITLES.get(intent) or intent.removeprefix("ask_").replace("_", " ").capitalize()
+def intent_title(intent: str, language: str | None = None, catalog: Catalog | None = None) -> str:
+    english = (
+        INTENT_TITLES.get(intent) or intent.removeprefix("ask_").replace("_", " ").capitalize()
+    )
+    return catalog.get(f"fallback.intent.{intent}", language, english) if catalog else english
 
 
 def top_guesses(
@@ -79,6 +86,8 @@ def top_guesses(
 
 
 class ActionFallbackClarify(Action):
+    catalog_factory: Callable[[], Catalog] = staticmethod(project_catalog)
+
     def name(self) -> str:
         return "action_fallback_clarify"
 
@@ -90,13 +99,16 @@ class ActionFallbackClarify(Action):
             note = unsupported_note(language.get("code"), language.get("supported_codes") or ())
             dispatcher.utter_message(text=note)
             return []
+        catalog, lang = self.catalog_factory(), language_of(tracker)
         misses = max(1, consecutive_misses(tracker.events))
         if misses >= MISSES_BEFORE_HUMAN:
+            yes = catalog.get("fallback.offer_yes", lang, "Yes, a person please")
+            no = catalog.get("fallback.offer_no", lang, "No, I'll rephrase")
             dispatcher.utter_message(
                 response="utter_fallback_offer_human",
                 buttons=[
-                    {"title": "Yes, a person please", "payload": "/ask_human"},
-                    {"title": "No, I'll rephrase", "payload": "/deny"},
+                    {"title": yes, "payload": "/ask_human"},
+                    {"title": no, "payload": "/deny"},
                 ],
             )
             return []
@@ -106,6 +118,8 @@ class ActionFallbackClarify(Action):
             return []
         dispatcher.utter_message(
             response="utter_fallback_clarify",
-            buttons=[{"title": intent_title(g), "payload": f"/{g}"} for g in guesses],
+            buttons=[
+                {"title": intent_title(g, lang, catalog), "payload": f"/{g}"} for g in guesses
+            ],
         )
         return []

@@ -28,6 +28,7 @@ from bot.handoff.errors import Forbidden, InvalidInput, NotAuthenticated, NotFou
 from bot.handoff.live import DROPPED
 from bot.handoff.models import Handoff, Note
 from bot.handoff.service import Actor, may_view
+from bot.handoff.service import language as handoff_language
 from bot.handoff.sync import in_thread, message_json
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -70,6 +71,8 @@ def handoff_json(handoff: Handoff) -> dict[str, Any]:
         "priority": handoff.priority,
         "status": handoff.status,
         "customer_name": handoff.customer_name,
+        # the conversation's language when the customer asked (None: the default, English)
+        "language": handoff_language(handoff),
         "agent_id": handoff.agent_id,
         "agent": handoff.agent.display_name if handoff.agent else None,
         "created_at": handoff.created_at.isoformat(),

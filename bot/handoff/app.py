@@ -189,7 +189,7 @@ def create_app(
             gateway=gateway,
             hub=hub,
             settings=settings,
-            **({"clock": clock} if clock is not None else {}),
+            clock=clock,
         ),
         assistant=Assistant(
             hub=hub,

@@ -37,6 +37,12 @@ _WITH_BOT = (
 )
 _BACK_TO_BOT = r"\b(?:back to|keep|continue with) " + _BOT + r"\b"
 MAX_WORDS_WITH_BOT = 14
+# Chinese: the whole message is a cancel phrase with fillers ("好的 算了", "不用了 谢谢").
+_ZH_WHOLE = re.compile(
+    r"^(?:好的?|嗯|哦|那|没事了?|没关系|谢谢)*"
+    r"(?:算了|不用了?|不需要了?|取消(?:请求|人工)?|我不等了|不等了|不用转人工了?|还是问机器人吧?)"
+    r"(?:吧|了|啦|谢谢|我自己来)*$"
+)
 
 
 def _normalise(text: str) -> str:
@@ -50,6 +56,8 @@ def wants_to_cancel(text: str, *, assistant_names: tuple[str, ...] = ("volt",)) 
     said = _normalise(text)
     if not said:
         return False
+    if _ZH_WHOLE.match(said.replace(" ", "")):
+        return True
     if _WHOLE.match(said):
         return True
     names = "|".join(re.escape(n.lower()) for n in assistant_names if n) or "volt"

@@ -11,6 +11,10 @@ Every change that the customer should see goes to Rasa first; only when Rasa
 accepted it does the state change here, so a failure leaves everything as it
 was and the agent sees why (:class:`GatewayError` → 502). Then the transcript
 is synced, so the agent's words are stored from the tracker, in tracker order.
+
+What the customer reads is in the conversation's language (the ``language``
+slot in the handoff's context) from the kit's message catalog
+(:mod:`bot.sdk.i18n`, keys ``handoff.*``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
 from bot.handoff.sync import Syncer, in_thread
 from bot.privacy import redact
+from bot.sdk.i18n import LANGUAGE_SLOT, Catalog, kit_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +122,15 @@ class HandoffService:
         gateway: RasaGateway,
         hub: Hub,
         settings: HandoffSettings,
-        clock: Clock = _utc_now,
+        clock: Clock | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
+        self.catalog = catalog or kit_catalog()
         self.store = store
         self.gateway = gateway
         self.hub = hub
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or _utc_now
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
         self.syncer.after_sync = self._after_sync
         self._address_locks = [asyncio.Lock() for _ in range(64)]
@@ -252,8 +259,7 @@ class HandoffService:
         try:
             await self.gateway.resume(
                 handoff.conversation_id,
-                f"OK, I've cancelled your request for a colleague. You're back with {bot}, our "
-                "assistant: ask me anything, or ask for a person again at any time.",
+                self.catalog.text("handoff.cancelled", language(handoff), bot=bot),
                 custom={"cancelled": True},
                 buttons=_resume_buttons(handoff),
             )
@@ -441,7 +447,7 @@ class HandoffService:
     async def _join(self, handoff: Handoff, agent: Staff) -> None:
         await self.gateway.announce(
             handoff.conversation_id,
-            f"{agent.name} from our team has joined the conversation.",
+            self.catalog.text("handoff.joined", language(handoff), agent=agent.name),
             {"type": "handoff", "state": "agent", "agent": agent.name},
         )
 
@@ -501,16 +507,8 @@ class HandoffService:
             if handoff.status == "waiting" and not actor.user.is_supervisor:
                 raise Forbidden("Claim the conversation first, or ask a supervisor.")
             bot = self.settings.assistant_name
-            if status == "resolved":
-                text = (
-                    "Thanks for chatting with us! This conversation with our team is now "
-                    f"closed; {bot}, our assistant, is here if you need anything else."
-                )
-            else:
-                text = (
-                    f"You're back with {bot}, our assistant. Ask me anything, or ask for a "
-                    "person again at any time."
-                )
+            key = "handoff.resolved" if status == "resolved" else "handoff.returned"
+            text = self.catalog.text(key, language(handoff), bot=bot)
             await self.gateway.resume(
                 handoff.conversation_id,
                 text,
@@ -534,10 +532,7 @@ class HandoffService:
         """
         if not self.settings.csat or handoff.agent_id is None or _resume_buttons(handoff):
             return None
-        return (
-            "How did our team do? Please rate this chat from 1 (poor) to 5 (excellent); "
-            "tap a number or type it."
-        )
+        return self.catalog.text("handoff.csat_question", language(handoff))
 
     async def reassign(self, actor: Actor, handoff_id: int, agent: Staff) -> Handoff:
         assert actor.user is not None
@@ -559,6 +554,13 @@ class HandoffService:
         )
         self._queue_changed()
         return handoff
+
+
+def language(handoff: Handoff) -> str | None:
+    """The conversation's language when the customer asked for a person (None: the default)."""
+    slots = (handoff.context or {}).get("slots")
+    value = slots.get(LANGUAGE_SLOT) if isinstance(slots, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _resume_buttons(handoff: Handoff) -> list[dict[str, str]] | None:

@@ -23,7 +23,14 @@ is installed::
 It adds ``{"code": "de", "name": "German", "supported": false, "supported_codes":
 ["en"]}`` under ``language`` in the parse data, and a message in a language
 outside ``supported`` becomes ``nlu_fallback`` (its intent ranking kept), so the
-fallback action answers it with :func:`unsupported_note`.
+fallback action answers it with :func:`unsupported_note`, in the customer's
+language and in each one we speak.
+
+A message that is clearly in a supported language (:func:`message_language`:
+the script, function words, or a request such as "English please") also gets a
+``language`` entity, which a ``language`` slot maps from; short or ambiguous
+messages ("ok", "2", "👍") get none, so the conversation keeps its language and
+responses with a ``language`` slot condition answer in it (docs/languages.md).
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ from typing import Any
 
 LANGUAGE = "language"
 """Key of the result in the parse data (and in ``Message.data``)."""
+
+ENTITY = "language"
+"""The entity a clear message in a supported language gets; a ``language`` slot maps from it."""
 
 DEFAULT_SUPPORTED = ("en",)
 NAMES = {
@@ -165,11 +175,18 @@ class Detection:
 def _script(text: str) -> Detection | None:
     counts: dict[str, int] = {}
     letters = 0
+    latin_before = False
     for ch in text:
         if not ch.isalpha():
+            latin_before = False
             continue
-        letters += 1
         name = unicodedata.name(ch, "")
+        # A Latin word counts once, as one Han character is about one word:
+        # "我想买iPhone" is Chinese with a product name in it.
+        latin = name.startswith("LATIN")
+        if not (latin and latin_before):
+            letters += 1
+        latin_before = latin
         for prefix, lang in _SCRIPTS:
             if name.startswith(prefix):
                 counts[lang] = counts.get(lang, 0) + 1
@@ -183,7 +200,9 @@ def _script(text: str) -> Detection | None:
         return None
     if lang == "ru" and _UKRAINIAN.intersection(text.lower()):
         lang = "uk"
-    return Detection(lang, f"{count} of {letters} letters are {NAMES[lang]} script")
+    return Detection(
+        lang, f"{count} of {letters} letters (a Latin word as one) are {NAMES[lang]} script"
+    )
 
 
 def detect(text: str) -> Detection | None:
@@ -215,6 +234,53 @@ def detect(text: str) -> Detection | None:
     return None
 
 
+# A request for a language, in English or Chinese ("English please", "can you speak
+# Chinese?", "说英语"); "is the manual in Chinese?" asks about the manual, not for Chinese.
+_ASKING = r"(?:speak|talk|write|answer|reply|respond|chat|switch(?:\s+to)?|change\s+to|use)"
+
+
+def _request(names: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"\b{_ASKING}(?:\s+(?:to\s+)?(?:me|us))?(?:\s+in)?\s+(?:{names})\b"
+        rf"|^\W*(?:in\s+)?(?:{names})(?:\s+please)?\W*$",
+        re.IGNORECASE,
+    )
+
+
+_REQUESTS = (
+    (_request("english"), "en"),
+    (_request("chinese|mandarin"), "zh"),
+    (re.compile(r"(?:说|讲|用)英[语文]"), "en"),
+)
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+
+
+def _requested(text: str) -> Detection | None:
+    for pattern, code in _REQUESTS:
+        if pattern.search(text):
+            return Detection(code, f"asks for {NAMES[code]}")
+    return None
+
+
+def _english(text: str) -> Detection | None:
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    hits = sum(w in _WORDS["en"] for w in words)
+    if hits >= 2 or (hits and len(words) >= 3):
+        return Detection("en", f"{hits} English function words")
+    return None
+
+
+def message_language(text: str) -> Detection | None:
+    """The language of a message when it is clear, English included; else None.
+
+    Unlike :func:`detect` this says "en" for clear English, so a conversation can
+    switch back to it. Short or ambiguous messages ("ok", "2", "👍", "Nova 8")
+    give None: the conversation keeps its language. A request for a language
+    ("English please", "说英语") wins over the words it is written in.
+    """
+    return _requested(text) or detect(text) or _english(text)
+
+
 # The note, in the customer's language where we have it; {languages} lists the
 # supported languages in English names (a proper noun a reader can recognise).
 NOTES = {
@@ -237,21 +303,57 @@ NOTES = {
 }
 # Language names in the languages whose notes name them inline ("auf Englisch").
 _LOCAL_NAMES = {
-    "de": {"en": "Englisch", "de": "Deutsch", "fr": "Französisch", "es": "Spanisch"},
-    "fr": {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol"},
-    "es": {"en": "inglés", "de": "alemán", "fr": "francés", "es": "español"},
-    "it": {"en": "inglese", "de": "tedesco", "fr": "francese", "es": "spagnolo"},
-    "pt": {"en": "inglês", "de": "alemão", "fr": "francês", "es": "espanhol"},
-    "nl": {"en": "Engels", "de": "Duits", "fr": "Frans", "es": "Spaans"},
-    "sv": {"en": "engelska", "de": "tyska", "fr": "franska", "es": "spanska"},
-    "zh": {"en": "英语", "de": "德语", "fr": "法语", "es": "西班牙语"},
-    "ja": {"en": "英語", "de": "ドイツ語", "fr": "フランス語", "es": "スペイン語"},
-    "ru": {"en": "английском", "de": "немецком", "fr": "французском", "es": "испанском"},
-    "uk": {"en": "англійською", "de": "німецькою", "fr": "французькою", "es": "іспанською"},
-    "pl": {"en": "angielsku", "de": "niemiecku", "fr": "francusku", "es": "hiszpańsku"},
-    "tr": {"en": "İngilizce", "de": "Almanca", "fr": "Fransızca", "es": "İspanyolca"},
-    "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어"},
-    "ar": {"en": "الإنجليزية", "de": "الألمانية", "fr": "الفرنسية", "es": "الإسبانية"},
+    "de": {
+        "en": "Englisch",
+        "de": "Deutsch",
+        "fr": "Französisch",
+        "es": "Spanisch",
+        "zh": "Chinesisch",
+    },
+    "fr": {"en": "anglais", "de": "allemand", "fr": "français", "es": "espagnol", "zh": "chinois"},
+    "es": {"en": "inglés", "de": "alemán", "fr": "francés", "es": "español", "zh": "chino"},
+    "it": {"en": "inglese", "de": "tedesco", "fr": "francese", "es": "spagnolo", "zh": "cinese"},
+    "pt": {"en": "inglês", "de": "alemão", "fr": "francês", "es": "espanhol", "zh": "chinês"},
+    "nl": {"en": "Engels", "de": "Duits", "fr": "Frans", "es": "Spaans", "zh": "Chinees"},
+    "sv": {"en": "engelska", "de": "tyska", "fr": "franska", "es": "spanska", "zh": "kinesiska"},
+    "zh": {"en": "英语", "de": "德语", "fr": "法语", "es": "西班牙语", "zh": "中文"},
+    "ja": {"en": "英語", "de": "ドイツ語", "fr": "フランス語", "es": "スペイン語", "zh": "中国語"},
+    "ru": {
+        "en": "английском",
+        "de": "немецком",
+        "fr": "французском",
+        "es": "испанском",
+        "zh": "китайском",
+    },
+    "uk": {
+        "en": "англійською",
+        "de": "німецькою",
+        "fr": "французькою",
+        "es": "іспанською",
+        "zh": "китайською",
+    },
+    "pl": {
+        "en": "angielsku",
+        "de": "niemiecku",
+        "fr": "francusku",
+        "es": "hiszpańsku",
+        "zh": "chińsku",
+    },
+    "tr": {
+        "en": "İngilizce",
+        "de": "Almanca",
+        "fr": "Fransızca",
+        "es": "İspanyolca",
+        "zh": "Çince",
+    },
+    "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어", "zh": "중국어"},
+    "ar": {
+        "en": "الإنجليزية",
+        "de": "الألمانية",
+        "fr": "الفرنسية",
+        "es": "الإسبانية",
+        "zh": "الصينية",
+    },
 }
 _AND = {
     "en": " and ",
@@ -279,19 +381,27 @@ def _join(names: Sequence[str], lang: str) -> str:
     return ", ".join(names[:-1]) + _AND.get(lang, ", ") + names[-1]
 
 
-def unsupported_note(code: str | None, supported: Iterable[str] = DEFAULT_SUPPORTED) -> str:
-    """ "Entschuldigung, ... auf Englisch ...\\n\\nSorry, I can only chat in English ...":
-    the note in the customer's language where there is one, then in English."""
-    wanted = list(supported) or list(DEFAULT_SUPPORTED)
-    english = NOTES["en"].format(languages=_join([NAMES.get(c, c) for c in wanted], "en"))
-    english += " Could you write to me in " + (
-        "English?" if wanted == ["en"] else f"one of those ({', '.join(wanted)})?"
-    )
-    if not code or code == "en" or code not in NOTES:
-        return english
-    local = _LOCAL_NAMES.get(code, {})
+_ASK = {"en": " Could you write to me in {choices}?", "zh": "请用{choices}给我发消息。"}
+_OR = {"en": " or ", "zh": "或"}
+
+
+def _note(lang: str, wanted: Sequence[str]) -> str:
+    local = {"en": {}, **_LOCAL_NAMES}.get(lang, {})
     names = [local.get(c) or NAMES.get(c, c) for c in wanted]
-    return f"{NOTES[code].format(languages=_join(names, code))}\n\n{english}"
+    note = NOTES[lang].format(languages=_join(names, lang))
+    if lang in _ASK:
+        choices = _OR[lang].join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        note += _ASK[lang].format(choices=choices)
+    return note
+
+
+def unsupported_note(code: str | None, supported: Iterable[str] = DEFAULT_SUPPORTED) -> str:
+    """ "Entschuldigung, ... auf Englisch ...\n\nSorry, I can only chat in English ...":
+    the note in the customer's language where there is one, then in each language we speak."""
+    wanted = list(supported) or list(DEFAULT_SUPPORTED)
+    languages = [code] if code and code not in wanted and code in NOTES else []
+    languages += [lang for lang in wanted if lang in NOTES]
+    return "\n\n".join(_note(lang, wanted) for lang in languages or ["en"])
 
 
 def language_info(detection: Detection | None, supported: Sequence[str]) -> dict[str, Any]:
@@ -313,6 +423,10 @@ if importlib.util.find_spec("rasa") is not None:  # the engine venv: the Rasa co
     from rasa.engine.storage.storage import ModelStorage
     from rasa.shared.exceptions import InvalidConfigException
     from rasa.shared.nlu.constants import (
+        ENTITIES,
+        ENTITY_ATTRIBUTE_TYPE,
+        ENTITY_ATTRIBUTE_VALUE,
+        EXTRACTOR,
         INTENT,
         INTENT_NAME_KEY,
         INTENT_RANKING_KEY,
@@ -331,7 +445,7 @@ if importlib.util.find_spec("rasa") is not None:  # the engine venv: the Rasa co
 
         @staticmethod
         def get_default_config() -> dict[str, Any]:
-            return {"supported": list(DEFAULT_SUPPORTED)}
+            return {"supported": list(DEFAULT_SUPPORTED), "entity": ENTITY}
 
         def __init__(self, config: dict[str, Any]) -> None:
             supported = config.get("supported")
@@ -345,6 +459,7 @@ if importlib.util.find_spec("rasa") is not None:  # the engine venv: the Rasa co
                     "language codes, e.g. [en] or [en, de]."
                 )
             self.supported = [c.lower() for c in supported]
+            self.entity = config.get("entity") or None
 
         @classmethod
         def create(
@@ -358,9 +473,19 @@ if importlib.util.find_spec("rasa") is not None:  # the engine venv: the Rasa co
 
         def process(self, messages: list[Message]) -> list[Message]:
             for message in messages:
-                info = language_info(detect(message.get(TEXT) or ""), self.supported)
+                info = language_info(message_language(message.get(TEXT) or ""), self.supported)
                 message.set(LANGUAGE, info, add_to_output=True)
                 if info["supported"]:
+                    if info["code"] and self.entity:
+                        # no start/end: it is about the whole message, and a span would
+                        # hide the values inside it from the extractors after this one
+                        found = {
+                            ENTITY_ATTRIBUTE_TYPE: self.entity,
+                            ENTITY_ATTRIBUTE_VALUE: info["code"],
+                            EXTRACTOR: type(self).__name__,
+                        }
+                        entities = [*message.get(ENTITIES, []), found]
+                        message.set(ENTITIES, entities, add_to_output=True)
                     continue
                 fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [

@@ -4,7 +4,9 @@ e-mail addresses and phone numbers.
 Rasa's usual answer is a Duckling server; Tandem avoids the extra process with
 regular expressions and small normalisers that cover what a shop assistant
 hears ("$1,200", "2 years", "three phones", "next friday", "24/12/2026",
-"+1 555 123 4567"). Each parser returns :class:`Found` spans with a normalised
+"+1 555 123 4567") and their Chinese forms ("两千块", "五年", "二十个G", "3千"),
+with the same entity names and values, so a form gets 2000 from "两千块" as from
+"2000 yuan". Each parser returns :class:`Found` spans with a normalised
 value; :func:`find_all` resolves overlaps (longest span wins, then the order of
 ``PARSERS``). Pure standard library, so it runs in both venvs.
 """
@@ -15,7 +17,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
+
+from bot.nlu.zh_numbers import ZH_NUMBER, parse_zh_number
 
 
 @dataclass(frozen=True)
@@ -205,15 +210,107 @@ def _count(text: str) -> Iterator[Found]:
             yield Found("count", m.start(), m.end(), m[0], number)
 
 
+# Chinese: no spaces, so a value is told from the words around it by what
+# follows the number (a currency, a unit of time, a measure word).
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# Arabic digits glued to Latin letters belong to a name ("iPhone15", "RTX4090").
+_ZH_START = r"(?<![A-Za-z0-9.\-])"
+_ZH_CURRENCIES = {
+    "块": "CNY", "元": "CNY", "圆": "CNY", "人民币": "CNY", "rmb": "CNY", "¥": "CNY",
+    "\uffe5": "CNY", "美元": "USD", "美金": "USD", "欧元": "EUR", "英镑": "GBP", "镑": "GBP",
+}  # fmt: skip
+_ZH_MONEY = re.compile(
+    rf"(?P<pre>[¥\uffe5]|人民币|rmb)\s?(?P<a1>{ZH_NUMBER})(?:元|块钱?)?"
+    rf"|{_ZH_START}(?P<a2>{ZH_NUMBER})(?P<more>多|来|余)?\s?"
+    r"(?P<cur>块钱?|元|圆|人民币|rmb|美元|美金|欧元|英镑|镑)",
+    re.IGNORECASE,
+)
+
+
+def _zh_money(text: str) -> Iterator[Found]:
+    if not _HAN.search(text) and not re.search("[¥\uffe5]", text):
+        return
+    for m in _ZH_MONEY.finditer(text):
+        amount = parse_zh_number(m["a1"] or m["a2"])
+        if amount is None:
+            continue
+        symbol = (m["pre"] or m["cur"]).lower().rstrip("钱")
+        yield Found("money", m.start(), m.end(), m[0], amount, {"currency": _ZH_CURRENCIES[symbol]})
+
+
+_ZH_TIME_UNITS = {
+    "秒": "second", "秒钟": "second", "分钟": "minute", "小时": "hour", "钟头": "hour",
+    "天": "day", "周": "week", "星期": "week", "礼拜": "week", "月": "month", "年": "year",
+}  # fmt: skip
+_ZH_DURATION = re.compile(
+    rf"{_ZH_START}(?P<n>{ZH_NUMBER}|半)(?P<ge>个)?(?P<half>半)?"
+    r"(?P<unit>秒钟|秒|分钟|小时|钟头|天|周|星期|礼拜|月|年)(?P<half_after>半)?"
+)
+_A_YEAR = re.compile(r"(?:1[89]|2[01])\d\d|[一二][〇零一二三四五六七八九]{3}")
+
+
+def _zh_duration(text: str) -> Iterator[Found]:
+    if not _HAN.search(text):
+        return
+    for m in _ZH_DURATION.finditer(text):
+        unit = _ZH_TIME_UNITS[m["unit"]]
+        # "三月" is March and "2030年" a year; "三个月" and "五年" are lengths of time
+        if (unit == "month" and not m["ge"]) or (unit == "year" and _A_YEAR.fullmatch(m["n"])):
+            continue
+        amount = 0.5 if m["n"] == "半" else parse_zh_number(m["n"])
+        if amount is None or (m["n"] == "半" and (m["half"] or m["half_after"])):
+            continue
+        amount += 0.5 if m["half"] or m["half_after"] else 0
+        seconds = int(amount * _DURATION_SECONDS[unit])
+        extra = {"amount": amount, "unit": unit}
+        yield Found("duration", m.start(), m.end(), m[0], seconds, extra)
+
+
+_ZH_MEASURE_WORDS = "个台部件张位款只条份次套箱包副把块"
+_DATA_UNITS = {"g": "GB", "gb": "GB", "m": "MB", "mb": "MB", "t": "TB", "tb": "TB", "兆": "MB"}
+_ZH_COUNT = re.compile(
+    rf"{_ZH_START}(?P<n>{ZH_NUMBER})"
+    rf"(?P<measure>个?(?:gb?|mb?|tb?|兆)(?![a-z])|[{_ZH_MEASURE_WORDS}])?",
+    re.IGNORECASE,
+)
+# Before a number these make it part of a word: an ordinal or a weekday ("第三", "周五").
+_ZH_NOT_A_COUNT_AFTER = ("第", "周", "星期", "礼拜", "初")
+
+
+def _zh_count(text: str) -> Iterator[Found]:
+    han = bool(_HAN.search(text))  # without Chinese, only "30G": English has its own counts
+    whole = re.sub(r"[\W_]+", "", text)
+    for m in _ZH_COUNT.finditer(text):
+        number, measure = m["n"], (m["measure"] or "").lower()
+        if text[: m.start()].endswith(_ZH_NOT_A_COUNT_AFTER):
+            continue
+        single = len(number) == 1 and not number.isdigit()
+        # "三星", "十分", "一起": one numeral is a number only before a measure word,
+        # and "一个" is the article "a", as "a" is in English
+        if single and number != whole and (not measure or (number == "一" and measure in "个件")):
+            continue
+        value = parse_zh_number(number)
+        if value is None:
+            continue
+        data_unit = _DATA_UNITS.get(measure.removeprefix("个"))
+        if not han and not (data_unit and number.isdigit()):
+            continue
+        if measure == "g" and value < 10 and not text[m.end() :].lstrip("的").startswith("流量"):
+            continue  # "5G手机" is a network, "5G流量" five gigabytes
+        extra = {"unit": data_unit} if data_unit else {}
+        count: float | int = int(value) if value.is_integer() else value
+        yield Found("count", m.start(), m.start() + len(number), number, count, extra)
+
+
 Parser = Callable[[str, date], Iterator[Found]]
 
 PARSERS: dict[str, Parser] = {
     "email": lambda text, _today: _email(text),
     "phone": lambda text, _today: _phone(text),
-    "money": lambda text, _today: _money(text),
+    "money": lambda text, _today: chain(_money(text), _zh_money(text)),
     "date": _date,
-    "duration": lambda text, _today: _duration(text),
-    "count": lambda text, _today: _count(text),
+    "duration": lambda text, _today: chain(_duration(text), _zh_duration(text)),
+    "count": lambda text, _today: chain(_count(text), _zh_count(text)),
 }
 
 

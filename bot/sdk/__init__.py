@@ -10,7 +10,8 @@ The action classes here are abstract: an assistant subclasses each with its
 action name and its own values (phone number, priorities, wording), so
 rasa-sdk registers only the assistant's actions.
 
-Two modules are imported by name rather than from here: ``bot.sdk.assistant``
+Three modules are imported by name rather than from here: ``bot.sdk.i18n``
+holds the message catalogs (text in the conversation's language), ``bot.sdk.assistant``
 reads the project's ``assistant.yml``, and ``bot.sdk.runtime`` is the one
 runtime of an action-server process (settings, the assistant, and the models,
 each built once, off the event loop)::

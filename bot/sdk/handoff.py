@@ -14,6 +14,12 @@ Why a person is asked for is worked out from the conversation
 it. A form the request interrupted (:func:`interrupted_form`) travels with it
 too, and the bot offers to carry on with it when it is back.
 
+What the customer reads comes from the message catalog (:mod:`bot.sdk.i18n`,
+keys ``handoff.*``) in the conversation's language; an assistant's own
+``apologies`` and ``resumable_forms`` are its English texts, and
+``handoff.apology.<reason>`` / ``handoff.resume.<form>`` in its catalog give
+them in other languages.
+
 Both actions are abstract: an assistant subclasses them with its action names
 and its own values (``phone_number``, ``apologies``, ``priorities``,
 ``resumable_forms``)::
@@ -53,6 +59,7 @@ from bot.errors import TandemError
 from bot.sdk.analytics import attach, handoff_reason_record
 from bot.sdk.buttons import consecutive_misses
 from bot.sdk.forms import Parsed
+from bot.sdk.i18n import Catalog, language_of, project_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +252,7 @@ class ActionHandoff(Action, ABC):
     resumable_forms: ClassVar[Mapping[str, tuple[str, str]]] = {}
     contact_form: ClassVar[str] = CONTACT_FORM
     client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_runtime)
+    catalog_factory: Callable[[], Catalog] = staticmethod(project_catalog)
 
     @abstractmethod
     def name(self) -> str:
@@ -257,20 +265,43 @@ class ActionHandoff(Action, ABC):
     def reason(self, tracker: Tracker) -> str:
         return handoff_reason(tracker)
 
-    def resumable(self, form: str | None) -> InterruptedForm | None:
+    def resumable(self, form: str | None, language: str | None = None) -> InterruptedForm | None:
         """What the handoff service needs to offer the form again: name, button title, payload."""
         if form is None or form not in self.resumable_forms:
             return None
         title, payload = self.resumable_forms[form]
+        title = self.catalog_factory().get(f"handoff.resume.{form}", language, title)
         return InterruptedForm(name=form, title=title, payload=payload)
+
+    def queue_words(self, outcome: Accepted, language: str, catalog: Catalog) -> str:
+        """The place and wait: the service's English words, or the catalog's from the numbers."""
+        if language == catalog.default or catalog.template("handoff.queued", language) is None:
+            return outcome.words
+        position = max(1, int(outcome.position or 1))
+        place = (
+            catalog.text("handoff.place_next", language)
+            if position <= 1
+            else catalog.text(
+                "handoff.place_number", language, position=position, ahead=position - 1
+            )
+        )
+        minutes = outcome.status.get("expected_wait_min")
+        wait = (
+            catalog.text("handoff.wait_minutes", language, minutes=minutes)
+            if isinstance(minutes, int)
+            else catalog.text("handoff.wait_unknown", language)
+        )
+        return place + wait
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         reason = self.reason(tracker)
         channel = tracker.get_latest_input_channel() or "unknown"
+        catalog, language = self.catalog_factory(), language_of(tracker)
         if reason in self.apologies:
-            dispatcher.utter_message(text=self.apologies[reason])
+            apology = catalog.get(f"handoff.apology.{reason}", language, self.apologies[reason])
+            dispatcher.utter_message(text=apology)
         outcome: Accepted | Unavailable
         try:
             outcome = await self.client_factory().request(
@@ -280,28 +311,24 @@ class ActionHandoff(Action, ABC):
                 priority=self.priorities.get(reason, self.default_priority),
                 customer_name=tracker.get_slot("customer_name"),
                 client_ip=self.client_ip(tracker),
-                form=self.resumable(interrupted_form(tracker)),
+                form=self.resumable(interrupted_form(tracker), language),
             )
         except HandoffServiceError as e:
             logger.error("handoff for %s failed: %s", tracker.sender_id, e)
-            outcome = Unavailable(
-                "service_down", "I'm sorry, I can't reach our team from here right now."
-            )
+            outcome = Unavailable("service_down", catalog.text("handoff.service_down", language))
         if isinstance(outcome, Unavailable):
-            offer = (
-                outcome.message
-                or "Nobody from our team is free right now. If you leave an e-mail address or "
-                "phone number, a colleague will get back to you."
-            )
-            when = " when we're open" if outcome.reason == "closed" else ""
+            offer = outcome.message or catalog.text("handoff.nobody_free", language)
+            if language != catalog.default:  # the service words it in the default language
+                offer = catalog.get(f"handoff.unavailable.{outcome.reason}", language, offer)
+            call = "handoff.call_us_when_open" if outcome.reason == "closed" else "handoff.call_us"
             dispatcher.utter_message(
-                text=f"{offer} You can also call us on {self.phone_number}{when}.",
+                text=catalog.text(call, language, offer=offer, phone=self.phone_number),
                 json_message={"type": "handoff", "state": "unavailable", "reason": outcome.reason},
             )
             return [SlotSet(REASON_SLOT, reason), FollowupAction(self.contact_form)]
+        words = self.queue_words(outcome, language, catalog)
         dispatcher.utter_message(
-            text=f"I've asked a colleague to join us. {outcome.words} Anything you write now "
-            'goes straight to them, or say "never mind" to carry on with me instead.',
+            text=catalog.text("handoff.queued", language, words=words),
             json_message={"type": "handoff", "state": "waiting", **outcome.status},
             metadata=attach(None, handoff_reason_record(reason)),
         )
@@ -314,6 +341,7 @@ class ActionLeaveContact(Action, ABC):
 
     phone_number: ClassVar[str]
     client_factory: Callable[[], HandoffClient] = staticmethod(HandoffClient.from_runtime)
+    catalog_factory: Callable[[], Catalog] = staticmethod(project_catalog)
 
     @abstractmethod
     def name(self) -> str:
@@ -343,13 +371,16 @@ class ActionLeaveContact(Action, ABC):
             )
         except HandoffServiceError as e:
             logger.error("ticket for %s not stored: %s", tracker.sender_id, e)
-            dispatcher.utter_message(
-                text="I'm sorry, I couldn't pass your details on just now. Please call us on "
-                f"{self.phone_number} (we're there {self.opening_hours()})."
+            text = self.catalog_factory().text(
+                "handoff.ticket_failed",
+                language_of(tracker),
+                phone=self.phone_number,
+                hours=self.opening_hours(),
             )
+            dispatcher.utter_message(text=text)
         else:
-            dispatcher.utter_message(
-                text=f"Thanks, I've passed {contact} to our team; a colleague will be in touch "
-                "on the next working day. Anything else I can help with meanwhile?"
+            text = self.catalog_factory().text(
+                "handoff.ticket_stored", language_of(tracker), contact=contact
             )
+            dispatcher.utter_message(text=text)
         return [SlotSet(CONTACT_SLOT, None), SlotSet(REASON_SLOT, None)]

@@ -79,12 +79,22 @@ function renderQueue() {
     }, [
       el("span", { className: "who", text: who }),
       el("span", { className: `badge ${h.status}`, text: status }),
-      el("span", { className: "meta", text: `${h.channel} · priority ${h.priority}` }),
+      el("span", { className: "meta", text: `${h.channel} · ${languageName(h.language)} · priority ${h.priority}` }),
       el("span", { className: "reason", text: h.reason }),
     ]);
     if (state.unread.has(h.id)) button.append(el("span", { className: "unread", text: "new" }));
     button.addEventListener("click", () => select(h.id));
     list.append(el("li", {}, [button]));
+  }
+}
+
+// The conversation's language as the agent reads it ("Chinese (zh)"); unset is English.
+function languageName(code) {
+  const lang = code || "en";
+  try {
+    return `${new Intl.DisplayNames(["en"], { type: "language" }).of(lang)} (${lang})`;
+  } catch {
+    return lang;
   }
 }
 
@@ -168,7 +178,7 @@ async function select(id) {
     $("conversation-title").textContent = h.customer_name || `Conversation ${h.conversation_id}`;
     const status = h.status === "cancelled" ? "cancelled by the customer" : h.status;
     $("conversation-meta").textContent =
-      `${h.channel} · ${status}${h.agent ? " · " + h.agent : ""} · asked: ${h.reason}`;
+      `${h.channel} · ${languageName(h.language)} · ${status}${h.agent ? " · " + h.agent : ""} · asked: ${h.reason}`;
     const earlier = (d.context && d.context.messages) || [];
     $("context").replaceChildren(...earlier.map((m) => messageItem({ ...m, seq: "" })));
     $("context-title").hidden = earlier.length === 0;

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese texts, on purpose)
 """The two-stage fallback: a clarifying question first, a person after two misses."""
 
 from __future__ import annotations
@@ -124,3 +125,37 @@ async def test_a_message_in_another_language_gets_the_languages_note_not_guesses
     assert message["text"].startswith("Entschuldigung") and "Englisch" in message["text"]
     assert "Sorry, I can only chat in English" in message["text"]
     assert not message.get("buttons") and not message.get("response")
+
+
+async def test_a_chinese_conversation_gets_chinese_buttons() -> None:
+    events = [_user("营业时间?", "nlu_fallback", RANKING)]
+    tracker = _tracker(events)
+    tracker.slots["language"] = "zh"
+    dispatcher = CollectingDispatcher()
+    await ActionFallbackClarify().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_fallback_clarify"  # its zh variation: domain.yml
+    assert [b["title"] for b in message["buttons"]] == ["门店营业时间", "关于我们门店的问题"]
+
+    tracker = _tracker([_user("???", "nlu_fallback", RANKING), *events])
+    tracker.slots["language"] = "zh"
+    dispatcher = CollectingDispatcher()
+    await ActionFallbackClarify().run(dispatcher, tracker, {})
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [
+        "好的，请转人工",
+        "不用，我换个说法",
+    ]
+
+
+async def test_the_note_for_another_language_names_english_and_chinese_in_both() -> None:
+    event = _user("Wo ist mein Paket?", "nlu_fallback", RANKING)
+    event["parse_data"]["language"] = {
+        "code": "de",
+        "supported": False,
+        "supported_codes": ["en", "zh"],
+    }
+    [message] = await _run([event])
+    german, english, chinese = message["text"].split("\n\n")
+    assert "Englisch und Chinesisch" in german
+    assert english.startswith("Sorry, I can only chat in English and Chinese")
+    assert "英语和中文" in chinese

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese texts, on purpose)
 """action_handoff and the contact-details path, against a scripted handoff service."""
 
 from __future__ import annotations
@@ -267,3 +268,46 @@ async def test_the_address_a_channel_saw_goes_with_the_request() -> None:
     spoofed = {"metadata": {"client_ip": "198.51.100.1"}}
     await _run(ActionHandoff(), _tracker(latest_extra=spoofed), service)
     assert "client_ip" not in service.requests[0][1]
+
+
+# A Chinese conversation: the same flow, the customer reads Chinese.
+
+
+def _chinese(**slots: Any) -> Tracker:
+    return _tracker(slots={"language": "zh", **slots})
+
+
+async def test_a_chinese_customer_hears_the_queue_in_chinese_from_the_numbers() -> None:
+    messages, events = await _run(ActionHandoff(), _chinese(), Service(201, QUEUED))
+    text = messages[0]["text"]
+    assert text.startswith(
+        "我已请一位同事加入对话。您前面还有 2 位，排在第 3 位。预计等待约 4 分钟。"
+    )
+    assert "算了" in text  # how to take it back, in words the cancel check knows
+    assert messages[0]["custom"]["place_text"] == QUEUED["place_text"]  # the widget's contract
+    assert ConversationPaused() in events
+
+
+async def test_a_chinese_apology_and_form_button_come_from_the_assistants_catalog() -> None:
+    service = Service(201, QUEUED)
+    tracker = _mid_form(ended_by_policy=True)
+    tracker.slots.update(language="zh", handoff_reason="complaint")
+    messages, _ = await _run(ActionHandoff(), tracker, service)
+    assert messages[0]["text"].startswith("对此我们深表歉意")
+    assert service.requests[0][1]["form"]["title"] == "继续回答手机套餐的问题"
+
+
+async def test_nobody_free_is_said_in_chinese_with_the_phone_number() -> None:
+    closed = {"status": "unavailable", "reason": "closed", "message": "Our team is closed."}
+    messages, events = await _run(ActionHandoff(), _chinese(), Service(200, closed))
+    assert messages[0]["text"].startswith("我们的团队现在不在服务时间内")
+    assert "0800 555 0199" in messages[0]["text"] and "营业时间" in messages[0]["text"]
+    assert FollowupAction("contact_form") in events
+    messages, _ = await _run(ActionHandoff(), _chinese(), Service(503, {"error": "x"}))
+    assert messages[0]["text"].startswith("很抱歉，我现在联系不上我们的团队。")
+
+
+async def test_a_chinese_ticket_is_confirmed_in_chinese() -> None:
+    tracker = _chinese(handoff_contact="ada@example.com")
+    messages, _ = await _run(ActionLeaveContact(), tracker, Service(201, {"id": "t1"}))
+    assert messages[0]["text"].startswith("谢谢，我已把 ada@example.com 转给我们的团队")

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese messages, on purpose)
 """What agents do in the console, and what Rasa (the fake) receives for it."""
 
 from __future__ import annotations
@@ -198,3 +199,29 @@ async def test_no_rating_question_when_no_person_took_part_or_it_is_off(
         assert (await marta.act(handoff_id, "claim")).status_code == 200
         assert (await marta.act(handoff_id, "resolve")).status_code == 200
         assert [e["event"] for e in off.gateway.appended[-1][1]] == ["resume", "bot", "action"]
+
+
+async def test_a_chinese_conversation_is_joined_and_returned_in_chinese(harness: Harness) -> None:
+    """The language slot travels in the handoff's context: the console shows it, and what
+    the service says to the customer is in it."""
+    g = harness.gateway
+    g.customer_says("c3", "你好，我想找人工客服")
+    g.set_slot("c3", "language", "zh")
+    handoff_id = (await harness.request_handoff("c3", reason="customer_request")).json()["id"]
+    g.customer_says("c3", "我的手机充不了电")
+    g.pause("c3")
+    await harness.user("li.agent@example.com", "Li")
+    li = await harness.console("li.agent@example.com")
+
+    [queued] = (await li.get("/console/api/queue")).json()
+    assert queued["language"] == "zh"
+    assert (await li.act(handoff_id, "claim")).status_code == 200
+    assert (await li.act(handoff_id, "return")).status_code == 200
+
+    joined = g.appended[0][1][0]["text"]
+    assert joined == "我们团队的Li已加入对话。"
+    resume = g.appended[-1][1]
+    assert resume[1]["text"].startswith("您已回到我们的助手Volt这里")
+    assert resume[2]["text"].startswith("您对我们团队的服务满意吗")
+    detail = (await li.get(f"/console/api/handoffs/{handoff_id}")).json()
+    assert detail["handoff"]["language"] == "zh"

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese messages, on purpose)
 """A waiting customer who takes back the request for a person, and one who does not."""
 
 from __future__ import annotations
@@ -56,3 +57,17 @@ def test_messages_for_the_colleague_stay_in_the_queue(text: str) -> None:
 def test_the_assistant_is_known_by_its_configured_name() -> None:
     assert wants_to_cancel("I'll carry on with Max", assistant_names=("Max",))
     assert not wants_to_cancel("I'll carry on with Max", assistant_names=("Volt",))
+
+
+@pytest.mark.parametrize(
+    "text", ["算了", "好的，算了", "不用了，谢谢", "取消", "我不等了", "嗯 不需要了"]
+)
+def test_chinese_cancel_phrases_take_the_request_back(text: str) -> None:
+    assert wants_to_cancel(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["我的订单取消了吗", "算了吧，手机还是充不了电", "不用了的配件能退吗"]
+)
+def test_chinese_messages_for_the_colleague_stay(text: str) -> None:
+    assert not wants_to_cancel(text)

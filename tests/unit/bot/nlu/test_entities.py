@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """OfflineValueExtractor inside Rasa: entities in Duckling's shape, next to others."""
 
 from __future__ import annotations
@@ -55,3 +56,20 @@ def test_values_inside_entities_found_earlier_are_skipped() -> None:
     [out] = _extractor().process([message])
 
     assert [e["entity"] for e in out.get("entities")] == ["product", "money"]
+
+
+def test_chinese_values_have_the_english_shape_and_exact_offsets() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    text = "我预算两千块左右，要用两年半"
+    [out] = _extractor().process([Message(data={"text": text})])
+
+    money, duration = out.get("entities")
+    assert (money["entity"], money["value"], text[money["start"] : money["end"]]) == (
+        "money",
+        2000.0,
+        "两千块",
+    )
+    assert money["additional_info"]["currency"] == "CNY"
+    assert duration["additional_info"] == {"text": "两年半", "amount": 2.5, "unit": "year"}
+    assert text[duration["start"] : duration["end"]] == "两年半"

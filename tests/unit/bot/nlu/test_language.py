@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.language import LANGUAGE, detect, language_info, unsupported_note
+from bot.nlu.language import LANGUAGE, detect, language_info, message_language, unsupported_note
 
 pytestmark = pytest.mark.engine
 
@@ -134,3 +134,79 @@ def test_component_config_errors() -> None:
         _detector(supported="en")
     with pytest.raises(InvalidConfigException, match="non-empty list"):
         _detector(supported=[])
+
+
+# The conversation's language ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("你好", "zh"),
+        ("我想退货", "zh"),
+        ("我想买iPhone 15 Pro", "zh"),  # a product name does not make it English
+        ("我的order在哪里", "zh"),
+        ("where is my order", "en"),
+        ("I want a phone", "en"),
+        ("Do you have the 华为 phone?", "en"),
+        ("English please", "en"),
+        ("can you speak English?", "en"),
+        ("请说英语", "en"),
+        ("Can we speak Chinese?", "zh"),
+        ("could you reply to me in Mandarin", "zh"),
+        ("is the manual in Chinese?", "en"),  # a question about the manual
+        ("你会说英语吗", "en"),
+        ("Wo ist mein Paket, bitte?", "de"),
+    ],
+)
+def test_a_clear_message_says_its_language_english_included(text: str, code: str) -> None:
+    found = message_language(text)
+    assert found is not None and found.code == code, found
+
+
+@pytest.mark.parametrize("text", ["ok", "2", "👍", "好", "hi", "thank you", "Nova 8", "£30", ""])
+def test_short_or_ambiguous_messages_keep_the_conversations_language(text: str) -> None:
+    assert message_language(text) is None
+
+
+def test_the_note_names_every_supported_language_in_each_of_them() -> None:
+    note = unsupported_note("de", ["en", "zh"])
+    german, english, chinese = note.split("\n\n")
+    assert german.startswith("Entschuldigung") and "Englisch und Chinesisch" in german
+    assert english == (
+        "Sorry, I can only chat in English and Chinese at the moment. "
+        "Could you write to me in English or Chinese?"
+    )
+    assert chinese.startswith("抱歉") and "英语和中文" in chinese and "英语或中文" in chinese
+    assert unsupported_note(None, ["en", "zh"]).startswith("Sorry")
+    assert unsupported_note("ja", ["en", "zh"]).startswith("申し訳")
+
+
+def test_a_clear_supported_message_gets_the_language_entity() -> None:
+    [chinese] = _detector(supported=["en", "zh"]).process([_message("我想退货")])
+    assert chinese.get("intent")["name"] == "tell_name"
+    assert chinese.get("entities") == [
+        {"entity": "language", "value": "zh", "extractor": "LanguageDetector"}
+    ]
+    [english] = _detector(supported=["en", "zh"]).process([_message("where is my order")])
+    assert [e["value"] for e in english.get("entities")] == ["en"]
+
+
+def test_short_foreign_or_unconfigured_messages_get_no_language_entity() -> None:
+    detector = _detector(supported=["en", "zh"])
+    [short, german] = detector.process([_message("ok"), _message("Wo ist mein Paket, bitte?")])
+    assert not short.get("entities") and not german.get("entities")
+    [quiet] = _detector(supported=["en", "zh"], entity=None).process([_message("我想退货")])
+    assert not quiet.get("entities")
+
+
+def test_values_after_the_language_entity_are_still_extracted() -> None:
+    from bot.nlu.entities import OfflineValueExtractor
+
+    [message] = _detector(supported=["en", "zh"]).process([_message("我预算两千块")])
+    extractor = OfflineValueExtractor(OfflineValueExtractor.get_default_config())
+    [out] = extractor.process([message])
+    assert [(e["entity"], e["value"]) for e in out.get("entities")] == [
+        ("language", "zh"),
+        ("money", 2000.0),
+    ]

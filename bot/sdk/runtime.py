@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from generators.credit import Scorecard
     from generators.embeddings import Embedder
     from generators.financing import FinancingTerms
+    from generators.languages import KnowledgeBases
     from generators.mobile_plans import MobilePlanAdvisor
     from generators.orders import OrderSystem
     from generators.products import ProductCatalog
@@ -209,6 +210,7 @@ class Runtime:
             "text_generator": self._build_text_generator,
             "embedder": self._build_embedder,
             "retriever": self._build_retriever,
+            "knowledge_bases": self._build_knowledge_bases,
             "product_catalog": self._build_product_catalog,
             "products": self._build_products,
             "answer_pipeline": self._build_answer_pipeline,
@@ -240,6 +242,35 @@ class Runtime:
             ignore_terms=self.assistant.ignore_terms,
         )
 
+    def _build_knowledge_bases(self) -> KnowledgeBases:
+        """The default knowledge base and one per language subfolder (``data/knowledge/zh``).
+
+        A language's encoder is its configured folder (multilingual-e5-small by
+        default); an ``embedder`` replaced by a fake replaces those too.
+        """
+        from generators.embeddings import SentenceTransformerEmbedder
+        from generators.languages import KnowledgeBases, language_folders
+        from generators.retrieval import KnowledgeBase
+
+        text = self.settings.text
+        shared = self.get_sync("embedder")
+        embedders: dict[Any, Any] = {None: shared}
+        languages = {}
+        folders = language_folders(text.knowledge_dir or self.assistant.knowledge_dir)
+        for code, folder in folders.items():
+            path = text.language_embedder_path(code)
+            if not isinstance(shared, SentenceTransformerEmbedder):
+                path = None
+            if path not in embedders:
+                embedders[path] = SentenceTransformerEmbedder(model_path=path)
+            languages[code] = KnowledgeBase.from_directory(
+                folder,
+                embedder=embedders[path],
+                threshold=text.language_threshold(code),
+                ignore_terms=self.assistant.ignore_terms,
+            )
+        return KnowledgeBases(self.get_sync("retriever"), languages)
+
     def _catalog_dir(self) -> Any:
         catalog = self.settings.text.catalog_dir or self.assistant.catalog_dir
         if catalog is None:
@@ -268,6 +299,7 @@ class Runtime:
         return AnswerPipeline(
             brand=self.assistant.brand,
             knowledge_base=self.get_sync("retriever"),
+            knowledge_bases=self.get_sync("knowledge_bases"),
             generator=(
                 self.get_sync("text_generator") if text.generates_answers else ExtractiveGenerator()
             ),

@@ -44,6 +44,9 @@ class Composition:
     """The sentence after the best one joins when it scores this share of it."""
     second_passage_ratio: float = 0.97
     """A second passage joins when its score is this share of the first's."""
+    whole_sections: bool = True
+    """A section short enough to quote whole is quoted whole: its sentences were
+    written together ("a £12 late fee" before "missed payments may be reported")."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ def pick_sentences(hit: Hit, shape: Composition = Composition()) -> list[int]:
     scores = list(hit.sentence_scores) or [0.0] * len(sentences)
     if not sentences:
         return []
+    if shape.whole_sections and (
+        len(sentences) <= shape.max_sentences
+        and sum(len(s) + 1 for s in sentences) <= shape.max_chars
+    ):
+        return list(range(len(sentences)))
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     chosen = {best}
     if best > 0 and _LEANS_BACK.match(sentences[best]):

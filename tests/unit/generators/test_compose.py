@@ -52,3 +52,19 @@ def test_a_second_passage_joins_only_when_nearly_as_good() -> None:
     far = compose([hit(CARE, (0.1, 0.1, 0.1, 0.8), 0.6), hit(other, (0.7,), 0.4)])
     assert far.text == "Repairs take 5-10 working days."
     assert compose([]).text == ""
+
+
+LATE = Chunk(
+    "financing",
+    "Financing terms",
+    "Late or missed payments",
+    "If an instalment is late we charge a £12 late fee. "
+    "Missed payments may be reported to credit reference agencies.",
+)
+
+
+def test_a_short_section_is_quoted_whole() -> None:
+    assert pick_sentences(hit(LATE, (0.2, 0.8))) == [0, 1]
+    assert pick_sentences(hit(LATE, (0.2, 0.8)), Composition(whole_sections=False)) == [1]
+    # CARE has four sentences, more than max_sentences: it is picked from as before.
+    assert pick_sentences(hit(CARE, (0.1, 0.1, 0.1, 0.8))) == [3]

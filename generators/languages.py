@@ -1,4 +1,4 @@
-"""One knowledge base per language, each searched with an encoder that reads it.
+"""One knowledge base per language, each searched with an encoder that reads it (built on its first question).
 
 The documents of the default language sit in the knowledge folder
 (``data/knowledge/*.md``); those of another language in a subfolder named by
@@ -20,8 +20,8 @@ documents of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from generators.retrieval import KnowledgeBase
@@ -55,21 +55,43 @@ def base_language(language: str | None) -> str | None:
     return language.lower().split("-")[0] if language else None
 
 
-@dataclass(frozen=True)
 class KnowledgeBases:
-    """The knowledge base of each language; ``default`` answers the others."""
+    """The knowledge base of each language; ``default`` answers the others.
 
-    default: KnowledgeBase
-    languages: Mapping[str, KnowledgeBase] = field(default_factory=dict)
-    default_language: str = DEFAULT_LANGUAGE
+    A language's knowledge base may be given as a factory, built on the first
+    question in that language (loading its encoder takes seconds), so that an
+    English conversation never waits for the Chinese one.
+    """
+
+    def __init__(
+        self,
+        default: KnowledgeBase,
+        languages: Mapping[str, KnowledgeBase | Callable[[], KnowledgeBase]] | None = None,
+        *,
+        default_language: str = DEFAULT_LANGUAGE,
+    ) -> None:
+        self.default = default
+        self.default_language = default_language
+        self._languages = dict(languages or {})
+        self._lock = threading.Lock()
 
     def for_language(self, language: str | None) -> tuple[str, KnowledgeBase]:
         """The language actually searched and its knowledge base (the default as fallback)."""
         for code in (language and language.lower(), base_language(language)):
-            if code and code in self.languages:
-                return code, self.languages[code]
+            if code and code in self._languages:
+                return code, self._built(code)
         return self.default_language, self.default
+
+    def _built(self, code: str) -> KnowledgeBase:
+        entry = self._languages[code]
+        if isinstance(entry, KnowledgeBase):
+            return entry
+        with self._lock:
+            entry = self._languages[code]
+            if not isinstance(entry, KnowledgeBase):
+                entry = self._languages[code] = entry()
+            return entry
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return (self.default_language, *sorted(self.languages))
+        return (self.default_language, *sorted(self._languages))

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from bot.errors import ConfigError
@@ -245,31 +246,43 @@ class Runtime:
     def _build_knowledge_bases(self) -> KnowledgeBases:
         """The default knowledge base and one per language subfolder (``data/knowledge/zh``).
 
-        A language's encoder is its configured folder (multilingual-e5-small by
-        default); an ``embedder`` replaced by a fake replaces those too.
+        A language's knowledge base is built on its first question, with its
+        configured encoder (multilingual-e5-small by default), loaded once and
+        shared by the languages that name the same folder; an ``embedder``
+        replaced by a fake replaces those too.
         """
         from generators.embeddings import SentenceTransformerEmbedder
         from generators.languages import KnowledgeBases, language_folders
-        from generators.retrieval import KnowledgeBase
 
         text = self.settings.text
         shared = self.get_sync("embedder")
-        embedders: dict[Any, Any] = {None: shared}
-        languages = {}
-        folders = language_folders(text.knowledge_dir or self.assistant.knowledge_dir)
-        for code, folder in folders.items():
+        embedders: dict[Path | None, Embedder] = {None: shared}
+        lock = threading.Lock()
+
+        def embedder_for(code: str) -> Embedder:
             path = text.language_embedder_path(code)
             if not isinstance(shared, SentenceTransformerEmbedder):
                 path = None
-            if path not in embedders:
-                embedders[path] = SentenceTransformerEmbedder(model_path=path)
-            languages[code] = KnowledgeBase.from_directory(
+            with lock:
+                if path not in embedders:
+                    embedders[path] = SentenceTransformerEmbedder(model_path=path)
+                return embedders[path]
+
+        def factory(code: str, folder: Path) -> Callable[[], KnowledgeBase]:
+            from generators.retrieval import KnowledgeBase
+
+            return lambda: KnowledgeBase.from_directory(
                 folder,
-                embedder=embedders[path],
+                embedder=embedder_for(code),
                 threshold=text.language_threshold(code),
                 ignore_terms=self.assistant.ignore_terms,
             )
-        return KnowledgeBases(self.get_sync("retriever"), languages)
+
+        folders = language_folders(text.knowledge_dir or self.assistant.knowledge_dir)
+        return KnowledgeBases(
+            self.get_sync("retriever"),
+            {code: factory(code, folder) for code, folder in folders.items()},
+        )
 
     def _catalog_dir(self) -> Any:
         catalog = self.settings.text.catalog_dir or self.assistant.catalog_dir

@@ -100,6 +100,21 @@ def test_the_knowledge_base_of_the_language_is_searched_and_english_is_the_fallb
     assert base_language("zh-tw") == "zh" and bilingual.codes == ("en", "zh")
 
 
+def test_a_languages_knowledge_base_is_built_on_its_first_question_only(
+    knowledge_base, zh_knowledge_base
+) -> None:
+    built: list[str] = []
+
+    def build() -> KnowledgeBase:
+        built.append("zh")
+        return zh_knowledge_base
+
+    bases = KnowledgeBases(knowledge_base, {"zh": build})
+    assert bases.for_language("en") == ("en", knowledge_base) and built == []
+    assert bases.for_language("zh") == bases.for_language("zh-CN") == ("zh", zh_knowledge_base)
+    assert built == ["zh"]
+
+
 def test_the_shipped_knowledge_has_a_chinese_folder_with_the_same_sections() -> None:
     folders = language_folders(KNOWLEDGE_DIR)
     assert set(folders) == {"zh"}

@@ -28,11 +28,11 @@ from bot.sdk.forms import (
     reset,
     unanswered,
 )
-from bot.sdk.i18n import language_of
+from bot.sdk.i18n import DEFAULT_LANGUAGE, language_of
 from bot.sdk.runtime import get_runtime
 from generators.credit import CreditScore, Decision, Scorecard
 from generators.errors import GeneratorError
-from generators.financing import FinancingTerms
+from generators.financing import FinancingOffer, FinancingTerms
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -243,14 +243,45 @@ def reasons_text(result: CreditScore, language: str | None = None) -> str:
     )
 
 
+def representative_example(offer: FinancingOffer, language: str | None = None) -> str:
+    """The offer's representative example, worded in ``language`` from its figures."""
+    if not language or language == DEFAULT_LANGUAGE:
+        return offer.representative_example
+
+    def money(value: float) -> str:
+        symbol = _SYMBOLS.get(offer.currency)
+        return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {offer.currency}"
+
+    interest = offer.total_payable - offer.amount
+    cost = (
+        say("results.credit.example_interest", language, "", interest=money(interest))
+        if interest > 0.005
+        else say("results.credit.example_no_interest", language, "")
+    )
+    return say(
+        "results.credit.example",
+        language,
+        offer.representative_example,
+        amount=money(offer.amount),
+        months=offer.term_months,
+        apr=f"{offer.apr_percent:g}",
+        monthly=money(offer.monthly_payment),
+        total=money(offer.total_payable),
+        cost=cost,
+    )
+
+
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
 def summary(result: CreditScore, language: str | None = None) -> str:
     """The plain-text version of the card, for channels that can't render it."""
     lines = [headline(result, language)]
     if result.financing:
-        lines.append(result.financing.representative_example)
+        lines.append(representative_example(result.financing, language))
     if result.reasons and result.decision is not Decision.PRE_APPROVED:
         lines.append(reasons_text(result, language))
-    lines.append(result.disclaimer)
+    lines.append(say("results.credit.disclaimer", language, result.disclaimer))
     return "\n".join(lines)
 
 

@@ -32,9 +32,31 @@ async def test_a_declined_pre_check_is_explained_in_chinese() -> None:
     result = card(final)
     assert result["text"].startswith("根据这些回答，目前您获得分期付款的可能性不大。参考评分：")
     assert "拉低您评分的主要因素：" in result["text"]
+    assert "代表性示例：借款 £9,000.00，分 36 个月" in result["text"]
+    assert result["text"].endswith("包括查询信用参考机构的记录。")
     offer = final[-1]
     assert offer["text"] == "需要请我们金融团队的同事和您详细谈谈吗？"
     assert [b["title"] for b in offer["buttons"]] == ["好的，转人工", "不用了，谢谢"]
+
+
+def test_an_interest_free_example_says_so_in_chinese() -> None:
+    from actions.credit import representative_example
+    from generators.financing import FinancingOffer
+
+    offer = FinancingOffer(
+        currency="GBP",
+        amount=1200,
+        term_months=12,
+        apr_percent=0,
+        monthly_payment=100,
+        total_payable=1200,
+        representative_example="Representative example: …",
+    )
+    assert representative_example(offer, "zh") == (
+        "代表性示例：借款 £1,200.00，分 12 个月，代表性年利率 0%，每月还款 £100.00；"
+        "应还总额 £1,200.00，按时还款无利息、无手续费。"
+    )
+    assert representative_example(offer) == "Representative example: …"
 
 
 async def test_plan_and_savings_cards_have_chinese_lead_ins() -> None:

@@ -1,4 +1,4 @@
-"""One knowledge base per language, each searched with an encoder that reads it (built on its first question).
+"""One knowledge base per language, searched with an encoder that reads that language.
 
 The documents of the default language sit in the knowledge folder
 (``data/knowledge/*.md``); those of another language in a subfolder named by

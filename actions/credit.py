@@ -281,7 +281,7 @@ def summary(result: CreditScore, language: str | None = None) -> str:
         lines.append(representative_example(result.financing, language))
     if result.reasons and result.decision is not Decision.PRE_APPROVED:
         lines.append(reasons_text(result, language))
-    lines.append(say("results.credit.disclaimer", language, result.disclaimer))
+    lines.append(result.disclaimer)
     return "\n".join(lines)
 
 
@@ -309,7 +309,9 @@ class ActionCreditPrecheck(Action):
             amount, terms = application["credit_amount"], await asyncio.to_thread(default_terms)
             scorecard = await asyncio.to_thread(default_scorecard)
             result = scorecard.score(
-                application, offered_terms=terms.allowed_terms(amount) if amount else None
+                application,
+                offered_terms=terms.allowed_terms(amount) if amount else None,
+                language=language_of(tracker),
             )
             offer = terms.offer(amount, application["duration_months"])
             result = result.model_copy(update={"financing": offer})

@@ -34,6 +34,8 @@ async def test_a_declined_pre_check_is_explained_in_chinese() -> None:
     assert "拉低您评分的主要因素：" in result["text"]
     assert "代表性示例：借款 £9,000.00，分 36 个月" in result["text"]
     assert result["text"].endswith("包括查询信用参考机构的记录。")
+    reasons = [r["reason"] for r in result["custom"]["data"]["reasons"]]
+    assert reasons and all(not r.isascii() for r in reasons), reasons  # the card's, in Chinese
     offer = final[-1]
     assert offer["text"] == "需要请我们金融团队的同事和您详细谈谈吗？"
     assert [b["title"] for b in offer["buttons"]] == ["好的，转人工", "不用了，谢谢"]

@@ -301,7 +301,7 @@ class ActionSavingsPlan(Action):
         }
         try:
             planner = await asyncio.to_thread(default_planner)
-            plan = planner.plan(goal)
+            plan = planner.plan(goal, language=language_of(tracker))
         except GeneratorError as e:
             logger.warning("Savings plan failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="a savings plan"))

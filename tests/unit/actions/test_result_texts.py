@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 
 from actions.texts import say
+from generators.schemas import json_schema
 from tests.unit.actions.test_credit_form import WEAK
 from tests.unit.actions.test_credit_form import conversation as credit_conversation
 from tests.unit.actions.test_plans import card, mobile, savings
@@ -71,4 +73,10 @@ async def test_plan_and_savings_cards_have_chinese_lead_ins() -> None:
     chat.slots["language"] = "zh"
     for text in ["£10,000", "in 5 years", "I've got 1000", "I'd wait it out", "a little"]:
         final = await chat.say(text)
-    assert card(final)["text"] == "这是为您的目标制定的储蓄计划，以及我的计算方法。"
+    message = card(final)
+    assert message["text"] == "这是为您的目标制定的储蓄计划，以及我的计算方法。"
+    data = message["custom"]["data"]
+    jsonschema.validate(data, json_schema("savings_plan"))
+    assert data["steps"][0].startswith("风险评分 ") and "平衡型" in data["steps"][0]
+    assert data["disclaimer"].startswith("本计划仅为示例，并非理财建议。")
+    assert data["risk_profile"] == "balanced"  # codes stay codes

@@ -246,3 +246,20 @@ def _real_chinese_knowledge_base() -> KnowledgeBase:
         threshold=LANGUAGE_THRESHOLDS["zh"],
         ignore_terms=(BRAND.business,),
     )
+
+
+def test_a_chinese_draft_streams_sentence_by_sentence_and_stops_at_an_unsupported_one(
+    knowledge_base, bilingual
+) -> None:
+    reply = "订单金额超过 £50 免运费 [1]。£50 及以下的订单收取 £4.99 运费。我们还送一台电视。"
+    pipe = AnswerPipeline(
+        brand=BRAND,
+        knowledge_base=knowledge_base,
+        knowledge_bases=bilingual,
+        generator=ScriptedGenerator(replies=[reply], chunk_size=3),
+        deadline_s=0.5,
+    )
+    pieces: list[str] = []
+    answer = pipe.answer("运费怎么算", language="zh", on_chunk=pieces.append)
+    assert "".join(pieces) == "订单金额超过 £50 免运费 [1]。£50 及以下的订单收取 £4.99 运费。"
+    assert answer.outcome == "fallback" and answer.language == "zh"

@@ -200,10 +200,16 @@ class TextSettings:
         return multilingual if multilingual.is_dir() else None
 
     def language_threshold(self, language: str) -> float:
-        """``language``'s abstention threshold: set, else calibrated, else the default one."""
-        return self.language_thresholds.get(language) or LANGUAGE_THRESHOLDS.get(
-            language, self.retrieval_threshold
-        )
+        """``language``'s abstention threshold: set, else calibrated for its own encoder.
+
+        A language searched with the shared embedder (no encoder of its own
+        built) takes the shared threshold: the calibrated one belongs to e5.
+        """
+        if language in self.language_thresholds:
+            return self.language_thresholds[language]
+        if self.language_embedder_path(language) is None:
+            return self.retrieval_threshold
+        return LANGUAGE_THRESHOLDS.get(language, self.retrieval_threshold)
 
     @property
     def generates_answers(self) -> bool:

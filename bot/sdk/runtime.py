@@ -263,6 +263,14 @@ class Runtime:
             path = text.language_embedder_path(code)
             if not isinstance(shared, SentenceTransformerEmbedder):
                 path = None
+            elif path is None:
+                log.warning(
+                    "knowledge in %r is searched with the default embedder, which may not "
+                    "read it: build the multilingual encoder (`make setup`) or set "
+                    "TANDEM_EMBEDDER_PATH_%s",
+                    code,
+                    code.upper().replace("-", "_"),
+                )
             with lock:
                 if path not in embedders:
                     embedders[path] = SentenceTransformerEmbedder(model_path=path)

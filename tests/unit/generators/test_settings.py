@@ -100,6 +100,7 @@ def test_each_language_can_have_its_own_encoder_and_threshold(tmp_path: Path) ->
     assert settings.language_threshold("zh") == 0.7
     assert settings.language_embedder_path("fr") is None  # no multilingual encoder built
     assert settings.language_threshold("fr") == 0.4
+    assert TextSettings.from_env({}, models_dir=tmp_path).language_threshold("zh") == 0.38
     (tmp_path / "encoders" / "multilingual-e5-small" / "source").mkdir(parents=True)
     built = TextSettings.from_env({}, models_dir=tmp_path)
     assert built.language_embedder_path("zh") == tmp_path / "encoders/multilingual-e5-small/source"

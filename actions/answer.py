@@ -5,7 +5,8 @@ The action only reads the customer's message and the conversation's context
 :func:`conversation_context`), hands them to
 :class:`generators.answer.AnswerPipeline` (which redacts, resolves follow-ups,
 answers product facts from the catalogue, retrieves, composes or generates
-under a deadline and falls back) and utters the reply; it keeps the product
+under a deadline and falls back) in the conversation's language (the
+``language`` slot: its knowledge base, its citations) and utters the reply; it keeps the product
 the question was about in ``last_product``, so that "how much is it?" next
 turn is about it. The pipeline is built once per process by the runtime
 (:func:`bot.sdk.runtime.get_runtime`), off the event loop.
@@ -32,6 +33,7 @@ from actions.recommend import recommend, shopping_turn
 from bot.sdk.analytics import attach, knowledge_record
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
+from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
 from bot.sdk.streaming import WebChatStreams
 from generators.answer import AnswerPipeline
@@ -89,7 +91,11 @@ class ActionAnswerQuestion(Action):
             try:
                 pipeline = self._pipeline or await get_runtime().answer_pipeline()
                 answer = await asyncio.to_thread(
-                    pipeline.answer, question, context=context, on_chunk=draft.feed
+                    pipeline.answer,
+                    question,
+                    context=context,
+                    on_chunk=draft.feed,
+                    language=language_of(tracker),
                 )
             except GeneratorError as e:
                 log.error("action_answer_question: pipeline unavailable: %s", e)

@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import VoltlineFormValidation
+from actions.texts import say
 from bot.sdk.forms import (
     Parsed,
     SlotSpec,
@@ -27,10 +28,11 @@ from bot.sdk.forms import (
     reset,
     unanswered,
 )
+from bot.sdk.i18n import DEFAULT_LANGUAGE, language_of
 from bot.sdk.runtime import get_runtime
 from generators.credit import CreditScore, Decision, Scorecard
 from generators.errors import GeneratorError
-from generators.financing import FinancingTerms
+from generators.financing import FinancingOffer, FinancingTerms
 from generators.schemas import payload
 
 logger = logging.getLogger(__name__)
@@ -220,21 +222,65 @@ _HEADLINES = {
 }
 
 
-def reasons_text(result: CreditScore) -> str:
+def headline(result: CreditScore, language: str | None = None) -> str:
+    """The decision and the indicative score, in one line."""
+    decision = say(f"results.credit.{result.decision.value}", language, _HEADLINES[result.decision])
+    score = say(
+        "results.credit.score",
+        language,
+        " Indicative score: {score} out of 1000.",
+        score=result.score,
+    )
+    return f"{decision}{score}"
+
+
+def reasons_text(result: CreditScore, language: str | None = None) -> str:
     if not result.reasons:
-        return "None of your answers lowered the score."
+        return say("results.credit.no_factors", language, "None of your answers lowered the score.")
     return "\n".join(
-        ["The main factors that lowered your score:"] + [f"• {r.reason}" for r in result.reasons]
+        [say("results.credit.factors", language, "The main factors that lowered your score:")]
+        + [f"• {r.reason}" for r in result.reasons]
     )
 
 
-def summary(result: CreditScore) -> str:
+def representative_example(offer: FinancingOffer, language: str | None = None) -> str:
+    """The offer's representative example, worded in ``language`` from its figures."""
+    if not language or language == DEFAULT_LANGUAGE:
+        return offer.representative_example
+
+    def money(value: float) -> str:
+        symbol = _SYMBOLS.get(offer.currency)
+        return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {offer.currency}"
+
+    interest = offer.total_payable - offer.amount
+    cost = (
+        say("results.credit.example_interest", language, "", interest=money(interest))
+        if interest > 0.005
+        else say("results.credit.example_no_interest", language, "")
+    )
+    return say(
+        "results.credit.example",
+        language,
+        offer.representative_example,
+        amount=money(offer.amount),
+        months=offer.term_months,
+        apr=f"{offer.apr_percent:g}",
+        monthly=money(offer.monthly_payment),
+        total=money(offer.total_payable),
+        cost=cost,
+    )
+
+
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def summary(result: CreditScore, language: str | None = None) -> str:
     """The plain-text version of the card, for channels that can't render it."""
-    lines = [f"{_HEADLINES[result.decision]} Indicative score: {result.score} out of 1000."]
+    lines = [headline(result, language)]
     if result.financing:
-        lines.append(result.financing.representative_example)
+        lines.append(representative_example(result.financing, language))
     if result.reasons and result.decision is not Decision.PRE_APPROVED:
-        lines.append(reasons_text(result))
+        lines.append(reasons_text(result, language))
     lines.append(result.disclaimer)
     return "\n".join(lines)
 
@@ -263,7 +309,9 @@ class ActionCreditPrecheck(Action):
             amount, terms = application["credit_amount"], await asyncio.to_thread(default_terms)
             scorecard = await asyncio.to_thread(default_scorecard)
             result = scorecard.score(
-                application, offered_terms=terms.allowed_terms(amount) if amount else None
+                application,
+                offered_terms=terms.allowed_terms(amount) if amount else None,
+                language=language_of(tracker),
             )
             offer = terms.offer(amount, application["duration_months"])
             result = result.model_copy(update={"financing": offer})
@@ -272,15 +320,28 @@ class ActionCreditPrecheck(Action):
             dispatcher.utter_message(text=apology_for(e, what="your pre-check"))
             return reset(CREDIT_SLOTS)
         card = payload("credit_score", result)
-        dispatcher.utter_message(text=summary(result), json_message=card)
+        language = language_of(tracker)
+        dispatcher.utter_message(text=summary(result, language), json_message=card)
         remembered = SlotSet(LAST_RESULT_SLOT, card["data"])
         answers = remember("credit_form", tracker, CREDIT_SLOTS)
         if result.decision is not Decision.PRE_APPROVED:
             dispatcher.utter_message(
-                text="Would you like to talk it through with a person from our finance team?",
+                text=say(
+                    "results.credit.talk_it_through",
+                    language,
+                    "Would you like to talk it through with a person from our finance team?",
+                ),
                 buttons=[
-                    {"title": "Yes, talk to a person", "payload": "/ask_human"},
-                    {"title": "No, thanks", "payload": "/deny"},
+                    {
+                        "title": say(
+                            "results.credit.yes_person", language, "Yes, talk to a person"
+                        ),
+                        "payload": "/ask_human",
+                    },
+                    {
+                        "title": say("results.credit.no_thanks", language, "No, thanks"),
+                        "payload": "/deny",
+                    },
                 ],
             )
             # If they say yes, the agents' queue shows why (actions/handoff.py).

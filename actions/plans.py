@@ -20,6 +20,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import VoltlineFormValidation
+from actions.texts import say
 from bot.sdk.forms import (
     Parsed,
     SlotSpec,
@@ -32,6 +33,7 @@ from bot.sdk.forms import (
     reset,
     unanswered,
 )
+from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
 from generators.errors import GeneratorError
 from generators.mobile_plans import MobilePlanAdvisor, MobilePlanRecommendation
@@ -135,11 +137,17 @@ class ValidateMobilePlanForm(VoltlineFormValidation):
         return "validate_mobile_plan_form"
 
 
-def mobile_summary(result: MobilePlanRecommendation) -> str:
+def mobile_summary(result: MobilePlanRecommendation, language: str | None = None) -> str:
     """The lead-in above the card: the card itemises the plan, so the text does not."""
     if result.over_budget_by is not None:
-        return "Here's the cheapest way to cover your usage, though it's over your budget."
-    return "Here's the cheapest way to cover your usage."
+        return say(
+            "results.mobile_plan.over_budget",
+            language,
+            "Here's the cheapest way to cover your usage, though it's over your budget.",
+        )
+    return say(
+        "results.mobile_plan.lead_in", language, "Here's the cheapest way to cover your usage."
+    )
 
 
 def default_advisor() -> MobilePlanAdvisor:
@@ -170,7 +178,8 @@ class ActionMobilePlan(Action):
             dispatcher.utter_message(text=apology_for(e, what="a plan for you"))
             return reset(MOBILE_SLOTS)
         dispatcher.utter_message(
-            text=mobile_summary(result), json_message=payload("mobile_plan", result)
+            text=mobile_summary(result, language_of(tracker)),
+            json_message=payload("mobile_plan", result),
         )
         return [*reset(MOBILE_SLOTS), remember("mobile_plan_form", tracker, MOBILE_SLOTS)]
 
@@ -261,9 +270,13 @@ class ValidateSavingsPlanForm(VoltlineFormValidation):
         return "validate_savings_plan_form"
 
 
-def savings_summary(plan: SavingsPlan) -> str:
+def savings_summary(plan: SavingsPlan, language: str | None = None) -> str:
     """The lead-in above the card: the card has the figures, the arithmetic and the caveat."""
-    return "Here's a savings plan for your goal, with how I worked it out."
+    return say(
+        "results.savings_plan.lead_in",
+        language,
+        "Here's a savings plan for your goal, with how I worked it out.",
+    )
 
 
 def default_planner() -> SavingsPlanner:
@@ -288,12 +301,13 @@ class ActionSavingsPlan(Action):
         }
         try:
             planner = await asyncio.to_thread(default_planner)
-            plan = planner.plan(goal)
+            plan = planner.plan(goal, language=language_of(tracker))
         except GeneratorError as e:
             logger.warning("Savings plan failed: %s", e)
             dispatcher.utter_message(text=apology_for(e, what="a savings plan"))
             return reset(SAVINGS_SLOTS)
         dispatcher.utter_message(
-            text=savings_summary(plan), json_message=payload("savings_plan", plan)
+            text=savings_summary(plan, language_of(tracker)),
+            json_message=payload("savings_plan", plan),
         )
         return [*reset(SAVINGS_SLOTS), remember("savings_plan_form", tracker, SAVINGS_SLOTS)]

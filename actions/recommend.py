@@ -31,9 +31,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import verified_customer_id
+from actions.texts import say
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
+from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
+from generators.compose import join_sentences
 from generators.constraints import (
     Constraints,
     carried_budget,
@@ -99,26 +102,52 @@ def lead_in(
     *,
     asked_currency: str | None = None,
     carried: Constraints | None = None,
+    language: str | None = None,
 ) -> str:
     """What the text says above the card: not the items (the card has them), only
     what frames them: that nothing fits, a budget kept from earlier, a currency."""
     if not result.items:
-        return "I couldn't find anything to suggest. Could you tell me what you're looking for?"
+        return say(
+            "results.recommendation.nothing",
+            language,
+            "I couldn't find anything to suggest. Could you tell me what you're looking for?",
+        )
     count = len(result.items)
     if result.note:
         lines = [result.note]
     elif carried is not None:
         budget = headline(carried, result.currency).removeprefix("products ")
-        lines = [f"Keeping to the budget you mentioned ({budget}), here's what I'd suggest."]
+        lines = [
+            say(
+                "results.recommendation.kept_budget",
+                language,
+                "Keeping to the budget you mentioned ({budget}), here's what I'd suggest.",
+                budget=budget,
+            )
+        ]
+    elif count == 1:
+        lines = [say("results.recommendation.top_pick", language, "Here's my top pick.")]
     else:
-        lines = ["Here's my top pick." if count == 1 else f"Here are my top {count} picks."]
+        lines = [
+            say(
+                "results.recommendation.top_picks",
+                language,
+                "Here are my top {count} picks.",
+                count=count,
+            )
+        ]
     if asked_currency and asked_currency != result.currency:
         lines.append(
-            f"Our prices are in {result.currency}, so I've read your budget in "
-            f"{asked_currency} as {result.currency}; tell me the amount in "
-            f"{result.currency} if that's not right."
+            say(
+                "results.recommendation.currency",
+                language,
+                "Our prices are in {currency}, so I've read your budget in {asked} as "
+                "{currency}; tell me the amount in {currency} if that's not right.",
+                currency=result.currency,
+                asked=asked_currency,
+            )
         )
-    return " ".join(lines)
+    return join_sentences(lines)
 
 
 def earlier_requests(events: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -217,7 +246,12 @@ async def recommend(
         dispatcher.utter_message(text=apology_for(e, what="recommendations"))
         return []
     dispatcher.utter_message(
-        text=lead_in(result, asked_currency=budget.currency, carried=carried),
+        text=lead_in(
+            result,
+            asked_currency=budget.currency,
+            carried=carried,
+            language=language_of(tracker),
+        ),
         json_message=payload("recommendations", result),
         buttons=next_steps(result),
     )

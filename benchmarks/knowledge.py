@@ -263,6 +263,9 @@ class CachingEmbedder(Embedder):
                 self._cache[text] = vector
         return np.stack([self._cache[t] for t in texts]) if texts else self.inner.embed([])
 
+    def embed_passages(self, texts: Sequence[str]) -> Any:
+        return self.inner.embed_passages(texts)
+
 
 def tune(embedder: Embedder, rows: Sequence[dict[str, Any]]) -> list[tuple[float, Weights, float]]:
     """Grid search of the blend and the threshold on the dev split; best first.

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (Chinese text and punctuation, on purpose)
 """Extractive answers: the sentences of the best passage(s) that answer, in context.
 
 One quoted sentence often misses the point: "Accidental damage … is not
@@ -25,7 +26,8 @@ from generators.retrieval import Hit
 
 _LEANS_BACK = re.compile(
     r"^(it|its|it's|they|their|them|this|these|that|those|there|such|otherwise|also|"
-    r"however|but|then|here|both|each|which)\b",
+    r"however|but|then|here|both|each|which)\b"
+    r"|^(?:它|他们|这|那|此|其|但|不过|否则|另外|同时|两者)",  # Chinese: no word boundaries
     re.IGNORECASE,
 )
 
@@ -98,7 +100,7 @@ def compose(hits: Sequence[Hit], shape: Composition = Composition()) -> Composed
     if not hits:
         return Composed("", ())
     first = hits[0]
-    parts = [" ".join(first.chunk.sentences[i] for i in pick_sentences(first, shape))]
+    parts = [join_sentences([first.chunk.sentences[i] for i in pick_sentences(first, shape)])]
     used = [first]
     if len(hits) > 1:
         second = hits[1]
@@ -113,4 +115,15 @@ def compose(hits: Sequence[Hit], shape: Composition = Composition()) -> Composed
             if sentence not in parts[0] and len(parts[0]) + len(sentence) <= shape.max_chars:
                 parts.append(sentence)
                 used.append(second)
-    return Composed(" ".join(parts), tuple(used))
+    return Composed(join_sentences(parts), tuple(used))
+
+
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Sentences as one text: a space after English ones, none after Chinese "。！？；"."""
+    text = ""
+    for sentence in sentences:
+        text += sentence if not text or text.endswith(_FULL_WIDTH_END) else f" {sentence}"
+    return text
+
+
+_FULL_WIDTH_END = ("。", "！", "？", "；", "，", "：")

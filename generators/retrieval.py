@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text and punctuation, on purpose)
 """The knowledge base behind grounded answers: load, chunk, embed, retrieve, rerank.
 
 Documents are Markdown files in the project's knowledge folder (``knowledge:``
@@ -44,7 +45,7 @@ from pydantic import ConfigDict
 
 from generators.embeddings import Embedder
 from generators.errors import ModelLoadError
-from generators.lexical import BM25, Expansions, terms
+from generators.lexical import BM25, HAN, Expansions, terms
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ DEFAULT_EXPANSIONS = "expansions.yml"
 """The query-expansion lexicon, looked for inside the knowledge folder."""
 DEFAULT_THRESHOLD = 0.38
 """Blended score of the best section below which we abstain (see the knowledge benchmark)."""
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'£])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'£])|(?<=[。！？；])\s*")
+"""Where a sentence ends: English punctuation and a capital, or Chinese 。！？ and ；."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Chunk:
 
     @property
     def citation(self) -> str:
-        return f"{self.title}: {self.section}"
+        return f"{self.title}{'：' if HAN.search(self.title) else ': '}{self.section}"
 
     @property
     def sentences(self) -> tuple[str, ...]:
@@ -199,7 +201,9 @@ class KnowledgeBase:
             if ignore_terms
             else None
         )
-        self._matrix = embedder.embed([self._normalise(c.embedding_text()) for c in self.chunks])
+        self._matrix = embedder.embed_passages(
+            [self._normalise(c.embedding_text()) for c in self.chunks]
+        )
         self._owner: list[int] = []
         sentences: list[str] = []
         for i, chunk in enumerate(self.chunks):
@@ -207,7 +211,7 @@ class KnowledgeBase:
                 self._owner.append(i)
                 sentences.append(sentence)
         self._owner_array = np.asarray(self._owner, dtype=np.int64)
-        self._sentences = embedder.embed(
+        self._sentences = embedder.embed_passages(
             [
                 self._normalise(f"{c.section}: {s}")
                 for c, s in zip(self._owners(), sentences, strict=True)

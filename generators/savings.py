@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """A savings plan: risk questionnaire → profile → allocation → monthly contribution.
 
 Everything is arithmetic on stated assumptions, and the result carries the
@@ -85,6 +86,52 @@ DISCLAIMER = (
     "This plan is an illustration, not financial advice. Returns are assumptions, not "
     "promises: investments can fall as well as rise and you may get back less than you put in."
 )
+WORDING: dict[str, dict[str, Any]] = {
+    "en": {
+        "steps": (
+            "Risk score {score}/8 → {profile} profile ({mix}).",
+            "Expected return = {terms} = {annual} a year = {monthly} a month.",
+            "Months to {date}: {months}.",
+            "Current savings grow to {current} * (1 + {monthly})^{months} = {grown}.",
+            "Still needed: {goal} - {grown} = {gap}.",
+            "Monthly contribution = {gap} * r / ((1 + r)^{months} - 1) = {contribution}"
+            " (r = {monthly}; rounded up to the penny).",
+        ),
+        "return": "{asset} return {rate} a year, nominal, before fees",
+        "assumptions": (
+            "Contributions are paid at the end of each month; returns compound monthly.",
+            "Horizons under 3 years always use the cautious profile.",
+        ),
+        "disclaimer": DISCLAIMER,
+        "profiles": {p.value: p.value for p in RiskProfile},
+        "assets": {},
+        "list": ", ",
+    },
+    "zh": {
+        "steps": (
+            "风险评分 {score}/8 → {profile}型（{mix}）。",
+            "预期收益 = {terms} = 每年 {annual} = 每月 {monthly}。",
+            "距离 {date} 还有 {months} 个月。",
+            "现有存款增长到 {current} * (1 + {monthly})^{months} = {grown}。",
+            "还差：{goal} - {grown} = {gap}。",
+            "每月存入 = {gap} * r / ((1 + r)^{months} - 1) = {contribution}"
+            "（r = {monthly}；向上取整到便士）。",
+        ),
+        "return": "{asset}年收益 {rate}，名义收益，未扣除费用",
+        "assumptions": (
+            "每月月底存入；收益按月复利计算。",
+            "期限不足 3 年时一律采用稳健型配置。",
+        ),
+        "disclaimer": (
+            "本计划仅为示例，并非理财建议。收益只是假设，不是承诺：投资有涨有跌，"
+            "您拿回的金额可能少于投入的本金。"
+        ),
+        "profiles": {"cautious": "稳健", "balanced": "平衡", "growth": "成长"},
+        "assets": {"stocks": "股票", "bonds": "债券", "cash": "现金"},
+        "list": "，",
+    },
+}
+"""The plan's working, assumptions and caveat in each language (figures are the same)."""
 _SCORES = {
     "loss_reaction": {"sell": 0, "wait": 1, "buy_more": 2},
     "experience": {"none": 0, "some": 1, "experienced": 2},
@@ -114,7 +161,11 @@ class SavingsPlanner:
     def __init__(self, *, assumptions: Assumptions | None = None) -> None:
         self.assumptions = assumptions or Assumptions()
 
-    def plan(self, goal: SavingsGoal | dict[str, Any]) -> SavingsPlan:
+    def plan(
+        self, goal: SavingsGoal | dict[str, Any], *, language: str | None = None
+    ) -> SavingsPlan:
+        """The plan for ``goal``; ``language`` (``zh``) words its working and caveats."""
+        words = WORDING.get(language or "en", WORDING["en"])
         try:
             goal = goal if isinstance(goal, SavingsGoal) else SavingsGoal.model_validate(goal)
         except ValidationError as e:
@@ -133,19 +184,28 @@ class SavingsPlanner:
         annuity = (growth - 1) / monthly if monthly > 0 else float(months)
         contribution = math.ceil(gap / annuity * 100) / 100 if gap > 0 else 0.0
         projected = grown_savings + contribution * annuity
-        mix = ", ".join(f"{share:.0%} {k}" for k, share in allocation.items())
+        names = words["assets"]
+        mix = words["list"].join(
+            f"{share:.0%} {names.get(k, k)}" for k, share in allocation.items()
+        )
         returns = self.assumptions.returns
         terms = " + ".join(f"{share:.0%}*{returns[k]:.1%}" for k, share in allocation.items())
-        steps = [
-            f"Risk score {score}/8 → {profile.value} profile ({mix}).",
-            f"Expected return = {terms} = {annual:.2%} a year = {monthly:.4%} a month.",
-            f"Months to {goal.target_date.isoformat()}: {months}.",
-            f"Current savings grow to {goal.current_savings:,.2f} * (1 + {monthly:.4%})^{months}"
-            f" = {grown_savings:,.2f}.",
-            f"Still needed: {goal.goal_amount:,.2f} - {grown_savings:,.2f} = {gap:,.2f}.",
-            f"Monthly contribution = {gap:,.2f} * r / ((1 + r)^{months} - 1) = {contribution:,.2f}"
-            f" (r = {monthly:.4%}; rounded up to the penny).",
-        ]
+        values = {
+            "score": score,
+            "profile": words["profiles"][profile.value],
+            "mix": mix,
+            "terms": terms,
+            "annual": f"{annual:.2%}",
+            "monthly": f"{monthly:.4%}",
+            "date": goal.target_date.isoformat(),
+            "months": months,
+            "current": f"{goal.current_savings:,.2f}",
+            "grown": f"{grown_savings:,.2f}",
+            "goal": f"{goal.goal_amount:,.2f}",
+            "gap": f"{gap:,.2f}",
+            "contribution": f"{contribution:,.2f}",
+        }
+        steps = [template.format(**values) for template in words["steps"]]
         return SavingsPlan(
             goal_amount=goal.goal_amount,
             target_date=goal.target_date,
@@ -160,11 +220,10 @@ class SavingsPlanner:
             steps=steps,
             assumptions=[
                 *(
-                    f"{k} return {r:.1%} a year, nominal, before fees"
+                    words["return"].format(asset=names.get(k, k), rate=f"{r:.1%}")
                     for k, r in self.assumptions.returns.items()
                 ),
-                "Contributions are paid at the end of each month; returns compound monthly.",
-                "Horizons under 3 years always use the cautious profile.",
+                *words["assumptions"],
             ],
-            disclaimer=DISCLAIMER,
+            disclaimer=words["disclaimer"],
         )

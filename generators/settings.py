@@ -21,6 +21,10 @@ loaded.
 ``TANDEM_EMBEDDER_PATH``        sentence-transformers folder (MiniLM default);
                                 ``TANDEM_EMBEDDING_MODEL`` is its deprecated old name
 ``TANDEM_RETRIEVAL_THRESHOLD``  top retrieval score below which we abstain
+``TANDEM_EMBEDDER_PATH_<LANG>`` encoder of one language's knowledge base, e.g.
+                                ``TANDEM_EMBEDDER_PATH_ZH`` (default: multilingual-e5-small
+                                under models/, else the embedder above)
+``TANDEM_RETRIEVAL_THRESHOLD_<LANG>``  that language's abstention threshold
 ``TANDEM_OPENAI_BASE_URL``      e.g. ``http://gpu-box:8000/v1``
 ``TANDEM_OPENAI_MODEL``         model name the server expects
 ``TANDEM_OPENAI_API_KEY``       only if the server wants one
@@ -37,11 +41,13 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bot.errors import ConfigError
 from generators.backends.convert import default_model_dir
 from generators.errors import ModelLoadError
+from generators.languages import LANGUAGE_THRESHOLDS
 from generators.retrieval import DEFAULT_THRESHOLD
 from generators.text import BACKENDS, TextGenerator, build_generator
 
@@ -79,6 +85,18 @@ def embedder_path_from(env: Mapping[str, str]) -> Path | None:
 
 
 ANSWER_MODES = ("extractive", "generate")
+MULTILINGUAL_EMBEDDER = Path("encoders/multilingual-e5-small/source")
+"""Under the models folder: the sentence-transformers folder of multilingual-e5-small."""
+
+
+def per_language(env: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """``{"zh": value}`` from ``<prefix>_ZH=value`` (``_ZH_TW`` → ``zh-tw``)."""
+    start = f"{prefix}_"
+    return {
+        key[len(start) :].lower().replace("_", "-"): value
+        for key, value in env.items()
+        if key.startswith(start) and value and key[len(start) :].replace("_", "").isalpha()
+    }
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,11 @@ class TextSettings:
     catalog_dir: Path | None = None
     embedder_path: Path | None = None
     retrieval_threshold: float = DEFAULT_THRESHOLD
+    language_embedder_paths: Mapping[str, Path] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Encoders of other languages' knowledge bases (``TANDEM_EMBEDDER_PATH_ZH``)."""
+    language_thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "default"
     openai_api_key: str = field(default="not-needed", repr=False)
@@ -134,6 +157,15 @@ class TextSettings:
             catalog_dir=Path(catalog) if catalog else catalog_dir,
             embedder_path=embedder_path_from(env),
             retrieval_threshold=_float(env, "TANDEM_RETRIEVAL_THRESHOLD", base.retrieval_threshold),
+            language_embedder_paths=MappingProxyType(
+                {k: Path(v) for k, v in per_language(env, EMBEDDER_ENV).items()}
+            ),
+            language_thresholds=MappingProxyType(
+                {
+                    code: _float(env, f"TANDEM_RETRIEVAL_THRESHOLD_{code.upper()}", 0.0)
+                    for code in per_language(env, "TANDEM_RETRIEVAL_THRESHOLD")
+                }
+            ),
             openai_base_url=env.get("TANDEM_OPENAI_BASE_URL") or base.openai_base_url,
             openai_model=env.get("TANDEM_OPENAI_MODEL") or base.openai_model,
             openai_api_key=env.get("TANDEM_OPENAI_API_KEY") or base.openai_api_key,
@@ -155,6 +187,29 @@ class TextSettings:
         if self.backend in ("ortgenai", "transformers"):
             return {"model_path": self.local_model_path}
         return {}
+
+    def language_embedder_path(self, language: str) -> Path | None:
+        """The encoder folder of ``language``'s knowledge base; None: the shared embedder.
+
+        Set per language, else multilingual-e5-small under ``models_dir`` when
+        it was built (``make setup``), since the default MiniLM reads English only.
+        """
+        if language in self.language_embedder_paths:
+            return self.language_embedder_paths[language]
+        multilingual = self.models_dir / MULTILINGUAL_EMBEDDER
+        return multilingual if multilingual.is_dir() else None
+
+    def language_threshold(self, language: str) -> float:
+        """``language``'s abstention threshold: set, else calibrated for its own encoder.
+
+        A language searched with the shared embedder (no encoder of its own
+        built) takes the shared threshold: the calibrated one belongs to e5.
+        """
+        if language in self.language_thresholds:
+            return self.language_thresholds[language]
+        if self.language_embedder_path(language) is None:
+            return self.retrieval_threshold
+        return LANGUAGE_THRESHOLDS.get(language, self.retrieval_threshold)
 
     @property
     def generates_answers(self) -> bool:

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from bot.errors import ConfigError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from generators.credit import Scorecard
     from generators.embeddings import Embedder
     from generators.financing import FinancingTerms
+    from generators.languages import KnowledgeBases
     from generators.mobile_plans import MobilePlanAdvisor
     from generators.orders import OrderSystem
     from generators.products import ProductCatalog
@@ -209,6 +211,7 @@ class Runtime:
             "text_generator": self._build_text_generator,
             "embedder": self._build_embedder,
             "retriever": self._build_retriever,
+            "knowledge_bases": self._build_knowledge_bases,
             "product_catalog": self._build_product_catalog,
             "products": self._build_products,
             "answer_pipeline": self._build_answer_pipeline,
@@ -240,6 +243,55 @@ class Runtime:
             ignore_terms=self.assistant.ignore_terms,
         )
 
+    def _build_knowledge_bases(self) -> KnowledgeBases:
+        """The default knowledge base and one per language subfolder (``data/knowledge/zh``).
+
+        A language's knowledge base is built on its first question, with its
+        configured encoder (multilingual-e5-small by default), loaded once and
+        shared by the languages that name the same folder; an ``embedder``
+        replaced by a fake replaces those too.
+        """
+        from generators.embeddings import SentenceTransformerEmbedder
+        from generators.languages import KnowledgeBases, language_folders
+
+        text = self.settings.text
+        shared = self.get_sync("embedder")
+        embedders: dict[Path | None, Embedder] = {None: shared}
+        lock = threading.Lock()
+
+        def embedder_for(code: str) -> Embedder:
+            path = text.language_embedder_path(code)
+            if not isinstance(shared, SentenceTransformerEmbedder):
+                path = None
+            elif path is None:
+                log.warning(
+                    "knowledge in %r is searched with the default embedder, which may not "
+                    "read it: build the multilingual encoder (`make setup`) or set "
+                    "TANDEM_EMBEDDER_PATH_%s",
+                    code,
+                    code.upper().replace("-", "_"),
+                )
+            with lock:
+                if path not in embedders:
+                    embedders[path] = SentenceTransformerEmbedder(model_path=path)
+                return embedders[path]
+
+        def factory(code: str, folder: Path) -> Callable[[], KnowledgeBase]:
+            from generators.retrieval import KnowledgeBase
+
+            return lambda: KnowledgeBase.from_directory(
+                folder,
+                embedder=embedder_for(code),
+                threshold=text.language_threshold(code),
+                ignore_terms=self.assistant.ignore_terms,
+            )
+
+        folders = language_folders(text.knowledge_dir or self.assistant.knowledge_dir)
+        return KnowledgeBases(
+            self.get_sync("retriever"),
+            {code: factory(code, folder) for code, folder in folders.items()},
+        )
+
     def _catalog_dir(self) -> Any:
         catalog = self.settings.text.catalog_dir or self.assistant.catalog_dir
         if catalog is None:
@@ -268,6 +320,7 @@ class Runtime:
         return AnswerPipeline(
             brand=self.assistant.brand,
             knowledge_base=self.get_sync("retriever"),
+            knowledge_bases=self.get_sync("knowledge_bases"),
             generator=(
                 self.get_sync("text_generator") if text.generates_answers else ExtractiveGenerator()
             ),

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """action_answer_question in-process: real Tracker and CollectingDispatcher, scripted model.
 
 On the web chat the stream endpoint is httpx's MockTransport recording each post
@@ -21,6 +22,7 @@ from generators.backends.extractive import ExtractiveGenerator
 from generators.embeddings import HashingEmbedder
 from generators.errors import GenerationTimeout
 from generators.guardrails import injection_reply
+from generators.languages import KnowledgeBases
 from generators.products import ProductCatalog
 from generators.retrieval import KnowledgeBase, chunk_markdown
 from generators.text import ScriptedGenerator
@@ -56,6 +58,39 @@ async def test_answers_with_the_cited_source(tracker_factory) -> None:
         "You can return any product within 30 days.\n(Source: Returns and refunds: Return window)"
     ]
     assert events == [SlotSet("answer_outcome", "answered")]
+
+
+async def test_a_chinese_conversation_is_answered_from_the_chinese_documents(
+    tracker_factory,
+) -> None:
+    english = KnowledgeBase(chunk_markdown("returns", DOC), embedder=HashingEmbedder())
+    chinese = KnowledgeBase(
+        chunk_markdown("returns", ZH_DOC), embedder=HashingEmbedder(), threshold=0.1
+    )
+    act = ActionAnswerQuestion(
+        AnswerPipeline(
+            brand=BRAND,
+            knowledge_base=english,
+            knowledge_bases=KnowledgeBases(english, {"zh": chinese}),
+            generator=ExtractiveGenerator(),
+            generate=False,
+        )
+    )
+    tracker = tracker_factory(text="退款多久到账", intent="ask_faq", slots={"language": "zh"})
+    dispatcher = CollectingDispatcher()
+    await act.run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert message["text"] == (
+        "退款会在 5 个工作日内原路退回到您的付款方式。\n（来源：退货与退款：退款）"
+    )
+
+
+ZH_DOC = """# 退货与退款
+## 退货期限
+购买后 30 天内，凭收据可以退货。
+## 退款
+退款会在 5 个工作日内原路退回到您的付款方式。
+"""
 
 
 async def test_unanswerable_question_gets_the_honest_fallback(tracker_factory) -> None:

@@ -132,7 +132,7 @@ def test_target_dates() -> None:
 
 async def test_planner_failure_becomes_a_polite_message(monkeypatch) -> None:
     class Refusing:
-        def plan(self, goal):
+        def plan(self, goal, *, language=None):
             raise ValidationFailed("nope", raw=goal)
 
     monkeypatch.setattr(plan_actions, "default_planner", lambda: Refusing())

@@ -259,3 +259,17 @@ def test_a_term_is_measured_against_the_terms_on_offer(card: Scorecard) -> None:
 def test_seven_years_in_a_job_is_never_a_reason(card: Scorecard) -> None:
     result = card.score({**WEAK, "employment_years": 10})
     assert "present_employment_since" not in {r.feature for r in result.reasons}
+
+
+def test_chinese_wording_changes_the_words_not_the_score(card: Scorecard) -> None:
+    from generators import credit_zh
+    from generators.credit import FEATURES, CreditApplication
+
+    english, chinese = card.score(WEAK), card.score(WEAK, language="zh")
+    assert (chinese.score, chinese.decision) == (english.score, english.decision)
+    assert [r.feature for r in chinese.reasons] == [r.feature for r in english.reasons]
+    assert all(not r.reason.isascii() for r in chinese.reasons)
+    assert chinese.disclaimer == credit_zh.DISCLAIMER
+    app = CreditApplication.model_validate(WEAK)
+    for feature in FEATURES:  # every feature has a Chinese wording
+        assert not credit_zh.describe(feature.column, app).isascii()

@@ -85,3 +85,28 @@ def test_answers_are_extractive_unless_generation_is_asked_for() -> None:
     assert TextSettings.from_env({"TANDEM_CATALOG_DIR": "/srv/cat"}).catalog_dir == Path("/srv/cat")
     with pytest.raises(ConfigError, match="TANDEM_ANSWER_MODE='llm' is unknown"):
         TextSettings.from_env({"TANDEM_ANSWER_MODE": "llm"})
+
+
+def test_each_language_can_have_its_own_encoder_and_threshold(tmp_path: Path) -> None:
+    settings = TextSettings.from_env(
+        {
+            "TANDEM_EMBEDDER_PATH_ZH": "/models/zh",
+            "TANDEM_RETRIEVAL_THRESHOLD_ZH": "0.7",
+            "TANDEM_RETRIEVAL_THRESHOLD": "0.4",
+        },
+        models_dir=tmp_path,
+    )
+    assert settings.language_embedder_path("zh") == Path("/models/zh")
+    assert settings.language_threshold("zh") == 0.7
+    assert settings.language_embedder_path("fr") is None  # no multilingual encoder built
+    assert settings.language_threshold("fr") == 0.4
+    assert TextSettings.from_env({}, models_dir=tmp_path).language_threshold("zh") == 0.38
+    (tmp_path / "encoders" / "multilingual-e5-small" / "source").mkdir(parents=True)
+    built = TextSettings.from_env({}, models_dir=tmp_path)
+    assert built.language_embedder_path("zh") == tmp_path / "encoders/multilingual-e5-small/source"
+    assert built.language_threshold("zh") == 0.67  # calibrated for e5 (knowledge_zh benchmark)
+
+
+def test_a_bad_language_threshold_names_its_variable() -> None:
+    with pytest.raises(ConfigError, match="TANDEM_RETRIEVAL_THRESHOLD_ZH='high' is not a number"):
+        TextSettings.from_env({"TANDEM_RETRIEVAL_THRESHOLD_ZH": "high"})

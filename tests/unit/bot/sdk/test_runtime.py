@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """The runtime builds each thing once, off the event loop, from settings read once."""
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ async def test_the_runtime_shares_one_text_model_and_one_embedder() -> None:
     )
     assert pipeline.generator is scripted and rephraser.generator is scripted
     assert pipeline.knowledge_base is retriever and recommender.embedder is hashing
+    language, chinese = pipeline.knowledge_bases.for_language("zh")
+    assert language == "zh" and chinese.embedder is hashing  # a fake replaces every encoder
+    assert chinese.chunks[0].citation.startswith("分期付款条款：")
     assert isinstance(retriever, KnowledgeBase)
     assert (len(text.threads), len(embedder.threads)) == (1, 1)
     assert "Voltline" in pipeline.system_prompt and "Volt," in pipeline.system_prompt

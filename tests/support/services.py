@@ -264,8 +264,20 @@ class PrivatePostgres(PrivateService):
         """``pg_ctl stop -m fast``'s signal (SIGINT): clients are disconnected, data kept."""
         process = self._process
         if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGINT)
+            with contextlib.suppress(ProcessLookupError):  # the group: runuser leads it
+                os.killpg(process.pid, signal.SIGINT)
+            self._wait_for_exit(grace_s)
         super().stop(grace_s=grace_s)
+
+    def kill(self) -> None:
+        super().kill()
+        (self.data / "postmaster.pid").unlink(missing_ok=True)  # as a crashed node leaves it
+
+    def _wait_for_exit(self, timeout_s: float) -> None:
+        """The server is gone once its lock file is: a start before that fails."""
+        deadline = time.monotonic() + timeout_s
+        while (self.data / "postmaster.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def env(self) -> dict[str, str]:
         return {

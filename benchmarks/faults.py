@@ -97,7 +97,9 @@ class Accounting:
     failed_but_stored: int = 0  # the customer got an error, the tracker has the message
 
 
-def account(turns: Sequence[Turn], user_texts: Sequence[str], bot_texts: Sequence[str]) -> Accounting:
+def account(
+    turns: Sequence[Turn], user_texts: Sequence[str], bot_texts: Sequence[str]
+) -> Accounting:
     """Compare what one conversation's customer sent and saw with its tracker.
 
     A journey's messages are distinct, so each is found by its text: an
@@ -109,12 +111,7 @@ def account(turns: Sequence[Turn], user_texts: Sequence[str], bot_texts: Sequenc
     lost = sum(1 for t in turns if t.answered and not t.apologised and stored[t.text] == 0)
     duplicated = sum(n - 1 for n in stored.values() if n > 1)
     failed_but_stored = sum(1 for t in turns if not t.answered and stored[t.text] > 0)
-    seen = Counter(
-        reply
-        for t in turns
-        if t.answered and not t.apologised
-        for reply in t.replies
-    )
+    seen = Counter(reply for t in turns if t.answered and not t.apologised for reply in t.replies)
     lost += sum((seen - Counter(bot_texts)).values())
     sent_order = [t.text for t in turns if stored[t.text] > 0]
     first_seen = list(dict.fromkeys(user_texts))
@@ -313,7 +310,7 @@ def customers_saw(turns: Sequence[Turn]) -> str:
     )
     if not kinds:
         return "nothing unusual"
-    return ", ".join(f"{n} × {kind}" for kind, n in kinds.most_common())
+    return ", ".join(f"{n} x {kind}" for kind, n in kinds.most_common())
 
 
 def run_fault(
@@ -429,7 +426,7 @@ def markdown(results: Sequence[FaultResult], meta: dict[str, Any]) -> str:
             f"{r.recover_s:.1f} |"
         )
     notes = [f"* {r.fault}: {r.note}" for r in results if r.tried and r.note]
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    return "\n".join(lines + (["", *notes] if notes else [])) + "\n"
 
 
 def plot(results: Sequence[FaultResult], path: Path) -> None:

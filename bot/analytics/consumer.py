@@ -226,22 +226,24 @@ class RabbitSource:
         return deliveries
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
+        current = self._channel
         try:
             for delivery in deliveries:
                 channel, tag = delivery.ref
-                if channel is self._channel:  # else it is back in the queue already
-                    channel.basic_ack(delivery_tag=tag)
+                if current is not None and channel is current:  # else requeued already
+                    current.basic_ack(delivery_tag=tag)
         except (self._pika.exceptions.AMQPError, OSError) as e:
             self._lost(e)
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
         channel, tag = delivery.ref
-        if channel is not self._channel:
+        current = self._channel
+        if current is None or channel is not current:
             return  # delivered again on the new connection, and set aside then
         body = json.dumps({"reason": reason, "body": delivery.body})
         try:
-            channel.basic_publish("", self.dead_queue, body, properties=self._persistent)
-            channel.basic_ack(delivery_tag=tag)
+            current.basic_publish("", self.dead_queue, body, properties=self._persistent)
+            current.basic_ack(delivery_tag=tag)
         except (self._pika.exceptions.AMQPError, OSError) as e:
             self._lost(e)
 

@@ -72,6 +72,7 @@ _DATABASE_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError)
 class TrackerStoreUnavailable(EngineError):
     """The conversation database stayed unreachable longer than ``outage_s``."""
 
+
 # Fields of a serialised event that can hold what someone typed or was told.
 _FREE_TEXT = ("text", "parse_data", "metadata", "data", "action_text", "entities")
 
@@ -163,6 +164,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
+    engine: sa.engine.Engine  # Rasa's SQLTrackerStore sets both
+    sessionmaker: Any
     silent_fallback = False
     """Read by :func:`install`: Rasa must not wrap this store in its in-memory fallback."""
 
@@ -249,15 +252,19 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """Unused: :meth:`save` publishes what it stored, numbered."""
 
 
+_rasa_create_tracker_store: Callable[[TrackerStore | None, Domain], TrackerStore] | None = None
+
+
 def install() -> None:
     """Rasa's ``Agent`` wraps its tracker store in ``FailSafeTrackerStore``, which
     hides a database outage by forgetting the conversation (module docstring).
     Stores that say ``silent_fallback = False`` are used as they are."""
+    global _rasa_create_tracker_store
     from rasa.core.agent import Agent
 
-    wrap = Agent.__dict__["_create_tracker_store"].__func__
-    if getattr(wrap, "tandem", False):
+    if _rasa_create_tracker_store is not None:
         return
+    wrap = _rasa_create_tracker_store = Agent._create_tracker_store
 
     def create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
         if store is not None and getattr(store, "silent_fallback", True) is False:
@@ -265,5 +272,5 @@ def install() -> None:
             return store
         return wrap(store, domain)
 
-    create_tracker_store.tandem = True  # type: ignore[attr-defined]
-    Agent._create_tracker_store = staticmethod(create_tracker_store)  # type: ignore[method-assign]
+    agent: Any = Agent
+    agent._create_tracker_store = staticmethod(create_tracker_store)

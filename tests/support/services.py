@@ -117,8 +117,8 @@ class PrivateService:
         command = list(self.command())
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
-        log = open(self.log_file, "ab")  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(  # noqa: S603 - our own argv
+        log = open(self.log_file, "ab")  # noqa: SIM115 - closed once the child has it
+        self._process = subprocess.Popen(
             command,
             cwd=self.root,
             env=self.child_env(),
@@ -228,7 +228,7 @@ class PrivatePostgres(PrivateService):
         argv = list(command)
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        done = subprocess.run(  # noqa: S603 - our own argv
+        done = subprocess.run(
             argv, cwd=self.root, env=self.child_env(), capture_output=True, check=False
         )
         if done.returncode != 0:
@@ -248,7 +248,7 @@ class PrivatePostgres(PrivateService):
         ]  # fmt: skip
 
     def ready(self) -> bool:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
             check=False,
         )

@@ -11,7 +11,14 @@ from benchmarks.faults import APOLOGY, FaultResult, Turn, account, recover_s
 
 
 def turn(text: str, replies: list[str] | None = None, *, status: int = 200, at: float = 0) -> Turn:
-    return Turn("s", text, started=at, ended=at + 1, status=status, replies=["ok"] if replies is None else replies)
+    return Turn(
+        "s",
+        text,
+        started=at,
+        ended=at + 1,
+        status=status,
+        replies=["ok"] if replies is None else replies,
+    )
 
 
 def test_a_conversation_stored_as_sent_loses_nothing() -> None:
@@ -48,15 +55,14 @@ def test_errors_silence_and_apologies_are_bad_turns_and_set_the_recovery_time() 
     assert silent.bad
     assert recover_s([good, apology, error, silent], fault_at=11) == 4.0
     assert recover_s([good], fault_at=11) == 0.0
-    assert "1 × an apology" in faults.customers_saw([apology, error])
+    assert "1 x an apology" in faults.customers_saw([apology, error])
 
 
 def test_the_scale_results_keep_other_writers_keys(tmp_path: Path) -> None:
     path = tmp_path / "scale.json"
     path.write_text(json.dumps({"msgs_per_s_1_replica": 12.5}))
     threads = [
-        threading.Thread(target=faults.merge_results, args=(path, {f"k{i}": i}))
-        for i in range(8)
+        threading.Thread(target=faults.merge_results, args=(path, {f"k{i}": i})) for i in range(8)
     ]
     for thread in threads:
         thread.start()
@@ -73,8 +79,8 @@ def test_the_table_names_every_fault_and_what_was_not_tried() -> None:
         FaultResult("rasa_replica_kill", tried=False, note="not possible on one replica"),
     ]
     table = faults.markdown(
-        results, {"command": "python -m benchmarks.faults", "replicas": 1, "customers": 3,
-                  "down_s": 3}  # fmt: skip
+        results,
+        {"command": "python -m benchmarks.faults", "replicas": 1, "customers": 3, "down_s": 3},
     )
     assert "| redis_restart | yes | 20 |" in table
     assert "| rasa_replica_kill | not tried |" in table

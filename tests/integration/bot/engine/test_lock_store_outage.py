@@ -53,5 +53,5 @@ def test_a_longer_outage_fails_with_lock_error_that_says_what_to_check(
 ) -> None:
     store = AtomicRedisLockStore(port=redis_server.port, outage_s=0.5)
     redis_server.stop()
-    with pytest.raises(LockError, match="unreachable for 0.5 s while trying to take a ticket"):
+    with pytest.raises(LockError, match=r"unreachable for 0\.5 s while trying to take a ticket"):
         asyncio.run(one_turn(store, "rest:outage-long"))

@@ -33,7 +33,6 @@ import contextlib
 import fcntl
 import json
 import logging
-import os
 import signal
 import sqlite3
 import sys
@@ -464,7 +463,7 @@ def private_services() -> Iterator[dict[str, Any]]:
 @contextlib.contextmanager
 def single_node(services: dict[str, Any], state: Path) -> Iterator[Deployment]:
     """The production profile on one replica (``bot run --profile production``)."""
-    from bot.settings import Settings, socketio_redis_url
+    from bot.settings import Settings
     from bot.supervisor import Supervisor, free_port
     from bot.training import ensure_model
 
@@ -476,10 +475,7 @@ def single_node(services: dict[str, Any], state: Path) -> Iterator[Deployment]:
         handoff_port=free_port(),
     )
     supervisor = Supervisor(settings, model=ensure_model(settings))
-    for server in supervisor.servers:
-        server.env.update(services["env"])
-        if "TANDEM_SOCKETIO_REDIS_URL" in server.env:
-            server.env["TANDEM_SOCKETIO_REDIS_URL"] = socketio_redis_url(server.env)
+    point_at(supervisor.servers, services)
     supervisor.handoff.env["TANDEM_HANDOFF_OPEN_HOURS"] = "always"
     with supervisor:
         yield SingleNode(supervisor, services)
@@ -514,8 +510,7 @@ class SingleNode:
 
 def kill_and_restart(supervisor: Any, server: Any, down_s: float) -> None:
     """SIGKILL to a server's process group, ``down_s`` of nothing, then start it again."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
+    server.kill(signal.SIGKILL)
     time.sleep(down_s)
     supervisor.restart(server)
 
@@ -536,8 +531,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[FaultResult] = []
     with private_services() as services, tempfile.TemporaryDirectory() as state:
-        deployment_cm = cluster(services, Path(state), args.replicas) if args.replicas > 1 else None
-        with deployment_cm or single_node(services, Path(state)) as deployment:
+        deployment_cm = (
+            cluster(services, Path(state), args.replicas)
+            if args.replicas > 1
+            else single_node(services, Path(state))
+        )
+        with deployment_cm as deployment:
             for name in args.faults:
                 results.append(
                     run_fault(
@@ -570,9 +569,63 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cluster(services: dict[str, Any], state: Path, replicas: int) -> Any:
-    """The cluster deployment, once ``bot.cluster`` exists; None until then."""
-    return None
+@contextlib.contextmanager
+def cluster(services: dict[str, Any], state: Path, replicas: int) -> Iterator[Deployment]:
+    """The production profile on ``replicas`` Rasa replicas behind HAProxy
+    (:class:`bot.cluster.Cluster`, ``python -m bot run --replicas N``)."""
+    from bot.cluster import Cluster
+    from bot.settings import Settings
+    from bot.supervisor import free_port
+    from bot.training import ensure_model
+
+    settings = Settings.from_env().with_overrides(
+        profile="production",
+        state_dir=state,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        handoff_port=free_port(),
+    )
+    group = Cluster(settings, model=ensure_model(settings), replicas=replicas)
+    point_at(group.servers, services)
+    group.handoff.env["TANDEM_HANDOFF_OPEN_HOURS"] = "always"
+    with group:
+        yield ClusterNode(group, services)
+
+
+def point_at(servers: Sequence[Any], services: dict[str, Any]) -> None:
+    """Every server's production-profile variables to the private services."""
+    from bot.settings import socketio_redis_url
+
+    for server in servers:
+        server.env.update(services["env"])
+        if "TANDEM_SOCKETIO_REDIS_URL" in server.env:
+            server.env["TANDEM_SOCKETIO_REDIS_URL"] = socketio_redis_url(server.env)
+
+
+class ClusterNode(SingleNode):
+    """:class:`Deployment` over a :class:`bot.cluster.Cluster`."""
+
+    def __init__(self, group: Any, services: dict[str, Any]) -> None:
+        self.supervisor = group
+        self.services = services
+        self.url = group.balancer_url
+        self.api_headers = {"Authorization": f"Bearer {group.settings.rasa_token}"}
+
+    def fault(self, name: str) -> Callable[[float], None] | None:
+        group = self.supervisor
+        if name == "rasa_replica_kill":
+            return self._kill_replica
+        if name == "action_server_kill":
+            return lambda down_s: kill_and_restart(group, group.action_servers[0], down_s)
+        return super().fault(name)
+
+    def _kill_replica(self, down_s: float) -> None:
+        """kill -9 replica 1 mid-conversation; the cluster's watch would start it again,
+        here it is started after ``down_s`` (its customers are on the other one by then)."""
+        group = self.supervisor
+        group.kill_replica(0)
+        time.sleep(down_s)
+        group.start_replica(0)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Skipped when a service's binaries are not installed.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,10 +90,13 @@ def test_a_handoff_service_restart_under_load(
     survive(deployment, services, "handoff_restart")
 
 
-@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed")
 def test_a_killed_rasa_replica_moves_its_customers(services: dict, tmp_path: Path) -> None:
-    cluster = faults.cluster(services, tmp_path, 2)
-    if cluster is None:
-        pytest.skip("bot.cluster (python -m bot run --replicas N) is not there yet")
-    with cluster as deployment:
+    from bot.cluster import find_haproxy
+    from bot.errors import SetupError
+
+    try:
+        find_haproxy()
+    except SetupError as e:
+        pytest.skip(str(e))
+    with faults.cluster(services, tmp_path, 2) as deployment:
         survive(deployment, services, "rasa_replica_kill")

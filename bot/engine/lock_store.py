@@ -22,10 +22,12 @@ in one slot):
 * ``<prefix>{<conversation>}:expires``: the same tickets scored by the time
   (Redis's clock, in ms) they expire.
 
-A ticket expires ``lock_lifetime`` seconds after it was taken or its holder
-last asked whether it is served, so a replica that dies while holding or
-waiting blocks the conversation for at most one lifetime, and a live waiter in
-a long queue never times out. The queue keys expire with their last ticket and
+A ticket expires ``lock_lifetime`` seconds (20 by default; Rasa's is 60)
+after it was taken or last renewed: a waiter renews it each time it asks
+whether it is served, a holder every quarter lifetime while its turn runs. So
+a replica that dies (``kill -9``) while holding or waiting blocks the
+conversation for at most one lifetime, while a live turn or a waiter in a long
+queue never times out. The queue keys expire with their last ticket and
 the counter a day after its last use: a dead replica leaves nothing behind.
 
 :meth:`AtomicRedisLockStore.lock` keeps the meaning of Rasa's: an async context
@@ -63,6 +65,8 @@ DEFAULT_KEY_PREFIX = "tandem"
 COUNTER_TTL_S = 24 * 3600
 """How long a conversation's ticket counter outlives its last ticket."""
 DEFAULT_POLL_S = 0.02
+DEFAULT_LOCK_LIFETIME_S = 20.0
+"""How long a ticket of a dead replica blocks its conversation (holders renew theirs)."""
 DEFAULT_OUTAGE_S = 10.0
 """How long a turn waits for an unreachable Redis before it fails with ``LockError``."""
 _T = TypeVar("_T")
@@ -157,6 +161,7 @@ class AtomicRedisLockStore(LockStore):
         socket_timeout: float | str = 10.0,
         poll_s: float | str = DEFAULT_POLL_S,
         outage_s: float | str = DEFAULT_OUTAGE_S,
+        lock_lifetime: float | str = DEFAULT_LOCK_LIFETIME_S,
     ) -> None:
         if endpoint_config is not None:
             options = {k: _none_if_blank(v) for k, v in endpoint_config.kwargs.items()}
@@ -170,11 +175,12 @@ class AtomicRedisLockStore(LockStore):
             socket_timeout = options.pop("socket_timeout", None) or socket_timeout
             poll_s = options.pop("poll_s", None) or poll_s
             outage_s = options.pop("outage_s", None) or outage_s
+            lock_lifetime = options.pop("lock_lifetime", None) or lock_lifetime
             if options:
                 raise ValueError(
                     f"lock_store in endpoints.yml has unknown options {sorted(options)}; "
                     "AtomicRedisLockStore takes url, port, db, username, password, "
-                    "use_ssl, key_prefix, socket_timeout, poll_s and outage_s."
+                    "use_ssl, key_prefix, socket_timeout, poll_s, outage_s and lock_lifetime."
                 )
         prefix = key_prefix or DEFAULT_KEY_PREFIX
         if not _PREFIX.match(prefix):
@@ -185,6 +191,7 @@ class AtomicRedisLockStore(LockStore):
         self.key_prefix = f"{prefix}:lock:"
         self.poll_s = float(poll_s)
         self.outage_s = float(outage_s)
+        self.lock_lifetime = float(lock_lifetime)
         self.red = redis.Redis(
             host=host,
             port=int(port),
@@ -258,22 +265,48 @@ class AtomicRedisLockStore(LockStore):
     async def lock(
         self,
         conversation_id: str,
-        lock_lifetime: float = LOCK_LIFETIME,
+        lock_lifetime: float | None = None,
         wait_time_in_seconds: float | None = None,
     ) -> AsyncGenerator[TicketLock, None]:
         """Hold ``conversation_id``'s lock for the body; turns run in ticket order.
 
+        ``lock_lifetime`` (the store's ``lock_lifetime`` when not given) bounds
+        how long a dead holder blocks the conversation: a live holder renews
+        its ticket every quarter lifetime while the turn runs.
         ``wait_time_in_seconds`` is the pause between two questions "am I
         served?" (``poll_s`` when not given).
         """
+        lifetime = self.lock_lifetime if lock_lifetime is None else float(lock_lifetime)
         ticket = await self._through_outage(
-            "take a ticket", lambda: self._take(conversation_id, lock_lifetime)
+            "take a ticket", lambda: self._take(conversation_id, lifetime)
         )
         pause = self.poll_s if wait_time_in_seconds is None else wait_time_in_seconds
+        renewing: asyncio.Task[None] | None = None
         try:
-            yield await self._wait_for(conversation_id, ticket, lock_lifetime, pause)
+            served = await self._wait_for(conversation_id, ticket, lifetime, pause)
+            renewing = asyncio.create_task(self._renew(conversation_id, ticket, lifetime))
+            yield served
         finally:
+            if renewing is not None:
+                renewing.cancel()
             self.cleanup(conversation_id, ticket)
+
+    async def _renew(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """While the turn runs, push the held ticket's expiry ``lifetime`` ahead."""
+        while True:
+            await asyncio.sleep(lifetime / 4)
+            try:
+                if self.serving(conversation_id, ticket, lifetime) is None:
+                    logger.error(
+                        "The ticket of conversation '%s' expired while its turn ran (the "
+                        "event loop was blocked for longer than the lock lifetime, %g s); "
+                        "raise lock_lifetime in the endpoints file.",
+                        conversation_id,
+                        lifetime,
+                    )
+                    return
+            except redis.RedisError as e:
+                logger.warning("Could not renew a ticket in Redis (%s); trying again", e)
 
     async def _wait_for(
         self, conversation_id: str, ticket: int, lock_lifetime: float, pause: float
@@ -289,8 +322,8 @@ class AtomicRedisLockStore(LockStore):
             if head is None:
                 raise LockError(
                     f"The ticket for conversation '{conversation_id}' expired before it was "
-                    "served: a turn ahead of it ran longer than the lock lifetime "
-                    "(TICKET_LOCK_LIFETIME)."
+                    "served: this waiter did not ask for longer than the lock lifetime "
+                    "(lock_lifetime in the endpoints file)."
                 )
             if head == ticket:
                 return self.get_lock(conversation_id) or TicketLock(conversation_id)

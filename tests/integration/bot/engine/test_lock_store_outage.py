@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -55,3 +56,32 @@ def test_a_longer_outage_fails_with_lock_error_that_says_what_to_check(
     redis_server.stop()
     with pytest.raises(LockError, match=r"unreachable for 0\.5 s while trying to take a ticket"):
         asyncio.run(one_turn(store, "rest:outage-long"))
+
+
+def test_a_live_holder_renews_its_ticket_and_a_dead_one_blocks_one_lifetime(
+    redis_server: PrivateRedis,
+) -> None:
+    store = AtomicRedisLockStore(port=redis_server.port, lock_lifetime=0.4, poll_s=0.02)
+    order: list[str] = []
+
+    async def long_turn() -> None:
+        async with store.lock("rest:renew"):
+            order.append("long turn in")
+            await asyncio.sleep(1.5)  # almost four lifetimes
+            order.append("long turn out")
+
+    async def next_turn() -> None:
+        await asyncio.sleep(0.1)
+        async with store.lock("rest:renew"):
+            order.append("next turn")
+
+    async def both() -> None:
+        await asyncio.gather(long_turn(), next_turn())
+
+    asyncio.run(both())
+    assert order == ["long turn in", "long turn out", "next turn"]
+
+    store.issue_ticket("rest:dead", lock_lifetime=0.4)  # a replica killed holding it
+    began = time.monotonic()
+    asyncio.run(one_turn(store, "rest:dead"))
+    assert 0.3 <= time.monotonic() - began < 5

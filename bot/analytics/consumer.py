@@ -53,6 +53,7 @@ from bot.settings import Settings, read_environment
 
 if TYPE_CHECKING:
     from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+    from sqlalchemy.engine import URL
 
     from bot.analytics.store import AnalyticsStore
 
@@ -289,8 +290,10 @@ class Upkeep:
         prune_every_s: float = 3600.0,
         limit: int = 500,
         clock: Callable[[], float] = time.monotonic,
+        reconcile: Callable[[], int] | None = None,
     ) -> None:
         self.store = store
+        self.reconcile = reconcile  # TrackerReconciler.run_due: keeps its own timer
         self.retention_days = retention_days
         self.settle_every_s = settle_every_s
         self.prune_every_s = prune_every_s
@@ -309,6 +312,8 @@ class Upkeep:
         if now >= self._settle_at:
             full = self._settle() >= self.limit
             self._settle_at = now if full else now + self.settle_every_s
+        if self.reconcile is not None:
+            self.reconcile()
 
     def run_all(self) -> None:
         """Prune and settle all there is to, now (``--once``)."""
@@ -505,6 +510,10 @@ class ConsumerSettings:
     rabbitmq_password: str = field(default="guest", repr=False)
     rabbitmq_queue: str = "tandem-analytics"
     rabbitmq_exchange: str = "tandem-events"
+    # The production profile's tracker database: events it holds that no broker
+    # carried are ingested from it (bot/analytics/reconcile.py); None: not checked.
+    tracker_url: URL | None = field(default=None, repr=False)
+    reconcile_every_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsumerSettings:
@@ -518,6 +527,10 @@ class ConsumerSettings:
             rabbitmq_password=env.get("TANDEM_RABBITMQ_PASSWORD") or base.rabbitmq_password,
             rabbitmq_queue=env.get("TANDEM_RABBITMQ_QUEUE") or base.rabbitmq_queue,
             rabbitmq_exchange=env.get("TANDEM_RABBITMQ_EXCHANGE") or base.rabbitmq_exchange,
+            tracker_url=_tracker_url(env),
+            reconcile_every_s=float(
+                env_int(env, "TANDEM_ANALYTICS_RECONCILE_EVERY_S", 60, low=1, high=86_400)
+            ),
         )
 
     def rabbit_source(self) -> RabbitSource:
@@ -530,6 +543,22 @@ class ConsumerSettings:
             exchange=self.rabbitmq_exchange,
             prefetch=self.batch_size,
         )
+
+
+def _tracker_url(env: Mapping[str, str]) -> URL | None:
+    """``TANDEM_POSTGRES_*`` (the production profile's tracker store), or None when unset."""
+    from sqlalchemy.engine import URL
+
+    if not env.get("TANDEM_POSTGRES_HOST"):
+        return None
+    return URL.create(
+        "postgresql+psycopg",
+        username=env.get("TANDEM_POSTGRES_USER") or None,
+        password=env.get("TANDEM_POSTGRES_PASSWORD") or None,
+        host=env["TANDEM_POSTGRES_HOST"],
+        port=env_int(env, "TANDEM_POSTGRES_PORT", 5432),
+        database=env.get("TANDEM_POSTGRES_DB") or "tandem",
+    )
 
 
 def open_store(env: Mapping[str, str]) -> AnalyticsStore:
@@ -578,11 +607,19 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         )
         try:
             store = _open_with_retries(env, stop, max_attempts=5 if args.once else None)
+            reconciler = None
+            if args.rabbitmq and settings.tracker_url is not None:
+                from bot.analytics.reconcile import TrackerReconciler
+
+                reconciler = TrackerReconciler(
+                    settings.tracker_url, store, every_s=settings.reconcile_every_s
+                )
             upkeep = Upkeep(
                 store,
                 retention_days=analytics.retention_days,
                 settle_every_s=analytics.settle_every_s,
                 prune_every_s=analytics.prune_every_s,
+                reconcile=reconciler.run_due if reconciler is not None else None,
             )
             consumer = Consumer(
                 source,

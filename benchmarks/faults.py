@@ -313,6 +313,7 @@ class FaultResult:
     analytics_lost: int = 0
     dead_processes: list[str] = field(default_factory=list)
     recover_s: float = 0.0
+    slowest_turn_s: float = 0.0
     inject_s: float = 0.0
     customers_saw: str = ""
     recovered: bool = True
@@ -381,6 +382,7 @@ def run_fault(
         apologies=sum(t.apologised for t in turns),
         silent=sum(t.answered and not t.replies for t in turns),
         recover_s=recover_s(after, fault_at),
+        slowest_turn_s=round(max((t.ended - t.started for t in after), default=0.0), 2),
         inject_s=round(healed_at - fault_at, 2),
         customers_saw=customers_saw(turns),
     )
@@ -462,20 +464,20 @@ def markdown(results: Sequence[FaultResult], meta: dict[str, Any]) -> str:
         "private Redis, PostgreSQL and RabbitMQ (tests/support/services.py). "
         "Lost: answered messages or seen replies missing from the tracker, plus tracker "
         "events missing from the analytics store. Recover: fault to the end of the last "
-        "turn that went wrong.",
+        "turn that went wrong. Slowest turn: the longest wait for an answer after the fault.",
         "",
         "| fault | survived | turns | bad turns | what customers saw | lost | duplicated "
-        "| analytics lost | recover s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| analytics lost | recover s | slowest turn s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if not r.tried:
-            lines.append(f"| {r.fault} | not tried | | | {r.note} | | | | |")
+            lines.append(f"| {r.fault} | not tried | | | {r.note} | | | | | |")
             continue
         lines.append(
             f"| {r.fault} | {'yes' if r.survived else 'NO'} | {r.turns} | {r.bad_turns} | "
             f"{r.customers_saw} | {r.lost} | {r.duplicated} | {r.analytics_lost} | "
-            f"{r.recover_s:.1f} |"
+            f"{r.recover_s:.1f} | {r.slowest_turn_s:.1f} |"
         )
     notes = [f"* {r.fault}: {r.note}" for r in results if r.tried and r.note]
     return "\n".join(lines + (["", *notes] if notes else [])) + "\n"

@@ -34,6 +34,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict]:
     with faults.private_services() as running:
+        # The analytics consumer looks for events no broker carried every 5 s, not 60.
+        running["env"]["TANDEM_ANALYTICS_RECONCILE_EVERY_S"] = "5"
         yield running
 
 

@@ -512,7 +512,8 @@ class ConsumerSettings:
     rabbitmq_exchange: str = "tandem-events"
     # The production profile's tracker database: events it holds that no broker
     # carried are ingested from it (bot/analytics/reconcile.py); None: not checked.
-    tracker_url: URL | None = field(default=None, repr=False)
+    tracker_url: URL | None = None  # no password in it: that is tracker_password
+    tracker_password: str = field(default="", repr=False)
     reconcile_every_s: float = 60.0
 
     @classmethod
@@ -528,6 +529,7 @@ class ConsumerSettings:
             rabbitmq_queue=env.get("TANDEM_RABBITMQ_QUEUE") or base.rabbitmq_queue,
             rabbitmq_exchange=env.get("TANDEM_RABBITMQ_EXCHANGE") or base.rabbitmq_exchange,
             tracker_url=_tracker_url(env),
+            tracker_password=env.get("TANDEM_POSTGRES_PASSWORD") or "",
             reconcile_every_s=float(
                 env_int(env, "TANDEM_ANALYTICS_RECONCILE_EVERY_S", 60, low=1, high=86_400)
             ),
@@ -546,7 +548,8 @@ class ConsumerSettings:
 
 
 def _tracker_url(env: Mapping[str, str]) -> URL | None:
-    """``TANDEM_POSTGRES_*`` (the production profile's tracker store), or None when unset."""
+    """``TANDEM_POSTGRES_*`` (the production profile's tracker store) without the
+    password, or None when unset."""
     from sqlalchemy.engine import URL
 
     if not env.get("TANDEM_POSTGRES_HOST"):
@@ -554,7 +557,6 @@ def _tracker_url(env: Mapping[str, str]) -> URL | None:
     return URL.create(
         "postgresql+psycopg",
         username=env.get("TANDEM_POSTGRES_USER") or None,
-        password=env.get("TANDEM_POSTGRES_PASSWORD") or None,
         host=env["TANDEM_POSTGRES_HOST"],
         port=env_int(env, "TANDEM_POSTGRES_PORT", 5432),
         database=env.get("TANDEM_POSTGRES_DB") or "tandem",
@@ -612,7 +614,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                 from bot.analytics.reconcile import TrackerReconciler
 
                 reconciler = TrackerReconciler(
-                    settings.tracker_url, store, every_s=settings.reconcile_every_s
+                    settings.tracker_url,
+                    store,
+                    password=settings.tracker_password,
+                    every_s=settings.reconcile_every_s,
                 )
             upkeep = Upkeep(
                 store,

@@ -43,12 +43,15 @@ class TrackerReconciler:
         tracker_url: str | sa.engine.URL,
         store: AnalyticsStore,
         *,
+        password: str = "",
         every_s: float = 60.0,
         grace_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = sa.create_engine(tracker_url, pool_pre_ping=True)
+        # The password goes to the driver only, never into the URL (logs, reprs).
+        connect_args = {"password": password} if password else {}
+        self.engine = sa.create_engine(tracker_url, pool_pre_ping=True, connect_args=connect_args)
         self.store = store
         self.every_s = every_s
         self.grace_s = grace_s

@@ -96,3 +96,25 @@ def test_events_younger_than_the_grace_period_are_left_to_the_broker(
     reconciler = TrackerReconciler(tracker.url, store, grace_s=30, wall_clock=lambda: NOW)
     reconciler.run()
     assert store.count_events("rest:young") == 0
+
+
+def test_the_consumer_finds_the_tracker_database_and_keeps_its_password_out_of_the_url(
+    tmp_path: Path,
+) -> None:
+    from bot.analytics.consumer import ConsumerSettings
+
+    env = {
+        "TANDEM_STATE_DIR": str(tmp_path),
+        "TANDEM_POSTGRES_HOST": "db.internal",
+        "TANDEM_POSTGRES_PORT": "6543",
+        "TANDEM_POSTGRES_USER": "tandem",
+        "TANDEM_POSTGRES_PASSWORD": "s3cret-pw",
+        "TANDEM_ANALYTICS_RECONCILE_EVERY_S": "5",
+    }
+    settings = ConsumerSettings.from_env(env)
+    assert settings.tracker_url is not None
+    assert (settings.tracker_url.host, settings.tracker_url.port) == ("db.internal", 6543)
+    assert "s3cret-pw" not in settings.tracker_url.render_as_string(hide_password=False)
+    assert "s3cret-pw" not in repr(settings)
+    assert (settings.tracker_password, settings.reconcile_every_s) == ("s3cret-pw", 5.0)
+    assert ConsumerSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)}).tracker_url is None

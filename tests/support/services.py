@@ -34,11 +34,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from bot.errors import TandemError
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
+_Service = TypeVar("_Service", bound="PrivateService")
 
 
 class ServiceError(TandemError):
@@ -80,7 +84,6 @@ class PrivateService:
         self.root = Path(tempfile.mkdtemp(prefix=f"tandem-{self.name}-"))
         self.log_file = self.root / f"{self.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
-        self._log: object = None
         if self.user:
             uid = pwd.getpwnam(self.user).pw_uid
             os.chown(self.root, uid, -1)
@@ -183,7 +186,7 @@ class PrivateService:
         self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> PrivateService:
+    def __enter__(self: _Service) -> _Service:
         try:
             self.start()
         except BaseException:

@@ -27,7 +27,7 @@ pytestmark = [
 @pytest.fixture
 def redis_server() -> Iterator[PrivateRedis]:
     with PrivateRedis() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 async def one_turn(store: AtomicRedisLockStore, conversation: str) -> int:

@@ -30,7 +30,7 @@ pytestmark = [
 @pytest.fixture
 def rabbit() -> Iterator[PrivateRabbitMQ]:
     with PrivateRabbitMQ() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 async def queued(port: int, queue: str) -> list[int]:

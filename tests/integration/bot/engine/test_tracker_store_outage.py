@@ -36,7 +36,7 @@ DOMAIN = Domain.empty()
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PrivatePostgres]:
     with PrivatePostgres() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def store_on(postgres: PrivatePostgres, *, outage_s: float) -> RedactingSQLTrackerStore:

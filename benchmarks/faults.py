@@ -445,13 +445,17 @@ def recheck_analytics(results: Sequence[FaultResult], postgres_url: str, state: 
 
 def merge_results(path: Path, keys: dict[str, Any]) -> dict[str, Any]:
     """``path``'s JSON with ``keys`` replaced, every other key kept; other writers of
-    the same file (the load benchmark writes scale.json too) wait on a lock."""
+    the same file (the load benchmark writes scale.json too) wait on its lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(path.suffix + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        current = json.loads(path.read_text()) if path.exists() else {}
+    with open(path, "a+", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        text = f.read()
+        current = json.loads(text) if text.strip() else {}
         current.update(keys)
-        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps(current, indent=2, sort_keys=True) + "\n")
     return current
 
 

@@ -123,6 +123,15 @@ $action_lines
 )
 
 
+def check_counts(replicas: int, action_servers: int) -> None:
+    """1 to 32 of each; a :class:`ConfigError` naming the flags otherwise."""
+    if not 1 <= replicas <= 32 or not 1 <= action_servers <= 32:
+        raise ConfigError(
+            f"A cluster needs 1 to 32 replicas and action servers (got {replicas} and "
+            f"{action_servers}); pass --replicas N and --action-servers M in that range."
+        )
+
+
 def find_haproxy() -> Path:
     """The HAProxy binary; :class:`SetupError` saying how to install it when missing."""
     found = shutil.which("haproxy")
@@ -223,11 +232,7 @@ class Cluster(ProcessGroup):
         haproxy: Path | None = None,
         echo: IO[str] | None = None,
     ) -> None:
-        if not 1 <= replicas <= 32 or not 1 <= action_servers <= 32:
-            raise ConfigError(
-                f"A cluster needs 1 to 32 replicas and action servers (got {replicas} and "
-                f"{action_servers}); pass --replicas N and --action-servers M in that range."
-            )
+        check_counts(replicas, action_servers)
         self.settings = settings = settings.with_overrides(profile="production")
         self.model = model
         self.echo = echo

@@ -31,7 +31,7 @@ run: setup
 REPLICAS ?= 2
 ACTION_SERVERS ?= 1
 run-cluster: setup
-	@bash scripts/setup-cluster.sh
+	@bash scripts/setup-cluster.sh --database
 	$(ACTIONS) -m bot run --replicas $(REPLICAS) --action-servers $(ACTION_SERVERS)
 
 train: setup

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from bot.cluster import Cluster, find_haproxy
+from bot.cluster import Cluster, check_counts, find_haproxy
 from bot.errors import ConfigError, ServerError, StoreError, TandemError
 from bot.settings import Settings
 from bot.supervisor import ProcessGroup, ServerProcess, Supervisor
@@ -176,6 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "cannot share SQLite and an in-memory lock. Drop --profile embedded."
         )
     if cluster:
+        check_counts(args.replicas, args.action_servers)
         settings = settings.with_overrides(profile="production")
     haproxy = find_haproxy() if cluster else None  # before training: fail fast
     model = _model(settings, no_train=args.no_train)

@@ -36,6 +36,7 @@ from typing import IO
 from bot.errors import ConfigError, ServerNotReady, SetupError
 from bot.settings import Settings
 from bot.supervisor import (
+    HealthCheck,
     ProcessGroup,
     ServerProcess,
     action_server,
@@ -102,7 +103,11 @@ backend rasa_replicas
     http-check send meth GET uri / ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
 $replica_lines
+$actions_section"""
+)
 
+ACTIONS_TEMPLATE = string.Template(
+    """
 # The action servers, for the replicas' action_endpoint and NLG; loopback only.
 frontend actions
     bind 127.0.0.1:$action_port
@@ -116,6 +121,15 @@ backend action_servers
 $action_lines
 """
 )
+
+
+def check_counts(replicas: int, action_servers: int) -> None:
+    """1 to 32 of each; a :class:`ConfigError` naming the flags otherwise."""
+    if not 1 <= replicas <= 32 or not 1 <= action_servers <= 32:
+        raise ConfigError(
+            f"A cluster needs 1 to 32 replicas and action servers (got {replicas} and "
+            f"{action_servers}); pass --replicas N and --action-servers M in that range."
+        )
 
 
 def find_haproxy() -> Path:
@@ -139,12 +153,13 @@ def render_haproxy_config(
     *,
     host: str,
     public_port: int,
-    action_port: int,
     replicas: Sequence[tuple[str, int]],
-    action_servers: Sequence[tuple[str, int]],
     admin_socket: Path,
+    action_port: int | None = None,
+    action_servers: Sequence[tuple[str, int]] = (),
 ) -> str:
-    """The configuration: ``replicas``/``action_servers`` are ``(name, loopback port)``."""
+    """The configuration: ``replicas``/``action_servers`` are ``(name, loopback port)``;
+    without action servers there is no action frontend."""
     if len(str(admin_socket)) > MAX_SOCKET_PATH:
         raise ConfigError(
             f"HAProxy's runtime socket {admin_socket} would be longer than a Unix socket "
@@ -154,12 +169,38 @@ def render_haproxy_config(
     def lines(servers: Sequence[tuple[str, int]]) -> str:
         return "\n".join(f"    server {name} 127.0.0.1:{port} check" for name, port in servers)
 
+    actions = ""
+    if action_servers:
+        actions = ACTIONS_TEMPLATE.substitute(
+            action_port=action_port, action_lines=lines(action_servers)
+        )
     return HAPROXY_TEMPLATE.substitute(
         admin_socket=admin_socket,
         public_bind=bind_address(host, public_port),
-        action_port=action_port,
         replica_lines=lines(replicas),
-        action_lines=lines(action_servers),
+        actions_section=actions,
+    )
+
+
+def balancer_process(
+    haproxy: Path,
+    config: Path,
+    *,
+    health: HealthCheck,
+    log_file: Path,
+    url: str,
+    echo: IO[str] | None = None,
+) -> ServerProcess:
+    """HAProxy in the foreground (``-db``) on ``config``, as a supervised child."""
+    return ServerProcess(
+        "haproxy",
+        [str(haproxy), "-f", str(config), "-db"],
+        health=health,
+        log_file=log_file,
+        cwd=config.parent,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        echo=echo,
+        url=url,
     )
 
 
@@ -191,11 +232,7 @@ class Cluster(ProcessGroup):
         haproxy: Path | None = None,
         echo: IO[str] | None = None,
     ) -> None:
-        if not 1 <= replicas <= 32 or not 1 <= action_servers <= 32:
-            raise ConfigError(
-                f"A cluster needs 1 to 32 replicas and action servers (got {replicas} and "
-                f"{action_servers}); pass --replicas N and --action-servers M in that range."
-            )
+        check_counts(replicas, action_servers)
         self.settings = settings = settings.with_overrides(profile="production")
         self.model = model
         self.echo = echo
@@ -220,15 +257,13 @@ class Cluster(ProcessGroup):
             )
             for i in range(replicas)
         ]
-        self.balancer = ServerProcess(
-            "haproxy",
-            [str(self.haproxy), "-f", str(self.haproxy_config), "-db"],
+        self.balancer = balancer_process(
+            self.haproxy,
+            self.haproxy_config,
             health=self._balancer_ready,
             log_file=settings.log_dir / "haproxy.log",
-            cwd=settings.state_dir,
-            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-            echo=echo,
             url=settings.rasa_url,
+            echo=echo,
         )
 
     @property

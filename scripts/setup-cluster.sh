@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make run-cluster` (python -m bot run --replicas N) needs beyond `make setup`:
 #   haproxy   Debian's package (apt-get), the load balancer in front of the replicas
-# With --database, also creates the production profile's PostgreSQL role and database
-# (TANDEM_POSTGRES_USER / _DB, default tandem/tandem) on a local server that lets the
-# `postgres` superuser in over loopback, when they are missing.
+# With --database, also checks that the production profile's PostgreSQL user can open its
+# database (TANDEM_POSTGRES_USER / _DB, default tandem/tandem) and, when not, creates
+# both on a local server that lets the `postgres` superuser in over loopback.
 # Safe to run again: each step is skipped when its result is already in place.
 set -euo pipefail
 
@@ -52,6 +52,12 @@ if [ "$database" = 1 ]; then
             exit 1
         fi
     done
+    if PGPASSWORD="${TANDEM_POSTGRES_PASSWORD:-}" psql -X -q -h "$host" -p "$port" -U "$user" \
+        -d "$db" -tAc "select 1" >/dev/null 2>&1; then
+        say "PostgreSQL: $user can open $db on $host:$port"
+        say "done"
+        exit 0
+    fi
     psql=(psql -X -q -h "$host" -p "$port" -U postgres -d postgres -tAc)
     if ! "${psql[@]}" "select 1" >/dev/null 2>&1; then
         say "cannot reach PostgreSQL on $host:$port as postgres; create the role and database" \

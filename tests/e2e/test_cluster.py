@@ -362,8 +362,8 @@ def test_with_rasas_stock_redis_lock_store_the_same_conversation_breaks(tmp_path
         for _ in range(3):
             sender = f"stock-{uuid.uuid4().hex[:8]}"
             senders.append(f"rest:{sender}")
-            four = [*targets(stock)[:2], *targets(stock)[:2]]  # two senders per replica
-            sent = asyncio.run(converse(sender, four, rounds=6, timeout_s=20))
+            six = targets(stock)[:2] * 3  # three senders per replica: more tickets at once
+            sent = asyncio.run(converse(sender, six, rounds=5, timeout_s=20))
             outcomes.append(problems(sent, read_tracker(stock, f"rest:{sender}")))
             if outcomes[-1]:
                 break

@@ -29,6 +29,7 @@ both once, after the queue is empty.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -52,6 +53,7 @@ from bot.settings import Settings, read_environment
 
 if TYPE_CHECKING:
     from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+    from sqlalchemy.engine import URL
 
     from bot.analytics.store import AnalyticsStore
 
@@ -122,6 +124,12 @@ class RabbitSource:
     Declares the same fanout exchange and durable queue as Rasa, so either may
     start first. Messages are acknowledged one by one after the store commits;
     unacknowledged ones go back to the queue when the connection drops.
+
+    A broker that restarts or drops the connection does not stop the consumer:
+    the next :meth:`read` connects again (a failed attempt reads nothing, and
+    the consumer's loop tries again after its poll interval). What was read on
+    the lost connection is not acknowledged on the new one: RabbitMQ delivers
+    it again and the store keeps each event once.
     """
 
     def __init__(
@@ -143,9 +151,13 @@ class RabbitSource:
                 "The RabbitMQ consumer needs the `pika` package: install the actions "
                 "extra again (`make setup`)."
             ) from e
+        self._pika = pika
         self.queue = queue
+        self.exchange = exchange
+        self.prefetch = prefetch
         self.wait_s = wait_s
-        parameters = pika.ConnectionParameters(
+        self.where = f"{host}:{port}"
+        self._parameters = pika.ConnectionParameters(
             host=host,
             port=port,
             credentials=pika.PlainCredentials(username, password),
@@ -154,20 +166,42 @@ class RabbitSource:
             connection_attempts=3,
             retry_delay=1,
         )
+        self._persistent = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+        self._connection: BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self.connections = 0  # how many times it connected: 1 + reconnections
         try:
-            self._connection: BlockingConnection = pika.BlockingConnection(parameters)
+            self._connect()
         except pika.exceptions.AMQPError as e:
             raise StoreError(
-                f"RabbitMQ at {host}:{port} refused the consumer ({type(e).__name__}); check "
+                f"RabbitMQ at {self.where} refused the consumer ({type(e).__name__}); check "
                 "TANDEM_RABBITMQ_HOST/PORT/USER/PASSWORD and that the broker runs."
             ) from e
-        self._channel: BlockingChannel = self._connection.channel()
-        self._channel.exchange_declare(exchange, exchange_type="fanout")  # as Rasa declares it
-        self._channel.queue_declare(queue, durable=True)
-        self._channel.queue_bind(queue, exchange)
-        self._channel.queue_declare(self.dead_queue, durable=True)
-        self._channel.basic_qos(prefetch_count=prefetch)
-        self._persistent = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+
+    def _connect(self) -> BlockingChannel:
+        connection = self._pika.BlockingConnection(self._parameters)
+        channel = connection.channel()
+        channel.exchange_declare(self.exchange, exchange_type="fanout")  # as Rasa declares it
+        channel.queue_declare(self.queue, durable=True)
+        channel.queue_bind(self.queue, self.exchange)
+        channel.queue_declare(self.dead_queue, durable=True)
+        channel.basic_qos(prefetch_count=self.prefetch)
+        self._connection, self._channel = connection, channel
+        self.connections += 1
+        return channel
+
+    def _lost(self, error: Exception) -> None:
+        """Forget the connection; the next read makes a new one."""
+        logger.warning(
+            "the RabbitMQ connection to %s was lost (%s); reconnecting, unacknowledged "
+            "events will be delivered again",
+            self.where,
+            type(error).__name__,
+        )
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            with contextlib.suppress(self._pika.exceptions.AMQPError, OSError):
+                connection.close()
 
     @property
     def dead_queue(self) -> str:
@@ -175,29 +209,51 @@ class RabbitSource:
 
     def read(self, limit: int) -> list[Delivery]:
         deliveries: list[Delivery] = []
-        for method, _properties, body in self._channel.consume(
-            self.queue, inactivity_timeout=self.wait_s
-        ):
-            if method is None:
-                break
-            deliveries.append(Delivery(method.delivery_tag, body.decode("utf-8", "replace")))
-            if len(deliveries) >= limit:
-                break
+        try:
+            channel = self._channel or self._connect()
+            for method, _properties, body in channel.consume(
+                self.queue, inactivity_timeout=self.wait_s
+            ):
+                if method is None:
+                    break
+                deliveries.append(
+                    Delivery((channel, method.delivery_tag), body.decode("utf-8", "replace"))
+                )
+                if len(deliveries) >= limit:
+                    break
+        except (self._pika.exceptions.AMQPError, OSError) as e:
+            self._lost(e)
+            return []  # their tags died with the channel; RabbitMQ delivers them again
         return deliveries
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            self._channel.basic_ack(delivery_tag=delivery.ref)
+        current = self._channel
+        try:
+            for delivery in deliveries:
+                channel, tag = delivery.ref
+                if current is not None and channel is current:  # else requeued already
+                    current.basic_ack(delivery_tag=tag)
+        except (self._pika.exceptions.AMQPError, OSError) as e:
+            self._lost(e)
 
     def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        channel, tag = delivery.ref
+        current = self._channel
+        if current is None or channel is not current:
+            return  # delivered again on the new connection, and set aside then
         body = json.dumps({"reason": reason, "body": delivery.body})
-        self._channel.basic_publish("", self.dead_queue, body, properties=self._persistent)
-        self._channel.basic_ack(delivery_tag=delivery.ref)
+        try:
+            current.basic_publish("", self.dead_queue, body, properties=self._persistent)
+            current.basic_ack(delivery_tag=tag)
+        except (self._pika.exceptions.AMQPError, OSError) as e:
+            self._lost(e)
 
     def close(self) -> None:
-        if self._connection.is_open:
-            self._channel.cancel()  # what was delivered but not acked goes back to the queue
-            self._connection.close()
+        connection, channel = self._connection, self._channel
+        if connection is not None and channel is not None and connection.is_open:
+            with contextlib.suppress(self._pika.exceptions.AMQPError, OSError):
+                channel.cancel()  # what was delivered but not acked goes back to the queue
+                connection.close()
 
 
 @dataclass
@@ -234,8 +290,10 @@ class Upkeep:
         prune_every_s: float = 3600.0,
         limit: int = 500,
         clock: Callable[[], float] = time.monotonic,
+        reconcile: Callable[[], int] | None = None,
     ) -> None:
         self.store = store
+        self.reconcile = reconcile  # TrackerReconciler.run_due: keeps its own timer
         self.retention_days = retention_days
         self.settle_every_s = settle_every_s
         self.prune_every_s = prune_every_s
@@ -254,6 +312,8 @@ class Upkeep:
         if now >= self._settle_at:
             full = self._settle() >= self.limit
             self._settle_at = now if full else now + self.settle_every_s
+        if self.reconcile is not None:
+            self.reconcile()
 
     def run_all(self) -> None:
         """Prune and settle all there is to, now (``--once``)."""
@@ -450,6 +510,11 @@ class ConsumerSettings:
     rabbitmq_password: str = field(default="guest", repr=False)
     rabbitmq_queue: str = "tandem-analytics"
     rabbitmq_exchange: str = "tandem-events"
+    # The production profile's tracker database: events it holds that no broker
+    # carried are ingested from it (bot/analytics/reconcile.py); None: not checked.
+    tracker_url: URL | None = None  # no password in it: that is tracker_password
+    tracker_password: str = field(default="", repr=False)
+    reconcile_every_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsumerSettings:
@@ -463,6 +528,11 @@ class ConsumerSettings:
             rabbitmq_password=env.get("TANDEM_RABBITMQ_PASSWORD") or base.rabbitmq_password,
             rabbitmq_queue=env.get("TANDEM_RABBITMQ_QUEUE") or base.rabbitmq_queue,
             rabbitmq_exchange=env.get("TANDEM_RABBITMQ_EXCHANGE") or base.rabbitmq_exchange,
+            tracker_url=_tracker_url(env),
+            tracker_password=env.get("TANDEM_POSTGRES_PASSWORD") or "",
+            reconcile_every_s=float(
+                env_int(env, "TANDEM_ANALYTICS_RECONCILE_EVERY_S", 60, low=1, high=86_400)
+            ),
         )
 
     def rabbit_source(self) -> RabbitSource:
@@ -475,6 +545,22 @@ class ConsumerSettings:
             exchange=self.rabbitmq_exchange,
             prefetch=self.batch_size,
         )
+
+
+def _tracker_url(env: Mapping[str, str]) -> URL | None:
+    """``TANDEM_POSTGRES_*`` (the production profile's tracker store) without the
+    password, or None when unset."""
+    from sqlalchemy.engine import URL
+
+    if not env.get("TANDEM_POSTGRES_HOST"):
+        return None
+    return URL.create(
+        "postgresql+psycopg",
+        username=env.get("TANDEM_POSTGRES_USER") or None,
+        host=env["TANDEM_POSTGRES_HOST"],
+        port=env_int(env, "TANDEM_POSTGRES_PORT", 5432),
+        database=env.get("TANDEM_POSTGRES_DB") or "tandem",
+    )
 
 
 def open_store(env: Mapping[str, str]) -> AnalyticsStore:
@@ -523,11 +609,22 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         )
         try:
             store = _open_with_retries(env, stop, max_attempts=5 if args.once else None)
+            reconciler = None
+            if args.rabbitmq and settings.tracker_url is not None:
+                from bot.analytics.reconcile import TrackerReconciler
+
+                reconciler = TrackerReconciler(
+                    settings.tracker_url,
+                    store,
+                    password=settings.tracker_password,
+                    every_s=settings.reconcile_every_s,
+                )
             upkeep = Upkeep(
                 store,
                 retention_days=analytics.retention_days,
                 settle_every_s=analytics.settle_every_s,
                 prune_every_s=analytics.prune_every_s,
+                reconcile=reconciler.run_due if reconciler is not None else None,
             )
             consumer = Consumer(
                 source,

@@ -100,6 +100,15 @@ class AnalyticsStore:
         self.journeys = journeys or Journeys()
         self.clock = clock
 
+    def count_events(self, sender_id: str) -> int:
+        """How many of ``sender_id``'s events the store holds (bot/analytics/reconcile.py)."""
+        query = select(func.count()).select_from(EVENTS)
+        with self.engine.connect() as conn:
+            found = conn.scalar(
+                query.where(EVENTS.c.conversation == self.conversation_key(sender_id))
+            )
+        return int(found or 0)
+
     def conversation_key(self, sender_id: str) -> str:
         """The keyed hash (HMAC-SHA256, hex) that stands for ``sender_id`` in every table."""
         return hmac.new(self._key, sender_id.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -16,6 +16,7 @@
           │         ├── ConnectorAuthError   the bot's app id or password was refused
           │         ├── ConnectorError       bot.channels.botframework_connector
           │         └── UnknownConversation  404: nobody by that id wrote to the bot
+          ├── TrackerStoreUnavailable  bot.engine.tracker_store: the database stayed away
           └── NLUError              bot.nlu.errors
                ├── EncoderNotFound    no exported ONNX encoder where configured
                ├── CalibrationError   the data cannot support an out-of-scope threshold

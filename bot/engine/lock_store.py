@@ -22,16 +22,25 @@ in one slot):
 * ``<prefix>{<conversation>}:expires``: the same tickets scored by the time
   (Redis's clock, in ms) they expire.
 
-A ticket expires ``lock_lifetime`` seconds after it was taken or its holder
-last asked whether it is served, so a replica that dies while holding or
-waiting blocks the conversation for at most one lifetime, and a live waiter in
-a long queue never times out. The queue keys expire with their last ticket and
+A ticket expires ``lock_lifetime`` seconds (20 by default; Rasa's is 60)
+after it was taken or last renewed: a waiter renews it each time it asks
+whether it is served, a holder every quarter lifetime while its turn runs. So
+a replica that dies (``kill -9``) while holding or waiting blocks the
+conversation for at most one lifetime, while a live turn or a waiter in a long
+queue never times out. The queue keys expire with their last ticket and
 the counter a day after its last use: a dead replica leaves nothing behind.
 
 :meth:`AtomicRedisLockStore.lock` keeps the meaning of Rasa's: an async context
 manager that yields a :class:`~rasa.core.lock.TicketLock` whose ``now_serving``
 is the caller's ticket, raises :class:`~rasa.core.lock_store.LockError` when
 the ticket expired before it was served, and gives the ticket back on exit.
+
+A Redis that restarts or is briefly unreachable makes a turn wait, up to
+``outage_s`` (10 s), rather than fail: taking a ticket and asking whether it is
+served are tried again until Redis answers (benchmarks/faults.py). A Redis
+without persistence comes back empty: a turn that held a ticket then finishes
+beside the next one, and a waiting ticket is gone (``LockError``, the customer
+is asked to try again); enable persistence where that matters.
 """
 
 from __future__ import annotations
@@ -41,9 +50,9 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from rasa.core.lock import Ticket, TicketLock
@@ -56,6 +65,11 @@ DEFAULT_KEY_PREFIX = "tandem"
 COUNTER_TTL_S = 24 * 3600
 """How long a conversation's ticket counter outlives its last ticket."""
 DEFAULT_POLL_S = 0.02
+DEFAULT_LOCK_LIFETIME_S = 20.0
+"""How long a ticket of a dead replica blocks its conversation (holders renew theirs)."""
+DEFAULT_OUTAGE_S = 10.0
+"""How long a turn waits for an unreachable Redis before it fails with ``LockError``."""
+_T = TypeVar("_T")
 """How often a waiter asks whether it is served (Rasa waits a whole second)."""
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -146,6 +160,8 @@ class AtomicRedisLockStore(LockStore):
         key_prefix: str | None = DEFAULT_KEY_PREFIX,
         socket_timeout: float | str = 10.0,
         poll_s: float | str = DEFAULT_POLL_S,
+        outage_s: float | str = DEFAULT_OUTAGE_S,
+        lock_lifetime: float | str = DEFAULT_LOCK_LIFETIME_S,
     ) -> None:
         if endpoint_config is not None:
             options = {k: _none_if_blank(v) for k, v in endpoint_config.kwargs.items()}
@@ -158,11 +174,13 @@ class AtomicRedisLockStore(LockStore):
             key_prefix = options.pop("key_prefix", None) or key_prefix
             socket_timeout = options.pop("socket_timeout", None) or socket_timeout
             poll_s = options.pop("poll_s", None) or poll_s
+            outage_s = options.pop("outage_s", None) or outage_s
+            lock_lifetime = options.pop("lock_lifetime", None) or lock_lifetime
             if options:
                 raise ValueError(
                     f"lock_store in endpoints.yml has unknown options {sorted(options)}; "
                     "AtomicRedisLockStore takes url, port, db, username, password, "
-                    "use_ssl, key_prefix, socket_timeout and poll_s."
+                    "use_ssl, key_prefix, socket_timeout, poll_s, outage_s and lock_lifetime."
                 )
         prefix = key_prefix or DEFAULT_KEY_PREFIX
         if not _PREFIX.match(prefix):
@@ -172,6 +190,8 @@ class AtomicRedisLockStore(LockStore):
             )
         self.key_prefix = f"{prefix}:lock:"
         self.poll_s = float(poll_s)
+        self.outage_s = float(outage_s)
+        self.lock_lifetime = float(lock_lifetime)
         self.red = redis.Redis(
             host=host,
             port=int(port),
@@ -194,16 +214,43 @@ class AtomicRedisLockStore(LockStore):
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Take the conversation's next ticket, valid for ``lock_lifetime`` seconds."""
-        counter, queue, expires = self._keys(conversation_id)
         try:
-            return int(
-                self._issue(
-                    keys=[counter, queue, expires],
-                    args=[int(lock_lifetime * 1000), COUNTER_TTL_S * 1000],
-                )
-            )
+            return self._take(conversation_id, lock_lifetime)
         except redis.RedisError as e:
             raise LockError(f"Could not take a ticket from the Redis lock store: {e}") from e
+
+    def _take(self, conversation_id: str, lock_lifetime: float) -> int:
+        counter, queue, expires = self._keys(conversation_id)
+        return int(
+            self._issue(
+                keys=[counter, queue, expires],
+                args=[int(lock_lifetime * 1000), COUNTER_TTL_S * 1000],
+            )
+        )
+
+    async def _through_outage(self, what: str, call: Callable[[], _T]) -> _T:
+        """``call()``, tried again while Redis cannot be reached, for up to ``outage_s``:
+        a restarting Redis makes a turn wait, not fail."""
+        deadline = time.monotonic() + self.outage_s
+        delay = 0.05
+        while True:
+            try:
+                return call()
+            except (redis.ConnectionError, redis.TimeoutError) as e:
+                if time.monotonic() + delay > deadline:
+                    raise LockError(
+                        f"The Redis lock store stayed unreachable for {self.outage_s:g} s "
+                        f"while trying to {what}: {e}. Check that Redis runs and the "
+                        "lock_store section of the endpoints file."
+                    ) from e
+                logger.warning(
+                    "Redis is unreachable (%s); trying to %s again in %.2f s",
+                    type(e).__name__,
+                    what,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     def serving(
         self, conversation_id: str, ticket: int, lock_lifetime: float = LOCK_LIFETIME
@@ -218,34 +265,65 @@ class AtomicRedisLockStore(LockStore):
     async def lock(
         self,
         conversation_id: str,
-        lock_lifetime: float = LOCK_LIFETIME,
+        lock_lifetime: float | None = None,
         wait_time_in_seconds: float | None = None,
     ) -> AsyncGenerator[TicketLock, None]:
         """Hold ``conversation_id``'s lock for the body; turns run in ticket order.
 
+        ``lock_lifetime`` (the store's ``lock_lifetime`` when not given) bounds
+        how long a dead holder blocks the conversation: a live holder renews
+        its ticket every quarter lifetime while the turn runs.
         ``wait_time_in_seconds`` is the pause between two questions "am I
         served?" (``poll_s`` when not given).
         """
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        lifetime = self.lock_lifetime if lock_lifetime is None else float(lock_lifetime)
+        ticket = await self._through_outage(
+            "take a ticket", lambda: self._take(conversation_id, lifetime)
+        )
         pause = self.poll_s if wait_time_in_seconds is None else wait_time_in_seconds
+        renewing: asyncio.Task[None] | None = None
         try:
-            yield await self._wait_for(conversation_id, ticket, lock_lifetime, pause)
+            served = await self._wait_for(conversation_id, ticket, lifetime, pause)
+            renewing = asyncio.create_task(self._renew(conversation_id, ticket, lifetime))
+            yield served
         finally:
+            if renewing is not None:
+                renewing.cancel()
             self.cleanup(conversation_id, ticket)
+
+    async def _renew(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """While the turn runs, push the held ticket's expiry ``lifetime`` ahead."""
+        while True:
+            await asyncio.sleep(lifetime / 4)
+            try:
+                if self.serving(conversation_id, ticket, lifetime) is None:
+                    logger.error(
+                        "The ticket of conversation '%s' expired while its turn ran (the "
+                        "event loop was blocked for longer than the lock lifetime, %g s); "
+                        "raise lock_lifetime in the endpoints file.",
+                        conversation_id,
+                        lifetime,
+                    )
+                    return
+            except redis.RedisError as e:
+                logger.warning("Could not renew a ticket in Redis (%s); trying again", e)
 
     async def _wait_for(
         self, conversation_id: str, ticket: int, lock_lifetime: float, pause: float
     ) -> TicketLock:
         while True:
             try:
-                head = self.serving(conversation_id, ticket, lock_lifetime)
+                head = await self._through_outage(
+                    "ask whether a ticket is served",
+                    lambda: self.serving(conversation_id, ticket, lock_lifetime),
+                )
             except redis.RedisError as e:
                 raise LockError(f"Lost the Redis lock store while waiting: {e}") from e
             if head is None:
                 raise LockError(
                     f"The ticket for conversation '{conversation_id}' expired before it was "
-                    "served: a turn ahead of it ran longer than the lock lifetime "
-                    "(TICKET_LOCK_LIFETIME)."
+                    "served: this waiter did not ask for longer than the lock lifetime "
+                    "(lock_lifetime in the endpoints file)."
                 )
             if head == ticket:
                 return self.get_lock(conversation_id) or TicketLock(conversation_id)

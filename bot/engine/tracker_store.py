@@ -24,27 +24,54 @@ team needs it.
 
 SQLite files are created owner-only (0600) and tightened if they already
 exist, whatever the umask of whoever started the engine.
+
+A database that restarts or drops the connection must not cost a
+conversation. Rasa wraps every tracker store in ``FailSafeTrackerStore``,
+which on any error *reads a fresh, empty tracker* and *saves into process
+memory*: the customer sees nothing, while the conversation forgets its
+context and what was said during the outage never reaches the database or
+the other replicas (measured in benchmarks/faults.py). So this store is
+used unwrapped (:func:`install`); pooled connections are checked before use
+(``pool_pre_ping``), so a restarted server costs no failed query; and a
+query that finds the database away is tried again for up to ``outage_s``
+seconds (15 by default), so a short outage is a slower reply. A longer one
+raises :class:`TrackerStoreUnavailable`: the turn fails and the channel
+apologises, with nothing stored half-way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
-from collections.abc import Callable, Container
+import time
+from collections.abc import Awaitable, Callable, Container
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.contract.analytics import SEQ_KEY
+from bot.engine.errors import EngineError
 from bot.engine.fanout import publish_all
 from bot.privacy import Redactor, redact, redact_json
+
+logger = logging.getLogger(__name__)
+
+# The database is away (refused, restarted, connection dropped), not the query wrong.
+_DATABASE_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+class TrackerStoreUnavailable(EngineError):
+    """The conversation database stayed unreachable longer than ``outage_s``."""
+
 
 # Fields of a serialised event that can hold what someone typed or was told.
 _FREE_TEXT = ("text", "parse_data", "metadata", "data", "action_text", "entities")
@@ -104,6 +131,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         query: dict | None = None,
         keep_slots: list[str] | str | None = None,
         public_contacts: list[str] | str | None = None,
+        outage_s: float = 15.0,
         **kwargs: Any,
     ) -> None:
         if isinstance(keep_slots, str):  # `keep_slots: name` in endpoints.yml
@@ -129,11 +157,57 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             query=query,
             **kwargs,
         )
+        self.outage_s = float(outage_s)
+        if self.engine.dialect.name != "sqlite":  # a server: it may drop connections
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    engine: sa.engine.Engine  # Rasa's SQLTrackerStore sets both
+    sessionmaker: Any
+    silent_fallback = False
+    """Read by :func:`install`: Rasa must not wrap this store in its in-memory fallback."""
+
+    async def _through_outage(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``call()``, tried again while the database is away, for up to ``outage_s``."""
+        deadline = time.monotonic() + self.outage_s
+        delay = 0.1
+        while True:
+            try:
+                return await call()
+            except _DATABASE_AWAY as e:
+                if time.monotonic() + delay > deadline:
+                    raise TrackerStoreUnavailable(
+                        f"The tracker database stayed unreachable for {self.outage_s:.0f} s "
+                        f"while trying to {what} ({type(e).__name__}); check that it runs "
+                        "and the tracker_store section of the endpoints file."
+                    ) from e
+                logger.warning(
+                    "the tracker database is unreachable (%s); trying to %s again in %.1f s",
+                    type(e).__name__,
+                    what,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        parent = super()._retrieve
+        return await self._through_outage(
+            "read a conversation", lambda: parent(sender_id, fetch_events_from_all_sessions)
+        )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (:meth:`_save`), through a short database outage."""
+        await self._through_outage("save a conversation", lambda: self._save(tracker))
 
     def serialise_event(self, event: Event) -> dict[str, Any]:
         return redact_event(event.as_dict(), self.keep_slots, self.redactor)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         """Rasa 3.6's ``SQLTrackerStore.save``, each event redacted, then published.
 
         Each new event is published after the commit, numbered with
@@ -176,3 +250,27 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Unused: :meth:`save` publishes what it stored, numbered."""
+
+
+_rasa_create_tracker_store: Callable[[TrackerStore | None, Domain], TrackerStore] | None = None
+
+
+def install() -> None:
+    """Rasa's ``Agent`` wraps its tracker store in ``FailSafeTrackerStore``, which
+    hides a database outage by forgetting the conversation (module docstring).
+    Stores that say ``silent_fallback = False`` are used as they are."""
+    global _rasa_create_tracker_store
+    from rasa.core.agent import Agent
+
+    if _rasa_create_tracker_store is not None:
+        return
+    wrap = _rasa_create_tracker_store = Agent._create_tracker_store
+
+    def create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+        if store is not None and getattr(store, "silent_fallback", True) is False:
+            store.domain = domain
+            return store
+        return wrap(store, domain)
+
+    agent: Any = Agent
+    agent._create_tracker_store = staticmethod(create_tracker_store)

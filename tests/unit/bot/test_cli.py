@@ -27,3 +27,14 @@ def test_no_train_without_models_is_a_clear_error(
     monkeypatch.setenv("TANDEM_MODELS_DIR", str(tmp_path))
     assert main(["run", "--no-train", "--quiet"]) == EXIT_CONFIG
     assert "No trained model" in caplog.text
+
+
+def test_replicas_refuse_the_embedded_profile_and_odd_counts_before_training(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TANDEM_MODELS_DIR", str(tmp_path))  # no model: would fail later
+    assert main(["run", "--replicas", "2", "--profile", "embedded", "--no-train"]) == EXIT_CONFIG
+    assert "--replicas runs the production profile" in caplog.text
+    assert main(["run", "--replicas", "0", "--no-train"]) == EXIT_CONFIG
+    assert "1 to 32 replicas" in caplog.text
+    assert "No trained model" not in caplog.text

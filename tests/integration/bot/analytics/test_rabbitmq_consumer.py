@@ -121,3 +121,51 @@ def source_kwargs(settings: ConsumerSettings) -> dict[str, Any]:
         "exchange": settings.rabbitmq_exchange,
         "prefetch": settings.batch_size,
     }
+
+
+def test_a_broker_restart_mid_stream_loses_nothing_and_needs_no_consumer_restart(
+    tmp_path: Path,
+) -> None:
+    from tests.support.services import PrivateRabbitMQ, missing
+
+    if missing("rabbitmq"):
+        pytest.skip(f"{', '.join(missing('rabbitmq'))} missing: no private RabbitMQ to restart")
+    stream = Stream("rest:restart").session().user("hi", "greet").action("utter_greet")
+    for i in range(10):
+        stream.bot(f"reply {i}").listen().user(f"question {i}", "ask_faq")
+    events: list[dict[str, Any]] = stream.events
+    half = len(events) // 2
+    engine = make_engine(f"sqlite:///{tmp_path / 'analytics.db'}")
+    migrate(engine)
+    store = AnalyticsStore(engine, KEY, clock=lambda: NOW)
+    with PrivateRabbitMQ() as rabbit:
+        settings = ConsumerSettings(outbox=tmp_path / "unused.db", batch_size=5,
+                                    rabbitmq_port=rabbit.port)  # fmt: skip
+        source = settings.rabbit_source()
+        consumer = Consumer(source, store, batch_size=settings.batch_size)
+        publish_to(rabbit.port, settings, [json.dumps(e) for e in events[:half]])
+        consumer.step()  # one batch stored; the rest wait, durable, in the queue
+        rabbit.restart()
+        publish_to(rabbit.port, settings, [json.dumps(e) for e in events[half:]])
+        for _ in range(20):
+            consumer.step()
+        source.close()
+    with engine.connect() as conn:
+        seqs = conn.scalars(select(EVENTS.c.seq).order_by(EVENTS.c.seq)).all()
+    assert seqs == list(range(len(events)))
+    assert source.connections == 2
+
+
+def publish_to(port: int, settings: ConsumerSettings, bodies: list[str]) -> None:
+    """As Rasa's broker after it (re)connects: it declares its exchange (not durable:
+    gone after a broker restart) and binds its durable queue, then publishes."""
+    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", port))
+    channel = connection.channel()
+    channel.exchange_declare(settings.rabbitmq_exchange, exchange_type="fanout")
+    channel.queue_declare(settings.rabbitmq_queue, durable=True)
+    channel.queue_bind(settings.rabbitmq_queue, settings.rabbitmq_exchange)
+    channel.confirm_delivery()
+    persistent = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+    for body in bodies:
+        channel.basic_publish(settings.rabbitmq_exchange, "", body, properties=persistent)
+    connection.close()

@@ -57,7 +57,7 @@ def test_rasa_reads_every_section_of_the_production_profile(
     assert endpoints.lock_store.type == "bot.engine.lock_store.AtomicRedisLockStore"
     assert [b["type"] for b in endpoints.event_broker.kwargs["brokers"]] == [
         "bot.engine.notifier.HandoffNotifier",
-        "pika",
+        "bot.engine.pika_broker.ReliablePikaBroker",
     ]
 
 

@@ -1,0 +1,100 @@
+"""The cluster's HAProxy configuration and process set, built but never started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cluster import Cluster, bind_address, render_haproxy_config
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def test_the_configuration_balances_without_stickiness_and_keeps_websockets_open() -> None:
+    text = render_haproxy_config(
+        host="127.0.0.1",
+        public_port=5005,
+        action_port=5055,
+        replicas=[("rasa-1", 41001), ("rasa-2", 41002)],
+        action_servers=[("actions-1", 41011)],
+        admin_socket=Path("/run/t/haproxy.sock"),
+    )
+    assert "bind 127.0.0.1:5005\n" in text and "bind 127.0.0.1:5055\n" in text
+    assert "server rasa-1 127.0.0.1:41001 check" in text
+    assert "server rasa-2 127.0.0.1:41002 check" in text
+    assert "server actions-1 127.0.0.1:41011 check" in text
+    assert text.count("balance roundrobin") == 2
+    directives = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    assert "cookie" not in directives and "stick" not in directives
+    assert "balance source" not in directives
+    assert "timeout tunnel 1h" in text
+    assert "uri / ver HTTP/1.1" in text and "uri /health ver HTTP/1.1" in text
+    assert "stats socket /run/t/haproxy.sock mode 600 level admin" in text
+    assert "stats uri" not in text and "stats enable" not in text
+    assert "listen" not in directives
+
+
+def test_without_action_servers_there_is_no_action_frontend() -> None:
+    text = render_haproxy_config(
+        host="127.0.0.1", public_port=5005, replicas=[("a", 1)], admin_socket=Path("/t/s")
+    )
+    assert "frontend actions" not in text
+
+
+def test_bind_addresses() -> None:
+    assert bind_address("127.0.0.1", 5005) == "127.0.0.1:5005"
+    assert bind_address("::1", 5005) == "[::1]:5005"
+    assert bind_address("0.0.0.0", 5005) == ":5005"
+
+
+def test_an_admin_socket_path_too_long_for_unix_is_refused() -> None:
+    with pytest.raises(ConfigError, match="shorter TANDEM_STATE_DIR"):
+        render_haproxy_config(
+            host="127.0.0.1",
+            public_port=5005,
+            replicas=[("a", 1)],
+            admin_socket=Path("/" + "x" * 120),
+        )
+
+
+def test_replicas_share_the_production_services_and_reach_everything_through_the_balancer(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        state_dir=tmp_path, rasa_token="rasa-token-0123456789abcdef0123456789"
+    )  # embedded by default; the cluster is production regardless
+    cluster = Cluster(
+        settings,
+        model=tmp_path / "m.tar.gz",
+        replicas=3,
+        action_servers=2,
+        haproxy=Path("/usr/sbin/haproxy"),
+    )
+    assert cluster.settings.profile == "production"
+    assert [r.name for r in cluster.replicas] == ["rasa-1", "rasa-2", "rasa-3"]
+    assert [a.name for a in cluster.action_servers] == ["actions-1", "actions-2"]
+    ports = {r.url for r in cluster.replicas} | {a.url for a in cluster.action_servers}
+    assert len(ports) == 5
+    assert cluster.balancer_url == "http://127.0.0.1:5005"
+    for replica in cluster.replicas:
+        argv = replica.command
+        assert argv[argv.index("--endpoints") + 1] == "endpoints.production.yml"
+        assert argv[argv.index("--interface") + 1] == "127.0.0.1"
+        assert "rasa-token-0123456789abcdef0123456789" not in " ".join(argv)
+        assert replica.env["TANDEM_SOCKETIO_REDIS_URL"] == "redis://127.0.0.1:6379/0"
+        assert replica.env["TANDEM_ACTION_SERVER_URL"] == "http://127.0.0.1:5055/webhook"
+        assert replica.env["TANDEM_RASA_URL"] == "http://127.0.0.1:5005"
+    assert cluster.analytics.command[-1] == "--rabbitmq"
+    assert cluster.balancer.command == [
+        "/usr/sbin/haproxy",
+        "-f",
+        str(tmp_path / "haproxy.cfg"),
+        "-db",
+    ]
+    assert cluster.servers[-1] is cluster.balancer
+
+
+def test_a_cluster_needs_at_least_one_of_each() -> None:
+    with pytest.raises(ConfigError, match="--replicas N"):
+        Cluster(Settings(), model=Path("m"), replicas=0, haproxy=Path("/usr/sbin/haproxy"))

@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 TEST_OUT := .tandem/test-results
 
-.PHONY: help setup run train shell test test-rasa test-engine test-python check bench train-credit encoder-mpnet clean
+.PHONY: help setup run run-cluster train shell test test-rasa test-engine test-python check bench train-credit encoder-mpnet clean
 
 help:
 	@echo "make run    start the assistant (Rasa :5005, actions :5055)"
@@ -26,6 +26,13 @@ setup:
 
 run: setup
 	$(ACTIONS) -m bot run
+
+# N Rasa replicas and M action servers behind HAProxy, production profile (docs/scaling.md).
+REPLICAS ?= 2
+ACTION_SERVERS ?= 1
+run-cluster: setup
+	@bash scripts/setup-cluster.sh
+	$(ACTIONS) -m bot run --replicas $(REPLICAS) --action-servers $(ACTION_SERVERS)
 
 train: setup
 	$(ACTIONS) -m bot train

@@ -1,7 +1,8 @@
 """``python -m bot`` / ``tandem``: train, run and talk to the assistant.
 
     tandem run     train if needed, start the action server and Rasa, wait until
-                   both answer their health checks, then watch them (Ctrl-C stops)
+                   both answer their health checks, then watch them (Ctrl-C stops);
+                   with --replicas N, N Rasa replicas behind HAProxy (bot/cluster.py)
     tandem train   train only if config.yml, domain.yml, data/ or bot/nlu changed
     tandem shell   like run, but chat in this terminal through ``rasa shell``
     tandem new     write a new assistant project into a new folder (bot/scaffold)
@@ -28,9 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from bot.errors import ServerError, StoreError, TandemError
+from bot.cluster import Cluster, find_haproxy
+from bot.errors import ConfigError, ServerError, StoreError, TandemError
 from bot.settings import Settings
-from bot.supervisor import ServerProcess, Supervisor
+from bot.supervisor import ProcessGroup, ServerProcess, Supervisor
 from bot.training import ensure_model
 
 logger = logging.getLogger("bot")
@@ -59,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the assistant")
     server_flags(run)
     run.add_argument("--quiet", action="store_true", help="keep server logs in files only")
+    run.add_argument(
+        "--replicas",
+        type=int,
+        help="run N Rasa replicas behind HAProxy on the Rasa port, with the production "
+        "profile (docs/scaling.md; scripts/setup-cluster.sh installs HAProxy)",
+    )
+    run.add_argument(
+        "--action-servers",
+        type=int,
+        default=1,
+        help="with --replicas: how many action servers, behind HAProxy too (default 1)",
+    )
     train = sub.add_parser("train", help="train the model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if a model is current")
     shell = sub.add_parser("shell", help="chat with the assistant in this terminal")
@@ -155,16 +169,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _refuse_open_api(settings)
     _interrupt_on_signals()
+    cluster = args.replicas is not None
+    if cluster and args.profile == "embedded":
+        raise ConfigError(
+            "--replicas runs the production profile (PostgreSQL, Redis, RabbitMQ): replicas "
+            "cannot share SQLite and an in-memory lock. Drop --profile embedded."
+        )
+    if cluster:
+        settings = settings.with_overrides(profile="production")
+    haproxy = find_haproxy() if cluster else None  # before training: fail fast
     model = _model(settings, no_train=args.no_train)
     login_file = _demo_console_account(settings) if settings.on_loopback else None
-    supervisor = Supervisor(settings, model=model, echo=None if args.quiet else sys.stdout)
+    echo = None if args.quiet else sys.stdout
+    supervisor: ProcessGroup = (
+        Cluster(
+            settings,
+            model=model,
+            replicas=args.replicas,
+            action_servers=args.action_servers,
+            haproxy=haproxy,
+            echo=echo,
+        )
+        if cluster
+        else Supervisor(settings, model=model, echo=echo)
+    )
     started = time.monotonic()
     try:
         supervisor.start()
         logger.info(
-            "ready in %.1f s. Chat: %s/webhooks/webchat/demo (REST: POST "
+            "ready in %.1f s%s. Chat: %s/webhooks/webchat/demo (REST: POST "
             "%s/webhooks/rest/webhook). Agent console: %s/console/%s. Logs in %s. Ctrl-C stops.",
             time.monotonic() - started,
+            f" ({args.replicas} replicas behind HAProxy)" if cluster else "",
             settings.rasa_url,
             settings.rasa_url,
             settings.handoff_url,

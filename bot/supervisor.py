@@ -146,8 +146,11 @@ class ServerProcess:
         cwd: Path,
         env: dict[str, str],
         echo: IO[str] | None = None,
+        url: str | None = None,
     ) -> None:
         self.name = name
+        self.url = url
+        """Where it serves (``http://127.0.0.1:<port>``); ``None`` for a consumer."""
         self.command = list(command)
         self.health = health
         self.log_file = log_file
@@ -258,107 +261,131 @@ class ServerProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, sig)
 
+    def kill(self, sig: signal.Signals = signal.SIGKILL, *, wait_s: float = 10.0) -> None:
+        """Send ``sig`` to the whole process group, as a crash or an operator would;
+        wait up to ``wait_s`` for the exit (a fault, not an orderly :meth:`stop`)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        logger.info("sending %s to %s (pid %s)", sig.name, self.name, self._process.pid)
+        self._signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=wait_s)
+
     def _drain(self) -> None:
         if self._pump is not None:
             self._pump.join(timeout=5)
 
 
-class Supervisor:
-    """Starts the action server, the handoff service and Rasa, waits until all are
-    ready, watches them."""
+def action_server(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    name: str = "actions",
+    echo: IO[str] | None = None,
+) -> ServerProcess:
+    """rasa-sdk's server plus ``POST /rephrase`` (bot/actionserver.py) on ``port``
+    (the settings' action port by default), loopback only."""
+    port = settings.action_port if port is None else port
+    return ServerProcess(
+        name,
+        [str(settings.actions_python), "-m", "bot.actionserver", "--actions", "actions",
+         "--port", str(port)],
+        health=lambda: http_ok(f"http://127.0.0.1:{port}/health"),
+        log_file=settings.log_dir / f"{name}.log",
+        cwd=settings.project_dir,
+        env={**settings.engine_env(), "SANIC_HOST": "127.0.0.1"},  # rasa-sdk's bind address
+        echo=echo,
+        url=f"http://127.0.0.1:{port}",
+    )  # fmt: skip
 
-    def __init__(self, settings: Settings, *, model: Path, echo: IO[str] | None = None) -> None:
-        self.settings = settings
-        self.model = model
-        self.echo = echo
-        self.actions = self._action_server()
-        self.handoff = self._handoff_server()
-        self.analytics = self._analytics_consumer()
-        self.rasa = self._rasa_server()
+
+def handoff_server(settings: Settings, *, echo: IO[str] | None = None) -> ServerProcess:
+    return ServerProcess(
+        "handoff",
+        [str(settings.actions_python), "-m", "bot.handoff", "serve"],
+        health=lambda: http_ok(f"{settings.handoff_url}/health"),
+        log_file=settings.log_dir / "handoff.log",
+        cwd=settings.project_dir,
+        env=settings.handoff_env(),
+        echo=echo,
+        url=settings.handoff_url,
+    )
+
+
+def analytics_consumer(settings: Settings, *, echo: IO[str] | None = None) -> ServerProcess:
+    """Empties the engine's analytics outbox (or, in production, its RabbitMQ queue)
+    into the analytics store (bot/analytics/consumer.py); it serves nothing, so
+    running is ready."""
+    return ServerProcess(
+        "analytics",
+        [str(settings.actions_python), "-m", "bot", "analytics", "consume"]
+        + (["--rabbitmq"] if settings.profile == "production" else []),
+        health=lambda: True,
+        log_file=settings.log_dir / "analytics.log",
+        cwd=settings.project_dir,
+        env=settings.engine_env(),
+        echo=echo,
+    )
+
+
+def rasa_server(
+    settings: Settings,
+    *,
+    model: Path,
+    port: int | None = None,
+    interface: str | None = None,
+    endpoints: str | None = None,
+    name: str = "rasa",
+    echo: IO[str] | None = None,
+) -> ServerProcess:
+    """Rasa with its API on; the API's secrets go through the environment.
+
+    ``port``, ``interface`` and ``endpoints`` default to the settings' (a replica
+    behind a balancer listens on its own loopback port).
+    """
+    port = settings.rasa_port if port is None else port
+    interface = settings.host if interface is None else interface
+    api_auth = {"Authorization": f"Bearer {settings.rasa_token}"}
+    health_host = "127.0.0.1" if interface in ("0.0.0.0", "::", "") else interface  # noqa: S104
+    health_host = f"[{health_host}]" if ":" in health_host else health_host
+    url = f"http://{health_host}:{port}"
+    return ServerProcess(
+        name,
+        [
+            str(settings.engine_python),
+            "-m",
+            "bot.engine",
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            interface,
+            "--port",
+            str(port),
+            "--endpoints",
+            endpoints or settings.endpoints_file,
+            "--credentials",
+            str(settings.credentials),
+            "--enable-api",
+        ],
+        health=lambda: http_ok(f"{url}/status", expect=rasa_model_loaded, headers=api_auth),
+        log_file=settings.log_dir / f"{name}.log",
+        cwd=settings.project_dir,
+        env=settings.rasa_env(),
+        echo=echo,
+        url=url,
+    )
+
+
+class ProcessGroup:
+    """Servers started together and stopped together, in reverse order."""
+
+    settings: Settings
 
     @property
     def servers(self) -> tuple[ServerProcess, ...]:
-        """In start order; Rasa last because it calls the other two."""
-        return (self.actions, self.handoff, self.analytics, self.rasa)
-
-    def _action_server(self) -> ServerProcess:
-        s = self.settings
-        return ServerProcess(
-            "actions",
-            [
-                str(s.actions_python),
-                "-m",
-                "bot.actionserver",  # rasa-sdk's server plus POST /rephrase
-                "--actions",
-                "actions",
-                "--port",
-                str(s.action_port),
-            ],
-            health=lambda: http_ok(f"http://127.0.0.1:{s.action_port}/health"),
-            log_file=s.log_dir / "actions.log",
-            cwd=s.project_dir,
-            env={**s.engine_env(), "SANIC_HOST": "127.0.0.1"},  # rasa-sdk's bind address
-            echo=self.echo,
-        )
-
-    def _handoff_server(self) -> ServerProcess:
-        s = self.settings
-        return ServerProcess(
-            "handoff",
-            [str(s.actions_python), "-m", "bot.handoff", "serve"],
-            health=lambda: http_ok(f"{s.handoff_url}/health"),
-            log_file=s.log_dir / "handoff.log",
-            cwd=s.project_dir,
-            env=s.handoff_env(),
-            echo=self.echo,
-        )
-
-    def _analytics_consumer(self) -> ServerProcess:
-        """Empties the engine's analytics outbox into the analytics store
-        (bot/analytics/consumer.py); it serves nothing, so running is ready."""
-        s = self.settings
-        return ServerProcess(
-            "analytics",
-            [str(s.actions_python), "-m", "bot", "analytics", "consume"]
-            + (["--rabbitmq"] if s.profile == "production" else []),
-            health=lambda: True,
-            log_file=s.log_dir / "analytics.log",
-            cwd=s.project_dir,
-            env=s.engine_env(),
-            echo=self.echo,
-        )
-
-    def _rasa_server(self) -> ServerProcess:
-        """Rasa with its API on; the API's secrets go through the environment."""
-        s = self.settings
-        api_auth = {"Authorization": f"Bearer {s.rasa_token}"}
-        return ServerProcess(
-            "rasa",
-            [
-                str(s.engine_python),
-                "-m",
-                "bot.engine",
-                "run",
-                "--model",
-                str(self.model),
-                "--interface",
-                s.host,
-                "--port",
-                str(s.rasa_port),
-                "--endpoints",
-                s.endpoints_file,
-                "--credentials",
-                str(s.credentials),
-                "--enable-api",
-            ],
-            health=lambda: http_ok(
-                f"{s.rasa_url}/status", expect=rasa_model_loaded, headers=api_auth
-            ),
-            log_file=s.log_dir / "rasa.log",
-            cwd=s.project_dir,
-            env=s.rasa_env(),
-            echo=self.echo,
-        )
+        """Every server, in start order."""
+        raise NotImplementedError
 
     def check_ports(self) -> None:
         """Refuse to start beside another server on our ports: its health check would
@@ -375,12 +402,16 @@ class Supervisor:
                     f"`bot run`?). Stop that process or choose another port with {variable}."
                 )
 
-    def start(self) -> None:
-        """Start the servers and return once all pass their health checks."""
+    def prepare(self) -> float:
+        """Checks and the private state directory before a start; the ready deadline."""
         self.check_ports()
         os.umask(PRIVATE_UMASK)
         make_private_tree(self.settings.state_dir)
-        deadline = time.monotonic() + self.settings.ready_timeout_s
+        return time.monotonic() + self.settings.ready_timeout_s
+
+    def start(self) -> None:
+        """Start the servers and return once all pass their health checks."""
+        deadline = self.prepare()
         try:
             for server in self.servers:
                 server.start()
@@ -396,11 +427,20 @@ class Supervisor:
         server.start()
         server.wait_ready(time.monotonic() + self.settings.ready_timeout_s)
 
-    def restart_rasa(self) -> None:
-        self.restart(self.rasa)
+    def died(self, server: ServerProcess, code: int) -> ServerDied:
+        """Stop everything after ``server`` exited; the error to raise."""
+        server.stop()
+        self.stop()
+        return ServerDied(
+            f"The {server.name} server exited unexpectedly with code {code}; "
+            f"the other servers were stopped. Full log: {server.log_file}.",
+            server=server.name,
+            returncode=code,
+            log_tail=server.log_tail(),
+        )
 
     def watch(self, *, poll_s: float = 1.0) -> None:
-        """Block while both servers run; raise :class:`ServerDied` when one exits.
+        """Block while every server runs; raise :class:`ServerDied` when one exits.
 
         Ctrl-C (KeyboardInterrupt) ends the watch; the caller stops the servers.
         """
@@ -408,25 +448,43 @@ class Supervisor:
             for server in self.servers:
                 code = server.returncode
                 if code is not None:
-                    server.stop()
-                    self.stop()
-                    raise ServerDied(
-                        f"The {server.name} server exited unexpectedly with code {code}; "
-                        f"the other server was stopped. Full log: {server.log_file}.",
-                        server=server.name,
-                        returncode=code,
-                        log_tail=server.log_tail(),
-                    )
+                    raise self.died(server, code)
             time.sleep(poll_s)
 
     def stop(self) -> None:
-        """Stop in reverse start order: Rasa first (it calls the others)."""
+        """Stop in reverse start order: the callers before the servers they call."""
         for server in reversed(self.servers):
             server.stop()
 
-    def __enter__(self) -> Supervisor:
+    def __enter__(self) -> ProcessGroup:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Supervisor(ProcessGroup):
+    """Starts the action server, the handoff service, the analytics consumer and Rasa,
+    waits until all are ready, watches them."""
+
+    def __init__(self, settings: Settings, *, model: Path, echo: IO[str] | None = None) -> None:
+        self.settings = settings
+        self.model = model
+        self.echo = echo
+        self.actions = action_server(settings, echo=echo)
+        self.handoff = handoff_server(settings, echo=echo)
+        self.analytics = analytics_consumer(settings, echo=echo)
+        self.rasa = rasa_server(settings, model=model, echo=echo)
+
+    @property
+    def servers(self) -> tuple[ServerProcess, ...]:
+        """In start order; Rasa last because it calls the others."""
+        return (self.actions, self.handoff, self.analytics, self.rasa)
+
+    def restart_rasa(self) -> None:
+        self.restart(self.rasa)
+
+    def __enter__(self) -> Supervisor:
+        self.start()
+        return self

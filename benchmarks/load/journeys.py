@@ -45,6 +45,15 @@ question, the mobile-plan form to its card, a recommendation card, and a request
 person, which pauses the conversation, so it comes last."""
 
 
+STOCK_JOURNEY: tuple[Step, ...] = (
+    Step("stock_greet", "hello"),
+    Step("stock_mood", "I am sad"),
+    Step("stock_affirm", "yes"),
+    Step("stock_goodbye", "bye"),
+)
+"""A conversation with the bot ``rasa init`` writes (its mood bot), for the stock figure."""
+
+
 def expected_reply(step: Step, messages: Sequence[Mapping[str, Any]]) -> str | None:
     """Why the bot's ``messages`` are not a reply to ``step``, or None when they are.
 

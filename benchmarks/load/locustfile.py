@@ -19,7 +19,7 @@ from typing import Any
 import socketio
 from locust import HttpUser, User, events, task
 
-from benchmarks.load.journeys import JOURNEY, Journal, Step, expected_reply
+from benchmarks.load.journeys import JOURNEY, STOCK_JOURNEY, Journal, Step, expected_reply
 
 REPLY_TIMEOUT_S = 60.0
 _journals: dict[str, Journal] = {}
@@ -44,9 +44,11 @@ class _Journeys:
     """The journey loop both channels share; a channel implements ``_say``."""
 
     channel = ""
+    steps: tuple[Step, ...] = JOURNEY
     environment: Any
 
-    def _say(self, conversation: str, step: Step) -> None:
+    def _say(self, conversation: str, step: Step) -> bool:
+        """Send ``step`` and wait for the reply; True when the turn ran."""
         raise NotImplementedError
 
     def wait_time(self) -> float:
@@ -57,7 +59,7 @@ class _Journeys:
         conversation = str(uuid.uuid4())
         self._start(conversation)
         journal = _journal(self.environment)
-        for seq, step in enumerate(JOURNEY):
+        for seq, step in enumerate(self.steps):
             if journal:
                 journal.sent(conversation, self.channel, seq, step.text)
             if self._say(conversation, step) and journal:
@@ -94,6 +96,13 @@ class RestCustomer(_Journeys, HttpUser):
     @task
     def journey(self) -> None:
         self._journey()
+
+
+class StockCustomer(RestCustomer):
+    """The bot ``rasa init`` writes, over REST: only for ``python -m benchmarks.scale``'s
+    stock figure (pick it by name on the command line)."""
+
+    steps = STOCK_JOURNEY
 
 
 class WebChatCustomer(_Journeys, User):

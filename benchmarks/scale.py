@@ -38,6 +38,7 @@ from benchmarks.load.run import (
     LoadRun,
     Sampler,
     check_trackers,
+    database_size,
     locust,
     patched_environ,
     private_database,
@@ -369,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     )
                     for n in args.replicas
                 }
+                storage = database_size(env, args.postgres_admin_user, db)
                 stock = None
                 if not args.no_stock:
                     with private_database(env, args.postgres_admin_user) as stock_db:
@@ -383,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if one and two and one.msgs_per_s
         else None,
         "load_average_before": load_before,
+        "postgres": {
+            **storage,
+            "messages": sum(r.tracker_check["messages_sent"] for r in runs.values()),
+        },
         "runs": {f"replicas_{n}": vars(r) for n, r in runs.items()},
         "stock": vars(stock) if stock else None,
         "capacity": {

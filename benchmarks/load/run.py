@@ -52,6 +52,21 @@ def private_database(env: dict[str, str], admin_user: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def database_size(env: dict[str, str], admin_user: str, db: str) -> dict[str, int]:
+    """Rows and bytes (with indexes) of Rasa's ``events`` table in ``db``."""
+    import psycopg
+
+    conninfo = (
+        f"host={env['TANDEM_POSTGRES_HOST']} port={env['TANDEM_POSTGRES_PORT']} "
+        f"user={admin_user} dbname={db}"
+    )
+    with psycopg.connect(conninfo) as conn:
+        rows, size = conn.execute(
+            "SELECT count(*), pg_total_relation_size('events') FROM events"
+        ).fetchone() or (0, 0)
+    return {"event_rows": int(rows), "events_table_bytes": int(size)}
+
+
 # -- measuring processes -------------------------------------------------------------------
 
 
@@ -217,7 +232,7 @@ def check_trackers(rasa_url: str, token: str, journal: Path) -> dict[str, Any]:
     """Every conversation of ``journal`` against its tracker, read through Rasa's API."""
     sent = read_journal(journal.read_text(encoding="utf-8").splitlines())
     total = Verdict()
-    unreadable = 0
+    unreadable = events = 0
     examples: list[str] = []
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(timeout=60, headers=headers) as client:
@@ -228,7 +243,9 @@ def check_trackers(rasa_url: str, token: str, journal: Path) -> dict[str, Any]:
                 unreadable += 1
                 examples.append(f"{tid}: HTTP {response.status_code}")
                 continue
-            verdict = check(record, user_texts(response.json().get("events") or []))
+            tracked = response.json().get("events") or []
+            events += len(tracked)
+            verdict = check(record, user_texts(tracked))
             total.lost += verdict.lost
             total.duplicated += verdict.duplicated
             total.out_of_order += verdict.out_of_order
@@ -243,6 +260,7 @@ def check_trackers(rasa_url: str, token: str, journal: Path) -> dict[str, Any]:
         "out_of_order": total.out_of_order,
         "unanswered_not_stored": total.unacked_missing,
         "unreadable_trackers": unreadable,
+        "tracker_events": events,
         "examples": examples[:10],
     }
 

@@ -28,11 +28,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from benchmarks.load import sizing
 from benchmarks.load.run import (
     SETTLE_S,
     LoadRun,
@@ -295,6 +297,16 @@ def write_report(result: dict[str, Any], runs: dict[int, LoadRun], out_dir: Path
         rss = ", ".join(f"{k} {v:.0f}" for k, v in cap["peak_rss_mib_per_process"].items())
         lines.append(f"| {label} | {fmt(cap['msgs_per_cpu_s'])} | {rss} |")
     lines.append("")
+    model = load.get("sizing")
+    if model:
+        lines += [
+            f"## Capacity model ({model['from_run']}; assumptions in scale.json)",
+            "",
+            "| quantity | value |",
+            "|---|---|",
+            *[f"| {k.replace('_', ' ')} | {v} |" for k, v in model["result"].items()],
+            "",
+        ]
     (out_dir / "scale.md").write_text("\n".join(lines))
     plot(runs, out_dir / "scale.png")
 
@@ -397,6 +409,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
         "machine": machine(),
     }
+    biggest = f"replicas_{max(runs)}" if runs else ""
+    measured = sizing.measured_from(extra, biggest)
+    if measured is not None:
+        extra["sizing"] = {
+            "from_run": biggest,
+            "inputs": asdict(measured),
+            "assumptions": {
+                "conversations": sizing.CONVERSATIONS,
+                "seconds_between_messages": sizing.SECONDS_BETWEEN_MESSAGES,
+                "target_utilisation": sizing.TARGET_UTILISATION,
+                "generated_share": sizing.GENERATED_SHARE,
+                "answer_tokens": sizing.ANSWER_TOKENS,
+                "gpu_server_tokens_per_s": sizing.GPU_SERVER_TOKENS_PER_S,
+            },
+            "result": asdict(sizing.size(measured)),
+        }
     result = merge_results(args.out / "scale.json", own, extra)
     write_report(result, runs, args.out)
     print(json.dumps({k: result.get(k) for k in (*OWN_KEYS, *TURN_KEYS)}, indent=2))

@@ -89,3 +89,24 @@ def test_replies_of_the_wrong_kind_are_errors() -> None:
     assert "no mobile_plan card" in str(expected_reply(Step("plan_result", "x"), [{"text": "?"}]))
     assert expected_reply(Step("greeting", "hi"), []) == "no reply"
     assert expected_reply(Step("handoff", "a person"), []) is None
+
+
+def test_the_capacity_model_is_the_arithmetic_docs_capacity_md_shows() -> None:
+    from benchmarks.load.sizing import Measured, size
+
+    measured = Measured(
+        msgs_per_cpu_s=10.0,
+        engine_cpu_share=0.5,
+        actions_cpu_share=0.4,
+        engine_rss_mib=1024,
+        actions_rss_mib=512,
+        events_per_message=10,
+        bytes_per_event=1000,
+    )
+    sized = size(measured, conversations=3000, seconds_between_messages=30)
+    assert sized.messages_per_s == 100  # 3000 conversations / 30 s
+    assert sized.server_cores == 10  # 100 msgs/s / 10 msgs per CPU-second
+    assert sized.engine_replicas == 8  # ceil(10 * 0.5 / 0.7)
+    assert sized.action_servers == 6  # ceil(10 * 0.4 / 0.7)
+    assert sized.engine_memory_gib == 8.0
+    assert sized.postgres_event_inserts_per_s == 1000

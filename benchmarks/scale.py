@@ -280,7 +280,8 @@ def write_report(result: dict[str, Any], runs: dict[int, LoadRun], out_dir: Path
             "",
             f"{run.messages} messages, {run.failures} errors, {check.get('conversations')} "
             f"conversations; trackers: lost {check.get('lost')}, duplicated "
-            f"{check.get('duplicated')}, out of order {check.get('out_of_order')}.",
+            f"{check.get('duplicated')}, out of order {check.get('out_of_order')}. "
+            f"Locust itself used {run.locust_cpu_s} CPU-seconds.",
             "",
             "| channel | step | messages | errors | msgs/s | p50 ms | p95 ms | p99 ms |",
             "|---|---|---|---|---|---|---|---|",

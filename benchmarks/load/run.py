@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -156,6 +157,7 @@ class LoadRun:
     p95_ms: float = 0.0
     p99_ms: float = 0.0
     usage: dict[str, dict[str, float]] = field(default_factory=dict)
+    locust_cpu_s: float = 0.0
     tracker_check: dict[str, Any] = field(default_factory=dict)
 
 
@@ -187,12 +189,17 @@ def locust(
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
         "--journal", str(journal), *user_classes,
     ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (out / f"{label}.log").open("w") as log:
         subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stats_file = prefix.with_name(f"{prefix.name}_stats.csv")
     if not stats_file.exists():
         raise RuntimeError(f"Locust wrote no statistics; see {out / f'{label}.log'}")
-    run = LoadRun(label=label, users=users, run_time_s=run_time_s)
+    run = LoadRun(
+        label=label, users=users, run_time_s=run_time_s, locust_cpu_s=round(locust_cpu_s, 1)
+    )
     with stats_file.open() as handle:
         for row in csv.DictReader(handle):
             channel = {"POST": "rest"}.get(row["Type"], row["Type"])

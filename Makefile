@@ -75,6 +75,13 @@ bench:
 	$(ACTIONS) -m benchmarks.structured
 	$(ACTIONS) -m benchmarks.text
 
+# The load test: Locust journeys on 1 then 2 replicas behind HAProxy, the trackers
+# checked for lost or duplicated events (docs/capacity.md). Needs PostgreSQL, Redis,
+# RabbitMQ and HAProxy (scripts/setup-cluster.sh); about 10 minutes.
+.PHONY: bench-scale
+bench-scale: setup
+	$(ACTIONS) -m benchmarks.scale
+
 # Retrain the committed credit scorecard (generators/artifacts/credit_scorecard.json).
 CREDIT_DATA ?= ../shared/data/credit/germancredit.csv
 train-credit:

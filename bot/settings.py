@@ -246,6 +246,11 @@ class Settings:
                 "TANDEM_HANDOFF_RASA_TOKEN": self.rasa_token,
             }
         )
+        if self.profile == "production" and not env.get("TANDEM_HANDOFF_DB_URL"):
+            # Several service processes share one database (and its NOTIFY).
+            env["TANDEM_HANDOFF_DB_URL"] = handoff_postgres_url(env)
+            if env.get("TANDEM_POSTGRES_PASSWORD"):
+                env["PGPASSWORD"] = env["TANDEM_POSTGRES_PASSWORD"]  # libpq's; not in the URL
         return env
 
 
@@ -379,6 +384,17 @@ class ActionSettings:
 def _path(env: Mapping[str, str], key: str) -> Path | None:
     raw = env.get(key)
     return Path(raw) if raw else None
+
+
+def handoff_postgres_url(env: Mapping[str, str]) -> str:
+    """The handoff service's database in the production profile: ``TANDEM_HANDOFF_DB``
+    (``tandem_handoff``) on the profile's PostgreSQL server, without the password
+    (libpq reads it from ``PGPASSWORD``). It must exist, owned by the user."""
+    host, port = env["TANDEM_POSTGRES_HOST"], env["TANDEM_POSTGRES_PORT"]
+    host = f"[{host}]" if ":" in host else host
+    user = quote(env["TANDEM_POSTGRES_USER"], safe="")
+    database = quote(env.get("TANDEM_HANDOFF_DB") or "tandem_handoff", safe="")
+    return f"postgresql+psycopg://{user}@{host}:{port}/{database}"
 
 
 def socketio_redis_url(env: Mapping[str, str]) -> str:

@@ -235,9 +235,9 @@ class Settings:
         env["TANDEM_API_JWT_SECRET"] = self.api_jwt_secret
         return env
 
-    def handoff_env(self) -> dict[str, str]:
+    def handoff_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The handoff service's settings (``TANDEM_HANDOFF_*``, see bot/handoff)."""
-        env = self.engine_env()
+        env = self.engine_env(base)
         env.update(
             {
                 "TANDEM_HANDOFF_HOST": self.host,

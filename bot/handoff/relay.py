@@ -47,7 +47,9 @@ _HEADER_PARTS = 4
 Connect = Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]
 
 
-def encode(origin: str, number: int, event: LiveEvent, *, chunk_chars: int = CHUNK_CHARS) -> list[str]:
+def encode(
+    origin: str, number: int, event: LiveEvent, *, chunk_chars: int = CHUNK_CHARS
+) -> list[str]:
     """The notification payloads of one event: ``<origin> <number> <index> <total> <chunk>``.
 
     ``ensure_ascii`` keeps one byte per character, so a chunk's size is known.
@@ -137,8 +139,9 @@ class PostgresRelay:
 
     def send(self, event: LiveEvent) -> None:
         if self._outbox.qsize() >= self._max_outbox:
-            logger.warning("PostgreSQL has been away for %d live events; dropping the oldest",
-                           self._max_outbox)
+            logger.warning(
+                "PostgreSQL has been away for %d live events; dropping the oldest", self._max_outbox
+            )
             self._outbox.get_nowait()
         self._outbox.put_nowait(event)
 

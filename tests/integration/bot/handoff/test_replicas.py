@@ -60,12 +60,12 @@ class FakeRasa:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with rasa.lock:
                     events = list(rasa.trackers.get(self._conversation(), []))
                 self._answer({"events": events})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 events = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 rasa.add(self._conversation(), events)
                 self._answer({})

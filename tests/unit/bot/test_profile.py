@@ -80,3 +80,13 @@ def test_production_puts_the_handoff_database_on_postgresql_without_the_password
         )
         == "postgresql+psycopg://a%20b@[::1]:6432/desk"
     )
+
+
+def test_every_action_server_of_a_run_gets_one_order_verification_key() -> None:
+    s = Settings.from_env({})
+    assert (
+        s.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"] == s.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"]
+    )
+    assert len(s.orders_verify_key) >= 32
+    kept = Settings.from_env({"TANDEM_ORDERS_VERIFY_KEY": "k" * 40})
+    assert kept.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"] == "k" * 40

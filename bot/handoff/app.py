@@ -35,7 +35,8 @@ from bot.handoff.db import make_engine, migrate
 from bot.handoff.errors import HandoffError, NotAuthenticated, http_status
 from bot.handoff.gateway import HttpxRasaGateway, RasaGateway
 from bot.handoff.live import Hub
-from bot.handoff.relay import PostgresRelay
+from bot.handoff.locks import SharedLocks
+from bot.handoff.relay import PostgresRelay, connector
 from bot.handoff.service import Clock, HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
@@ -175,6 +176,8 @@ def create_app(
     hub = Hub(
         relay=PostgresRelay.for_engine(engine) if settings.live_backend == "postgres" else None
     )
+    # Replicas share the database: on PostgreSQL a conversation's lock holds across them.
+    shared_locks = SharedLocks(connector(engine)) if engine.dialect.name == "postgresql" else None
     store = Store(sessions)
     gateway = gateway or HttpxRasaGateway(
         settings.rasa_url, token=settings.rasa_token, timeout_s=settings.rasa_timeout_s
@@ -192,6 +195,7 @@ def create_app(
             gateway=gateway,
             hub=hub,
             settings=settings,
+            shared_locks=shared_locks,
             **({"clock": clock} if clock is not None else {}),
         ),
         assistant=Assistant(
@@ -218,6 +222,8 @@ def create_app(
             await runtime.service.syncer.cancel()
             await runtime.assistant.cancel()
             await hub.aclose()
+            if shared_locks is not None:
+                await shared_locks.aclose()
             await gateway.aclose()
             engine.dispose()
             analytics_engine.dispose()

@@ -246,6 +246,52 @@ def test_a_console_on_one_process_sees_what_happens_on_the_other(
     assert seqs == sorted(set(seqs)), "a message came twice or out of order"
 
 
+def test_two_agents_claiming_at_once_on_two_processes_are_announced_once(
+    replicas: tuple[Replica, Replica, FakeRasa], postgres_url: str
+) -> None:
+    a, b, rasa = replicas
+    accounts, _ = _accounts(postgres_url)
+    browsers = []
+    for replica, (email, name) in zip(
+        (a, b), [("di@example.com", "Di"), ("ed@example.com", "Ed")], strict=True
+    ):
+        accounts.create_user(email=email, name=name, role="agent", password=PASSWORD)
+        client, done = replica.browser(email)
+        assert done.status_code == 303
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/console/").text)
+        assert csrf
+        browsers.append((replica, client, csrf.group(1)))
+    ids = []
+    for n in range(3):
+        rasa.customer_says(f"race-{n}", "a person please")
+        created = httpx.post(
+            f"{a.origin}/api/handoffs",
+            json={"conversation_id": f"race-{n}", "channel": "socketio", "reason": "asked"},
+            headers=SERVICE,
+        )
+        ids.append(created.json()["id"])
+
+    def claim(replica: Replica, client: httpx.Client, csrf: str, hid: int, sink: list[int]) -> None:
+        answer = client.post(
+            f"/console/api/handoffs/{hid}/claim",
+            headers={"origin": replica.origin, "x-csrf-token": csrf},
+        )
+        sink.append(answer.status_code)
+
+    for n, handoff_id in enumerate(ids):
+        statuses: list[int] = []
+        threads = [
+            threading.Thread(target=claim, args=(*b, handoff_id, statuses)) for b in browsers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses)[0] == 200 and sorted(statuses)[1] in (403, 404, 409), statuses
+        joined = [e for e in rasa.trackers[f"race-{n}"] if "has joined" in str(e.get("text", ""))]
+        assert len(joined) == 1, joined
+
+
 def test_without_the_relay_the_other_process_sees_nothing(
     postgres_url: str, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ timeout. ``migrate`` runs Alembic programmatically, so a deployment needs no
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.errors import ConfigError
@@ -91,11 +92,26 @@ class Migrations:
         return config
 
     def upgrade(self, engine: Engine, revision: str = "head") -> None:
-        """Bring the schema to ``revision``; safe to run on every start."""
+        """Bring the schema to ``revision``; safe to run on every start.
+
+        On PostgreSQL the run holds a transaction-level advisory lock, so replicas
+        that start together migrate one after the other instead of racing to
+        create the same tables; the later ones find the schema at head.
+        """
         config = self.config()
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+
+    @property
+    def lock_key(self) -> int:
+        """A stable signed 64-bit key per history (PostgreSQL advisory locks take a bigint)."""
+        digest = hashlib.blake2b(self.version_table.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
 
     def downgrade(self, engine: Engine, revision: str) -> None:
         config = self.config()

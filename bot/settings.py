@@ -88,6 +88,9 @@ class Settings:
     # Secrets shared by Tandem's own processes; random per run unless set.
     service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     stream_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # The order lookup's verification key: one for every action server process, or a
+    # customer verified by one is refused by the next (generators/orders.py).
+    orders_verify_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # Rasa's HTTP API takes `Authorization: Bearer <rasa_token>` on every call
     # (bot/engine/api_guard.py); random per run unless set, e.g. to call it by hand.
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
@@ -121,6 +124,7 @@ class Settings:
             handoff_port=env_int(env, "TANDEM_HANDOFF_PORT", base.handoff_port),
             service_token=env.get("TANDEM_HANDOFF_SERVICE_TOKEN") or base.service_token,
             stream_token=env.get("TANDEM_STREAM_TOKEN") or base.stream_token,
+            orders_verify_key=env.get("TANDEM_ORDERS_VERIFY_KEY") or base.orders_verify_key,
             rasa_token=env.get("TANDEM_RASA_TOKEN") or base.rasa_token,
             jwt_secret=env.get("TANDEM_JWT_SECRET", ""),
             api_jwt_secret=env.get("TANDEM_API_JWT_SECRET", ""),
@@ -214,6 +218,7 @@ class Settings:
         env["TANDEM_HANDOFF_URL"] = self.handoff_url
         env["TANDEM_HANDOFF_SERVICE_TOKEN"] = self.service_token
         env["TANDEM_STREAM_TOKEN"] = self.stream_token
+        env["TANDEM_ORDERS_VERIFY_KEY"] = self.orders_verify_key
         env["TANDEM_JWT_SECRET"] = self.jwt_secret
         env.setdefault("TANDEM_REST_TOKEN", "")  # the REST channel's shared secret, optional
         env["TANDEM_RASA_URL"] = self.rasa_url
@@ -225,6 +230,8 @@ class Settings:
                     env[key] = value
             if not env.get("TANDEM_SOCKETIO_REDIS_URL"):  # web chat across replicas
                 env["TANDEM_SOCKETIO_REDIS_URL"] = socketio_redis_url(env)
+            if not env.get("TANDEM_CHANNELS_REDIS_URL"):  # Slack and Teams across replicas
+                env["TANDEM_CHANNELS_REDIS_URL"] = socketio_redis_url(env)
         return env
 
     def rasa_env(self) -> dict[str, str]:
@@ -235,9 +242,9 @@ class Settings:
         env["TANDEM_API_JWT_SECRET"] = self.api_jwt_secret
         return env
 
-    def handoff_env(self) -> dict[str, str]:
+    def handoff_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The handoff service's settings (``TANDEM_HANDOFF_*``, see bot/handoff)."""
-        env = self.engine_env()
+        env = self.engine_env(base)
         env.update(
             {
                 "TANDEM_HANDOFF_HOST": self.host,
@@ -246,6 +253,11 @@ class Settings:
                 "TANDEM_HANDOFF_RASA_TOKEN": self.rasa_token,
             }
         )
+        if self.profile == "production" and not env.get("TANDEM_HANDOFF_DB_URL"):
+            # Several service processes share one database (and its NOTIFY).
+            env["TANDEM_HANDOFF_DB_URL"] = handoff_postgres_url(env)
+            if env.get("TANDEM_POSTGRES_PASSWORD"):
+                env["PGPASSWORD"] = env["TANDEM_POSTGRES_PASSWORD"]  # libpq's; not in the URL
         return env
 
 
@@ -379,6 +391,17 @@ class ActionSettings:
 def _path(env: Mapping[str, str], key: str) -> Path | None:
     raw = env.get(key)
     return Path(raw) if raw else None
+
+
+def handoff_postgres_url(env: Mapping[str, str]) -> str:
+    """The handoff service's database in the production profile: ``TANDEM_HANDOFF_DB``
+    (``tandem_handoff``) on the profile's PostgreSQL server, without the password
+    (libpq reads it from ``PGPASSWORD``). It must exist, owned by the user."""
+    host, port = env["TANDEM_POSTGRES_HOST"], env["TANDEM_POSTGRES_PORT"]
+    host = f"[{host}]" if ":" in host else host
+    user = quote(env["TANDEM_POSTGRES_USER"], safe="")
+    database = quote(env.get("TANDEM_HANDOFF_DB") or "tandem_handoff", safe="")
+    return f"postgresql+psycopg://{user}@{host}:{port}/{database}"
 
 
 def socketio_redis_url(env: Mapping[str, str]) -> str:

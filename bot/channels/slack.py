@@ -22,9 +22,11 @@ What it adds to Rasa's own ``slack`` channel:
 * replies are Block Kit: buttons, cards for structured results, a speaker line
   for human agents (see ``bot/channels/blocks.py``).
 
-The dedup cache lives in process memory: several engine replicas behind one
-Slack app each see only their own retries, so they need a shared store (Redis
-``SET NX EX``) for a strict once-only guarantee.
+The dedup cache lives in process memory unless ``state_url`` (or
+``TANDEM_CHANNELS_REDIS_URL``, which the production profile sets) names a
+Redis: then every replica takes each ``event_id`` with ``SET NX EX``
+(:mod:`bot.channels.shared_state`), so a retry that reaches another replica
+is still dropped.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ from sanic.response import HTTPResponse
 
 from bot.channels.blocks import SlackMessage, mark_chosen, render
 from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY
+from bot.channels.shared_state import (
+    DEFAULT_PREFIX,
+    Deduplicator,
+    RedisEventDeduplicator,
+    redis_client,
+)
 from bot.channels.slack_events import (
     Click,
     EventDeduplicator,
@@ -58,6 +66,7 @@ from bot.channels.slack_events import (
     require_str,
     verify_request,
 )
+from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -218,6 +227,8 @@ class SlackInput(InputChannel):
         request_timeout_s: float = DEFAULT_TIMEOUT_S,
         team_label: str = "Voltline team",
         clock: Callable[[], float] = time.time,
+        state_url: str | None = None,
+        state_key_prefix: str = DEFAULT_PREFIX,
     ) -> None:
         for key, value in (
             ("slack_token", slack_token),
@@ -237,7 +248,9 @@ class SlackInput(InputChannel):
         self.client = SlackWebClient(
             token=slack_token, api_url=slack_api_url, timeout_s=request_timeout_s
         )
-        self.dedup = EventDeduplicator()
+        self.dedup: Deduplicator = EventDeduplicator()
+        if state_url:
+            self.dedup = RedisEventDeduplicator(redis_client(state_url), prefix=state_key_prefix)
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -252,6 +265,11 @@ class SlackInput(InputChannel):
                 raise ConfigError(f"credentials.yml: the Slack channel lacks {key}; {_where(key)}")
         options: dict[str, Any] = {"slack_api_url": credentials.get("slack_api_url")}
         options |= {"team_label": credentials.get("team_label")}
+        engine = EngineSettings.from_env()
+        options |= {
+            "state_url": credentials.get("state_url") or engine.channels_redis_url or None,
+            "state_key_prefix": engine.redis_key_prefix,
+        }
         for key, kind in (
             ("replay_window_s", float),
             ("max_message_chars", int),
@@ -273,6 +291,11 @@ class SlackInput(InputChannel):
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def _repeated(self, event_id: str) -> bool:
+        if isinstance(self.dedup, EventDeduplicator):
+            return self.dedup.seen_before(event_id)
+        return await asyncio.to_thread(self.dedup.seen_before, event_id)  # a network call
 
     def _verify(self, request: Request) -> None:
         verify_request(
@@ -349,7 +372,7 @@ class SlackInput(InputChannel):
                 return response.json({"error": str(e)}, status=e.status)
             if isinstance(outcome, Ignored):
                 return response.json({"status": "ignored", "reason": outcome.reason})
-            if outcome.event_id and self.dedup.seen_before(outcome.event_id):
+            if outcome.event_id and await self._repeated(outcome.event_id):
                 logger.info(
                     "Slack resent event %s (retry %s); already handled",
                     outcome.event_id,

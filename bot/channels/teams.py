@@ -9,9 +9,11 @@ invalid token, 403 for a valid token that does not cover the activity, 400 for
 malformed JSON or missing fields, 413 for an oversized message.
 
 Each validated activity stores a conversation reference (service URL, ids,
-accounts, tenant) in SQLite, keyed by the Rasa sender id ``teams:<conversation
-id>``, so that :meth:`TeamsInput.get_output_channel` can deliver messages that
-arrive later without a request, such as a human agent's reply sent through
+accounts, tenant) in SQLite (in Redis, shared by every engine replica, when
+``state_url`` or ``TANDEM_CHANNELS_REDIS_URL`` names one), keyed by the Rasa
+sender id ``teams:<conversation id>``, so that
+:meth:`TeamsInput.get_output_channel` can deliver messages that arrive later
+without a request, such as a human agent's reply sent through
 Rasa's ``/conversations/<id>/tracker/events?output_channel=latest``, also after
 the engine restarts. Replies go only to service URLs that came in a validated
 token. Enable it in ``credentials.yml``::
@@ -47,6 +49,12 @@ from bot.channels.botframework_connector import (
 )
 from bot.channels.cards import Rendered, buttons_card, image_card, render_custom
 from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, BadRequest
+from bot.channels.shared_state import (
+    DEFAULT_PREFIX,
+    RedisReferenceStore,
+    ReferenceStore,
+    redis_client,
+)
 from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
@@ -124,7 +132,7 @@ class TeamsOutput(OutputChannel):
         self,
         *,
         connector: ConnectorClient,
-        references: ConversationReferenceStore,
+        references: ReferenceStore,
         reference: ConversationReference | None = None,
         reply_to_id: str | None = None,
     ) -> None:
@@ -234,6 +242,8 @@ class TeamsInput(InputChannel):
         jwks_min_refetch_s: float = auth.MIN_REFETCH_S,
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
         reference_db: Path | str = Path(".tandem") / REFERENCE_DB_NAME,
+        state_url: str | None = None,
+        state_key_prefix: str = DEFAULT_PREFIX,
     ) -> None:
         for key, value in (("app_id", app_id), ("app_password", app_password)):
             if not isinstance(value, str) or not value.strip():
@@ -268,7 +278,11 @@ class TeamsInput(InputChannel):
             sessions=self.sessions,
         )
         self.connector = ConnectorClient(credentials=credentials, sessions=self.sessions)
-        self.references = ConversationReferenceStore(reference_db)
+        self.references: ReferenceStore = (
+            RedisReferenceStore(redis_client(state_url), prefix=state_key_prefix)
+            if state_url
+            else ConversationReferenceStore(reference_db)
+        )
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -284,7 +298,9 @@ class TeamsInput(InputChannel):
                     f"Teams channel: credentials.yml lacks `{key}` under "
                     "bot.channels.teams.TeamsInput; see docs/channels/teams.md."
                 )
-        unknown = sorted(set(settings) - _TEXT_SETTINGS - _NUMBER_SETTINGS - {"reference_db"})
+        unknown = sorted(
+            set(settings) - _TEXT_SETTINGS - _NUMBER_SETTINGS - {"reference_db", "state_url"}
+        )
         if unknown:
             raise ConfigError(
                 f"Teams channel: unknown credentials {unknown}; see docs/channels/teams.md."
@@ -296,9 +312,11 @@ class TeamsInput(InputChannel):
                 raise ConfigError(f"Teams channel: `{key}` must be a number.") from e
         if "max_message_chars" in settings:
             settings["max_message_chars"] = int(settings["max_message_chars"])
+        engine = EngineSettings.from_env()
         if not settings.get("reference_db"):
-            state_dir = EngineSettings.from_env().state_dir
-            settings["reference_db"] = state_dir / REFERENCE_DB_NAME
+            settings["reference_db"] = engine.state_dir / REFERENCE_DB_NAME
+        settings["state_url"] = settings.get("state_url") or engine.channels_redis_url or None
+        settings["state_key_prefix"] = engine.redis_key_prefix
         return cls(**settings)
 
     def get_output_channel(self) -> OutputChannel:

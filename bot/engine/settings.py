@@ -68,6 +68,12 @@ class EngineSettings:
     socketio_redis_url: str = field(default="", repr=False)
     """``TANDEM_SOCKETIO_REDIS_URL``: the web chat's socket.io manager across replicas
     when ``credentials.yml`` has no ``client_manager_url``; empty: one process."""
+    channels_redis_url: str = field(default="", repr=False)
+    """``TANDEM_CHANNELS_REDIS_URL``: where the Slack and Teams channels keep what every
+    replica must know (:mod:`bot.channels.shared_state`) when ``credentials.yml`` has no
+    ``state_url``; empty: in this process (Slack) or a local SQLite file (Teams)."""
+    redis_key_prefix: str = "tandem"
+    """``TANDEM_REDIS_KEY_PREFIX``: the first part of every key Tandem's channels write."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -91,6 +97,8 @@ class EngineSettings:
             venv_dir=env.get("TANDEM_VENV_DIR", ""),
             metrics_token=env.get("TANDEM_METRICS_TOKEN", ""),
             socketio_redis_url=env.get("TANDEM_SOCKETIO_REDIS_URL", ""),
+            channels_redis_url=env.get("TANDEM_CHANNELS_REDIS_URL", ""),
+            redis_key_prefix=env.get("TANDEM_REDIS_KEY_PREFIX") or "tandem",
         )
 
 

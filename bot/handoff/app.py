@@ -35,6 +35,8 @@ from bot.handoff.db import make_engine, migrate
 from bot.handoff.errors import HandoffError, NotAuthenticated, http_status
 from bot.handoff.gateway import HttpxRasaGateway, RasaGateway
 from bot.handoff.live import Hub
+from bot.handoff.locks import SharedLocks
+from bot.handoff.relay import PostgresRelay, connector
 from bot.handoff.service import Clock, HandoffService
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
@@ -171,7 +173,11 @@ def create_app(
     engine = make_engine(settings.db_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     analytics_engine = make_analytics_engine(settings.analytics_db_url)
-    hub = Hub()
+    hub = Hub(
+        relay=PostgresRelay.for_engine(engine) if settings.live_backend == "postgres" else None
+    )
+    # Replicas share the database: on PostgreSQL a conversation's lock holds across them.
+    shared_locks = SharedLocks(connector(engine)) if engine.dialect.name == "postgresql" else None
     store = Store(sessions)
     gateway = gateway or HttpxRasaGateway(
         settings.rasa_url, token=settings.rasa_token, timeout_s=settings.rasa_timeout_s
@@ -190,6 +196,7 @@ def create_app(
             hub=hub,
             settings=settings,
             clock=clock,
+            shared_locks=shared_locks,
         ),
         assistant=Assistant(
             hub=hub,
@@ -204,6 +211,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(migrate, engine)
+        await hub.start()
         sweeper = asyncio.create_task(runtime.service.run_forever(settings.sweep_s))
         try:
             yield
@@ -213,6 +221,9 @@ def create_app(
                 await sweeper
             await runtime.service.syncer.cancel()
             await runtime.assistant.cancel()
+            await hub.aclose()
+            if shared_locks is not None:
+                await shared_locks.aclose()
             await gateway.aclose()
             engine.dispose()
             analytics_engine.dispose()

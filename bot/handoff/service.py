@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from bot.handoff.errors import Conflict, Forbidden, GatewayError, InvalidInput, 
 from bot.handoff.estimate import QueueStatus, estimate
 from bot.handoff.gateway import RasaGateway
 from bot.handoff.live import Hub
+from bot.handoff.locks import SharedLocks
 from bot.handoff.models import ACTIVE, Handoff, Message, Note
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.store import Store
@@ -124,6 +125,7 @@ class HandoffService:
         settings: HandoffSettings,
         clock: Clock | None = None,
         catalog: Catalog | None = None,
+        shared_locks: SharedLocks | None = None,
     ) -> None:
         self.catalog = catalog or kit_catalog()
         self.store = store
@@ -131,7 +133,7 @@ class HandoffService:
         self.hub = hub
         self.settings = settings
         self.clock = clock or _utc_now
-        self.syncer = Syncer(store=store, gateway=gateway, hub=hub)
+        self.syncer = Syncer(store=store, gateway=gateway, hub=hub, shared_locks=shared_locks)
         self.syncer.after_sync = self._after_sync
         self._address_locks = [asyncio.Lock() for _ in range(64)]
         # What each waiting customer was last told about the queue (handoff id →
@@ -356,11 +358,20 @@ class HandoffService:
             self._queue_changed()
         return Outcome(handoff, created=created)
 
-    def _address_lock(self, client_ip: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Requests from one address one at a time, so its limit holds under a burst."""
+    @contextlib.asynccontextmanager
+    async def _address_lock(self, client_ip: str | None) -> AsyncIterator[None]:
+        """Requests from one address one at a time, in every process, so its limit holds
+        under a burst."""
         if not client_ip:
-            return contextlib.nullcontext()
-        return self._address_locks[hash(client_ip) % len(self._address_locks)]
+            yield
+            return
+        async with self._address_locks[hash(client_ip) % len(self._address_locks)]:
+            shared = self.syncer.shared_locks
+            if shared is None:
+                yield
+            else:
+                async with shared.hold("address:" + client_ip):
+                    yield
 
     async def _too_many(self, conversation_id: str, client_ip: str | None, now: datetime) -> bool:
         since = now - REQUEST_WINDOW

@@ -23,6 +23,10 @@
                                     (``assistant:`` in assistant.yml)
 ``TANDEM_HANDOFF_CSAT``             ask the customer for a 1-5 rating when a person
                                     returns or resolves the conversation (``true``)
+``TANDEM_HANDOFF_LIVE``             how console live updates reach every service process:
+                                    ``auto`` (PostgreSQL's NOTIFY when the database is
+                                    PostgreSQL, else this process only), ``postgres``,
+                                    ``process``
 ``TANDEM_ANALYTICS_DB_URL``         the analytics store the supervisors' dashboard reads
                                     (as :mod:`bot.analytics.settings` has it)
 ==================================  ===============================================
@@ -52,6 +56,7 @@ PREFIX = "TANDEM_HANDOFF_"
 MIN_SERVICE_TOKEN_CHARS = 16
 DEFAULT_ASSISTANT_NAME = "the assistant"
 DEFAULT_TIMEZONE = "Europe/London"
+LIVE_BACKENDS = ("auto", "postgres", "process")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -140,6 +145,16 @@ class HandoffSettings:
     analytics_db_url: str = field(
         default_factory=lambda: analytics_settings.AnalyticsSettings().db_url
     )
+    live: str = "auto"
+    """``TANDEM_HANDOFF_LIVE``: see :attr:`live_backend`."""
+
+    @property
+    def live_backend(self) -> str:
+        """``postgres``: console events travel between processes through the handoff
+        database's NOTIFY (:mod:`bot.handoff.relay`); ``process``: they stay in this one."""
+        if self.live == "auto":
+            return "postgres" if self.db_url.startswith("postgresql") else "process"
+        return self.live
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
@@ -181,6 +196,7 @@ class HandoffSettings:
                 env.get(analytics_settings.PREFIX + "DB_URL")
                 or analytics_settings.default_db_url(state_dir)
             ),
+            live=(env.get(PREFIX + "LIVE") or cls.live).strip().lower(),
         )
 
     def check(self) -> HandoffSettings:
@@ -197,5 +213,16 @@ class HandoffSettings:
         if self.public_origin and not self.public_origin.startswith(("http://", "https://")):
             raise ConfigError(
                 f"{PREFIX}PUBLIC_ORIGIN={self.public_origin!r} must look like https://host[:port]."
+            )
+        if self.live not in LIVE_BACKENDS:
+            raise ConfigError(
+                f"{PREFIX}LIVE={self.live!r} is not one of {', '.join(LIVE_BACKENDS)}; "
+                "leave it unset (auto) unless you must force one."
+            )
+        if self.live == "postgres" and not self.db_url.startswith("postgresql"):
+            raise ConfigError(
+                f"{PREFIX}LIVE=postgres needs the handoff database on PostgreSQL "
+                f"({PREFIX}DB_URL=postgresql+psycopg://...); unset it to keep live updates "
+                "in one process."
             )
         return self

@@ -4,7 +4,9 @@ A sync reads the whole tracker, stores the user and bot events from the
 handoff's start that are not stored yet (the database's unique constraint on
 ``(conversation, seq)`` makes repeats harmless) and publishes the new lines
 to the console. Syncs of one conversation never overlap (an asyncio lock per
-conversation), so lines are stored and published in tracker order.
+conversation, and on PostgreSQL an advisory lock that holds across the
+service's processes, :mod:`bot.handoff.locks`), so lines are stored and
+published in tracker order.
 
 Triggers: the engine's notify call, every agent action, a sweep of all active
 handoffs every ``sweep_s`` seconds and start-up — which is why a restart or a
@@ -16,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -26,6 +29,7 @@ from bot.handoff import transcript
 from bot.handoff.errors import GatewayError
 from bot.handoff.gateway import RasaGateway
 from bot.handoff.live import Hub
+from bot.handoff.locks import SharedLocks
 from bot.handoff.models import Handoff, Message
 from bot.handoff.store import Store
 
@@ -50,10 +54,18 @@ def message_json(message: Message) -> dict[str, Any]:
 
 
 class Syncer:
-    def __init__(self, *, store: Store, gateway: RasaGateway, hub: Hub) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        gateway: RasaGateway,
+        hub: Hub,
+        shared_locks: SharedLocks | None = None,
+    ) -> None:
         self.store = store
         self.gateway = gateway
         self.hub = hub
+        self.shared_locks = shared_locks
         # Striped, so memory stays bounded however many conversations pass by;
         # one conversation always maps to the same lock.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
@@ -63,10 +75,19 @@ class Syncer:
         # (the service reacts to what the customer wrote: a cancelled request).
         self.after_sync: Callable[[Handoff, list[Message]], Awaitable[None]] | None = None
 
-    def lock(self, conversation_id: str) -> asyncio.Lock:
-        """The lock every change to this conversation's transcript happens under."""
+    def _stripe(self, conversation_id: str) -> asyncio.Lock:
         digest = hashlib.blake2b(conversation_id.encode(), digest_size=4).digest()
         return self._locks[int.from_bytes(digest, "big") % LOCK_STRIPES]
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str) -> AsyncIterator[None]:
+        """The lock every change to this conversation's transcript happens under."""
+        async with self._stripe(conversation_id):
+            if self.shared_locks is None:
+                yield
+            else:
+                async with self.shared_locks.hold("conversation:" + conversation_id):
+                    yield
 
     async def sync(self, conversation_id: str) -> list[Message]:
         async with self.lock(conversation_id):

@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import _parser, _settings
 from bot.errors import ConfigError
-from bot.settings import PRODUCTION_DEFAULTS, Settings
+from bot.settings import PRODUCTION_DEFAULTS, Settings, handoff_postgres_url
 from bot.supervisor import Supervisor
 from tests.conftest import PROJECT_ROOT
 
@@ -56,3 +56,37 @@ def test_the_cli_flag_selects_the_profile_and_a_bad_name_says_which_exist() -> N
         _parser().parse_args(["run", "--profile", "cluster"])
     with pytest.raises(ConfigError, match="embedded, production"):
         Settings.from_env({"TANDEM_PROFILE": "cluster"})
+
+
+def test_production_puts_the_handoff_database_on_postgresql_without_the_password() -> None:
+    assert "TANDEM_HANDOFF_DB_URL" not in Settings.from_env({}).handoff_env({})
+    s = Settings.from_env({"TANDEM_PROFILE": "production"})
+    env = s.handoff_env({"TANDEM_POSTGRES_PASSWORD": "s3cret"})
+    assert env["TANDEM_HANDOFF_DB_URL"] == (
+        "postgresql+psycopg://tandem@127.0.0.1:5432/tandem_handoff"
+    )
+    assert env["PGPASSWORD"] == "s3cret"  # libpq's variable, never the URL
+    assert "PGPASSWORD" not in s.handoff_env({})
+    own = s.handoff_env({"TANDEM_HANDOFF_DB_URL": "postgresql+psycopg://desk@db/desk"})
+    assert own["TANDEM_HANDOFF_DB_URL"] == "postgresql+psycopg://desk@db/desk"
+    assert (
+        handoff_postgres_url(
+            {
+                "TANDEM_POSTGRES_HOST": "::1",
+                "TANDEM_POSTGRES_PORT": "6432",
+                "TANDEM_POSTGRES_USER": "a b",
+                "TANDEM_HANDOFF_DB": "desk",
+            }
+        )
+        == "postgresql+psycopg://a%20b@[::1]:6432/desk"
+    )
+
+
+def test_every_action_server_of_a_run_gets_one_order_verification_key() -> None:
+    s = Settings.from_env({})
+    assert (
+        s.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"] == s.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"]
+    )
+    assert len(s.orders_verify_key) >= 32
+    kept = Settings.from_env({"TANDEM_ORDERS_VERIFY_KEY": "k" * 40})
+    assert kept.engine_env({})["TANDEM_ORDERS_VERIFY_KEY"] == "k" * 40

@@ -113,3 +113,17 @@ def test_the_name_and_support_hours_come_from_the_project(tmp_path: Path) -> Non
     assert bare.assistant_name == "the assistant" and bare.open_hours.always
     named = {"TANDEM_PROJECT_DIR": str(tmp_path), "TANDEM_HANDOFF_ASSISTANT_NAME": "Ada"}
     assert HandoffSettings.from_env(named).assistant_name == "Ada"
+
+
+def test_live_updates_follow_the_database_unless_told(tmp_path: Path) -> None:
+    embedded = HandoffSettings.from_env({"TANDEM_STATE_DIR": str(tmp_path)})
+    assert (embedded.live, embedded.live_backend) == ("auto", "process")
+    shared = {"TANDEM_HANDOFF_DB_URL": "postgresql+psycopg://u@db/handoff"}
+    assert HandoffSettings.from_env(shared).live_backend == "postgres"
+    forced = HandoffSettings.from_env({**shared, "TANDEM_HANDOFF_LIVE": "Process"})
+    assert forced.live_backend == "process"
+    token = "service-secret-0123456789"
+    with pytest.raises(ConfigError, match="needs the handoff database on PostgreSQL"):
+        HandoffSettings(service_token=token, live="postgres").check()
+    with pytest.raises(ConfigError, match="TANDEM_HANDOFF_LIVE='redis' is not one of"):
+        HandoffSettings(service_token=token, live="redis").check()

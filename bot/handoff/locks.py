@@ -1,0 +1,87 @@
+"""Per-conversation locks that hold across the service's processes: PostgreSQL advisory locks.
+
+Within one process an asyncio lock per conversation keeps a sync, a claim or
+a reply from overlapping another one of the same conversation. Two replicas
+need the same guarantee, or two agents claiming one handoff on two replicas
+at the same instant both make Rasa announce them before the database refuses
+the second claim. On PostgreSQL the lock is also taken as a session-level
+advisory lock, ``pg_try_advisory_lock(namespace, key)``, polled every
+``poll_s`` on one connection of this process's own (a blocking
+``pg_advisory_lock`` would hold that connection for everybody).
+
+PostgreSQL releases a session's locks when its connection ends, so a replica
+that dies frees its conversations at once. If the connection fails the lock
+is skipped with a warning, never waited for: the service then behaves as one
+process does, and its database work fails on its own anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+
+from bot.handoff.relay import Connect
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = 0x7A4D  # the first key of Tandem's conversation locks; migrations use another form
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 32-bit key for ``name`` (a collision only serialises two conversations)."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=4).digest(), "big", signed=True
+    )
+
+
+class SharedLocks:
+    """Advisory locks by name on one PostgreSQL connection; see the module's notes."""
+
+    def __init__(self, connect: Connect, *, poll_s: float = 0.02) -> None:
+        self.poll_s = poll_s
+        self._connect = connect
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._opening = asyncio.Lock()
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        async with self._opening:
+            if self._conn is None or self._conn.closed:
+                self._conn = await self._connect()
+            return self._conn
+
+    async def _call(self, function: str, key: int) -> bool:
+        conn = await self._connection()
+        cursor = await conn.execute(f"SELECT {function}(%s, %s)", (NAMESPACE, key))
+        row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        """Hold ``name`` in every process; call with this process's own lock of it held."""
+        key, taken = lock_key(name), False
+        try:
+            while not (taken := await self._call("pg_try_advisory_lock", key)):
+                await asyncio.sleep(self.poll_s)
+        except (psycopg.Error, OSError) as e:
+            logger.warning("no cross-process lock for %s (%s); going on without it", name, e)
+            await self.aclose()
+        try:
+            yield
+        finally:
+            if taken:
+                try:
+                    await self._call("pg_advisory_unlock", key)
+                except (psycopg.Error, OSError) as e:  # a lost session has released it
+                    logger.info("could not release the lock of %s (%s)", name, e)
+                    await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()

@@ -1,0 +1,75 @@
+"""Conversation locks across processes: PostgreSQL advisory locks, one connection per holder.
+
+Each :class:`SharedLocks` has its own connection, as each service process does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from bot.handoff.db import make_engine
+from bot.handoff.locks import SharedLocks
+from bot.handoff.relay import connector
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def two(postgres_url: str) -> AsyncIterator[tuple[SharedLocks, SharedLocks]]:
+    engine = make_engine(postgres_url)
+    a, b = SharedLocks(connector(engine)), SharedLocks(connector(engine))
+    yield a, b
+    await a.aclose()
+    await b.aclose()
+    engine.dispose()
+
+
+async def test_the_other_process_waits_for_the_same_conversation_only(
+    two: tuple[SharedLocks, SharedLocks],
+) -> None:
+    a, b = two
+    order: list[str] = []
+
+    async def b_takes(name: str) -> None:
+        async with b.hold(name):
+            order.append(f"b {name}")
+
+    async with a.hold("conversation:x"):
+        other = asyncio.ensure_future(b_takes("conversation:y"))
+        same = asyncio.ensure_future(b_takes("conversation:x"))
+        await other  # a different conversation is not held up
+        await asyncio.sleep(0.3)  # room for b to get in if the lock did not hold
+        order.append("a out")
+    await same
+    assert order == ["b conversation:y", "a out", "b conversation:x"]
+
+
+async def test_a_dead_process_frees_its_conversations(
+    two: tuple[SharedLocks, SharedLocks], postgres_url: str
+) -> None:
+    a, b = two
+    entered = asyncio.Event()
+    async with a.hold("conversation:z"):
+        waiting = asyncio.ensure_future(_enter(b, "conversation:z", entered))
+        await asyncio.sleep(0.1)
+        assert not entered.is_set()
+        engine = make_engine(postgres_url)
+        with engine.begin() as db:  # the holder's connection dies, as with kill -9
+            db.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                )
+            )
+        engine.dispose()
+        await asyncio.wait_for(waiting, 10)
+    assert entered.is_set()
+
+
+async def _enter(locks: SharedLocks, name: str, entered: asyncio.Event) -> None:
+    async with locks.hold(name):
+        entered.set()

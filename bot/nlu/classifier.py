@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -37,6 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import FEATURIZERS
 
 from bot.nlu.calibration import RULES, choose_threshold
+from bot.nlu.segment import lexical_words
 
 logger = logging.getLogger(__name__)
 
@@ -186,12 +186,9 @@ def out_of_fold_probabilities(
     return probs
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
-
-
 def words_of(text: str) -> frozenset[str]:
-    """The lower-cased words of three or more letters in ``text``."""
-    return frozenset(w.lower() for w in _WORD.findall(text))
+    """The lower-cased words of three or more letters in ``text``, and its Han characters."""
+    return lexical_words(text)
 
 
 def known_words(texts: list[str], lookup_tables: list[dict[str, Any]]) -> frozenset[str]:

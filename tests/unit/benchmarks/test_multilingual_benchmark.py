@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 ENCODER = ROOT / "models" / "encoders" / "multilingual-e5-small"
 ROWS = {
     "zh-CN": {
-        "alarm_set": ["明天早上七点叫醒我", "设一个六点的闹钟", "帮我定个闹钟", "早上八点提醒我起床"],
+        "alarm_set": ["明天早上七点叫醒我", "设一个六点的闹钟", "帮我定个闹钟",
+                      "早上八点提醒我起床"],
         "weather_query": ["今天天气怎么样", "明天会下雨吗", "外面冷不冷", "这周末天气如何"],
         "play_music": ["放一首周杰伦的歌", "我想听音乐", "播放轻音乐", "来点摇滚乐"],
     },

@@ -175,7 +175,7 @@ def build_tokenizer(model: PackedModel) -> Any:
 
     vocab = list(zip(model.pieces, model.scores, strict=True))
     tokenizer = Tokenizer(Unigram(vocab, unk_id=model.specials["unk"], byte_fallback=False))
-    steps = [
+    steps: list[normalizers.Normalizer] = [
         normalizers.Replace(chr(cp), "".join(map(chr, outs)))
         for cp, outs in sorted(model.normalization.items())
         if unicodedata.normalize("NFKC", chr(cp)) != "".join(map(chr, outs))

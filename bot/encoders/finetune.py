@@ -92,6 +92,13 @@ def _group(examples: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return dict(sorted(by_intent.items()))
 
 
+def embeddings_frozen(setting: str, vocab_size: int) -> bool:
+    """Whether the input embeddings stay fixed: "yes", "no" or "auto" (large vocabularies)."""
+    if setting not in ("auto", "yes", "no"):
+        raise FineTuneError(f"freeze_embeddings must be auto, yes or no, not {setting!r}.")
+    return setting == "yes" or (setting == "auto" and vocab_size > LARGE_VOCABULARY)
+
+
 def supervised_contrastive_loss(embeddings: Any, labels: Any, temperature: float) -> Any:
     """SupCon loss of L2-normalised ``embeddings`` (n x d) with integer ``labels`` (n)."""
     import torch
@@ -138,9 +145,8 @@ def fine_tune(
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = AutoModel.from_pretrained(str(base_dir))
     model.train()
-    vocab_size = int(model.get_input_embeddings().weight.shape[0])
-    frozen = config.freeze_embeddings == "yes" or (
-        config.freeze_embeddings == "auto" and vocab_size > LARGE_VOCABULARY
+    frozen = embeddings_frozen(
+        config.freeze_embeddings, int(model.get_input_embeddings().weight.shape[0])
     )
     if frozen:
         model.get_input_embeddings().requires_grad_(False)

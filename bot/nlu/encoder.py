@@ -120,8 +120,7 @@ class OnnxSentenceEncoder:
                     sentence=sentences[row].astype(np.float32),
                     tokens=tokens[row, keep].astype(np.float32),
                     offsets=[
-                        (max(0, enc.offsets[k][0] - shift), enc.offsets[k][1] - shift)
-                        for k in keep
+                        (max(0, enc.offsets[k][0] - shift), enc.offsets[k][1] - shift) for k in keep
                     ],
                 )
         return [r for r in results if r is not None]

@@ -30,7 +30,7 @@ def test_a_custom_segmenter_gets_each_han_run_alone() -> None:
 
 
 def test_default_segmentation_covers_every_han_character() -> None:
-    text = "我想退货，谢谢"
+    text = "我想退货\uff0c谢谢"
     words = [w for w, _ in segment(text)]  # Jieba where installed, else characters
     assert "".join(words) == "我想退货谢谢"
 

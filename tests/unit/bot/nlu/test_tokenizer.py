@@ -22,7 +22,7 @@ def test_chinese_is_cut_into_jieba_words() -> None:
 
 
 def test_mixed_text_keeps_english_words_whole_and_drops_punctuation() -> None:
-    tokens = _tokens("olly，明天早上七点叫醒我 please!")
+    tokens = _tokens("olly\uff0c明天早上七点叫醒我 please!")
     assert [t for t, _, _ in tokens] == ["olly", "明天", "早上", "七点", "叫醒", "我", "please"]
 
 

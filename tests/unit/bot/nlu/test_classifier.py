@@ -174,3 +174,17 @@ def test_the_unknown_words_gate_is_off_by_default(storage) -> None:
     clf.train(_training_data(np.random.default_rng(3)))
     [message] = clf.process([_message(None, _vector(0, np.random.default_rng(4), 0.01), "blorp")])
     assert message.get("intent")["name"] == "greet"
+
+
+def test_the_ngram_model_has_no_say_about_a_message_in_an_unseen_script() -> None:
+    from bot.nlu.classifier import CharNgrams, IntentModel
+
+    texts = ["set an alarm", "wake me up", "what is the weather", "will it rain"]
+    labels = np.array([0, 0, 1, 1])
+    # Embeddings that say "weather" for every message: only the n-gram model disagrees.
+    features = np.tile(np.array([[0.0, 1.0]], dtype=np.float32), (4, 1))
+    model = IntentModel.fit(features, texts, labels, c=1.0, lexical_weight=0.9, lexical_c=100.0)
+    assert CharNgrams.coverage(model.ngrams, ["set an alarm", "定个闹钟"]).tolist() == [1.0, 0.0]
+    embedding_only = IntentModel(model.weights, model.bias).predict(features[:1], ["定个闹钟"])
+    assert np.allclose(model.predict(features[:1], ["定个闹钟"]), embedding_only)
+    assert model.predict(features[:1], ["set an alarm"])[0, 0] > embedding_only[0, 0]

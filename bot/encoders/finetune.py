@@ -39,11 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.encoders.errors import FineTuneError
-from bot.encoders.export import _pooling, export
+from bot.encoders.export import _pooling, export, query_prefix
 from bot.nlu.encoder import MANIFEST
 
 logger = logging.getLogger(__name__)
 
+# Above this many word pieces the input embeddings stay frozen ("auto").
+LARGE_VOCABULARY = 100_000
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.onnx", "onnx", "openvino", "*.h5", "*.msgpack")
 
 
@@ -65,6 +67,11 @@ class FineTuneConfig:
     max_length: int = 64
     seed: int = 42
     threads: int = 0  # 0: torch's default
+    # "auto": frozen when the vocabulary is large (multilingual models: 250k pieces,
+    # 96 M of multilingual-e5-small's 118 M weights). A fine-tune sees only the pieces
+    # of its examples; moving those away from the rest costs the other languages and
+    # AdamW's time and memory. "yes" / "no" force it.
+    freeze_embeddings: str = "auto"
 
     def steps_for(self, n_examples: int) -> int:
         per_epoch = max(1, n_examples // (self.intents_per_batch * self.examples_per_intent))
@@ -83,6 +90,13 @@ def _group(examples: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
             f"each; got {len(usable)}. Add examples, or turn `fine_tune` off."
         )
     return dict(sorted(by_intent.items()))
+
+
+def embeddings_frozen(setting: str, vocab_size: int) -> bool:
+    """Whether the input embeddings stay fixed: "yes", "no" or "auto" (large vocabularies)."""
+    if setting not in ("auto", "yes", "no"):
+        raise FineTuneError(f"freeze_embeddings must be auto, yes or no, not {setting!r}.")
+    return setting == "yes" or (setting == "auto" and vocab_size > LARGE_VOCABULARY)
 
 
 def supervised_contrastive_loss(embeddings: Any, labels: Any, temperature: float) -> Any:
@@ -131,17 +145,24 @@ def fine_tune(
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = AutoModel.from_pretrained(str(base_dir))
     model.train()
+    frozen = embeddings_frozen(
+        config.freeze_embeddings, int(model.get_input_embeddings().weight.shape[0])
+    )
+    if frozen:
+        model.get_input_embeddings().requires_grad_(False)
+    prefix = query_prefix(base_dir)
     steps = config.steps_for(sum(len(t) for t in by_intent.values()))
     warmup = max(1, steps // 10)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
     )
 
     def embed(texts: list[str]) -> Any:
         batch = tokenizer(
-            texts, padding=True, truncation=True, max_length=config.max_length,
-            return_tensors="pt",
+            [prefix + t for t in texts], padding=True, truncation=True,
+            max_length=config.max_length, return_tensors="pt",
         )  # fmt: skip
         tokens = model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
@@ -192,6 +213,7 @@ def fine_tune(
         "intents": len(labels),
         "final_loss": round(sum(tail) / len(tail), 4),
         "seconds": round(seconds, 1),
+        "embeddings_frozen": frozen,
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     logger.info("fine-tuned %s in %d steps (%.0f s) → %s", base_dir, steps, seconds, out_dir)

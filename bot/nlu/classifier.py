@@ -6,9 +6,13 @@ beats DIET trained from scratch when intents have few examples (see
 am I" signal. A second logistic regression on character n-gram TF-IDF catches
 what embeddings blur (product codes, "Apple Pay" vs "Google Pay"); the two are
 combined as a weighted geometric mean (``lexical_weight``), which measured
-+1 point on Banking77. The fallback threshold below which a message becomes
-``nlu_fallback`` is read off out-of-fold predictions on the training data
-(:mod:`bot.nlu.calibration`), unless ``fallback_threshold`` is set to a number.
++1 point on Banking77. Per message, that weight shrinks with the share of the
+message's n-grams the model knows: a message in a script the training data never
+used (Chinese to a model trained in English) has none, and the n-gram model's
+answer for it would be the class prior (docs/nlu.md, MASSIVE). The fallback
+threshold below which a message becomes ``nlu_fallback`` is read off
+out-of-fold predictions on the training data (:mod:`bot.nlu.calibration`),
+unless ``fallback_threshold`` is set to a number.
 
 Only arrays and JSON are persisted (weights, n-gram vocabulary, intent names,
 threshold): no pickle, so loading a model never runs code from it.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -37,6 +40,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import FEATURIZERS
 
 from bot.nlu.calibration import RULES, choose_threshold
+from bot.nlu.segment import lexical_words
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +101,16 @@ class CharNgrams:
     def transform(self, texts: list[str]) -> Any:
         return self._vectorizer.transform(texts)
 
+    def coverage(self, texts: list[str]) -> np.ndarray:
+        """Per text, the share of its n-grams that are in the vocabulary (0 without any)."""
+        analyze = self._vectorizer.build_analyzer()
+        vocabulary = self._vectorizer.vocabulary_
+        shares = []
+        for text in texts:
+            grams = analyze(text)
+            shares.append(sum(g in vocabulary for g in grams) / len(grams) if grams else 0.0)
+        return np.asarray(shares, dtype=np.float32)
+
     @property
     def vocabulary(self) -> dict[str, int]:
         return {k: int(v) for k, v in self._vectorizer.vocabulary_.items()}
@@ -142,8 +156,9 @@ class IntentModel:
         if self.ngrams is None or self.lexical_weights is None or self.lexical_bias is None:
             return softmax(logits)
         lexical = self.ngrams.transform(texts) @ self.lexical_weights.T + self.lexical_bias
-        log_p = (1 - self.lexical_weight) * _log_softmax(logits)
-        log_p += self.lexical_weight * _log_softmax(np.asarray(lexical))
+        weight = (self.lexical_weight * self.ngrams.coverage(texts))[:, np.newaxis]
+        log_p = (1 - weight) * _log_softmax(logits)
+        log_p += weight * _log_softmax(np.asarray(lexical))
         return softmax(log_p)
 
 
@@ -186,16 +201,10 @@ def out_of_fold_probabilities(
     return probs
 
 
-_WORD = re.compile(r"[^\W\d_]+['\u2019][^\W\d_]+|[^\W\d_]{3,}")
-
-
 def words_of(text: str) -> frozenset[str]:
-    """The lower-cased words of three or more letters in ``text``, and its contractions.
-
-    "I'm" counts (as "im"): "I'm Priya" has a word the training data knows even
-    when the name is new.
-    """
-    return frozenset(re.sub("['\u2019]", "", w).lower() for w in _WORD.findall(text))
+    """The lower-cased words of three or more letters in ``text``, its contractions
+    and its Han characters (:func:`bot.nlu.segment.lexical_words`)."""
+    return lexical_words(text)
 
 
 def known_words(texts: list[str], lookup_tables: list[dict[str, Any]]) -> frozenset[str]:

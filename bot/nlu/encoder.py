@@ -67,6 +67,9 @@ class OnnxSentenceEncoder:
         self.batch_size = batch_size
         self._inputs = list(self.manifest["inputs"])
         self._lower = bool(self.manifest.get("do_lower_case", False))
+        # e5 models were trained with "query: " before every query; the offsets
+        # handed back stay those of the caller's text.
+        self.prefix = str(self.manifest.get("prefix", ""))
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(max_length=self.max_length)
         self._tokenizer.no_padding()
@@ -88,7 +91,8 @@ class OnnxSentenceEncoder:
 
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
         """Encode texts in length-sorted batches (less padding, same results)."""
-        prepared = [t.lower() if self._lower else t for t in texts]
+        prepared = [self.prefix + (t.lower() if self._lower else t) for t in texts]
+        shift = len(self.prefix)
         encodings = self._tokenizer.encode_batch(prepared)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[Encoded | None] = [None] * len(texts)
@@ -107,11 +111,17 @@ class OnnxSentenceEncoder:
             tokens, sentences = self._session.run(None, feed)
             for row, i in enumerate(batch):
                 enc = encodings[i]
-                keep = [k for k, special in enumerate(enc.special_tokens_mask) if not special]
+                keep = [
+                    k
+                    for k, special in enumerate(enc.special_tokens_mask)
+                    if not special and enc.offsets[k][1] > shift
+                ]
                 results[i] = Encoded(
                     sentence=sentences[row].astype(np.float32),
                     tokens=tokens[row, keep].astype(np.float32),
-                    offsets=[enc.offsets[k] for k in keep],
+                    offsets=[
+                        (max(0, enc.offsets[k][0] - shift), enc.offsets[k][1] - shift) for k in keep
+                    ],
                 )
         return [r for r in results if r is not None]
 

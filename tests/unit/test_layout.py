@@ -31,6 +31,7 @@ ENGINE_LIBRARIES = frozenset(
     {
         "aiohttp",
         "cryptography",
+        "jieba",  # Chinese words (bot/nlu/segment.py; the engine extra)
         "jwt",
         "multidict",
         "numpy",

@@ -48,6 +48,15 @@ def test_loss_is_lower_when_intents_form_tight_clusters() -> None:
     )
 
 
+def test_a_multilingual_vocabulary_keeps_its_embeddings_frozen() -> None:
+    from bot.encoders.finetune import embeddings_frozen
+
+    assert embeddings_frozen("auto", 250_037) and not embeddings_frozen("auto", 30_522)
+    assert embeddings_frozen("yes", 30_522) and not embeddings_frozen("no", 250_037)
+    with pytest.raises(FineTuneError, match="auto, yes or no"):
+        embeddings_frozen("sometimes", 10)
+
+
 def test_one_intent_is_refused_with_a_fix() -> None:
     with pytest.raises(FineTuneError, match="at least two intents"):
         fine_tune(Path("unused"), [("a", "x"), ("b", "x")], Path("unused"))

@@ -78,8 +78,13 @@ def test_trains_persists_loads_and_predicts_the_same(storage) -> None:
     [again] = loaded.process([_message(None, probe.features[0].features[0], probe.get("text"))])
 
     assert fresh.get("intent")["name"] == "ask_store_hours"
-    assert again.get("intent") == fresh.get("intent")
-    assert again.get("intent_ranking") == fresh.get("intent_ranking")
+    assert again.get("intent")["name"] == fresh.get("intent")["name"]
+    assert again.get("intent")["confidence"] == pytest.approx(fresh.get("intent")["confidence"])
+    # The same ranking; confidences equal up to float summation order after reloading.
+    ranked = [(r["name"], r["confidence"]) for r in again.get("intent_ranking")]
+    expected = [(r["name"], r["confidence"]) for r in fresh.get("intent_ranking")]
+    assert [name for name, _ in ranked] == [name for name, _ in expected]
+    assert [c for _, c in ranked] == pytest.approx([c for _, c in expected], abs=1e-7)
     assert 0.0 < loaded.threshold < 1.0
 
 
@@ -181,3 +186,17 @@ def test_the_unknown_words_gate_is_off_by_default(storage) -> None:
     clf.train(_training_data(np.random.default_rng(3)))
     [message] = clf.process([_message(None, _vector(0, np.random.default_rng(4), 0.01), "blorp")])
     assert message.get("intent")["name"] == "greet"
+
+
+def test_the_ngram_model_has_no_say_about_a_message_in_an_unseen_script() -> None:
+    from bot.nlu.classifier import CharNgrams, IntentModel
+
+    texts = ["set an alarm", "wake me up", "what is the weather", "will it rain"]
+    labels = np.array([0, 0, 1, 1])
+    # Embeddings that say "weather" for every message: only the n-gram model disagrees.
+    features = np.tile(np.array([[0.0, 1.0]], dtype=np.float32), (4, 1))
+    model = IntentModel.fit(features, texts, labels, c=1.0, lexical_weight=0.9, lexical_c=100.0)
+    assert CharNgrams.coverage(model.ngrams, ["set an alarm", "定个闹钟"]).tolist() == [1.0, 0.0]
+    embedding_only = IntentModel(model.weights, model.bias).predict(features[:1], ["定个闹钟"])
+    assert np.allclose(model.predict(features[:1], ["定个闹钟"]), embedding_only)
+    assert model.predict(features[:1], ["set an alarm"])[0, 0] > embedding_only[0, 0]

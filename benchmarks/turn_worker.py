@@ -1,33 +1,35 @@
-"""Where a Tandem turn's time goes: one engine in this process, timed stage by stage.
+"""Where a Tandem turn's time goes: the engine server, timed stage by stage.
 
-Run by :mod:`benchmarks.turn` (engine venv, with the engine's environment, while
-the action server and the handoff service of the same run are up)::
+Run by :mod:`benchmarks.turn` in place of ``python -m bot.engine`` (engine venv,
+the engine's environment and arguments)::
 
-    python -m benchmarks.turn_worker --model M --endpoints endpoints.yml \
-        --messages T.json --turns N --conversation-turns K --out R.json [--cprofile]
+    python -m benchmarks.turn_worker --stages-out S.jsonl [--cprofile-out P.txt] \
+        run --model M --endpoints endpoints.yml ...
 
-The engine is Rasa's ``Agent`` with the endpoints the server uses (tracker store,
-event broker, NLG, action server); only the HTTP channel is left out, so the
-REST latency minus this total is what Sanic and the channel cost. Each stage's
-time is summed over a turn (the policies run once per predicted action); the
-result holds each stage's median per turn. Each conversation starts with an
-untimed message, so that the session start (a custom action) is not counted.
+It is the same server (Tandem's engine extensions installed, Sanic, the REST
+channel, the endpoints' tracker store, event broker and NLG) with timers around
+Rasa's message handling, Tandem's tracker store and each event broker, and
+around every graph node (NLU components and policies, the latter once per
+predicted action). After each message it appends one JSON line to ``S.jsonl``:
+each stage's seconds in that turn. What the client measured minus the
+``handle_message`` total is what HTTP, Sanic and the channel cost.
+``--cprofile-out`` adds cProfile's top functions over the timed turns, written
+when the server stops.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
+import atexit
 import contextvars
+import cProfile
 import functools
 import io
 import json
-import logging
 import pstats
-import statistics
+import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ from typing import Any
 _turn: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
     "turn", default=None
 )
+
+
+TOTAL = "handle_message (total)"
 
 
 def _add(stage: str, seconds: float) -> None:
@@ -98,7 +103,7 @@ def instrument() -> None:
         setattr(MessageProcessor, method, _timed(stage, getattr(MessageProcessor, method)))
     store = store_module.RedactingSQLTrackerStore
     store.serialise_event = _timed("tracker: redact + serialise", store.serialise_event)  # type: ignore[method-assign]
-    store_module.publish_all = _timed("broker (all)", store_module.publish_all)  # type: ignore[assignment]
+    store_module.publish_all = _timed("broker (all)", store_module.publish_all)
 
     def per_broker(fan: FanOutBroker) -> None:
         for broker in fan.brokers:
@@ -118,79 +123,59 @@ def instrument() -> None:
     FanOutBroker.__init__ = init  # type: ignore[method-assign]
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from rasa.core.agent import load_agent
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-    from rasa.core.utils import AvailableEndpoints
+def record_turns(stages_out: Path, profiler: cProfile.Profile | None) -> None:
+    """Time every ``Agent.handle_message`` and append its stages to ``stages_out``."""
+    from rasa.core.agent import Agent
 
-    from rasa.utils.log_utils import configure_structlog
+    handle = Agent.handle_message
+    out = stages_out.open("a", encoding="utf-8")
 
-    from bot.engine import install
-
-    configure_structlog(logging.WARNING)
-    install()  # as `python -m bot.engine run` does: the silence guard, resilient actions
-    instrument()
-    endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
-    agent = await load_agent(model_path=args.model, endpoints=endpoints)
-    messages = json.loads(Path(args.messages).read_text())
-    per_turn: list[dict[str, float]] = []
-    profiler = cProfile.Profile() if args.cprofile else None
-    conversation = 0
-    for turn in range(args.turns + args.conversation_turns):  # the first conversation warms up
-        position = turn % args.conversation_turns
-        sender = f"rest:turn-profile-{conversation}"
-        if position == 0:
-            conversation += 1
-            sender = f"rest:turn-profile-{conversation}"
-            await agent.handle_message(UserMessage("hello", CollectingOutputChannel(), sender))
-        text = messages[position % len(messages)]
+    @functools.wraps(handle)
+    async def handle_message(self: Agent, message: Any) -> Any:
         totals: dict[str, float] = {}
         token = _turn.set(totals)
-        if profiler is not None and turn >= args.conversation_turns:
+        if profiler is not None:
             profiler.enable()
         started = time.perf_counter()
-        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender))
-        totals["total (in process)"] = time.perf_counter() - started
-        if profiler is not None:
-            profiler.disable()
-        _turn.reset(token)
-        if turn >= args.conversation_turns:
-            per_turn.append(totals)
-    broker = agent.tracker_store.event_broker if agent.tracker_store else None
-    if broker is not None:
-        await broker.close()  # waits for the notifier's pokes
-    stages: dict[str, list[float]] = defaultdict(list)
-    for totals in per_turn:
-        for stage in {s for t in per_turn for s in t}:
-            stages[stage].append(totals.get(stage, 0.0) * 1000)
-    result: dict[str, Any] = {
-        "turns": len(per_turn),
-        "stage_p50_ms": {s: round(statistics.median(v), 2) for s, v in sorted(stages.items())},
-        "stage_mean_ms": {s: round(statistics.fmean(v), 2) for s, v in sorted(stages.items())},
-    }
-    if profiler is not None:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
-        result["cprofile_cumulative"] = out.getvalue()
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
-        result["cprofile_tottime"] = out.getvalue()
-    return result
+        try:
+            return await handle(self, message)
+        finally:
+            totals[TOTAL] = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+            _turn.reset(token)
+            out.write(json.dumps({"sender": message.sender_id, "stages": totals}) + "\n")
+            out.flush()
+
+    Agent.handle_message = handle_message  # type: ignore[method-assign]
+
+
+def write_profile(profiler: cProfile.Profile, path: Path) -> None:
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(30)
+    path.write_text(text.getvalue())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--endpoints", default="endpoints.yml")
-    parser.add_argument("--messages", required=True, help="JSON list of texts")
-    parser.add_argument("--turns", type=int, default=100)
-    parser.add_argument("--conversation-turns", type=int, default=8)
-    parser.add_argument("--cprofile", action="store_true", help="add cProfile's top functions")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args))
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    parser.add_argument("--stages-out", type=Path, required=True, help="JSON lines, one a turn")
+    parser.add_argument("--cprofile-out", type=Path, help="cProfile's top functions")
+    args, rasa_args = parser.parse_known_args()
+
+    from bot.engine import install
+
+    install()  # what `python -m bot.engine` adds to rasa
+    instrument()
+    profiler = cProfile.Profile() if args.cprofile_out else None
+    record_turns(args.stages_out, profiler)
+    if profiler is not None:
+        atexit.register(write_profile, profiler, args.cprofile_out)
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *rasa_args]
+    rasa_main()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,12 @@ it, so the address is kept only in the handoff service's ticket, where the
 team needs it.
 
 SQLite files are created owner-only (0600) and tightened if they already
-exist, whatever the umask of whoever started the engine.
+exist, whatever the umask of whoever started the engine. They are written in
+write-ahead-log mode with ``synchronous=FULL`` through connections kept open
+between turns (:func:`sqlite_engine`): a committed turn still survives a power
+cut, but a commit costs one ``fsync`` instead of the rollback journal's
+several, and a turn opens no file. The log's old page copies are folded away
+by ``bot erase`` (:mod:`bot.erasure`), as for the analytics outbox.
 
 A database that restarts or drops the connection must not cost a
 conversation. Rasa wraps every tracker store in ``FailSafeTrackerStore``,
@@ -57,6 +62,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import sessionmaker
 
 from bot.contract.analytics import SEQ_KEY
 from bot.engine.errors import EngineError
@@ -98,6 +104,33 @@ def sqlite_path(url: Any) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
+
+
+def sqlite_engine(url: Any) -> sa.engine.Engine:
+    """An engine for a SQLite file that keeps its connections open, in WAL mode.
+
+    SQLAlchemy 1.4 opens a new connection per session for a SQLite file (Rasa's
+    default), so every load and save reopened the file and re-read the schema,
+    and closing the last connection checkpointed the log. One writer at a time
+    (the lock store serialises a conversation's turns, Rasa's loop the rest).
+    """
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.pool.QueuePool,
+        pool_size=1,
+        max_overflow=4,
+        connect_args={"check_same_thread": False},  # the pool hands connections over
+    )
+
+    def pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # each commit survives a power cut
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    sa.event.listen(engine, "connect", pragmas)
+    return engine
 
 
 def make_owner_only(path: Path) -> None:
@@ -163,6 +196,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        if path is not None:
+            self.engine.dispose()
+            self.engine = sqlite_engine(self.engine.url)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     engine: sa.engine.Engine  # Rasa's SQLTrackerStore sets both
     sessionmaker: Any

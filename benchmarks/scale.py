@@ -366,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with private_database(env, args.postgres_admin_user) as db:
             run_env = {
                 "TANDEM_POSTGRES_DB": db,
+                "TANDEM_HANDOFF_DB": db,
                 "TANDEM_POSTGRES_USER": args.postgres_admin_user,
                 "TANDEM_REDIS_KEY_PREFIX": f"load{secrets.token_hex(4)}",
                 # Handoff requests are answered as in opening hours, whatever the time.

@@ -2,8 +2,8 @@
 # Installs what `make run-cluster` (python -m bot run --replicas N) needs beyond `make setup`:
 #   haproxy   Debian's package (apt-get), the load balancer in front of the replicas
 # With --database, also checks that the production profile's PostgreSQL user can open its
-# database (TANDEM_POSTGRES_USER / _DB, default tandem/tandem) and, when not, creates
-# both on a local server that lets the `postgres` superuser in over loopback.
+# databases (TANDEM_POSTGRES_USER / _DB / TANDEM_HANDOFF_DB, default tandem / tandem /
+# tandem_handoff) and, when not, creates them on a local server that lets the `postgres` superuser in over loopback.
 # Safe to run again: each step is skipped when its result is already in place.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ for arg in "$@"; do
     case "$arg" in
         --database) database=1 ;;
         -h|--help)
-            sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0 ;;
         *) say "unknown option $arg; use --database to create the PostgreSQL role and database"; exit 2 ;;
     esac
@@ -43,34 +43,36 @@ fi
 
 if [ "$database" = 1 ]; then
     user="${TANDEM_POSTGRES_USER:-tandem}"
-    db="${TANDEM_POSTGRES_DB:-tandem}"
     host="${TANDEM_POSTGRES_HOST:-127.0.0.1}"
     port="${TANDEM_POSTGRES_PORT:-5432}"
-    for name in "$user" "$db"; do
+    # The conversations' database and the handoff service's (the production profile's two).
+    databases=("${TANDEM_POSTGRES_DB:-tandem}" "${TANDEM_HANDOFF_DB:-tandem_handoff}")
+    for name in "$user" "${databases[@]}"; do
         if ! [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]]; then
             say "$name is not a plain PostgreSQL name (lower-case letters, digits, _); create it yourself"
             exit 1
         fi
     done
-    if PGPASSWORD="${TANDEM_POSTGRES_PASSWORD:-}" psql -X -q -h "$host" -p "$port" -U "$user" \
-        -d "$db" -tAc "select 1" >/dev/null 2>&1; then
-        say "PostgreSQL: $user can open $db on $host:$port"
-        say "done"
-        exit 0
-    fi
     psql=(psql -X -q -h "$host" -p "$port" -U postgres -d postgres -tAc)
-    if ! "${psql[@]}" "select 1" >/dev/null 2>&1; then
-        say "cannot reach PostgreSQL on $host:$port as postgres; create the role and database" \
-            "yourself: createuser $user; createdb -O $user $db"
-        exit 1
-    fi
-    if [ "$("${psql[@]}" "select 1 from pg_roles where rolname = '$user'")" != 1 ]; then
-        say "creating the PostgreSQL role $user"
-        createuser -h "$host" -p "$port" -U postgres "$user"
-    fi
-    if [ "$("${psql[@]}" "select 1 from pg_database where datname = '$db'")" != 1 ]; then
-        say "creating the PostgreSQL database $db owned by $user"
-        createdb -h "$host" -p "$port" -U postgres -O "$user" "$db"
-    fi
+    for db in "${databases[@]}"; do
+        if PGPASSWORD="${TANDEM_POSTGRES_PASSWORD:-}" psql -X -q -h "$host" -p "$port" -U "$user" \
+            -d "$db" -tAc "select 1" >/dev/null 2>&1; then
+            say "PostgreSQL: $user can open $db on $host:$port"
+            continue
+        fi
+        if ! "${psql[@]}" "select 1" >/dev/null 2>&1; then
+            say "cannot reach PostgreSQL on $host:$port as postgres; create the role and database" \
+                "yourself: createuser $user; createdb -O $user $db"
+            exit 1
+        fi
+        if [ "$("${psql[@]}" "select 1 from pg_roles where rolname = '$user'")" != 1 ]; then
+            say "creating the PostgreSQL role $user"
+            createuser -h "$host" -p "$port" -U postgres "$user"
+        fi
+        if [ "$("${psql[@]}" "select 1 from pg_database where datname = '$db'")" != 1 ]; then
+            say "creating the PostgreSQL database $db owned by $user"
+            createdb -h "$host" -p "$port" -U postgres -O "$user" "$db"
+        fi
+    done
 fi
 say "done"

@@ -87,6 +87,7 @@ def start_cluster(state_dir: Path, key_prefix: str, *, endpoints: str | None = N
     database; Redis keys under ``key_prefix``."""
     local = {
         "TANDEM_POSTGRES_DB": "test",
+        "TANDEM_HANDOFF_DB": "test",
         "TANDEM_POSTGRES_USER": "postgres",
         "TANDEM_REDIS_KEY_PREFIX": key_prefix,
     }

@@ -78,6 +78,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     with private_database(settings.engine_env(), "postgres") as db:
         run_env = {
             "TANDEM_POSTGRES_DB": db,
+            "TANDEM_HANDOFF_DB": db,
             "TANDEM_POSTGRES_USER": "postgres",
             "TANDEM_REDIS_KEY_PREFIX": f"t{secrets.token_hex(5)}",
             "TANDEM_HANDOFF_OPEN_HOURS": "always",

@@ -287,6 +287,7 @@ class PrivatePostgres(PrivateService):
             "TANDEM_POSTGRES_HOST": "127.0.0.1",
             "TANDEM_POSTGRES_PORT": str(self.port),
             "TANDEM_POSTGRES_DB": self.database,
+            "TANDEM_HANDOFF_DB": self.database,
             "TANDEM_POSTGRES_USER": "tandem",
         }
 

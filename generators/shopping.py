@@ -30,7 +30,7 @@ _NOT_SHOPPING = re.compile(
     r"repair(?:s|ed)?|fix(?:ed)?|broken|broke|faulty|cracked|smashed|damaged?|not working|"
     r"stopped|won'?t|doesn'?t work|keeps|track(?:ing)? (?:my )?order|my order|order number|"
     r"price match|(?:cheaper|less|lower) (?:at|in|from|on|elsewhere|somewhere|online)|"
-    r"(?:i|we|just|already) (?:bought|got|ordered|paid)|after (?:buying|i bought|ordering)|"
+    r"(?:i|we|just|already) (?:bought|ordered)|after (?:buying|i bought|ordering)|"
     r"trade[- ]?in|insurance|instal+ments?|financ(?:e|ing)|credit|apr|interest|"
     r"pay monthly|loan|spread(?:ing)?|per month|a month|monthly|opening|store hours|"
     r"complain(?:t)?|plans?|tariffs?|sim|contracts?|roaming|pay(?:ing)? off|\d+ months?)\b",

@@ -25,6 +25,7 @@ NAMES = [p.name for p in PRODUCTS]
         ("smartwatch for cycling", "wearables", None, None),
         ("oled telly", "tvs", None, None),
         ("cheap phone pls", "phones", None, None),
+        ("i got my eye on a gaming laptop under 900", "laptops", None, 900),
     ],
 )
 def test_shopping_requests_are_recognised(

@@ -64,3 +64,72 @@ def test_install_makes_rasa_create_resilient_actions() -> None:
         "action_store_hours", Domain.from_yaml(DOMAIN_YAML), EndpointConfig("http://x")
     )
     assert isinstance(action, ResilientRemoteAction)
+
+
+# -- the action server's answer is checked as Rasa checks it, without re-checking the schema
+
+
+VALID_ANSWERS = [
+    {"events": [], "responses": []},
+    {
+        "events": [
+            {"event": "slot", "name": "plan_data_gb", "value": 10, "timestamp": None},
+            {"event": "active_loop", "name": None},
+            {"event": "followup", "name": "action_listen"},
+        ],
+        "responses": [{"text": "Hi", "buttons": [{"title": "Yes", "payload": "/affirm"}]}],
+    },
+]
+INVALID_ANSWERS = [
+    {"events": "not a list", "responses": []},
+    {"events": [{"event": "slot"}], "responses": []},
+    {"events": [{"event": "no_such_event"}], "responses": []},
+    {"events": [], "responses": "text"},
+]
+
+
+def _rasa_verdict(answer: dict) -> str | None:
+    action = rasa_actions.RemoteAction("action_x", None)
+    try:
+        rasa_actions.RemoteAction._validate_action_result(action, answer)
+    except Exception as e:  # jsonschema.ValidationError
+        return e.message
+    return None
+
+
+def _tandem_verdict(answer: dict) -> str | None:
+    action = ResilientRemoteAction("action_x", None)
+    try:
+        action._validate_action_result(answer)
+    except Exception as e:
+        return e.message
+    return None
+
+
+def test_the_compiled_validator_gives_rasas_verdict_on_valid_and_invalid_answers() -> None:
+    for answer in VALID_ANSWERS:
+        assert _rasa_verdict(answer) is None
+        assert _tandem_verdict(answer) is None
+    for answer in INVALID_ANSWERS:
+        rasa_message = _rasa_verdict(answer)
+        assert rasa_message is not None, answer
+        assert _tandem_verdict(answer) == rasa_message
+        assert "Failed to validate Action server response" in rasa_message
+
+
+def test_the_schema_is_checked_once_not_per_answer(monkeypatch) -> None:
+    from bot.engine import resilience
+
+    resilience.response_validator.cache_clear()
+    calls = []
+    original = rasa_actions.RemoteAction.action_response_format_spec
+
+    def counting() -> dict:
+        calls.append(1)
+        return original()
+
+    monkeypatch.setattr(rasa_actions.RemoteAction, "action_response_format_spec", counting)
+    for _ in range(5):
+        assert _tandem_verdict(VALID_ANSWERS[1]) is None
+    assert len(calls) == 1
+    resilience.response_validator.cache_clear()

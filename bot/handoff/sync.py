@@ -11,6 +11,14 @@ published in tracker order.
 Triggers: the engine's notify call, every agent action, a sweep of all active
 handoffs every ``sweep_s`` seconds and start-up — which is why a restart or a
 lost notification costs only latency, never a message.
+
+Each sweep sync reads the whole tracker from Rasa, which costs the engine as much
+as a customer's message. So a conversation whose syncs find nothing new is swept
+less and less often: after 1, 2, 4, ... up to :data:`QUIET_MAX_SWEEPS` sweeps,
+and again at every sweep as soon as a sync finds a new line. Under load, waiting
+customers nobody has claimed yet were a seventh of an engine replica's CPU
+(py-spy, docs/capacity.md); a lost notification now costs at most
+``QUIET_MAX_SWEEPS * sweep_s`` seconds of latency.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from bot.handoff.store import Store
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 LOCK_STRIPES = 256
+QUIET_MAX_SWEEPS = 16
 
 
 async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -70,6 +79,8 @@ class Syncer:
         # one conversation always maps to the same lock.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._pending: set[str] = set()
+        # Quiet conversations: sweeps still to skip, and the current gap (in sweeps).
+        self._quiet: dict[str, tuple[int, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Called with the handoff and its new messages, still under the lock
         # (the service reacts to what the customer wrote: a cancelled request).
@@ -113,6 +124,7 @@ class Syncer:
             # Another process stored some of them in between; the rest on the next round.
             logger.info("concurrent sync of %s; retrying", conversation_id)
             new = await in_thread(self.store.add_lines, handoff, lines, last_index=-1)
+        self._note_activity(conversation_id, bool(new))
         for message in new:
             self.hub.publish(self._event(handoff, message))
         if new and self.after_sync is not None:
@@ -145,10 +157,27 @@ class Syncer:
             except GatewayError as e:
                 logger.warning("could not sync %s (%s); the sweep retries", conversation_id, e)
 
+    def _note_activity(self, conversation_id: str, found_new: bool) -> None:
+        """Back off a conversation whose sync found nothing; reset it when one did."""
+        if found_new:
+            self._quiet.pop(conversation_id, None)
+            return
+        _, gap = self._quiet.get(conversation_id, (0, 0))
+        gap = min(max(1, gap * 2), QUIET_MAX_SWEEPS)
+        self._quiet[conversation_id] = (gap - 1, gap)
+
     async def sweep(self) -> None:
-        """Schedule a sync of every active handoff."""
-        for handoff in await in_thread(self.store.active):
-            self.schedule(handoff.conversation_id)
+        """Schedule a sync of every active handoff that is due (quiet ones back off)."""
+        active = {h.conversation_id for h in await in_thread(self.store.active)}
+        for conversation_id in list(self._quiet):
+            if conversation_id not in active:
+                del self._quiet[conversation_id]
+        for conversation_id in active:
+            skip, gap = self._quiet.get(conversation_id, (0, 0))
+            if skip > 0:
+                self._quiet[conversation_id] = (skip - 1, gap)
+                continue
+            self.schedule(conversation_id)
 
     async def run_forever(self, interval_s: float) -> None:
         while True:

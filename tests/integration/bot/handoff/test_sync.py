@@ -100,3 +100,50 @@ async def test_rasa_down_during_a_sync_loses_nothing(harness: Harness) -> None:
     await harness.runtime.service.syncer.sweep()
     await harness.runtime.service.syncer.drain()
     assert [m.text for m in harness.runtime.store.messages(handoff_id)] == ["are you there?"]
+
+
+async def test_the_sweep_backs_off_a_quiet_handoff_and_catches_up_with_a_lost_notification(
+    harness: Harness,
+) -> None:
+    """Each sweep sync reads the whole tracker from Rasa: a handoff with nothing new
+    is read after 1, 2, 4, ... sweeps, and every sweep again once something is new."""
+    from bot.handoff.sync import QUIET_MAX_SWEEPS
+
+    syncer = harness.runtime.service.syncer
+    g = harness.gateway
+    g.customer_says("quiet", "help")
+    handoff_id = (await harness.request_handoff("quiet")).json()["id"]
+    await syncer.drain()
+    reads: list[str] = []
+    original = g.tracker_events
+
+    async def counting(conversation_id: str) -> list:
+        reads.append(conversation_id)
+        return await original(conversation_id)
+
+    g.tracker_events = counting  # type: ignore[method-assign]
+
+    async def sweeps(n: int) -> int:
+        before = len(reads)
+        for _ in range(n):
+            await syncer.sweep()
+            await syncer.drain()
+        return len(reads) - before
+
+    await sweeps(1)  # whatever the start-up state, one sweep that finds nothing
+    quiet_reads = await sweeps(64)
+    # 64 sweeps with nothing new: gaps 2, 4, 8, 16, 16, ... -> far fewer than 64 reads
+    assert 64 // QUIET_MAX_SWEEPS <= quiet_reads <= 10
+    # a notification that never arrived: the line is stored within the longest gap
+    g.customer_says("quiet", "is anyone there?")
+    found_after = None
+    for i in range(1, QUIET_MAX_SWEEPS + 1):
+        await sweeps(1)
+        if [m.text for m in harness.runtime.store.messages(handoff_id)][-1:] == [
+            "is anyone there?"
+        ]:
+            found_after = i
+            break
+    assert found_after is not None
+    # something new: swept at every sweep again
+    assert await sweeps(1) == 1

@@ -34,7 +34,9 @@ to Rasa 3.6's ``SocketIOInput``, and why:
 * **Several replicas:** with ``client_manager_url`` (a Redis URL) every emit goes
   through python-socketio's ``AsyncRedisManager``, so a reply or a draft that
   reaches replica B gets to the socket held by replica A; empty keeps the
-  in-process manager. See docs/scaling.md, "Web chat across replicas".
+  in-process manager. The publication goes out from a background task
+  (:class:`BackgroundRedisManager`), so a turn never waits for Redis. See
+  docs/scaling.md, "Web chat across replicas".
 
 Enable it in ``credentials.yml``::
 
@@ -48,6 +50,7 @@ Enable it in ``credentials.yml``::
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -65,7 +68,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncManager, AsyncRedisManager, AsyncServer
+from socketio import AsyncManager, AsyncRedisManager, AsyncServer, packet
 from socketio.exceptions import ConnectionRefusedError
 
 from bot.channels import demo_page, visitor_token
@@ -100,6 +103,7 @@ DEFAULT_MANAGER_CHANNEL = "tandem-webchat"
 MANAGER_URL_ENV = "TANDEM_SOCKETIO_REDIS_URL"
 """Where ``client_manager_url`` comes from when credentials.yml does not give it."""
 MANAGER_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
+MAX_UNSENT_PUBLISHES = 10_000
 _MANAGER_CHANNEL = re.compile(r"^[\w.:-]{1,128}$")
 _URL_PASSWORD = re.compile(r"(?<=://)[^/]*@")
 _SANIC_CORS_DONE = "_sanic_cors_e"  # sanic_cors (Rasa's CORS) skips requests marked so
@@ -137,7 +141,96 @@ def client_manager(url: str | None, channel: str = DEFAULT_MANAGER_CHANNEL) -> A
         raise ConfigError(
             "client_manager_channel must be 1-128 letters, digits or . _ : - characters."
         )
-    return AsyncRedisManager(url, channel=channel)
+    return BackgroundRedisManager(url, channel=channel)
+
+
+class DirectManager(AsyncManager):
+    """python-socketio's in-process manager, delivering an emit without a task per socket.
+
+    ``AsyncManager.emit`` starts a task per recipient and awaits them all, so
+    every emit waits for two turns of the event loop. A web chat turn emits
+    three times or more (typing, each bot message, typing off), and on a busy
+    engine a turn of the loop is every other turn's next slice of CPU: the
+    web chat answered seconds after REST did (docs/capacity.md). Here the
+    packets go into each socket's queue in order, with no wait.
+    """
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+            return
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        pkt = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args])
+        for sid, eio_sid in list(self.get_participants(namespace, room)):
+            if sid in skip:
+                continue
+            try:
+                await self.server._send_packet(eio_sid, pkt)
+            except Exception:  # one broken socket must not cost the others the event
+                logger.exception("webchat: could not emit %s to %s", event, sid)
+
+
+class BackgroundRedisManager(AsyncRedisManager, DirectManager):
+    """``AsyncRedisManager`` whose emits wait neither for Redis nor for a loop turn.
+
+    python-socketio delivers an emit to this replica's own sockets
+    (:class:`DirectManager` here), then awaits its publication for the other
+    replicas: on a busy engine every await is a trip through the event loop's
+    queue. Here publications go out in order from one background task, and the
+    turn goes on as soon as its own sockets have the event.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unsent: asyncio.Queue[Any] | None = None
+        self._sender: asyncio.Task[None] | None = None
+
+    async def _publish(self, data: Any) -> None:
+        if self._unsent is None:
+            self._unsent = asyncio.Queue(MAX_UNSENT_PUBLISHES)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_unsent())
+        try:
+            self._unsent.put_nowait(data)
+        except asyncio.QueueFull:
+            logger.warning(
+                "webchat: %s emits wait for Redis; other replicas miss this one",
+                MAX_UNSENT_PUBLISHES,
+            )
+
+    async def _send_unsent(self) -> None:
+        assert self._unsent is not None
+        while True:
+            data = await self._unsent.get()
+            try:
+                await super()._publish(data)  # logs and gives up after two attempts
+            finally:
+                self._unsent.task_done()
+
+    async def aclose(self, timeout_s: float = 2.0) -> None:
+        """Send what is queued (for up to ``timeout_s``), then stop the sender."""
+        if self._unsent is not None and self._sender is not None and not self._sender.done():
+            try:
+                await asyncio.wait_for(self._unsent.join(), timeout_s)
+            except asyncio.TimeoutError:
+                logger.warning("webchat: %d emits not shared at shutdown", self._unsent.qsize())
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
 
 
 class WebChatOutput(OutputChannel):
@@ -350,7 +443,7 @@ class WebChatInput(SocketIOInput):
         manager = client_manager(self.client_manager_url, self.client_manager_channel)
         sio = AsyncServer(
             async_mode="sanic",
-            client_manager=manager,
+            client_manager=manager or DirectManager(),
             cors_allowed_origins=self._socket_origin_ok,
             cors_credentials=False,
             max_http_buffer_size=max(65536, 8 * self.max_message_chars),
@@ -466,6 +559,11 @@ class WebChatInput(SocketIOInput):
                     redacted_url(self.client_manager_url or ""),
                     self.client_manager_channel,
                 )
+
+        @webhook.listener("before_server_stop")
+        async def stop_sharing(app: Sanic, _: Any) -> None:
+            if isinstance(manager, BackgroundRedisManager):
+                await manager.aclose()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -13,6 +13,11 @@ PostgreSQL releases a session's locks when its connection ends, so a replica
 that dies frees its conversations at once. If the connection fails the lock
 is skipped with a warning, never waited for: the service then behaves as one
 process does, and its database work fails on its own anyway.
+
+:meth:`SharedLocks.lead` elects one process for work that one process should
+do for all, the sync sweep: a try-lock that its winner keeps while its
+connection lives, so the others skip the work until the winner's connection
+(or process) ends and one of them takes it on its next try.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bot.handoff.relay import Connect
 logger = logging.getLogger(__name__)
 
 NAMESPACE = 0x7A4D  # the first key of Tandem's conversation locks; migrations use another form
+LEADER_NAMESPACE = 0x7A4E  # kept for good: apart, so it never blocks a conversation's key
 
 
 def lock_key(name: str) -> int:
@@ -48,6 +54,8 @@ class SharedLocks:
         self._connect = connect
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._opening = asyncio.Lock()
+        # Leader locks held, by name: the connection they were taken on.
+        self._leading: dict[str, psycopg.AsyncConnection[Any]] = {}
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         async with self._opening:
@@ -55,9 +63,9 @@ class SharedLocks:
                 self._conn = await self._connect()
             return self._conn
 
-    async def _call(self, function: str, key: int) -> bool:
+    async def _call(self, function: str, key: int, namespace: int = NAMESPACE) -> bool:
         conn = await self._connection()
-        cursor = await conn.execute(f"SELECT {function}(%s, %s)", (NAMESPACE, key))
+        cursor = await conn.execute(f"SELECT {function}(%s, %s)", (namespace, key))
         row = await cursor.fetchone()
         return bool(row and row[0])
 
@@ -81,7 +89,34 @@ class SharedLocks:
                     logger.info("could not release the lock of %s (%s)", name, e)
                     await self.aclose()
 
+    async def lead(self, name: str) -> bool:
+        """Whether this process leads ``name`` now: takes the leader lock when it is free.
+
+        Asked again by the leader it confirms that the session still holds the
+        lock (PostgreSQL counts a session's locks, so the extra one is given
+        back). A failed connection leads nothing until it is open again.
+        """
+        key, was = lock_key(name), name in self._leading
+        try:
+            conn = await self._connection()
+            taken = await self._call("pg_try_advisory_lock", key, LEADER_NAMESPACE)
+            if taken and self._leading.get(name) is conn:
+                await self._call("pg_advisory_unlock", key, LEADER_NAMESPACE)
+        except (psycopg.Error, OSError) as e:
+            logger.warning("cannot tell who leads %s (%s); skipping it this time", name, e)
+            await self.aclose()
+        else:
+            if taken:
+                self._leading[name] = conn
+            else:
+                self._leading.pop(name, None)
+        leads = name in self._leading
+        if leads != was:
+            logger.info("this process %s %s", "now leads" if leads else "no longer leads", name)
+        return leads
+
     async def aclose(self) -> None:
+        self._leading.clear()  # a closed session holds nothing
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()

@@ -151,6 +151,9 @@ class Handoff(Base):
     last_synced_index: Mapped[int] = mapped_column(Integer, default=-1)
     # What the bot and the customer said before, and the slots: {"messages", "slots"}.
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The queue words a waiting customer was last sent, [place, wait]: kept here,
+    # not in a process, so no replica repeats or skips an update another one sent.
+    announced: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     agent: Mapped[User | None] = relationship(lazy="joined")
 

@@ -50,6 +50,7 @@ VIEW_SYNC_DEADLINE_S = 2.0
 MAX_REPLY_CHARS = 4000
 MAX_NOTE_CHARS = 4000
 REQUEST_WINDOW = timedelta(hours=1)
+SWEEP_LEADER = "sweep"
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,6 @@ class HandoffService:
         self.syncer = Syncer(store=store, gateway=gateway, hub=hub, shared_locks=shared_locks)
         self.syncer.after_sync = self._after_sync
         self._address_locks = [asyncio.Lock() for _ in range(64)]
-        # What each waiting customer was last told about the queue (handoff id →
-        # words), so an update is sent only when the words change.
-        self._announced: dict[int, tuple[str, str]] = {}
         self._refresh_task: asyncio.Task[None] | None = None
         self._cancelling: set[int] = set()
 
@@ -179,7 +177,9 @@ class HandoffService:
         ids = [h.id for h in waiting]
         position = ids.index(handoff.id) + 1 if handoff.id in ids else max(len(ids), 1)
         status = estimate(position, waits, online, (now - handoff.created_at).total_seconds())
-        self._announced[handoff.id] = (status.place_text, status.wait_text)
+        words = [status.place_text, status.wait_text]
+        if handoff.announced != words:
+            await in_thread(self.store.set_announced, handoff.id, words)
         return status
 
     async def refresh_statuses(self) -> int:
@@ -187,6 +187,8 @@ class HandoffService:
 
         Only channels in ``settings.status_channels`` get these text-less updates
         (the web widget shows them in its banner); others would show nothing.
+        What each customer was last sent is in the database and is compared under
+        the conversation's lock, so of two processes refreshing at once one sends.
         """
         now = self.clock()
         waiting, waits, online = await self._queue_facts(now)
@@ -196,12 +198,14 @@ class HandoffService:
                 continue
             waited = (now - handoff.created_at).total_seconds()
             status = estimate(position, waits, online, waited)
-            words = (status.place_text, status.wait_text)
-            if self._announced.get(handoff.id) == words:
+            words = [status.place_text, status.wait_text]
+            if handoff.announced == words:
                 continue
             async with self.syncer.lock(handoff.conversation_id):
                 current = await in_thread(self.store.active_handoff, handoff.conversation_id)
                 if current is None or current.id != handoff.id or current.status != "waiting":
+                    continue
+                if current.announced == words:  # another process told them meanwhile
                     continue
                 custom = {"type": "handoff", "state": "waiting", **status.as_json()}
                 try:
@@ -209,11 +213,8 @@ class HandoffService:
                 except GatewayError as e:
                     logger.info("queue update for %s not sent: %s", handoff.conversation_id, e)
                     continue
-            self._announced[handoff.id] = words
+                await in_thread(self.store.set_announced, handoff.id, words)
             told += 1
-        keep = {h.id for h in waiting}
-        for handoff_id in [i for i in self._announced if i not in keep]:
-            del self._announced[handoff_id]
         return told
 
     def _refresh_soon(self) -> None:
@@ -232,14 +233,24 @@ class HandoffService:
             logger.exception("queue updates failed; the next sweep tries again")
 
     async def run_forever(self, interval_s: float) -> None:
-        """Sync every active handoff and update waiting customers, every ``interval_s``."""
+        """Sync every active handoff and update waiting customers, every ``interval_s``.
+
+        With several processes on PostgreSQL one of them sweeps (the holder of
+        the ``sweep`` leader lock); the others ask again every ``interval_s`` and
+        take over within one interval when the sweeper's connection ends.
+        """
         while True:
-            try:
-                await self.syncer.sweep()
-            except Exception:  # a database hiccup must not end the sweeps for good
-                logger.exception("sweep failed; trying again in %s s", interval_s)
-            await self._refresh_quietly()
+            if await self._leads_sweep():
+                try:
+                    await self.syncer.sweep()
+                except Exception:  # a database hiccup must not end the sweeps for good
+                    logger.exception("sweep failed; trying again in %s s", interval_s)
+                await self._refresh_quietly()
             await asyncio.sleep(interval_s)
+
+    async def _leads_sweep(self) -> bool:
+        shared = self.syncer.shared_locks
+        return shared is None or await shared.lead(SWEEP_LEADER)
 
     async def drain(self) -> None:
         """Wait for background syncs and queue updates (tests, shutdown)."""
@@ -275,7 +286,6 @@ class HandoffService:
         finally:
             self._cancelling.discard(handoff.id)
         await in_thread(self.store.close, handoff.id, "cancelled", expect=("waiting",))
-        self._announced.pop(handoff.id, None)
         await self.audit(Actor(None), "cancel", f"handoff:{handoff.id}", by="customer")
         self._queue_changed()
 

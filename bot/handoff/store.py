@@ -175,6 +175,15 @@ class Store:
                 .values(start_index=start_index, context=context)
             )
 
+    def set_announced(self, handoff_id: int, words: Sequence[str]) -> None:
+        """Record the queue words a waiting customer was just sent (see ``Handoff.announced``)."""
+        with self._db.begin() as db:
+            db.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == "waiting")
+                .values(announced=list(words))
+            )
+
     # transcripts
 
     def add_lines(

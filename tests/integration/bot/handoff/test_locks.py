@@ -73,3 +73,28 @@ async def test_a_dead_process_frees_its_conversations(
 async def _enter(locks: SharedLocks, name: str, entered: asyncio.Event) -> None:
     async with locks.hold(name):
         entered.set()
+
+
+async def test_one_process_leads_until_its_connection_ends(
+    two: tuple[SharedLocks, SharedLocks], postgres_url: str
+) -> None:
+    a, b = two
+    assert await a.lead("sweep")
+    assert not await b.lead("sweep")
+    for _ in range(3):  # asking again keeps it, and holds it once (it is freed at once below)
+        assert await a.lead("sweep")
+        assert not await b.lead("sweep")
+    async with b.hold("conversation:sweep"):  # a conversation's key is never the leader's
+        pass
+    engine = make_engine(postgres_url)
+    with engine.begin() as db:  # the leader's connection dies, as with kill -9
+        db.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+            )
+        )
+    engine.dispose()
+    assert await b.lead("sweep")
+    assert not await a.lead("sweep")  # its failed connection leads nothing
+    assert not await a.lead("sweep")  # nor does its new one, while b leads

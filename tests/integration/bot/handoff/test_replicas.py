@@ -30,6 +30,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.handoff.accounts import Accounts
 from bot.handoff.db import make_engine
+from bot.handoff.store import Store
 from bot.handoff.throttle import FREE_ATTEMPTS, LoginThrottle
 from bot.supervisor import free_port
 from tests.conftest import PROJECT_ROOT
@@ -134,7 +135,7 @@ class Replica:
 
 @contextmanager
 def started(
-    postgres_url: str, tmp_path: Path, live: str = "auto"
+    postgres_url: str, tmp_path: Path, live: str = "auto", sweep_s: float = 3600
 ) -> Iterator[tuple[Replica, Replica, FakeRasa]]:
     rasa = FakeRasa()
     env = {
@@ -143,7 +144,7 @@ def started(
         "TANDEM_HANDOFF_SERVICE_TOKEN": TOKEN,
         "TANDEM_HANDOFF_RASA_URL": rasa.url,
         "TANDEM_HANDOFF_OPEN_HOURS": "always",
-        "TANDEM_HANDOFF_SWEEP_S": "3600",
+        "TANDEM_HANDOFF_SWEEP_S": str(sweep_s),
         "TANDEM_ANALYTICS_DB_URL": f"sqlite:///{tmp_path / 'analytics.db'}",
         "TANDEM_STATE_DIR": str(tmp_path),
         "TANDEM_HANDOFF_LIVE": live,  # auto: PostgreSQL's NOTIFY, as in production
@@ -329,3 +330,35 @@ def test_sign_in_attempts_count_on_every_process(
     for replica in (a, b):  # the right password now waits, on either process
         _, waited = replica.browser("bo@example.com")
         assert waited.status_code == 429, waited.text
+
+
+def test_one_process_sweeps_and_the_other_takes_over_when_it_dies(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with started(postgres_url, tmp_path, sweep_s=0.5) as (a, b, rasa):
+        leads = "now leads sweep"
+        _wait(lambda: (leads in a.log.read_text()) != (leads in b.log.read_text()), "a sweeper")
+        time.sleep(2)  # four more sweeps: the other still does not lead
+        leader, other = (a, b) if leads in a.log.read_text() else (b, a)
+        assert leads not in other.log.read_text()
+
+        rasa.customer_says("swept", "a person please")
+        created = httpx.post(
+            f"{other.origin}/api/handoffs",
+            json={"conversation_id": "swept", "channel": "socketio", "reason": "asked"},
+            headers=SERVICE,
+        )
+        assert created.status_code == 201, created.text
+        store = Store(sessionmaker(make_engine(postgres_url), expire_on_commit=False))
+
+        def stored() -> list[str]:
+            return [m.text for m in store.messages(created.json()["id"])]
+
+        rasa.customer_says("swept", "hello? (nobody notified the service)")
+        _wait(lambda: "hello? (nobody notified the service)" in stored(), "the leader's sweep")
+
+        leader.process.kill()  # kill -9: PostgreSQL frees the lock with the connection
+        leader.process.wait()
+        _wait(lambda: leads in other.log.read_text(), "the other process to take over", 10)
+        rasa.customer_says("swept", "still there?")
+        _wait(lambda: "still there?" in stored(), "the new leader's sweep")

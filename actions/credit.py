@@ -68,6 +68,31 @@ def parse_employment(text: str) -> Parsed:
     return Parsed(value=0.0) if _NOT_WORKING.search(text) else _employment_years(text)
 
 
+_HISTORY_CHOICES = choice_parser(
+    {
+        "past_delays": ("late", "delay", "missed", "behind"),
+        "critical": ("default", "arrears", "other loans", "other credit", "several loans"),
+        "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
+        "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
+    },
+    question="Have you paid past credit on time, been late before, or never borrowed?",
+)
+# "never missed a payment", "not once late": lateness denied is paying on time, though
+# "missed" and "never" alone name other answers.
+_NEVER_LATE = re.compile(
+    r"\b(?:never|not once|not ever|no|zero|0)\s+(?:\w+\s+){0,3}?"
+    r"(?:late|missed|miss|behind|delay(?:ed|s)?)\b"
+    r"|\b(?:never|not once)\s+(?:been\s+)?(?:late|behind)\b"
+)
+
+
+def parse_history(text: str) -> Parsed:
+    """How past credit went; a denied lateness ("never missed one") is paid on time."""
+    if _NEVER_LATE.search(text.lower()):
+        return Parsed(value="paid_on_time")
+    return _HISTORY_CHOICES(text)
+
+
 PRODUCT_PURPOSE = {
     "phones": "electronics",
     "laptops": "electronics",
@@ -134,19 +159,7 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
         keywords=("housing",),
         allow_unknown=True,
     ),
-    "credit_history": SlotSpec(
-        choice_parser(
-            {
-                "past_delays": ("late", "delay", "missed", "behind"),
-                "critical": ("default", "arrears", "other loans", "other credit", "several loans"),
-                "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
-                "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
-            },
-            question="Have you paid past credit on time, been late before, or never borrowed?",
-        ),
-        keywords=("history",),
-        allow_unknown=True,
-    ),
+    "credit_history": SlotSpec(parse_history, keywords=("history",), allow_unknown=True),
     "credit_other_installments": SlotSpec(
         choice_parser(
             {

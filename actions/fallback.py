@@ -36,7 +36,8 @@ MISSES_BEFORE_HUMAN = 2
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop"})
 # Social and follow-up intents: as a guess for a message that was not understood
 # they lead nowhere useful ("Telling me your name", "Why was I declined?" with no
-# pre-check), so every button offered starts something the customer can use.
+# pre-check, "Rate csat" with no question to rate), so every button offered starts
+# something the customer can use.
 NOT_OFFERED = frozenset(
     {
         "greet",
@@ -48,6 +49,7 @@ NOT_OFFERED = frozenset(
         "ask_credit_reasons",
         "ask_product_details",
         "compare_products",
+        "rate_csat",
     }
 )
 

@@ -70,6 +70,28 @@ NAMES = {
     "el": "Greek",
     "hi": "Hindi",
     "th": "Thai",
+    "vi": "Vietnamese",
+    "id": "Indonesian",
+    "ro": "Romanian",
+    "cs": "Czech",
+    "da": "Danish",
+    "no": "Norwegian",
+    "fi": "Finnish",
+    "hu": "Hungarian",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "gu": "Gujarati",
+    "pa": "Punjabi",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+    "si": "Sinhala",
+    "ka": "Georgian",
+    "hy": "Armenian",
+    "am": "Amharic",
+    "km": "Khmer",
+    "lo": "Lao",
+    "my": "Burmese",
 }
 
 # Function words of each language that are not also common English words
@@ -117,6 +139,24 @@ _FUNCTION_WORDS: dict[str, str] = {
         değil istiyorum lütfen teşekkürler merhaba günaydın mağaza sipariş almak açık saat""",
     "sv": """och är jag du ni vi mitt mina ett en för på när hur varför vilken vill kan tack hej
         morgon beställning köpa öppet inte också""",
+    "vi": """tôi bạn không có của và là được cho này những một các với mấy giờ bao nhiêu cửa
+        hàng xin chào cảm ơn mua điện thoại giá bán đâu khi nào làm sao muốn cần mở đóng
+        lúc ngày giao gì không ạ vậy""",
+    "id": """apakah bisa dengan saya anda kamu yang tidak untuk ini itu ada berapa harga terima
+        kasih selamat pagi siang malam mau ingin pesanan toko buka kapan dimana bagaimana
+        sudah belum bayar cicilan barang kirim pengiriman juga atau dari murah mahal tolong
+        bisakah punya beli jam""",
+    "ro": """și este pentru sunt aveți vreau cât costă bună ziua mulțumesc magazin comanda
+        livrare telefon unde când de ce nu pot""",
+    "cs": """jsou máte chci kolik stojí dobrý den děkuji prosím obchod objednávka kde kdy proč
+        můj moje není mám""",
+    "da": """jeg ikke hvordan hvad hvornår hvorfor tak butik bestilling købe åben også har
+        kan jeg""",
+    "no": """jeg ikke hvordan hva når hvorfor takk butikk bestilling kjøpe åpen også har""",
+    "fi": """minä sinä ei onko mitä missä milloin miten kuinka paljon paljonko maksaa kiitos moi kauppa
+        tilaus puhelin haluan voinko myös toimitus hinta""",
+    "hu": """nem hogy mennyibe kerül szia köszönöm jó napot üzlet rendelés telefon szeretnék
+        hol mikor miért egy az""",
 }
 # One word is enough for these: greetings and thanks that English never uses.
 _STANDALONE: dict[str, str] = {
@@ -129,6 +169,14 @@ _STANDALONE: dict[str, str] = {
     "pl": "dzień dziękuję cześć",
     "tr": "merhaba teşekkürler günaydın",
     "sv": "tack hej",
+    "vi": "chào cảm",
+    "id": "selamat terima makasih",
+    "ro": "mulțumesc bună",
+    "cs": "děkuji dobrý",
+    "da": "tak",
+    "no": "takk",
+    "fi": "kiitos moi",
+    "hu": "szia köszönöm",
 }
 # Letters that only these languages use among the ones above.
 _LETTERS: dict[str, str] = {
@@ -139,6 +187,13 @@ _LETTERS: dict[str, str] = {
     "pl": "ąćęłńśźż",
     "tr": "ğışİ",
     "sv": "å",
+    # Vietnamese: its own vowels and the tone marks below or hooked above a vowel.
+    "vi": "ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+    "ro": "șțţş",
+    "cs": "ěřů",
+    "da": "æø",
+    "no": "æø",
+    "hu": "őű",
 }
 # Writing systems: the Unicode name prefix of a letter → language.
 _SCRIPTS = (
@@ -152,6 +207,20 @@ _SCRIPTS = (
     ("GREEK", "el"),
     ("DEVANAGARI", "hi"),
     ("THAI", "th"),
+    ("BENGALI", "bn"),
+    ("TAMIL", "ta"),
+    ("TELUGU", "te"),
+    ("GUJARATI", "gu"),
+    ("GURMUKHI", "pa"),
+    ("KANNADA", "kn"),
+    ("MALAYALAM", "ml"),
+    ("SINHALA", "si"),
+    ("GEORGIAN", "ka"),
+    ("ARMENIAN", "hy"),
+    ("ETHIOPIC", "am"),
+    ("KHMER", "km"),
+    ("LAO", "lo"),
+    ("MYANMAR", "my"),
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _UKRAINIAN = frozenset("іїєґ")
@@ -300,6 +369,9 @@ NOTES = {
     "ar": "عذرًا، يمكنني حاليًا الرد باللغة {languages} فقط.",
     "ru": "Извините, пока я могу отвечать только на {languages} языке.",
     "uk": "Вибачте, поки що я можу відповідати лише {languages} мовою.",
+    "vi": "Xin lỗi, hiện tại tôi chỉ có thể trò chuyện bằng {languages}.",
+    "id": "Maaf, saat ini saya hanya dapat menjawab dalam bahasa {languages}.",
+    "hi": "क्षमा करें, फ़िलहाल मैं केवल {languages} में बात कर सकता हूँ।",
 }
 # Language names in the languages whose notes name them inline ("auf Englisch").
 _LOCAL_NAMES = {
@@ -347,6 +419,9 @@ _LOCAL_NAMES = {
         "zh": "Çince",
     },
     "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어", "zh": "중국어"},
+    "vi": {"en": "tiếng Anh", "de": "tiếng Đức", "fr": "tiếng Pháp", "es": "tiếng Tây Ban Nha", "zh": "tiếng Trung"},
+    "id": {"en": "Inggris", "de": "Jerman", "fr": "Prancis", "es": "Spanyol", "zh": "Mandarin"},
+    "hi": {"en": "अंग्रेज़ी", "de": "जर्मन", "fr": "फ़्रेंच", "es": "स्पेनिश", "zh": "चीनी"},
     "ar": {
         "en": "الإنجليزية",
         "de": "الألمانية",
@@ -372,6 +447,9 @@ _AND = {
     "tr": " ve ",
     "ko": "와 ",
     "ar": " و",
+    "vi": " và ",
+    "id": " dan ",
+    "hi": " और ",
 }
 
 

@@ -234,3 +234,28 @@ async def test_why_declined_without_a_pre_check_offers_one() -> None:
         dispatcher, make_tracker(text="why did i get that", intent="ask_credit_reasons"), {}
     )
     assert "haven't run a financing pre-check" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("never missed a payment", "paid_on_time"),
+        ("i have never been late", "paid_on_time"),
+        ("not once late", "paid_on_time"),
+        ("no late payments", "paid_on_time"),
+        ("always paid on time", "paid_on_time"),
+        ("I've been late a few times", "past_delays"),
+        ("missed a couple last year", "past_delays"),
+        ("never borrowed before", "none_or_all_paid"),
+    ],
+)
+def test_a_denied_lateness_is_paying_on_time(text: str, value: str) -> None:
+    assert CREDIT_SLOTS["credit_history"].parse(text).value == value
+
+
+async def test_never_missed_a_payment_answers_the_history_question() -> None:
+    chat = conversation()
+    for text in STRONG[:7]:
+        await chat.say(text)
+    await chat.say("never missed one")
+    assert chat.slots["credit_history"] == "paid_on_time"

@@ -118,6 +118,19 @@ def test_answers_without_a_question_are_never_offered_as_guesses() -> None:
     assert top_guesses({"intent_ranking": ranking}) == ["ask_recommendation", "ask_faq"]
 
 
+def test_a_rating_is_never_offered_as_a_guess() -> None:
+    """ "Rate csat" out of the blue leads nowhere: there is no question to rate."""
+    from actions.fallback import top_guesses
+
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "rate_csat", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+        {"name": "ask_store_hours", "confidence": 0.05},
+    ]
+    assert top_guesses({"intent_ranking": ranking}) == ["ask_store_hours"]
+
+
 async def test_a_message_in_another_language_gets_the_languages_note_not_guesses() -> None:
     event = _user("Wo ist mein Paket?", "nlu_fallback", RANKING)
     event["parse_data"]["language"] = {"code": "de", "supported": False, "supported_codes": ["en"]}

@@ -27,6 +27,11 @@ RANKED = [
     ("how long does standard delivery take", "shipping", "Delivery times"),
     ("can I pay off my finance early", "financing", "Paying off early"),
     ("do gift cards run out", "payment", "Gift cards"),
+    # expansions of the realistic2 round (issue 18): everyday wording
+    ("could i turn a gift voucher into cash instead", "payment", "Gift cards"),
+    ("my speaker stopped charging after a few weeks", "warranty", COVERS),
+    ("what age do you have to be for credit", "financing", "Who can apply"),
+    ("what's the price of next day shipping", "shipping", {"Delivery costs", "At a glance"}),
 ]
 
 

@@ -274,9 +274,23 @@ def load_directory(path: Path) -> StoreDirectory:
     return StoreDirectory.from_file(path)
 
 
+_HOLIDAY = re.compile(
+    r"\b(?:christmas|xmas|boxing day|new year|bank holidays?|public holidays?|easter)\b", re.I
+)
+"""A day the weekly hours do not cover: the store terms in the knowledge base answer it."""
+
+
 class ActionStoreHours(Action):
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, answer: Action | None = None) -> None:
         self._clock = clock
+        self._answer = answer
+
+    def _answering(self) -> Action:
+        if self._answer is None:
+            from actions.answer import ActionAnswerQuestion
+
+            self._answer = ActionAnswerQuestion()
+        return self._answer
 
     def name(self) -> str:
         return "action_store_hours"
@@ -290,6 +304,8 @@ class ActionStoreHours(Action):
         clock = self._clock or clock_from_env(runtime.settings.env)
         now = clock() if clock else None
         text = tracker.latest_message.get("text") or ""
+        if _HOLIDAY.search(text):
+            return await self._answering().run(dispatcher, tracker, domain)
         day = asked_day(text, directory.local_now(now).weekday())
         mention = next(tracker.get_latest_entity_values("store"), None)
         store = directory.find(mention) if mention else directory.find_in(text)

@@ -153,8 +153,8 @@ _FUNCTION_WORDS: dict[str, str] = {
     "da": """jeg ikke hvordan hvad hvornår hvorfor tak butik bestilling købe åben også har
         kan jeg""",
     "no": """jeg ikke hvordan hva når hvorfor takk butikk bestilling kjøpe åpen også har""",
-    "fi": """minä sinä ei onko mitä missä milloin miten kuinka paljon paljonko maksaa kiitos moi kauppa
-        tilaus puhelin haluan voinko myös toimitus hinta""",
+    "fi": """minä sinä ei onko mitä missä milloin miten kuinka paljon paljonko maksaa kiitos
+        moi kauppa tilaus puhelin haluan voinko myös toimitus hinta""",
     "hu": """nem hogy mennyibe kerül szia köszönöm jó napot üzlet rendelés telefon szeretnék
         hol mikor miért egy az""",
 }
@@ -419,7 +419,13 @@ _LOCAL_NAMES = {
         "zh": "Çince",
     },
     "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어", "zh": "중국어"},
-    "vi": {"en": "tiếng Anh", "de": "tiếng Đức", "fr": "tiếng Pháp", "es": "tiếng Tây Ban Nha", "zh": "tiếng Trung"},
+    "vi": {
+        "en": "tiếng Anh",
+        "de": "tiếng Đức",
+        "fr": "tiếng Pháp",
+        "es": "tiếng Tây Ban Nha",
+        "zh": "tiếng Trung",
+    },
     "id": {"en": "Inggris", "de": "Jerman", "fr": "Prancis", "es": "Spanyol", "zh": "Mandarin"},
     "hi": {"en": "अंग्रेज़ी", "de": "जर्मन", "fr": "फ़्रेंच", "es": "स्पेनिश", "zh": "चीनी"},
     "ar": {

@@ -147,11 +147,10 @@ _FUNCTION_WORDS: dict[str, str] = {
         sudah belum bayar cicilan barang kirim pengiriman juga atau dari murah mahal tolong
         bisakah punya beli jam""",
     "ro": """și este pentru sunt aveți vreau cât costă bună ziua mulțumesc magazin comanda
-        livrare telefon unde când de ce nu pot""",
+        livrare telefon unde când ce nu pot""",
     "cs": """jsou máte chci kolik stojí dobrý den děkuji prosím obchod objednávka kde kdy proč
         můj moje není mám""",
-    "da": """jeg ikke hvordan hvad hvornår hvorfor tak butik bestilling købe åben også har
-        kan jeg""",
+    "da": """jeg ikke hvordan hvad hvornår hvorfor tak butik bestilling købe åben også har""",
     "no": """jeg ikke hvordan hva når hvorfor takk butikk bestilling kjøpe åpen også har""",
     "fi": """minä sinä ei onko mitä missä milloin miten kuinka paljon paljonko maksaa kiitos
         moi kauppa tilaus puhelin haluan voinko myös toimitus hinta""",

@@ -70,6 +70,9 @@ NAMES = {
     "el": "Greek",
     "hi": "Hindi",
     "th": "Thai",
+    "cy": "Welsh",
+    "tl": "Tagalog",
+    "sw": "Swahili",
     "vi": "Vietnamese",
     "id": "Indonesian",
     "ro": "Romanian",
@@ -156,6 +159,14 @@ _FUNCTION_WORDS: dict[str, str] = {
         moi kauppa tilaus puhelin haluan voinko myös toimitus hinta""",
     "hu": """nem hogy mennyibe kerül szia köszönöm jó napot üzlet rendelés telefon szeretnék
         hol mikor miért egy az""",
+    "cy": """diolch shwmae sut mae ydych chi gennych oes faint yw hefyd siop archeb ffôn prynu
+        gwelwch dda bore prynhawn ydy""",
+    # Hindi and Urdu as many write them in chat, in Latin letters
+    "hi": """kya hai hain mujhe aap kaise kitna kitne chahiye nahi nahin mera meri kab kahan
+        karna milega bhai namaste dhanyavaad shukriya kripya batao bataiye kar sakte""",
+    "tl": """po salamat magkano mayroon kayo paano saan kailan gusto ko ba naman pwede bayad
+        telepono tindahan""",
+    "sw": """habari asante bei gani nini una kuna simu duka ninataka tafadhali lini wapi""",
 }
 # One word is enough for these: greetings and thanks that English never uses.
 _STANDALONE: dict[str, str] = {
@@ -176,6 +187,10 @@ _STANDALONE: dict[str, str] = {
     "no": "takk",
     "fi": "kiitos moi",
     "hu": "szia köszönöm",
+    "cy": "diolch shwmae",
+    "hi": "namaste shukriya dhanyavaad",
+    "tl": "salamat",
+    "sw": "habari asante jambo",
 }
 # Letters that only these languages use among the ones above.
 _LETTERS: dict[str, str] = {

@@ -38,6 +38,10 @@ pytestmark = pytest.mark.engine
         ("வணக்கம், டெலிவரி எவ்வளவு நாள் ஆகும்?", "ta"),
         ("გამარჯობა, რა ღირს მიწოდება?", "ka"),
         ("សួស្តី តម្លៃប៉ុន្មាន?", "km"),
+        ("Shwmae, oes gennych chi liniaduron?", "cy"),
+        ("bhai ye headphones kitne ke hain?", "hi"),  # Hindi in Latin letters
+        ("magkano po ang delivery?", "tl"),
+        ("habari, simu hii bei gani?", "sw"),
     ],
 )
 def test_clear_cases_are_decided(text: str, code: str) -> None:
@@ -66,6 +70,8 @@ def test_clear_cases_are_decided(text: str, code: str) -> None:
         "ada here, can i pay with a gift card",
         "my name is Anh, is the nova 8 in stock",
         "hi im tak, whats the warranty on a tv",
+        "hai there",
+        "hai can u help me",
     ],
 )
 def test_english_names_and_mixed_messages_are_left_alone(text: str) -> None:

@@ -330,10 +330,24 @@ def _request(names: str) -> re.Pattern[str]:
     )
 
 
+def _asked_for(name: str) -> re.Pattern[str]:
+    """A question or a plea for a language ("can you speak French?", "French please"),
+    not a customer saying what they speak ("I speak French and English")."""
+    to_me = r"(?:\s+(?:to\s+)?(?:me|us))?(?:\s+in)?"
+    return re.compile(
+        rf"\b(?:can|could|do|will|would)\s+(?:you|u)\s+{_ASKING}{to_me}\s+{name}\b"
+        rf"|^\W*(?:please\s+)?{_ASKING}{to_me}\s+{name}\b"
+        rf"|^\W*(?:in\s+)?{name}(?:\s+please)?\W*$",
+        re.IGNORECASE,
+    )
+
+
 _REQUESTS = (
     (_request("english"), "en"),
     (_request("chinese|mandarin"), "zh"),
     (re.compile(r"(?:说|讲|用)英[语文]"), "en"),
+    # "can you speak French?": a request for any other language we can name
+    *((_asked_for(name.lower()), code) for code, name in NAMES.items() if code not in ("en", "zh")),
 )
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 

@@ -241,3 +241,27 @@ def test_a_vietnamese_or_indonesian_note_comes_with_the_english_one() -> None:
     )
     # a language without a note of its own still gets the English one
     assert unsupported_note("ka", ["en"]).startswith("Sorry, I can only chat in English")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("can you speak french", "fr"),
+        ("do u speak spanish?", "es"),
+        ("German please", "de"),
+        ("could you reply in polish", "pl"),
+    ],
+)
+def test_asking_for_a_language_we_do_not_speak_is_that_language(text: str, code: str) -> None:
+    detection = message_language(text)
+    assert detection is not None and detection.code == code
+    assert language_info(detection, ["en", "zh"])["supported"] is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I speak french and english, is there a french keyboard", "is the manual in german?"],
+)
+def test_naming_a_language_is_not_asking_for_it(text: str) -> None:
+    detection = message_language(text)
+    assert detection is None or detection.code == "en"

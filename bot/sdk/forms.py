@@ -155,20 +155,20 @@ def find_quantity(text: str) -> Quantity | None:
     counted = _A_SCALE.search(text)
     if counted is not None and (words is None or counted.start() <= words.start()):
         count = _A_COUNTS[" ".join(counted["count"].lower().split())]
-        scale = _MULTIPLIERS[counted["scale"].lower()]
-        return Quantity(float(count * scale), counted.start(), counted.end())
+        factor = _MULTIPLIERS[counted["scale"].lower()]
+        return Quantity(float(count * factor), counted.start(), counted.end())
     if words is None:
         return None
     if words["tens"]:
         value = _WORD_NUMBERS[words["tens"].lower()] + _WORD_NUMBERS[words["ones"].lower()]
     else:
         value = _WORD_NUMBERS[words[0].lower()]
-    end = words.end()
+    amount, end = float(value), words.end()
     scale = _SCALE.match(text, end) if value else None
     if scale is not None:
-        value *= _MULTIPLIERS[scale["scale"].lower()]
+        amount *= _MULTIPLIERS[scale["scale"].lower()]
         end = scale.end()
-    return Quantity(float(value), words.start(), end)
+    return Quantity(amount, words.start(), end)
 
 
 def find_number(text: str) -> float | None:

@@ -202,9 +202,15 @@ def asked_kinds(text: str) -> list[FactKind]:
     return kinds
 
 
+_NOT_A_CUE = re.compile(
+    r"\blast\s+(?:week|month|year|night|time|order|one|few|couple|christmas|weekend)\b"
+)
+"""When "last" is a time ("bought it last week"), not how long a battery lasts."""
+
+
 def spec_key(text: str) -> str | None:
-    words = set(re.findall(r"[a-z0-9]+", text.lower()))
-    lowered = text.lower()
+    lowered = _NOT_A_CUE.sub(" ", text.lower())
+    words = set(re.findall(r"[a-z0-9]+", lowered))
     for key, cues in SPEC_WORDS.items():
         if any((c in words) if " " not in c else (c in lowered) for c in cues) or any(
             w.startswith(c) for c in cues if len(c) > 4 for w in words

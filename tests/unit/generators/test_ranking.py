@@ -32,6 +32,7 @@ RANKED = [
     ("my speaker stopped charging after a few weeks", "warranty", COVERS),
     ("what age do you have to be for credit", "financing", "Who can apply"),
     ("what's the price of next day shipping", "shipping", {"Delivery costs", "At a glance"}),
+    ("could i split the payment for a sofa", "financing", {"0% APR financing", "At a glance"}),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import date
 from typing import Any, ClassVar, cast
 
 from rasa_sdk import Action, Tracker
@@ -41,7 +42,17 @@ _NO_ACCOUNT = re.compile(
     r"\b(no|don'?t have an?|haven'?t got an?)\s+(current |checking |bank )?account\b", re.I
 )
 _OVERDRAWN = re.compile(r"\b(overdrawn|minus|in the red|overdraft)\b", re.I)
-_NOT_WORKING = re.compile(r"\b(unemployed|not working|no job|out of work|between jobs)\b", re.I)
+_NOT_WORKING = re.compile(
+    r"\b(unemployed|not working|no job|out of work|between jobs|retired|student|"
+    r"just started|started (?:this|last) (?:week|month)|brand new job)\b",
+    re.I,
+)
+_SINCE_YEAR = re.compile(r"\bsince\s+(?P<year>(?:19|20)\d\d)\b", re.I)
+_NO_SAVINGS = re.compile(
+    r"\b(no savings|no money saved|nothing saved|don'?t have any|haven'?t got any|"
+    r"not a penny|nil|zilch)\b",
+    re.I,
+)
 
 _checking_amount = number_parser(
     low=-100_000, high=10_000_000, example="250 or -50", what="the balance"
@@ -65,7 +76,61 @@ def parse_checking(text: str) -> Parsed:
 
 
 def parse_employment(text: str) -> Parsed:
-    return Parsed(value=0.0) if _NOT_WORKING.search(text) else _employment_years(text)
+    if _NOT_WORKING.search(text):
+        return Parsed(value=0.0)
+    since = _SINCE_YEAR.search(text)
+    if since is not None:
+        years = date.today().year - int(since["year"])
+        if 0 <= years <= 60:
+            return Parsed(value=float(years))
+    return _employment_years(text)
+
+
+_savings_amount = number_parser(low=0, high=100_000_000, example="500 (or 0)", what="your savings")
+
+
+def parse_savings(text: str) -> Parsed:
+    """Savings as a number; "no savings" and "don't have any" are 0."""
+    parsed = _savings_amount(text)
+    if parsed.value is None and _NO_SAVINGS.search(text):
+        return Parsed(value=0.0)
+    return parsed
+
+
+_HISTORY_CHOICES = choice_parser(
+    {
+        "past_delays": ("late", "delay", "missed", "behind"),
+        "critical": (
+            "default",
+            "arrears",
+            "other loans",
+            "other credit",
+            "several loans",
+            "ccj",
+            "county court",
+            "bankrupt",
+            "iva",
+            "debt management",
+        ),
+        "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
+        "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
+    },
+    question="Have you paid past credit on time, been late before, or never borrowed?",
+)
+# "never missed a payment", "not once late": lateness denied is paying on time, though
+# "missed" and "never" alone name other answers.
+_NEVER_LATE = re.compile(
+    r"\b(?:never|not once|not ever|no|zero|0)\s+(?:\w+\s+){0,3}?"
+    r"(?:late|missed|miss|behind|delay(?:ed|s)?)\b"
+    r"|\b(?:never|not once)\s+(?:been\s+)?(?:late|behind)\b"
+)
+
+
+def parse_history(text: str) -> Parsed:
+    """How past credit went; a denied lateness ("never missed one") is paid on time."""
+    if _NEVER_LATE.search(text.lower()):
+        return Parsed(value="paid_on_time")
+    return _HISTORY_CHOICES(text)
 
 
 PRODUCT_PURPOSE = {
@@ -114,7 +179,7 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
         parse_checking, keywords=("current account", "checking account"), allow_unknown=True
     ),
     "credit_savings": SlotSpec(
-        number_parser(low=0, high=100_000_000, example="500 (or 0)", what="your savings"),
+        parse_savings,
         keywords=("savings",),
         allow_unknown=True,
         label="your savings",
@@ -126,33 +191,41 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
         choice_parser(
             {
                 "own": ("own", "mortgage", "homeowner"),
-                "rent": ("rent", "tenant", "lease"),
-                "free": ("free", "parents", "family", "with friends"),
+                "rent": ("rent", "tenant", "lease", "council", "housing association", "landlord"),
+                "free": (
+                    "free",
+                    "parents",
+                    "family",
+                    "with friends",
+                    "mum",
+                    "mom",
+                    "dad",
+                    "nan",
+                    "grandparents",
+                ),
             },
             question="Do you own your home, rent, or live rent-free (for example with family)?",
         ),
         keywords=("housing",),
         allow_unknown=True,
     ),
-    "credit_history": SlotSpec(
-        choice_parser(
-            {
-                "past_delays": ("late", "delay", "missed", "behind"),
-                "critical": ("default", "arrears", "other loans", "other credit", "several loans"),
-                "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
-                "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
-            },
-            question="Have you paid past credit on time, been late before, or never borrowed?",
-        ),
-        keywords=("history",),
-        allow_unknown=True,
-    ),
+    "credit_history": SlotSpec(parse_history, keywords=("history",), allow_unknown=True),
     "credit_other_installments": SlotSpec(
         choice_parser(
             {
                 "none": ("no", "none", "nothing", "nope"),
-                "bank": ("bank", "loan", "finance"),
-                "stores": ("store", "shop", "catalogue", "buy now"),
+                "bank": ("bank", "loan", "finance", "credit card", "car finance", "overdraft"),
+                "stores": (
+                    "store",
+                    "shop",
+                    "catalogue",
+                    "buy now",
+                    "klarna",
+                    "clearpay",
+                    "laybuy",
+                    "pay in 3",
+                    "pay later",
+                ),
             },
             question="Are you paying off other instalment plans: with a bank, a store, or none?",
         ),

@@ -36,7 +36,8 @@ MISSES_BEFORE_HUMAN = 2
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "stop"})
 # Social and follow-up intents: as a guess for a message that was not understood
 # they lead nowhere useful ("Telling me your name", "Why was I declined?" with no
-# pre-check), so every button offered starts something the customer can use.
+# pre-check, "Rate csat" with no question to rate), so every button offered starts
+# something the customer can use.
 NOT_OFFERED = frozenset(
     {
         "greet",
@@ -48,6 +49,7 @@ NOT_OFFERED = frozenset(
         "ask_credit_reasons",
         "ask_product_details",
         "compare_products",
+        "rate_csat",
     }
 )
 
@@ -85,11 +87,47 @@ def top_guesses(
     return [name for name in names if name][:count]
 
 
+MIN_WORDS_TO_LOOK_UP = 3
+"""A message this long that NLU missed is looked up in the knowledge base first;
+shorter ones ("helo", "zzzz", "?") are too bare for retrieval to mean anything."""
+ANSWERED = frozenset({"answered", "fallback"})
+
+
 class ActionFallbackClarify(Action):
     catalog_factory: Callable[[], Catalog] = staticmethod(project_catalog)
 
+    def __init__(self, answer: Action | None = None) -> None:
+        self._answer = answer
+
     def name(self) -> str:
         return "action_fallback_clarify"
+
+    def _answering(self) -> Action:
+        if self._answer is None:
+            from actions.answer import ActionAnswerQuestion
+
+            self._answer = ActionAnswerQuestion()
+        return self._answer
+
+    async def _answer_from_knowledge(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType] | None:
+        """The knowledge base's answer when it has a confident one, else None.
+
+        NLU misses wordings it was not trained on ("need a vat invoice for my
+        company"); the documents may still answer them, and an answer beats
+        two guesses as buttons. An abstention is not shown: the guesses are.
+        """
+        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        if len(text.split()) < MIN_WORDS_TO_LOOK_UP or text.startswith("/"):
+            return None
+        scratch = CollectingDispatcher()
+        events = await self._answering().run(scratch, tracker, domain)
+        outcome = next((e.get("value") for e in events if e.get("name") == "answer_outcome"), None)
+        if outcome not in ANSWERED or not scratch.messages:
+            return None
+        dispatcher.messages.extend(scratch.messages)
+        return events
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -101,6 +139,10 @@ class ActionFallbackClarify(Action):
             return []
         catalog, lang = self.catalog_factory(), language_of(tracker)
         misses = max(1, consecutive_misses(tracker.events))
+        if misses < MISSES_BEFORE_HUMAN and not is_staff(tracker):
+            answered = await self._answer_from_knowledge(dispatcher, tracker, domain)
+            if answered is not None:
+                return answered
         if misses >= MISSES_BEFORE_HUMAN:
             yes = catalog.get("fallback.offer_yes", lang, "Yes, a person please")
             no = catalog.get("fallback.offer_no", lang, "No, I'll rephrase")

@@ -33,6 +33,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import verified_customer_id
 from actions.texts import say
 from bot.sdk.buttons import words_behind
+from bot.sdk.form_text import is_question
 from bot.sdk.forms import apology_for
 from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
@@ -280,10 +281,18 @@ class ActionRecommendProducts(Action):
         return await recommend(dispatcher, tracker)
 
 
+MIN_QUESTION_WORDS = 4
+"""A shorter "how much?" or "24 months?" outside a form is too bare to look up."""
+
+
 class ActionInformOutsideForm(Action):
     """A message read as a form answer with no form open: a shopping request or a
-    budget for the recommendation just shown goes to the recommender; anything
-    else is acknowledged and the customer asked what they need."""
+    budget for the recommendation just shown goes to the recommender; a question
+    full of figures ("can I do 36 months on a £600 phone?") is answered as one;
+    anything else is acknowledged and the customer asked what they need."""
+
+    def __init__(self, answer: Action | None = None) -> None:
+        self._answer = answer
 
     def name(self) -> str:
         return "action_inform_outside_form"
@@ -294,8 +303,17 @@ class ActionInformOutsideForm(Action):
         text = (tracker.latest_message or {}).get("text")
         if shopping_turn(tracker, text):
             return await recommend(dispatcher, tracker, text)
+        if text and is_question(text) and len(text.split()) >= MIN_QUESTION_WORDS:
+            return await self._answering().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_inform_without_question")
         return []
+
+    def _answering(self) -> Action:
+        if self._answer is None:
+            from actions.answer import ActionAnswerQuestion  # it routes shopping back here
+
+            self._answer = ActionAnswerQuestion()
+        return self._answer
 
 
 def catalogue() -> tuple[list[Product], str]:

@@ -11,6 +11,7 @@ action, or freeze it for a demo with ``TANDEM_STORE_CLOCK=2026-11-29T12:00+00:00
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.errors import ConfigError, TandemError
 from bot.sdk.runtime import get_runtime
+from generators.followup import split_questions
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
@@ -274,14 +276,57 @@ def load_directory(path: Path) -> StoreDirectory:
     return StoreDirectory.from_file(path)
 
 
+_HOURS = re.compile(
+    r"\b(?:open|opens|opening|close|closes|closing|hours|times?|shut)\b", re.IGNORECASE
+)
+
+
+def _asking(tracker: Tracker, text: str) -> Tracker:
+    """``tracker`` as if its latest message were ``text`` (one question of several)."""
+    asked = copy.copy(tracker)
+    asked.latest_message = {**(tracker.latest_message or {}), "text": text}
+    return asked
+
+
+_HOLIDAY = re.compile(
+    r"\b(?:christmas|xmas|boxing day|new year|bank holidays?|public holidays?|easter)\b", re.I
+)
+"""A day the weekly hours do not cover: the store terms in the knowledge base answer it."""
+
+
 class ActionStoreHours(Action):
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, answer: Action | None = None) -> None:
         self._clock = clock
+        self._answer = answer
+
+    def _answering(self) -> Action:
+        if self._answer is None:
+            from actions.answer import ActionAnswerQuestion
+
+            self._answer = ActionAnswerQuestion()
+        return self._answer
 
     def name(self) -> str:
         return "action_store_hours"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if _HOLIDAY.search(text):
+            return await self._answering().run(dispatcher, tracker, domain)
+        parts = split_questions(text)
+        hours = [q for q in parts if _HOURS.search(q)]
+        others = [q for q in parts if not _HOURS.search(q)]
+        if hours and others:
+            # "what are your opening hours and how much is delivery?": the hours from
+            # the store list, the rest from the knowledge base
+            events = await self._hours(dispatcher, _asking(tracker, " ".join(hours)), domain)
+            rest = _asking(tracker, " ".join(others))
+            return [*events, *await self._answering().run(dispatcher, rest, domain)]
+        return await self._hours(dispatcher, tracker, domain)
+
+    async def _hours(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         runtime = get_runtime()

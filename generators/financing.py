@@ -12,6 +12,7 @@ instalment is the standard annuity ``P * r / (1 - (1 + r) ** -n)``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,49 @@ def monthly_payment(amount: float, apr_percent: float, months: int) -> float:
         return amount / months
     rate = (1 + apr_percent / 100) ** (1 / 12) - 1
     return amount * rate / (1 - (1 + rate) ** -months)
+
+
+_TERM = re.compile(
+    r"\b(?:(?P<count>\d{1,2})[\s-]*(?P<unit>months?|mths?|mo|years?|yrs?)"
+    r"|(?P<word>a|one|two|three)[\s-]+(?P<years>years?|yrs?))\b",
+    re.I,
+)
+"""A term: "24 months", "2 years", "a year"; "a month" is a rate, not a term."""
+_COUNT_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3}
+_AMOUNT = re.compile(
+    r"(?P<pound>£)?\s*(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(?P<k>k\b)?", re.I
+)
+_COST_CUE = re.compile(
+    r"\b(?:a month|per month|monthly|each month|how much|cost|pay|payments?|instalments?|"
+    r"can i (?:do|get|have|spread|choose|pick)|over|finance|spread)\b",
+    re.I,
+)
+MIN_QUOTED_AMOUNT = 50.0
+"""A smaller number next to a term is not an amount to borrow ("2 phones over 12 months")."""
+
+
+def asked_term(text: str) -> tuple[int, tuple[int, int]] | None:
+    """The term a message names, in months, and where: "24 months", "2 years", "a year"."""
+    match = _TERM.search(text)
+    if match is None:
+        return None
+    if match["count"]:
+        number = int(match["count"])
+        months = number * 12 if match["unit"].lower().startswith("y") else number
+    else:
+        months = _COUNT_WORDS[match["word"].lower()] * 12
+    return months, match.span()
+
+
+def asked_amount(text: str, *, skip: tuple[int, int] = (0, 0)) -> float | None:
+    """The amount a message names outside ``skip`` (the term): "£1,200", "600 quid", "1.5k"."""
+    for match in _AMOUNT.finditer(text):
+        if skip[0] <= match.start("num") < skip[1]:
+            continue
+        value = float(match["num"].replace(",", "")) * (1000 if match["k"] else 1)
+        if value >= MIN_QUOTED_AMOUNT:
+            return value
+    return None
 
 
 class FinancingTerms:
@@ -101,7 +145,8 @@ class FinancingTerms:
         if plan is None:
             return None
         monthly = round(monthly_payment(amount, plan.apr_percent, months), 2)
-        total = round(monthly * months, 2)
+        # at 0% the instalments repay the amount exactly (the last absorbs the rounding)
+        total = round(amount if plan.apr_percent == 0 else monthly * months, 2)
         example = (
             f"Representative example: borrowing {self.money(amount)} over {months} months at "
             f"{plan.apr_percent:g}% APR representative costs {self.money(monthly)} a month; "
@@ -140,3 +185,26 @@ class FinancingTerms:
         )
         options = " or ".join(f"{t} months" for t in allowed)
         return f"Sorry, {why}. For {self.money(amount)} you can choose {options}."
+
+    def quote(self, text: str, *, price: float | None = None) -> str | None:
+        """What financing costs for the amount and term a message names, or why it can't.
+
+        "how much a month is £1,200 over 24 months?", "can I do 36 months on a 600
+        quid phone?"; ``price`` is the amount when the message names a product
+        instead. ``None`` when the message names no term or no amount.
+        """
+        term = asked_term(text)
+        if term is None or not _COST_CUE.search(text):
+            return None
+        months, span = term
+        amount = asked_amount(text, skip=span) or price
+        if amount is None:
+            return None
+        refusal = self.term_refusal(amount, months)
+        if refusal is not None:
+            refusal = refusal.removeprefix("Sorry, ").removesuffix(
+                " How much would you like to borrow?"
+            )
+            return refusal[:1].upper() + refusal[1:]
+        offer = self.offer(amount, months)
+        return offer.representative_example if offer else None

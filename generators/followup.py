@@ -80,11 +80,12 @@ def rewrite(question: str, context: Context, catalog: ProductCatalog | None) -> 
     named = catalog.find(question) if catalog else None
     previous = context.previous[-1] if context.previous else None
     if named is not None:
+        without = catalog.without_name(question, named) if catalog else question
+        # the fact asked is read without the name: "Pulse ANC" does not ask about ANC
+        kind = fact_kind(without)
         if kind is None and previous and is_elliptical(question):
             return Rewritten(question, named, fact_kind(previous), followup=True)
-        return Rewritten(
-            catalog.without_name(question, named) if catalog else question, named, kind
-        )
+        return Rewritten(without, named, kind)
     in_context = (
         catalog.products.get(context.product_id) if catalog and context.product_id else None
     )

@@ -189,9 +189,28 @@ def fact_kind(text: str) -> FactKind | None:
     return None
 
 
-def spec_key(text: str) -> str | None:
-    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+def asked_kinds(text: str) -> list[FactKind]:
+    """Every simple fact ``text`` asks for (price, colour, stock), in that order."""
     lowered = text.lower()
+    kinds: list[FactKind] = []
+    if _PRICE.search(lowered) and not (spec_key(lowered) and re.search(r"how much \w+", lowered)):
+        kinds.append("price")
+    if _COLOUR.search(lowered):
+        kinds.append("colour")
+    if _STOCK.search(lowered):
+        kinds.append("stock")
+    return kinds
+
+
+_NOT_A_CUE = re.compile(
+    r"\blast\s+(?:week|month|year|night|time|order|one|few|couple|christmas|weekend)\b"
+)
+"""When "last" is a time ("bought it last week"), not how long a battery lasts."""
+
+
+def spec_key(text: str) -> str | None:
+    lowered = _NOT_A_CUE.sub(" ", text.lower())
+    words = set(re.findall(r"[a-z0-9]+", lowered))
     for key, cues in SPEC_WORDS.items():
         if any((c in words) if " " not in c else (c in lowered) for c in cues) or any(
             w.startswith(c) for c in cues if len(c) > 4 for w in words
@@ -359,15 +378,25 @@ class ProductCatalog:
         return found
 
     def answer(self, product: ProductFacts, kind: FactKind, question: str) -> ProductAnswer:
-        """``kind`` of fact about ``product`` in one or two sentences, from the catalogue only."""
-        text = {
+        """``kind`` of fact about ``product`` in one or two sentences, from the catalogue only.
+
+        A message that asks more than one fact ("how much is it and is it in
+        stock?") gets the others too, after the one ``kind`` names.
+        """
+        facts = {
             "price": self._price,
             "colour": self._colour,
             "stock": self._stock,
             "spec": self._spec,
             "overview": self._overview,
-        }[kind](product, question.lower())
-        return ProductAnswer(product, kind, text)
+        }
+        lowered = question.lower()
+        texts = [facts[kind](product, lowered)]
+        for extra in asked_kinds(question):
+            if extra == kind or (extra == "price" and money(product.price) in texts[0]):
+                continue
+            texts.append(facts[extra](product, lowered))
+        return ProductAnswer(product, kind, " ".join(texts))
 
     @staticmethod
     def _price(p: ProductFacts, question: str) -> str:

@@ -207,6 +207,37 @@ def words_of(text: str) -> frozenset[str]:
     return lexical_words(text)
 
 
+MIN_TYPO_LENGTH = 4
+"""Words shorter than this are not read as typos: "tv" is one edit from too many words."""
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+
+
+def known_or_typo(word: str, vocabulary: frozenset[str]) -> bool:
+    """``word`` is in ``vocabulary``, or one typo away from a word in it ("helo", "thnaks")."""
+    if word in vocabulary:
+        return True
+    if len(word) < MIN_TYPO_LENGTH:
+        return False
+    return any(
+        one_edit_apart(word, known) for known in vocabulary if len(known) >= MIN_TYPO_LENGTH - 1
+    )
+
+
 def known_words(texts: list[str], lookup_tables: list[dict[str, Any]]) -> frozenset[str]:
     """Every word of the training examples and of the lookup tables' elements."""
     words: set[str] = set()
@@ -402,7 +433,9 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         if not self.component_config["unknown_words_fallback"] or not self.words:
             return False
         words = words_of(message.get(TEXT) or "")
-        return bool(words) and words.isdisjoint(self.words)
+        if not words or not words.isdisjoint(self.words):
+            return False
+        return not any(known_or_typo(w, self.words) for w in words)
 
     def persist(self) -> None:
         if self.model is None:

@@ -70,6 +70,31 @@ NAMES = {
     "el": "Greek",
     "hi": "Hindi",
     "th": "Thai",
+    "cy": "Welsh",
+    "tl": "Tagalog",
+    "sw": "Swahili",
+    "vi": "Vietnamese",
+    "id": "Indonesian",
+    "ro": "Romanian",
+    "cs": "Czech",
+    "da": "Danish",
+    "no": "Norwegian",
+    "fi": "Finnish",
+    "hu": "Hungarian",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "gu": "Gujarati",
+    "pa": "Punjabi",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+    "si": "Sinhala",
+    "ka": "Georgian",
+    "hy": "Armenian",
+    "am": "Amharic",
+    "km": "Khmer",
+    "lo": "Lao",
+    "my": "Burmese",
 }
 
 # Function words of each language that are not also common English words
@@ -117,6 +142,31 @@ _FUNCTION_WORDS: dict[str, str] = {
         değil istiyorum lütfen teşekkürler merhaba günaydın mağaza sipariş almak açık saat""",
     "sv": """och är jag du ni vi mitt mina ett en för på när hur varför vilken vill kan tack hej
         morgon beställning köpa öppet inte också""",
+    "vi": """tôi bạn không có của và là được cho này những một các với mấy giờ bao nhiêu cửa
+        hàng xin chào cảm ơn mua điện thoại giá bán đâu khi nào làm sao muốn cần mở đóng
+        lúc ngày giao gì không ạ vậy""",
+    "id": """apakah bisa dengan saya anda kamu yang tidak untuk ini itu ada berapa harga terima
+        kasih selamat pagi siang malam mau ingin pesanan toko buka kapan dimana bagaimana
+        sudah belum bayar cicilan barang kirim pengiriman juga atau dari murah mahal tolong
+        bisakah punya beli jam""",
+    "ro": """și este pentru sunt aveți vreau cât costă bună ziua mulțumesc magazin comanda
+        livrare telefon unde când ce nu pot""",
+    "cs": """jsou máte chci kolik stojí dobrý den děkuji prosím obchod objednávka kde kdy proč
+        můj moje není mám""",
+    "da": """jeg ikke hvordan hvad hvornår hvorfor tak butik bestilling købe åben også har""",
+    "no": """jeg ikke hvordan hva når hvorfor takk butikk bestilling kjøpe åpen også har""",
+    "fi": """minä sinä ei onko mitä missä milloin miten kuinka paljon paljonko maksaa kiitos
+        moi kauppa tilaus puhelin haluan voinko myös toimitus hinta""",
+    "hu": """nem hogy mennyibe kerül szia köszönöm jó napot üzlet rendelés telefon szeretnék
+        hol mikor miért egy az""",
+    "cy": """diolch shwmae sut mae ydych chi gennych oes faint yw hefyd siop archeb ffôn prynu
+        gwelwch dda bore prynhawn ydy""",
+    # Hindi and Urdu as many write them in chat, in Latin letters
+    "hi": """kya hai hain mujhe aap kaise kitna kitne chahiye nahi nahin mera meri kab kahan
+        karna milega bhai namaste dhanyavaad shukriya kripya batao bataiye kar sakte""",
+    "tl": """po salamat magkano mayroon kayo paano saan kailan gusto ko ba naman pwede bayad
+        telepono tindahan""",
+    "sw": """habari asante bei gani nini una kuna simu duka ninataka tafadhali lini wapi""",
 }
 # One word is enough for these: greetings and thanks that English never uses.
 _STANDALONE: dict[str, str] = {
@@ -129,6 +179,18 @@ _STANDALONE: dict[str, str] = {
     "pl": "dzień dziękuję cześć",
     "tr": "merhaba teşekkürler günaydın",
     "sv": "tack hej",
+    "vi": "chào cảm",
+    "id": "selamat terima makasih",
+    "ro": "mulțumesc bună",
+    "cs": "děkuji dobrý",
+    "da": "tak",
+    "no": "takk",
+    "fi": "kiitos moi",
+    "hu": "szia köszönöm",
+    "cy": "diolch shwmae",
+    "hi": "namaste shukriya dhanyavaad",
+    "tl": "salamat",
+    "sw": "habari asante jambo",
 }
 # Letters that only these languages use among the ones above.
 _LETTERS: dict[str, str] = {
@@ -139,6 +201,13 @@ _LETTERS: dict[str, str] = {
     "pl": "ąćęłńśźż",
     "tr": "ğışİ",
     "sv": "å",
+    # Vietnamese: its own vowels and the tone marks below or hooked above a vowel.
+    "vi": "ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+    "ro": "șțţş",
+    "cs": "ěřů",
+    "da": "æø",
+    "no": "æø",
+    "hu": "őű",
 }
 # Writing systems: the Unicode name prefix of a letter → language.
 _SCRIPTS = (
@@ -152,6 +221,20 @@ _SCRIPTS = (
     ("GREEK", "el"),
     ("DEVANAGARI", "hi"),
     ("THAI", "th"),
+    ("BENGALI", "bn"),
+    ("TAMIL", "ta"),
+    ("TELUGU", "te"),
+    ("GUJARATI", "gu"),
+    ("GURMUKHI", "pa"),
+    ("KANNADA", "kn"),
+    ("MALAYALAM", "ml"),
+    ("SINHALA", "si"),
+    ("GEORGIAN", "ka"),
+    ("ARMENIAN", "hy"),
+    ("ETHIOPIC", "am"),
+    ("KHMER", "km"),
+    ("LAO", "lo"),
+    ("MYANMAR", "my"),
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _UKRAINIAN = frozenset("іїєґ")
@@ -247,10 +330,24 @@ def _request(names: str) -> re.Pattern[str]:
     )
 
 
+def _asked_for(name: str) -> re.Pattern[str]:
+    """A question or a plea for a language ("can you speak French?", "French please"),
+    not a customer saying what they speak ("I speak French and English")."""
+    to_me = r"(?:\s+(?:to\s+)?(?:me|us))?(?:\s+in)?"
+    return re.compile(
+        rf"\b(?:can|could|do|will|would)\s+(?:you|u)\s+{_ASKING}{to_me}\s+{name}\b"
+        rf"|^\W*(?:please\s+)?{_ASKING}{to_me}\s+{name}\b"
+        rf"|^\W*(?:in\s+)?{name}(?:\s+please)?\W*$",
+        re.IGNORECASE,
+    )
+
+
 _REQUESTS = (
     (_request("english"), "en"),
     (_request("chinese|mandarin"), "zh"),
     (re.compile(r"(?:说|讲|用)英[语文]"), "en"),
+    # "can you speak French?": a request for any other language we can name
+    *((_asked_for(name.lower()), code) for code, name in NAMES.items() if code not in ("en", "zh")),
 )
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
@@ -300,6 +397,9 @@ NOTES = {
     "ar": "عذرًا، يمكنني حاليًا الرد باللغة {languages} فقط.",
     "ru": "Извините, пока я могу отвечать только на {languages} языке.",
     "uk": "Вибачте, поки що я можу відповідати лише {languages} мовою.",
+    "vi": "Xin lỗi, hiện tại tôi chỉ có thể trò chuyện bằng {languages}.",
+    "id": "Maaf, saat ini saya hanya dapat menjawab dalam bahasa {languages}.",
+    "hi": "क्षमा करें, फ़िलहाल मैं केवल {languages} में बात कर सकता हूँ।",
 }
 # Language names in the languages whose notes name them inline ("auf Englisch").
 _LOCAL_NAMES = {
@@ -347,6 +447,15 @@ _LOCAL_NAMES = {
         "zh": "Çince",
     },
     "ko": {"en": "영어", "de": "독일어", "fr": "프랑스어", "es": "스페인어", "zh": "중국어"},
+    "vi": {
+        "en": "tiếng Anh",
+        "de": "tiếng Đức",
+        "fr": "tiếng Pháp",
+        "es": "tiếng Tây Ban Nha",
+        "zh": "tiếng Trung",
+    },
+    "id": {"en": "Inggris", "de": "Jerman", "fr": "Prancis", "es": "Spanyol", "zh": "Mandarin"},
+    "hi": {"en": "अंग्रेज़ी", "de": "जर्मन", "fr": "फ़्रेंच", "es": "स्पेनिश", "zh": "चीनी"},
     "ar": {
         "en": "الإنجليزية",
         "de": "الألمانية",
@@ -372,6 +481,9 @@ _AND = {
     "tr": " ve ",
     "ko": "와 ",
     "ar": " و",
+    "vi": " và ",
+    "id": " dan ",
+    "hi": " और ",
 }
 
 

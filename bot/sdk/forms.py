@@ -58,7 +58,7 @@ _DONT_KNOW = re.compile(
 )
 _NUMBER = re.compile(
     r"(?P<sign>[-\u2212\u2013]\s*)?[£$€]?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"\s*(?P<mult>k\b|thousand|m\b|million|bn|billion)?",
+    r"\s*(?P<mult>k\b|thousand|grand\b|hundred|m\b|million|bn|billion)?",
     re.IGNORECASE,
 )
 _WORD_NUMBERS = {
@@ -96,7 +96,24 @@ _WORD_NUMBERS = {
     "a tenner": 10,
     "a fiver": 5,
 }
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_MULTIPLIERS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "grand": 1e3,
+    "hundred": 1e2,
+    "m": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+}
+_SCALE = re.compile(r"\s*(?:of\s+)?(?P<scale>hundred|thousand|grand|k|million)\b", re.IGNORECASE)
+"""A scale after a number word: "two thousand", "fifteen hundred", "three grand"."""
+_A_SCALE = re.compile(
+    r"\b(?P<count>a\s+couple(?:\s+of)?|a\s+few|a|one)\s+(?P<scale>hundred|thousand|grand)\b",
+    re.IGNORECASE,
+)
+"""A count said in words before a scale: "a grand", "a couple of grand"."""
+_A_COUNTS = {"a": 1, "one": 1, "a couple": 2, "a couple of": 2, "a few": 3}
 _CORRECTION_CUE = re.compile(
     r"\b(?:actually|make (?:it|that)|change (?:it|that) to|i meant|i mean|sorry|no wait|"
     r"oops|correction|typo)\b",
@@ -135,13 +152,23 @@ def find_quantity(text: str) -> Quantity | None:
             value *= _MULTIPLIERS[match["mult"].lower()]
         return Quantity(-value if match["sign"] else value, match.start(), match.end())
     words = _NUMBER_WORDS.search(text)
+    counted = _A_SCALE.search(text)
+    if counted is not None and (words is None or counted.start() <= words.start()):
+        count = _A_COUNTS[" ".join(counted["count"].lower().split())]
+        factor = _MULTIPLIERS[counted["scale"].lower()]
+        return Quantity(float(count * factor), counted.start(), counted.end())
     if words is None:
         return None
     if words["tens"]:
         value = _WORD_NUMBERS[words["tens"].lower()] + _WORD_NUMBERS[words["ones"].lower()]
     else:
         value = _WORD_NUMBERS[words[0].lower()]
-    return Quantity(float(value), words.start(), words.end())
+    amount, end = float(value), words.end()
+    scale = _SCALE.match(text, end) if value else None
+    if scale is not None:
+        amount *= _MULTIPLIERS[scale["scale"].lower()]
+        end = scale.end()
+    return Quantity(amount, words.start(), end)
 
 
 def find_number(text: str) -> float | None:

@@ -326,6 +326,7 @@ class Runtime:
             ),
             generate=text.generates_answers,
             catalog=self.get_sync("product_catalog") if has_catalog else None,
+            financing=self.get_sync("financing_terms"),
             deadline_s=text.deadline_s,
         )
 

@@ -234,3 +234,55 @@ async def test_why_declined_without_a_pre_check_offers_one() -> None:
         dispatcher, make_tracker(text="why did i get that", intent="ask_credit_reasons"), {}
     )
     assert "haven't run a financing pre-check" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("never missed a payment", "paid_on_time"),
+        ("i have never been late", "paid_on_time"),
+        ("not once late", "paid_on_time"),
+        ("no late payments", "paid_on_time"),
+        ("always paid on time", "paid_on_time"),
+        ("I've been late a few times", "past_delays"),
+        ("missed a couple last year", "past_delays"),
+        ("never borrowed before", "none_or_all_paid"),
+    ],
+)
+def test_a_denied_lateness_is_paying_on_time(text: str, value: str) -> None:
+    assert CREDIT_SLOTS["credit_history"].parse(text).value == value
+
+
+async def test_never_missed_a_payment_answers_the_history_question() -> None:
+    chat = conversation()
+    for text in STRONG[:7]:
+        await chat.say(text)
+    await chat.say("never missed one")
+    assert chat.slots["credit_history"] == "paid_on_time"
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "value"),
+    [
+        ("credit_amount", "2 grand", 2000),
+        ("credit_amount", "fifteen hundred", 1500),
+        ("credit_savings", "no savings", 0),
+        ("credit_savings", "a couple of grand", 2000),
+        ("credit_employment_years", "retired", 0),
+        ("credit_employment_years", "just started", 0),
+        ("credit_housing", "council flat", "rent"),
+        ("credit_housing", "still live with my mum", "free"),
+        ("credit_history", "had a ccj a few years ago", "critical"),
+        ("credit_other_installments", "klarna for some trainers", "stores"),
+        ("credit_other_installments", "just a credit card", "bank"),
+    ],
+)
+def test_answers_in_everyday_words(slot: str, text: str, value: object) -> None:
+    assert CREDIT_SLOTS[slot].parse(text).value == value
+
+
+def test_years_in_a_job_from_the_year_it_started() -> None:
+    from datetime import date
+
+    parsed = CREDIT_SLOTS["credit_employment_years"].parse("since 2019")
+    assert parsed.value == date.today().year - 2019

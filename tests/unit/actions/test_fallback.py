@@ -118,6 +118,19 @@ def test_answers_without_a_question_are_never_offered_as_guesses() -> None:
     assert top_guesses({"intent_ranking": ranking}) == ["ask_recommendation", "ask_faq"]
 
 
+def test_a_rating_is_never_offered_as_a_guess() -> None:
+    """ "Rate csat" out of the blue leads nowhere: there is no question to rate."""
+    from actions.fallback import top_guesses
+
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "rate_csat", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+        {"name": "ask_store_hours", "confidence": 0.05},
+    ]
+    assert top_guesses({"intent_ranking": ranking}) == ["ask_store_hours"]
+
+
 async def test_a_message_in_another_language_gets_the_languages_note_not_guesses() -> None:
     event = _user("Wo ist mein Paket?", "nlu_fallback", RANKING)
     event["parse_data"]["language"] = {"code": "de", "supported": False, "supported_codes": ["en"]}
@@ -159,3 +172,46 @@ async def test_the_note_for_another_language_names_english_and_chinese_in_both()
     assert "Englisch und Chinesisch" in german
     assert english.startswith("Sorry, I can only chat in English and Chinese")
     assert "英语和中文" in chinese
+
+
+def _answering() -> Any:
+    from actions.answer import ActionAnswerQuestion
+    from generators.answer import AnswerPipeline
+    from generators.backends.extractive import ExtractiveGenerator
+    from generators.embeddings import HashingEmbedder
+    from generators.retrieval import KnowledgeBase, chunk_markdown
+    from tests.conftest import BRAND
+
+    kb = KnowledgeBase(
+        chunk_markdown(
+            "payment",
+            "# Payment\n\n## Invoices and VAT\nA VAT invoice is attached to every order "
+            "confirmation email.",
+        ),
+        embedder=HashingEmbedder(),
+        threshold=0.2,
+    )
+    pipeline = AnswerPipeline(
+        brand=BRAND, knowledge_base=kb, generator=ExtractiveGenerator(), generate=False
+    )
+    return ActionAnswerQuestion(pipeline)
+
+
+async def test_a_missed_message_the_documents_answer_gets_the_answer() -> None:
+    """NLU missed the wording, but the knowledge base answers it: no guesses needed."""
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker([_user("need a vat invoice for my order", "nlu_fallback", RANKING)])
+    events = await ActionFallbackClarify(_answering()).run(dispatcher, tracker, {})
+    assert "VAT invoice is attached" in dispatcher.messages[0]["text"]
+    assert not dispatcher.messages[0].get("buttons")
+    assert {"event": "slot", "timestamp": None, "name": "answer_outcome", "value": "answered"} in (
+        events
+    )
+
+
+async def test_a_missed_message_the_documents_do_not_answer_still_gets_guesses() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker([_user("blorp the zorp again", "nlu_fallback", RANKING)])
+    assert await ActionFallbackClarify(_answering()).run(dispatcher, tracker, {}) == []
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_fallback_clarify" and message["buttons"]

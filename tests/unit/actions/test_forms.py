@@ -16,6 +16,14 @@ from bot.sdk.forms import choice_parser, find_number, is_dont_know, number_parse
         ("ten", 10),
         ("30 quid", 30),
         ("1 million", 1e6),
+        # amounts as people say them
+        ("2 grand", 2000),
+        ("about 25 grand a year", 25000),
+        ("fifteen hundred", 1500),
+        ("two thousand pounds", 2000),
+        ("a grand", 1000),
+        ("a couple of grand", 2000),
+        ("a few hundred", 300),
         ("no number here", None),
     ],
 )

@@ -140,3 +140,18 @@ async def test_a_store_question_naming_a_category_and_price_is_still_answered() 
     events = await answering_action().run(dispatcher, tracker, {})
     assert not any(m.get("custom") for m in dispatcher.messages)
     assert events[0]["name"] == "answer_outcome"
+
+
+async def test_a_question_with_figures_read_as_inform_is_answered() -> None:
+    """ "can I return any product after 40 days?" reads like an answer (a number and a unit),
+    but with no form open it asks something: the knowledge base answers it."""
+    dispatcher = CollectingDispatcher()
+    tracker = conversation("can i return any product after 40 days?", "inform")
+    events = await ActionInformOutsideForm(answering_action()).run(dispatcher, tracker, {})
+    assert events[0]["name"] == "answer_outcome"
+    assert dispatcher.messages[0].get("response") != "utter_inform_without_question"
+    bare = CollectingDispatcher()
+    await ActionInformOutsideForm(answering_action()).run(
+        bare, conversation("24 months?", "inform"), {}
+    )
+    assert bare.messages[0]["response"] == "utter_inform_without_question"

@@ -222,3 +222,62 @@ async def test_action_gives_every_store_on_a_named_day(tracker_factory) -> None:
     text = dispatcher.messages[0]["text"]
     assert "Voltline Downtown is closed on Sunday" in text
     assert "Voltline Riverside is open 11:00-17:00 on Sunday" in text
+
+
+async def test_a_public_holiday_is_answered_from_the_store_terms(tracker_factory) -> None:
+    """The weekly hours say nothing about Christmas Day; the knowledge base does."""
+    from actions.answer import ActionAnswerQuestion
+    from generators.answer import AnswerPipeline
+    from generators.embeddings import HashingEmbedder
+    from generators.retrieval import KnowledgeBase, chunk_markdown
+    from generators.text import ScriptedGenerator
+    from tests.conftest import BRAND
+
+    kb = KnowledgeBase(
+        chunk_markdown(
+            "store-hours",
+            "# Stores\n\n## Public holidays\nAll stores are closed on Christmas Day "
+            "except the Airport store.",
+        ),
+        embedder=HashingEmbedder(),
+        threshold=0.0,
+    )
+    answer = ActionAnswerQuestion(
+        AnswerPipeline(brand=BRAND, knowledge_base=kb, generator=ScriptedGenerator(replies=[]))
+    )
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(intent="ask_store_hours", text="are you open on christmas day")
+    await ActionStoreHours(answer=answer).run(dispatcher, tracker, {})
+    assert "closed on Christmas Day" in dispatcher.messages[0]["text"]
+
+
+async def test_hours_and_another_question_get_both_answers(tracker_factory) -> None:
+    """ "what are your opening hours and how much is delivery": the store list gives
+    the hours, the knowledge base the delivery cost."""
+    from actions.answer import ActionAnswerQuestion
+    from generators.answer import AnswerPipeline
+    from generators.backends.extractive import ExtractiveGenerator
+    from generators.embeddings import HashingEmbedder
+    from generators.retrieval import KnowledgeBase, chunk_markdown
+    from tests.conftest import BRAND
+
+    kb = KnowledgeBase(
+        chunk_markdown(
+            "shipping", "# Shipping\n\n## Delivery costs\nDelivery costs £4.99 on small orders."
+        ),
+        embedder=HashingEmbedder(),
+        threshold=0.0,
+    )
+    answer = ActionAnswerQuestion(
+        AnswerPipeline(
+            brand=BRAND, knowledge_base=kb, generator=ExtractiveGenerator(), generate=False
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        intent="ask_store_hours", text="what are your opening hours and how much is delivery"
+    )
+    await ActionStoreHours(answer=answer).run(dispatcher, tracker, {})
+    hours, delivery = (m["text"] for m in dispatcher.messages)
+    assert hours.startswith("Our stores:") or "Downtown" in hours
+    assert "£4.99" in delivery

@@ -172,3 +172,27 @@ def test_a_policy_asked_beside_a_price_is_answered_too(shop) -> None:
 
 def test_a_plain_price_question_is_the_price_alone(shop) -> None:
     assert shop.answer("how much is the nova 7a").text == "The Nova 7a costs £329."
+
+
+def test_an_amount_and_a_term_are_worked_out_from_the_financing_terms(knowledge_base) -> None:
+    """ "£1,200 over 24 months": the monthly cost from the terms, not a policy sentence."""
+    from generators.financing import FinancingTerms
+    from generators.products import ProductCatalog
+
+    gen = ScriptedGenerator(replies=["unused"])
+    pipe = AnswerPipeline(
+        brand=BRAND,
+        knowledge_base=knowledge_base,
+        generator=gen,
+        financing=FinancingTerms.load(),
+        catalog=ProductCatalog.from_directory(CATALOG_DIR, business="Voltline"),
+    )
+    quoted = pipe.answer("how much a month would £1,200 be over 24 months?")
+    assert "£55.08 a month" in quoted.text and "9.9% APR" in quoted.text
+    assert quoted.citations == ("Financing terms",) and not gen.calls
+    refused = pipe.answer("can i do 36 months on a 600 quid phone?")
+    assert "only available above £1,000.00" in refused.text and "12 months" in refused.text
+    product = pipe.answer("what would the nova 8 cost a month over a year")
+    assert "£599.00 over 12 months" in product.text and "£49.92 a month" in product.text
+    # a term with no amount is a question for the documents
+    assert pipe.answer("whats the interest if i pay over 24 months").cause != "financing"

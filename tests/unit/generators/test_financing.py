@@ -102,3 +102,30 @@ def test_terms_need_a_plan() -> None:
     with pytest.raises(ValueError):
         FinancingTerms([])
     assert FinancingTerms([Plan(12, 0, 300)]).minimum_amount == 300
+
+
+@pytest.mark.parametrize(
+    ("text", "price", "expected"),
+    [
+        ("how much a month is £1,200 over 24 months?", None, "£55.08 a month"),
+        ("1.5k over 36 months, monthly cost?", None, "£48.03 a month"),
+        ("monthly payments for 900 over a year", None, "£75.00 a month"),
+        ("can i do 36 months on a 600 quid phone", None, "For £600.00 you can choose 12 months"),
+        ("can i spread £150 over 12 months", None, "£150.00 can't be financed"),
+        ("how much is it a month over a year", 599, "£49.92 a month"),
+        ("whats the interest rate if i pay over 24 months", None, None),
+        ("i have 2 phones over 12 months old", None, None),
+        ("how much is it a month", 599, None),
+    ],
+)
+def test_quote_from_an_amount_and_a_term_in_words(
+    text: str, price: float | None, expected: str | None
+) -> None:
+    quote = FinancingTerms.load().quote(text, price=price)
+    assert (quote is None) if expected is None else (expected in (quote or ""))
+
+
+def test_at_0_percent_the_total_is_the_amount_exactly() -> None:
+    offer = FinancingTerms.load().offer(599, 12)
+    assert offer is not None and offer.total_payable == 599.0
+    assert "no interest or fees" in offer.representative_example

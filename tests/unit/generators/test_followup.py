@@ -89,3 +89,17 @@ def test_a_message_is_split_into_its_questions(message, parts) -> None:
     from generators.followup import split_questions
 
     assert split_questions(message) == parts
+
+
+def test_a_product_name_is_not_the_fact_asked() -> None:
+    """ "Pulse ANC" names the product; a refund question about it asks no spec."""
+    from generators.followup import Context, rewrite
+    from generators.products import ProductCatalog
+    from tests.conftest import CATALOG_DIR
+
+    catalog = ProductCatalog.from_directory(CATALOG_DIR, business="Voltline")
+    refund = rewrite("bought the pulse anc last week, can i get a refund", Context(), catalog)
+    assert refund.product is not None and refund.product.id == "pulse-anc"
+    assert refund.kind is None
+    spec = rewrite("does the pulse anc have noise cancelling", Context(), catalog)
+    assert spec.kind == "spec"

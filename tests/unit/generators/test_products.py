@@ -144,3 +144,14 @@ def test_find_all_names_each_product_once_in_order(catalog, text, names) -> None
 def test_how_much_with_a_typo_asks_the_price() -> None:
     assert fact_kind("how much r the pulse sport") == "price"
     assert fact_kind("how much u charging for the nova 7a") == "price"
+
+
+def test_a_message_that_asks_two_facts_gets_both(catalog) -> None:
+    flip = catalog.find("flip z")
+    both = catalog.answer(flip, "stock", "how much is the flip z and is it in stock?").text
+    assert "Downtown" in both and "£899" in both
+    nova = catalog.find("nova 8")
+    colours = catalog.answer(nova, "colour", "what colours is the nova 8 and what's the price")
+    assert "black, silver and blue" in colours.text and "£599" in colours.text
+    only = catalog.answer(nova, "colour", "what colours does the nova 8 come in").text
+    assert "£" not in only

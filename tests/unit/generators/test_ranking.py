@@ -19,6 +19,7 @@ from generators.retrieval import KnowledgeBase
 from tests.conftest import BRAND, CATALOG_DIR, KNOWLEDGE_DIR
 
 COVERS = {"What the warranty covers", "At a glance"}
+COVERS_NOT = {"What the warranty does not cover", "Voltline Care", "At a glance"}
 RANKED = [
     ("the left side of my 2 month old earbuds went silent", "warranty", COVERS),
     ("smashed my phone screen, will you cover it?", "warranty", "What the warranty does not cover"),
@@ -27,6 +28,15 @@ RANKED = [
     ("how long does standard delivery take", "shipping", "Delivery times"),
     ("can I pay off my finance early", "financing", "Paying off early"),
     ("do gift cards run out", "payment", "Gift cards"),
+    # expansions of the realistic2 round (issue 18): everyday wording
+    ("could i turn a gift voucher into cash instead", "payment", "Gift cards"),
+    ("my speaker stopped charging after a few weeks", "warranty", COVERS),
+    ("what age do you have to be for credit", "financing", "Who can apply"),
+    ("what's the price of next day shipping", "shipping", {"Delivery costs", "At a glance"}),
+    ("could i split the payment for a sofa", "financing", {"0% APR financing", "At a glance"}),
+    ("do you sell insurance for laptops", "warranty", "Voltline Care"),
+    ("whats the warranty on a tablet", "warranty", {"Warranty length", "At a glance"}),
+    ("what if my son drops the tablet in the toilet", "warranty", COVERS_NOT),
 ]
 
 

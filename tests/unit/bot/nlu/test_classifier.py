@@ -200,3 +200,34 @@ def test_the_ngram_model_has_no_say_about_a_message_in_an_unseen_script() -> Non
     embedding_only = IntentModel(model.weights, model.bias).predict(features[:1], ["定个闹钟"])
     assert np.allclose(model.predict(features[:1], ["定个闹钟"]), embedding_only)
     assert model.predict(features[:1], ["set an alarm"])[0, 0] > embedding_only[0, 0]
+
+
+@pytest.mark.parametrize(
+    ("word", "other", "apart"),
+    [
+        ("helo", "hello", True),
+        ("thnaks", "thanks", True),
+        ("recieve", "receive", True),  # two letters swapped
+        ("recieved", "receive", False),  # a swap and a letter more
+        ("hullo", "hello", True),
+        ("hello", "hello", False),
+        ("zzzz", "jazz", False),
+        ("abc", "abcde", False),
+    ],
+)
+def test_one_edit_apart(word: str, other: str, apart: bool) -> None:
+    from bot.nlu.classifier import one_edit_apart
+
+    assert one_edit_apart(word, other) is apart
+    assert one_edit_apart(other, word) is apart
+
+
+def test_a_typo_of_a_known_word_is_known_but_short_words_are_not_guessed() -> None:
+    from bot.nlu.classifier import known_or_typo
+
+    vocabulary = frozenset({"hello", "thanks", "order", "the"})
+    assert known_or_typo("helo", vocabulary)
+    assert known_or_typo("thnaks", vocabulary)
+    assert known_or_typo("oder", vocabulary)
+    assert not known_or_typo("zzzz", vocabulary)
+    assert not known_or_typo("thy", vocabulary)  # three letters: too short to read as a typo

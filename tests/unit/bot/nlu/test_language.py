@@ -27,6 +27,21 @@ pytestmark = pytest.mark.engine
         ("Сколько стоит доставка?", "ru"),
         ("配送にはどれくらいかかりますか", "ja"),
         ("배송은 얼마나 걸리나요?", "ko"),
+        # Latin-script languages beyond western Europe, and more writing systems
+        ("chào bạn, điện thoại này giá bao nhiêu?", "vi"),
+        ("selamat siang, berapa harga headphone ini?", "id"),
+        ("Bună ziua, cât costă livrarea?", "ro"),
+        ("Dobrý den, kolik stojí doprava?", "cs"),
+        ("Szia, mennyibe kerül a szállítás?", "hu"),
+        ("Hei, paljonko toimitus maksaa?", "fi"),
+        ("নমস্কার, ডেলিভারি কত দিনে হয়?", "bn"),
+        ("வணக்கம், டெலிவரி எவ்வளவு நாள் ஆகும்?", "ta"),
+        ("გამარჯობა, რა ღირს მიწოდება?", "ka"),
+        ("សួស្តី តម្លៃប៉ុន្មាន?", "km"),
+        ("Shwmae, oes gennych chi liniaduron?", "cy"),
+        ("bhai ye headphones kitne ke hain?", "hi"),  # Hindi in Latin letters
+        ("magkano po ang delivery?", "tl"),
+        ("habari, simu hii bei gani?", "sw"),
     ],
 )
 def test_clear_cases_are_decided(text: str, code: str) -> None:
@@ -52,6 +67,11 @@ def test_clear_cases_are_decided(text: str, code: str) -> None:
         "Do you have the 华为 phone?",
         "pour me the details please",
         "/ask_faq",
+        "ada here, can i pay with a gift card",
+        "my name is Anh, is the nova 8 in stock",
+        "hi im tak, whats the warranty on a tv",
+        "hai there",
+        "hai can u help me",
     ],
 )
 def test_english_names_and_mixed_messages_are_left_alone(text: str) -> None:
@@ -210,3 +230,38 @@ def test_values_after_the_language_entity_are_still_extracted() -> None:
         ("language", "zh"),
         ("money", 2000.0),
     ]
+
+
+def test_a_vietnamese_or_indonesian_note_comes_with_the_english_one() -> None:
+    vi = unsupported_note("vi", ["en", "zh"])
+    assert vi.startswith("Xin lỗi") and "tiếng Anh và tiếng Trung" in vi
+    assert "Sorry, I can only chat in English and Chinese" in vi
+    assert unsupported_note("id", ["en"]).startswith("Maaf") and "Inggris" in unsupported_note(
+        "id", ["en"]
+    )
+    # a language without a note of its own still gets the English one
+    assert unsupported_note("ka", ["en"]).startswith("Sorry, I can only chat in English")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("can you speak french", "fr"),
+        ("do u speak spanish?", "es"),
+        ("German please", "de"),
+        ("could you reply in polish", "pl"),
+    ],
+)
+def test_asking_for_a_language_we_do_not_speak_is_that_language(text: str, code: str) -> None:
+    detection = message_language(text)
+    assert detection is not None and detection.code == code
+    assert language_info(detection, ["en", "zh"])["supported"] is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I speak french and english, is there a french keyboard", "is the manual in german?"],
+)
+def test_naming_a_language_is_not_asking_for_it(text: str) -> None:
+    detection = message_language(text)
+    assert detection is None or detection.code == "en"

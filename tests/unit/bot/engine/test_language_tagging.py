@@ -1,4 +1,4 @@
-"""Every bot message the engine sends carries the conversation's language (bot/engine/language.py)."""
+"""Every bot message the engine sends carries the conversation's language."""
 
 from __future__ import annotations
 

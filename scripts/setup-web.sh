@@ -3,6 +3,7 @@
 #   bot/channels/web/node_modules   socket.io-client from npm (npm ci, package-lock.json)
 # With --browser, also what the real-browser test needs:
 #   /usr/bin/chromium               Debian's chromium (apt-get; never Playwright's CDN)
+#   fonts-wqy-microhei              a Chinese font (apt-get), for the Chinese screenshots
 #   playwright                      the Python package, into .venv/actions
 # Safe to run again: each step is skipped when its result is already in place.
 set -euo pipefail

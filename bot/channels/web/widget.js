@@ -10,8 +10,9 @@
  * browser's). The same keys, plus `auth` (socket.io's auth option: an object or a
  * function) and `strings` (more languages or other words: {fr: {"widget.send": "Envoyer"}}),
  * may be given as window.TandemWebChatConfig before the tag. Each bot message names its
- * language; the interface and the cards follow it (docs/languages.md). Plain JS, no build step; socket.io-client
- * 4.x comes from the channel's /vendor route. Protocol: docs/channels/web.md.
+ * language; the interface and the cards follow it (docs/languages.md). Plain JS, no build
+ * step; socket.io-client 4.x comes from the channel's /vendor route. Protocol:
+ * docs/channels/web.md.
  */
 (function () {
   "use strict";

@@ -11,6 +11,10 @@ unknown is shown as a JSON code block rather than dropped, and every Block Kit
 limit is respected here so that Slack never refuses a reply with
 ``invalid_blocks``.
 
+Cards, handoff lines and the channel's own words are in the bot message's
+language (``message["language"]``, which the engine sets), from
+``bot/contract/locales`` (:mod:`bot.contract.labels`); English by default.
+
 Pure functions only: no network, no Rasa, so each rule is unit-testable.
 """
 

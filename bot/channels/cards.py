@@ -6,7 +6,8 @@ that ``data`` back as the ``value`` of a message, and the channel turns
 payload. Structured results (``{"type", "schema_version", "data"}``, schemas in
 ``bot/contract/schemas/``) become cards with FactSets and ColumnSets. A payload
 this module cannot render, or one that does not match its schema, becomes a
-JSON code block: the customer still sees the facts and nothing crashes.
+JSON code block: the customer still sees the facts and nothing crashes. The
+cards' labels are in the bot message's language (:mod:`bot.contract.labels`).
 """
 
 from __future__ import annotations

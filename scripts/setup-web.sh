@@ -3,6 +3,7 @@
 #   bot/channels/web/node_modules   socket.io-client from npm (npm ci, package-lock.json)
 # With --browser, also what the real-browser test needs:
 #   /usr/bin/chromium               Debian's chromium (apt-get; never Playwright's CDN)
+#   fonts-wqy-microhei              a Chinese font (apt-get), for the Chinese screenshots
 #   playwright                      the Python package, into .venv/actions
 # Safe to run again: each step is skipped when its result is already in place.
 set -euo pipefail
@@ -54,6 +55,16 @@ if [ "$browser" = 1 ]; then
         say "apt-get install chromium (Debian's build; Playwright's own download is not used)"
         "${sudo_cmd[@]}" apt-get update -qq
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
+    fi
+    # a Chinese font, so the screenshots of the Chinese widget show characters, not boxes
+    if ! fc-list :lang=zh 2>/dev/null | grep -q . && [ -n "$(command -v apt-get)" ]; then
+        if [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then
+            fonts_sudo=()
+            [ "$(id -u)" != 0 ] && fonts_sudo=(sudo)
+            say "apt-get install fonts-wqy-microhei (Chinese text in screenshots)"
+            DEBIAN_FRONTEND=noninteractive "${fonts_sudo[@]}" apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+                || say "fonts-wqy-microhei could not be installed: Chinese screenshots will show boxes"
+        fi
     fi
 
     if [ ! -x "$actions_python" ]; then

@@ -11,6 +11,10 @@ unknown is shown as a JSON code block rather than dropped, and every Block Kit
 limit is respected here so that Slack never refuses a reply with
 ``invalid_blocks``.
 
+Cards, handoff lines and the channel's own words are in the bot message's
+language (``message["language"]``, which the engine sets), from
+``bot/contract/locales`` (:mod:`bot.contract.labels`); English by default.
+
 Pure functions only: no network, no Rasa, so each rule is unit-testable.
 """
 
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels import result_cards
+from bot.contract.labels import Labels, labels_for, message_language
 from bot.contract.payloads import AGENT_MESSAGE, HANDOFF, is_current, lead_in, without_repeats
 
 logger = logging.getLogger(__name__)
@@ -37,13 +42,14 @@ MAX_ACTIONS_ELEMENTS = 25
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK_TEXT = 4000
+ENGLISH = labels_for("en")
 ACTION_ID_PREFIX = "tandem_button_"
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-_DECISIONS = {
-    "pre_approved": ":white_check_mark: Pre-approved",
-    "review": ":mag: Needs a closer look",
-    "declined": ":x: Not approved this time",
+_DECISION_EMOJI = {
+    "pre_approved": ":white_check_mark:",
+    "review": ":mag:",
+    "declined": ":x:",
 }
 
 
@@ -163,126 +169,188 @@ def money(amount: float, currency: str | None = None) -> str:
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
 
 
-def _amount(value: Any, unit: str) -> str:
-    if value is None:
-        return f"unlimited {unit}"
-    return f"{float(value):g} {unit}"
+def _covers(covers: Mapping[str, Any], labels: Labels) -> str:
+    shown = []
+    for key, value in covers.items():
+        unit = labels.get(f"slack.mobile_plan.unit.{key}", key.replace("_", " "))
+        if value is None:
+            shown.append(labels("slack.mobile_plan.unlimited", unit=unit))
+        else:
+            shown.append(labels("slack.mobile_plan.amount", amount=f"{float(value):g}", unit=unit))
+    return " · ".join(shown)
 
 
-def _covers(covers: Mapping[str, Any]) -> str:
-    units = {"data_gb": "GB data", "minutes": "minutes", "roaming_days": "roaming days"}
-    return " · ".join(_amount(v, units.get(k, k.replace("_", " "))) for k, v in covers.items())
+def _decision(data: Mapping[str, Any], labels: Labels) -> tuple[str, str]:
+    """``(with its emoji, plain)`` wording of a credit decision."""
+    decision = str(data["decision"])
+    plain = labels.get(f"slack.credit_score.decision.{decision}", decision)
+    emoji = _DECISION_EMOJI.get(decision)
+    return (f"{emoji} {plain}" if emoji else plain), plain
 
 
-def credit_score_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    decision = _DECISIONS.get(data["decision"], str(data["decision"]))
+def credit_score_card(
+    data: Mapping[str, Any], labels: Labels = ENGLISH
+) -> tuple[list[dict[str, Any]], str]:
+    decision, plain = _decision(data, labels)
     blocks = [
-        header("Credit pre-check"),
+        header(labels("common.credit_score.title")),
         fields(
             [
-                ("Indicative score", f"{int(data['score'])} / 1000"),
-                ("Result", decision),
+                (labels("slack.credit_score.score"), f"{int(data['score'])} / 1000"),
+                (labels("slack.credit_score.result"), decision),
             ]
         ),
     ]
     if offer := data.get("financing"):
+        currency = str(offer["currency"])
         blocks.append(
             fields(
                 [
                     (
-                        "Monthly payment",
-                        money(float(offer["monthly_payment"]), str(offer["currency"])),
+                        labels("common.credit_score.monthly_payment"),
+                        money(float(offer["monthly_payment"]), currency),
                     ),
-                    ("Term", f"{int(offer['term_months'])} months"),
-                    ("Representative APR", f"{float(offer['apr_percent']):g}%"),
-                    ("Total payable", money(float(offer["total_payable"]), str(offer["currency"]))),
+                    (
+                        labels("common.credit_score.term"),
+                        labels("common.credit_score.term_months", months=int(offer["term_months"])),
+                    ),
+                    (labels("common.credit_score.apr"), f"{float(offer['apr_percent']):g}%"),
+                    (
+                        labels("common.credit_score.total_payable"),
+                        money(float(offer["total_payable"]), currency),
+                    ),
                 ]
             )
         )
         blocks.append(section(escape(str(offer["representative_example"]))))
     if data["reasons"]:
         lines = [
-            f"• {escape(r['reason'])} (-{float(r['points_lost']):g} points)"
+            "• "
+            + escape(
+                labels(
+                    "slack.credit_score.points_lost",
+                    reason=r["reason"],
+                    points=f"{float(r['points_lost']):g}",
+                )
+            )
             for r in data["reasons"]
         ]
-        blocks.append(section("*What lowered the score*\n" + "\n".join(lines)))
+        blocks.append(section(f"*{labels('common.credit_score.lowered')}*\n" + "\n".join(lines)))
     if data["unknown_inputs"]:
         unknown = ", ".join(data["unknown_inputs"])
-        blocks.append(context(escape(f"Answered with “I don't know”: {unknown}.")))
-    blocks.append(context(escape(data["disclaimer"]), escape(f"Model {data['model_version']}")))
-    summary = f"Credit pre-check: score {int(data['score'])} / 1000, {decision.split(' ', 1)[1]}"
+        blocks.append(context(escape(labels("slack.credit_score.unknown", inputs=unknown))))
+    blocks.append(
+        context(
+            escape(data["disclaimer"]),
+            escape(labels("slack.credit_score.model", version=data["model_version"])),
+        )
+    )
+    summary = labels("slack.credit_score.summary", score=int(data["score"]), decision=plain)
     return blocks, summary
 
 
-def mobile_plan_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def mobile_plan_card(
+    data: Mapping[str, Any], labels: Labels = ENGLISH
+) -> tuple[list[dict[str, Any]], str]:
     currency, best, usage = data["currency"], data["best"], data["usage"]
     total = money(best["monthly_total"], currency)
-    facts = [("Monthly total", total)]
+    facts = [(labels("slack.mobile_plan.monthly_total"), total)]
     if usage.get("budget") is not None:
-        facts.append(("Your budget", money(usage["budget"], currency)))
+        facts.append((labels("slack.mobile_plan.budget"), money(usage["budget"], currency)))
     if data.get("over_budget_by"):
-        facts.append(("Over budget by", money(data["over_budget_by"], currency)))
+        facts.append(
+            (labels("slack.mobile_plan.over_budget_by"), money(data["over_budget_by"], currency))
+        )
     items = [
         f"• {escape(i['name'])} x {int(i['quantity'])}: {money(i['monthly_cost'], currency)}"
         for i in best["line_items"]
     ]
+    covers = escape(_covers(best["covers"], labels))
     blocks = [
-        header(f"Mobile plan: {best['plan_name']}"),
+        header(labels("slack.mobile_plan.title", name=best["plan_name"])),
         fields(facts),
-        section("*What you pay each month*\n" + "\n".join(items)),
-        section(f"*Covers* {escape(_covers(best['covers']))}"),
+        section(f"*{labels('slack.mobile_plan.each_month')}*\n" + "\n".join(items)),
+        section(f"*{labels('slack.mobile_plan.covers')}* {covers}"),
     ]
     runner_up = data.get("runner_up")
     if runner_up:
-        blocks.append(
-            section(
-                f"*Runner-up* {escape(runner_up['plan_name'])}: "
-                f"{money(runner_up['monthly_total'], currency)} a month "
-                f"({escape(_covers(runner_up['covers']))})"
-            )
+        line = labels(
+            "slack.mobile_plan.runner_up_line",
+            name=escape(runner_up["plan_name"]),
+            price=money(runner_up["monthly_total"], currency),
+            covers=escape(_covers(runner_up["covers"], labels)),
         )
-    wanted = _covers({k: usage.get(k, 0) for k in ("data_gb", "minutes", "roaming_days")})
-    blocks.append(context(escape(f"Based on {wanted} a month.")))
-    return blocks, f"Mobile plan: {best['plan_name']}, {total} a month"
+        blocks.append(section(f"*{labels('common.mobile_plan.runner_up')}* {line}"))
+    wanted = _covers({k: usage.get(k, 0) for k in ("data_gb", "minutes", "roaming_days")}, labels)
+    blocks.append(context(escape(labels("slack.mobile_plan.based_on", usage=wanted))))
+    return blocks, labels("slack.mobile_plan.summary", name=best["plan_name"], total=total)
 
 
-def savings_plan_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    profile = str(data["risk_profile"]).capitalize()
+def savings_plan_card(
+    data: Mapping[str, Any], labels: Labels = ENGLISH
+) -> tuple[list[dict[str, Any]], str]:
+    risk = str(data["risk_profile"])
+    profile = labels.get(f"common.risk_profile.{risk}", risk).capitalize()
     contribution = money(data["monthly_contribution"])
+    savings = "common.savings_plan"
+    mix = " · ".join(
+        f"{escape(labels.get(f'common.asset.{k}', k))} {float(v):.0%}"
+        for k, v in data["allocation"].items()
+    )
     blocks = [
-        header(f"Savings plan: {profile}"),
+        header(labels("slack.savings_plan.title", profile=profile)),
         fields(
             [
-                ("Goal", f"{money(data['goal_amount'])} by {data['target_date']}"),
-                ("Monthly contribution", contribution),
-                ("Projected value", money(data["projected_value"])),
-                ("Expected return", f"{float(data['expected_annual_return']):.1%} a year"),
-                ("Current savings", money(data["current_savings"])),
-                ("Risk score", f"{int(data['risk_score'])} / 8 over {int(data['months'])} months"),
+                (
+                    labels(f"{savings}.goal"),
+                    labels(
+                        f"{savings}.goal_by",
+                        amount=money(data["goal_amount"]),
+                        date=data["target_date"],
+                    ),
+                ),
+                (labels(f"{savings}.monthly_contribution"), contribution),
+                (labels(f"{savings}.projected_value"), money(data["projected_value"])),
+                (
+                    labels(f"{savings}.expected_return"),
+                    labels(
+                        f"{savings}.per_year", rate=f"{float(data['expected_annual_return']):.1%}"
+                    ),
+                ),
+                (labels("slack.savings_plan.current_savings"), money(data["current_savings"])),
+                (
+                    labels("slack.savings_plan.risk_score"),
+                    labels(
+                        "slack.savings_plan.risk_score_value",
+                        score=int(data["risk_score"]),
+                        months=int(data["months"]),
+                    ),
+                ),
             ]
         ),
+        section(f"*{labels(f'{savings}.asset_mix')}* {mix}"),
         section(
-            "*Asset mix* "
-            + " · ".join(f"{escape(k)} {float(v):.0%}" for k, v in data["allocation"].items())
-        ),
-        section(
-            "*How it is worked out*\n"
+            f"*{labels('slack.savings_plan.worked_out')}*\n"
             + "\n".join(f"{n}. {escape(s)}" for n, s in enumerate(data["steps"], 1))
         ),
     ]
     if data["assumptions"]:
-        blocks.append(context(escape("Assumptions: " + "; ".join(data["assumptions"]))))
+        assumed = labels(f"{savings}.assumptions", assumptions="; ".join(data["assumptions"]))
+        blocks.append(context(escape(assumed)))
     blocks.append(context(escape(data["disclaimer"])))
-    return blocks, f"Savings plan ({data['risk_profile']}): {contribution} a month"
+    shown = labels.get(f"common.risk_profile.{risk}", risk)
+    return blocks, labels("slack.savings_plan.summary", profile=shown, amount=contribution)
 
 
-def recommendations_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def recommendations_card(
+    data: Mapping[str, Any], labels: Labels = ENGLISH
+) -> tuple[list[dict[str, Any]], str]:
     currency = data.get("currency") or "GBP"
-    blocks: list[dict[str, Any]] = [header("Recommended for you")]
+    blocks: list[dict[str, Any]] = [header(labels("slack.recommendations.title"))]
     if data.get("note"):
         blocks.append(section(escape(data["note"])))
     for item in data["items"][:10]:
-        outside = "" if item.get("fits", True) else " _(outside your request)_"
+        outside = "" if item.get("fits", True) else labels("slack.recommendations.outside")
         blocks.append(
             section(
                 f"*{escape(item['name'])}*{outside} · {money(item['price'], currency)}\n"
@@ -290,20 +358,29 @@ def recommendations_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
             )
         )
     if not data["items"]:
-        blocks.append(section("Nothing to recommend right now."))
+        blocks.append(section(labels("slack.recommendations.nothing")))
     names = ", ".join(str(i["name"]) for i in data["items"][:3])
-    return blocks, f"Recommended for you: {names}" if names else "No recommendations"
+    summary = (
+        labels("slack.recommendations.summary", names=names)
+        if names
+        else labels("slack.recommendations.none")
+    )
+    return blocks, summary
 
 
-def marketing_copy_card(data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def marketing_copy_card(
+    data: Mapping[str, Any], labels: Labels = ENGLISH
+) -> tuple[list[dict[str, Any]], str]:
     product = str(data["brief"]["product"])
-    blocks = [header(f"Copy for {product}")]
+    blocks = [header(labels("common.marketing_copy.title", product=product))]
     for number, variant in enumerate(data["variants"], start=1):
         blocks.append(section(f"*{number}.* {escape(str(variant['text']))}"))
-    return blocks, f"{len(data['variants'])} versions of copy for {product}"
+    count = len(data["variants"])
+    return blocks, labels("slack.marketing_copy.summary", count=count, product=product)
 
 
-CARDS: dict[str, Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]]] = {
+SlackCard = Callable[[Mapping[str, Any], Labels], tuple[list[dict[str, Any]], str]]
+CARDS: dict[str, SlackCard] = {
     "credit_score": credit_score_card,
     "mobile_plan": mobile_plan_card,
     "savings_plan": savings_plan_card,
@@ -323,16 +400,14 @@ def from_card(card: result_cards.Card) -> tuple[list[dict[str, Any]], str]:
     return blocks, card.summary
 
 
-def card_renderer(
-    result_type: str,
-) -> Callable[[Mapping[str, Any]], tuple[list[dict[str, Any]], str]] | None:
+def card_renderer(result_type: str) -> SlackCard | None:
     """This channel's own card for ``result_type``, else the shared one, else None."""
     if result_type in CARDS:
         return CARDS[result_type]
     shared = result_cards.CARDS.get(result_type)
     if shared is None:
         return None
-    return lambda data: from_card(shared(data))
+    return lambda data, labels: from_card(shared(data))
 
 
 @dataclass(frozen=True)
@@ -345,7 +420,9 @@ class _Custom:
     label: str
 
 
-def speaker(custom: Mapping[str, Any], *, team_label: str) -> tuple[str, str] | None:
+def speaker(
+    custom: Mapping[str, Any], *, team_label: str, labels: Labels = ENGLISH
+) -> tuple[str, str] | None:
     """``(context line, plain label)`` of a handoff message; ``None`` for other payloads.
 
     A person's messages and their arrival name the person and the team, so the
@@ -353,32 +430,35 @@ def speaker(custom: Mapping[str, Any], *, team_label: str) -> tuple[str, str] | 
     """
     kind, state, agent = custom.get("type"), custom.get("state"), custom.get("agent")
     team = str(custom.get("team") or team_label)
-    who = str(agent or "A colleague")
+    who = str(agent or labels("slack.colleague"))
     if kind == AGENT_MESSAGE or (kind == HANDOFF and state == "agent"):
         return f":bust_in_silhouette: *{escape(who)}* ({escape(team)})", f"{who} ({team})"
     if kind != HANDOFF:
         return None
     if state == "waiting":
-        label = "Waiting for a colleague"
+        label = labels("slack.waiting")
         position = custom.get("position")
         if isinstance(position, int) and not isinstance(position, bool) and position > 0:
-            label += f" (you are number {position} in the queue)"
+            label += labels("slack.queue_position", position=position)
         return f":hourglass_flowing_sand: {label}", label
     if state == "bot":
-        return ":robot_face: You are back with the assistant", "You are back with the assistant"
+        back = labels("slack.back")
+        return f":robot_face: {back}", back
     return None
 
 
-def custom_part(custom: Any, *, team_label: str, text: str | None = None) -> _Custom:
+def custom_part(
+    custom: Any, *, team_label: str, text: str | None = None, labels: Labels = ENGLISH
+) -> _Custom:
     if isinstance(custom, Mapping):
-        spoken = speaker(custom, team_label=team_label)
+        spoken = speaker(custom, team_label=team_label, labels=labels)
         if spoken is not None:
             return _Custom([context(spoken[0])], [], is_card=False, label=spoken[1])
         card = card_renderer(str(custom.get("type")))
         data = custom.get("data")
         if card and is_current(custom) and isinstance(data, Mapping):
             try:
-                blocks, summary = card(without_repeats(data, text))
+                blocks, summary = card(without_repeats(data, text), labels)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 logger.warning(
                     "a %s payload does not match its schema (%r); sent as JSON instead",
@@ -387,22 +467,24 @@ def custom_part(custom: Any, *, team_label: str, text: str | None = None) -> _Cu
                 )
             else:
                 return _Custom([], blocks, is_card=True, label=summary)
-    return _Custom([], [json_block(custom)], is_card=False, label="(structured message)")
+    return _Custom([], [json_block(custom)], is_card=False, label=labels("slack.structured"))
 
 
 def render(message: Mapping[str, Any], *, team_label: str) -> SlackMessage | None:
     """One Slack message for one Rasa bot message; ``None`` when there is nothing to show.
 
     ``text`` is always set: Slack shows it in notifications and to clients
-    without Block Kit.
+    without Block Kit. The labels are in the message's language
+    (:func:`bot.contract.labels.message_language`).
     """
+    labels = labels_for(message_language(message))
     raw = message.get("text")
     text = "" if raw is None else str(raw)
     has_text = bool(text.strip())
     body = text_blocks(text)
     fallback = text
     if message.get("custom"):
-        part = custom_part(message["custom"], team_label=team_label, text=text)
+        part = custom_part(message["custom"], team_label=team_label, text=text, labels=labels)
         shown = text_blocks(lead_in(text)) if part.is_card else body
         body = part.lead + shown + part.blocks
         if part.lead:
@@ -415,26 +497,31 @@ def render(message: Mapping[str, Any], *, team_label: str) -> SlackMessage | Non
         body.append({"type": "image", "image_url": str(image), "alt_text": str(image)[:2000]})
         fallback = fallback if fallback.strip() else str(image)
     if message.get("attachment"):
-        body += text_blocks(f"Attachment: {message['attachment']}")
+        body += text_blocks(labels("slack.attachment", attachment=message["attachment"]))
     for element in message.get("elements") or []:
         if isinstance(element, Mapping):
             body += text_blocks(f"{element.get('title', '')}: {element.get('subtitle', '')}")
             body += button_blocks(element.get("buttons") or [])
     actions = button_blocks(message.get("buttons") or message.get("quick_replies") or [])
-    blocks = _fit(body, actions)
+    blocks = _fit(body, actions, shortened=labels("slack.shortened"))
     if not blocks:
         return None
     if not fallback.strip():
-        fallback = "(choose an option)" if actions else "(message)"
+        fallback = labels("slack.choose") if actions else labels("slack.message")
     return SlackMessage(text=_cut(escape(fallback), MAX_FALLBACK_TEXT), blocks=blocks)
 
 
-def _fit(content: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _fit(
+    content: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    *,
+    shortened: str = ENGLISH("slack.shortened"),
+) -> list[dict[str, Any]]:
     """At most 50 blocks, the buttons kept, and ids unique across the message, as Slack wants."""
     actions = actions[: MAX_BLOCKS - 1]
     room = MAX_BLOCKS - len(actions)
     if len(content) > room:
-        content = [*content[: room - 1], context("_(shortened: the full message was too long)_")]
+        content = [*content[: room - 1], context(shortened)]
     blocks = content + actions
     buttons = 0
     for number, block in enumerate(b for b in blocks if b["type"] == "actions"):

@@ -6,7 +6,8 @@ that ``data`` back as the ``value`` of a message, and the channel turns
 payload. Structured results (``{"type", "schema_version", "data"}``, schemas in
 ``bot/contract/schemas/``) become cards with FactSets and ColumnSets. A payload
 this module cannot render, or one that does not match its schema, becomes a
-JSON code block: the customer still sees the facts and nothing crashes.
+JSON code block: the customer still sees the facts and nothing crashes. The
+cards' labels are in the bot message's language (:mod:`bot.contract.labels`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels import result_cards
+from bot.contract.labels import Labels, labels_for
 from bot.contract.payloads import MESSAGE_TYPES, is_current, lead_in, without_repeats
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_CODE_BLOCK_CHARS = 3000
+ENGLISH = labels_for("en")
 
 Element = dict[str, Any]
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -132,26 +135,39 @@ def _note(text: str) -> Element:
     return text_block(text, isSubtle=True, size="Small")
 
 
-def _financing_facts(offer: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+def _financing_facts(offer: Mapping[str, Any] | None, labels: Labels) -> list[tuple[str, str]]:
     if not offer:
         return []
+    currency = str(offer["currency"])
     return [
-        ("Monthly payment", money(float(offer["monthly_payment"]), str(offer["currency"]))),
-        ("Term", f"{int(offer['term_months'])} months"),
-        ("Representative APR", f"{float(offer['apr_percent']):g}%"),
-        ("Total payable", money(float(offer["total_payable"]), str(offer["currency"]))),
+        (
+            labels("common.credit_score.monthly_payment"),
+            money(float(offer["monthly_payment"]), currency),
+        ),
+        (
+            labels("common.credit_score.term"),
+            labels("common.credit_score.term_months", months=int(offer["term_months"])),
+        ),
+        (labels("common.credit_score.apr"), f"{float(offer['apr_percent']):g}%"),
+        (
+            labels("common.credit_score.total_payable"),
+            money(float(offer["total_payable"]), currency),
+        ),
     ]
 
 
-def credit_score_card(data: Mapping[str, Any]) -> dict[str, Any]:
+def credit_score_card(data: Mapping[str, Any], labels: Labels = ENGLISH) -> dict[str, Any]:
     decision = str(data["decision"])
     body: list[Element] = [
-        heading("Credit pre-check"),
+        heading(labels("common.credit_score.title")),
         fact_set(
             [
-                ("Score", f"{int(data['score'])} / 1000"),
-                ("Outcome", _label(decision)),
-                *_financing_facts(data.get("financing")),
+                (labels("teams.credit_score.score"), f"{int(data['score'])} / 1000"),
+                (
+                    labels("teams.credit_score.outcome"),
+                    labels.get(f"teams.credit_score.decision.{decision}", _label(decision)),
+                ),
+                *_financing_facts(data.get("financing"), labels),
             ]
         ),
     ]
@@ -159,22 +175,38 @@ def credit_score_card(data: Mapping[str, Any]) -> dict[str, Any]:
         body.append(text_block(str(data["financing"]["representative_example"])))
     reasons = data["reasons"]
     if reasons:
-        body.append(text_block("What lowered the score", weight="Bolder"))
+        body.append(text_block(labels("common.credit_score.lowered"), weight="Bolder"))
         body.append(
             column_set(
-                [(str(r["reason"]), f"-{float(r['points_lost']):.1f} pts") for r in reasons],
+                [
+                    (
+                        str(r["reason"]),
+                        labels(
+                            "teams.credit_score.points_lost",
+                            points=f"{float(r['points_lost']):.1f}",
+                        ),
+                    )
+                    for r in reasons
+                ],
             )
         )
     if data["unknown_inputs"]:
-        body.append(
-            _note("Not answered (counted as neutral): " + ", ".join(data["unknown_inputs"]))
-        )
+        unknown = ", ".join(data["unknown_inputs"])
+        body.append(_note(labels("teams.credit_score.unknown", inputs=unknown)))
     body.append(_note(str(data["disclaimer"])))
-    body.append(_note(f"Model {data['model_version']}; {data['scaling']}"))
+    body.append(
+        _note(
+            labels(
+                "teams.credit_score.model", version=data["model_version"], scaling=data["scaling"]
+            )
+        )
+    )
     return adaptive_card(body)
 
 
-def _plan_section(title: str, option: Mapping[str, Any], currency: str) -> list[Element]:
+def _plan_section(
+    title: str, option: Mapping[str, Any], currency: str, labels: Labels
+) -> list[Element]:
     rows = [
         (
             str(item["name"]),
@@ -183,69 +215,114 @@ def _plan_section(title: str, option: Mapping[str, Any], currency: str) -> list[
         )
         for item in option["line_items"]
     ]
-    rows.append(("Total per month", "", money(float(option["monthly_total"]), currency)))
+    rows.append(
+        (labels("teams.mobile_plan.total"), "", money(float(option["monthly_total"]), currency))
+    )
     covers = [
-        (_label(dimension), "unlimited" if amount is None else f"{float(amount):g}")
+        (
+            labels.get(f"teams.mobile_plan.cover.{dimension}", _label(dimension)),
+            labels("teams.mobile_plan.unlimited") if amount is None else f"{float(amount):g}",
+        )
         for dimension, amount in option["covers"].items()
     ]
     return [
-        text_block(f"{title}: {option['plan_name']}", weight="Bolder"),
+        text_block(
+            labels("teams.mobile_plan.section", title=title, name=option["plan_name"]),
+            weight="Bolder",
+        ),
         column_set(rows),
         fact_set(covers),
     ]
 
 
-def mobile_plan_card(data: Mapping[str, Any]) -> dict[str, Any]:
+def mobile_plan_card(data: Mapping[str, Any], labels: Labels = ENGLISH) -> dict[str, Any]:
     currency = str(data["currency"])
     best = data["best"]
+    price = money(float(best["monthly_total"]), currency)
     body: list[Element] = [
-        heading(f"Your plan: {best['plan_name']}, {money(float(best['monthly_total']), currency)}"),
-        *_plan_section("Best option", best, currency),
+        heading(labels("teams.mobile_plan.title", name=best["plan_name"], price=price)),
+        *_plan_section(labels("teams.mobile_plan.best_option"), best, currency, labels),
     ]
     over = data.get("over_budget_by")
     if over:
         body.append(
-            text_block(f"{money(float(over), currency)} over your budget.", color="Warning")
+            text_block(
+                labels("teams.mobile_plan.over_budget", amount=money(float(over), currency)),
+                color="Warning",
+            )
         )
     if data.get("runner_up"):
-        body.extend(_plan_section("Runner-up", data["runner_up"], currency))
+        runner_up = labels("common.mobile_plan.runner_up")
+        body.extend(_plan_section(runner_up, data["runner_up"], currency, labels))
     return adaptive_card(body)
 
 
-def savings_plan_card(data: Mapping[str, Any]) -> dict[str, Any]:
+def savings_plan_card(data: Mapping[str, Any], labels: Labels = ENGLISH) -> dict[str, Any]:
+    savings = "common.savings_plan"
+    risk = str(data["risk_profile"])
+    profile = labels.get(f"common.risk_profile.{risk}", risk).capitalize()
     body: list[Element] = [
-        heading("Your savings plan"),
+        heading(labels("teams.savings_plan.title")),
         fact_set(
             [
-                ("Goal", f"{float(data['goal_amount']):,.2f} by {data['target_date']}"),
-                ("Monthly contribution", f"{float(data['monthly_contribution']):,.2f}"),
-                ("Months", str(int(data["months"]))),
-                ("Risk profile", f"{_label(str(data['risk_profile']))} ({data['risk_score']}/8)"),
-                ("Expected return", f"{_percent(float(data['expected_annual_return']), 1)} a year"),
-                ("Projected value", f"{float(data['projected_value']):,.2f}"),
+                (
+                    labels(f"{savings}.goal"),
+                    labels(
+                        f"{savings}.goal_by",
+                        amount=f"{float(data['goal_amount']):,.2f}",
+                        date=data["target_date"],
+                    ),
+                ),
+                (
+                    labels(f"{savings}.monthly_contribution"),
+                    f"{float(data['monthly_contribution']):,.2f}",
+                ),
+                (labels(f"{savings}.months"), str(int(data["months"]))),
+                (
+                    labels("teams.savings_plan.risk_profile"),
+                    labels(
+                        "teams.savings_plan.risk_profile_value",
+                        profile=profile,
+                        score=data["risk_score"],
+                    ),
+                ),
+                (
+                    labels(f"{savings}.expected_return"),
+                    labels(
+                        f"{savings}.per_year",
+                        rate=_percent(float(data["expected_annual_return"]), 1),
+                    ),
+                ),
+                (labels(f"{savings}.projected_value"), f"{float(data['projected_value']):,.2f}"),
             ]
         ),
-        text_block("Asset mix", weight="Bolder"),
+        text_block(labels(f"{savings}.asset_mix"), weight="Bolder"),
         column_set(
-            [(_label(asset), _percent(float(share))) for asset, share in data["allocation"].items()]
+            [
+                (labels.get(f"common.asset.{asset}", asset).capitalize(), _percent(float(share)))
+                for asset, share in data["allocation"].items()
+            ]
         ),
-        text_block("How it adds up", weight="Bolder"),
+        text_block(labels("teams.savings_plan.worked_out"), weight="Bolder"),
         *(text_block(f"{i}. {step}", spacing="None") for i, step in enumerate(data["steps"], 1)),
     ]
     if data["assumptions"]:
-        body.append(_note("Assumptions: " + "; ".join(data["assumptions"])))
+        assumed = "; ".join(data["assumptions"])
+        body.append(_note(labels(f"{savings}.assumptions", assumptions=assumed)))
     body.append(_note(str(data["disclaimer"])))
     return adaptive_card(body)
 
 
-def recommendations_card(data: Mapping[str, Any]) -> dict[str, Any]:
+def recommendations_card(data: Mapping[str, Any], labels: Labels = ENGLISH) -> dict[str, Any]:
     currency = str(data.get("currency") or "GBP")
     items = data["items"]
-    body: list[Element] = [heading("Picked for you" if items else "No recommendations yet")]
+    title = "teams.recommendations.title" if items else "teams.recommendations.empty"
+    body: list[Element] = [heading(labels(title))]
     if data.get("note"):
         body.append(text_block(str(data["note"])))
     for item in items:
-        name = str(item["name"]) + ("" if item.get("fits", True) else " (outside your request)")
+        outside = "" if item.get("fits", True) else labels("common.recommendations.outside")
+        name = str(item["name"]) + outside
         body.append(
             {
                 "type": "ColumnSet",
@@ -270,14 +347,16 @@ def recommendations_card(data: Mapping[str, Any]) -> dict[str, Any]:
     return adaptive_card(body)
 
 
-def marketing_copy_card(data: Mapping[str, Any]) -> dict[str, Any]:
-    body: list[Element] = [heading(f"Copy for {data['brief']['product']}")]
+def marketing_copy_card(data: Mapping[str, Any], labels: Labels = ENGLISH) -> dict[str, Any]:
+    title = labels("common.marketing_copy.title", product=data["brief"]["product"])
+    body: list[Element] = [heading(title)]
     for number, variant in enumerate(data["variants"], start=1):
         body.append(text_block(f"**{number}.** {escape_markdown(str(variant['text']))}"))
     return adaptive_card(body)
 
 
-CARD_RENDERERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+TeamsCard = Callable[[Mapping[str, Any], Labels], dict[str, Any]]
+CARD_RENDERERS: dict[str, TeamsCard] = {
     "credit_score": credit_score_card,
     "mobile_plan": mobile_plan_card,
     "savings_plan": savings_plan_card,
@@ -298,25 +377,25 @@ def from_card(card: result_cards.Card) -> dict[str, Any]:
     return adaptive_card(body)
 
 
-def card_renderer(result_type: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+def card_renderer(result_type: str) -> TeamsCard | None:
     """This channel's own card for ``result_type``, else the shared one, else None."""
     if result_type in CARD_RENDERERS:
         return CARD_RENDERERS[result_type]
     shared = result_cards.CARDS.get(result_type)
     if shared is None:
         return None
-    return lambda data: from_card(shared(data))
+    return lambda data, labels: from_card(shared(data))
 
 
-def agent_text(text: str | None, payload: Mapping[str, Any]) -> str:
+def agent_text(text: str | None, payload: Mapping[str, Any], labels: Labels = ENGLISH) -> str:
     """A human agent's words with the agent's name, so nobody mistakes them for the bot."""
     agent = payload.get("agent")
     name = escape_markdown(str(agent)) if isinstance(agent, str) and agent.strip() else None
     if text:
         return f"**{name}:** {text}" if name else text
     if name:
-        return f"{name} from our team has joined the conversation."
-    return "You are being connected with a member of our team."
+        return labels("teams.agent_joined", name=name)
+    return labels("teams.connecting")
 
 
 def code_block(payload: Any, *, text: str | None = None) -> Rendered:
@@ -330,13 +409,20 @@ def code_block(payload: Any, *, text: str | None = None) -> Rendered:
     return Rendered(text=f"{text}\n\n{block}" if text else block)
 
 
-def render_custom(payload: Any, *, text: str | None = None) -> Rendered:
-    """A Rasa custom payload (and the text sent with it) as one Teams message; never raises."""
+def render_custom(
+    payload: Any, *, text: str | None = None, language: str | None = None
+) -> Rendered:
+    """A Rasa custom payload (and the text sent with it) as one Teams message; never raises.
+
+    ``language`` is the bot message's (:func:`bot.contract.labels.message_language`):
+    the card's labels are in it, English when it is None or has no labels.
+    """
+    labels = labels_for(language)
     if not isinstance(payload, Mapping):
         return code_block(payload, text=text)
     kind = payload.get("type")
     if kind in AGENT_TYPES:
-        return Rendered(text=agent_text(text, payload))
+        return Rendered(text=agent_text(text, payload, labels))
     renderer = card_renderer(kind) if isinstance(kind, str) else None
     if renderer is None or not is_current(payload):
         return code_block(payload, text=text)
@@ -344,7 +430,8 @@ def render_custom(payload: Any, *, text: str | None = None) -> Rendered:
     try:
         if not isinstance(data, Mapping):
             raise TypeError("data is not an object")
-        return Rendered(text=lead_in(text), attachments=[renderer(without_repeats(data, text))])
+        card = renderer(without_repeats(data, text), labels)
+        return Rendered(text=lead_in(text), attachments=[card])
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         logger.warning("a %s payload does not match its schema (%s); sent as code", kind, e)
         return code_block(payload, text=text)

@@ -55,6 +55,7 @@ from bot.channels.shared_state import (
     ReferenceStore,
     redis_client,
 )
+from bot.contract.labels import message_language
 from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
@@ -194,14 +195,19 @@ class TeamsOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        await self.send_rendered(recipient_id, render_custom(json_message))
+        rendered = render_custom(json_message, language=message_language(kwargs))
+        await self.send_rendered(recipient_id, rendered)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         """A custom payload and its text become one activity: a card under its summary,
         or a human agent's words with the agent's name."""
         message = dict(message)
         if message.get("custom") and not (message.get("buttons") or message.get("quick_replies")):
-            rendered = render_custom(message.pop("custom"), text=message.pop("text", None))
+            rendered = render_custom(
+                message.pop("custom"),
+                text=message.pop("text", None),
+                language=message_language(message),
+            )
             await self.send_rendered(recipient_id, rendered)
         await super().send_response(recipient_id, message)
 

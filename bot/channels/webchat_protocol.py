@@ -16,6 +16,7 @@ from bot.channels.inbound import Rejected, check_metadata, check_text, loads_jso
 from bot.contract import stream
 from bot.contract.analytics import METADATA_KEY as ANALYTICS_KEY
 from bot.contract.errors import ContractError
+from bot.contract.labels import LANGUAGE_KEY, language_code
 from bot.contract.stream import MAX_STREAM_BODY_BYTES, STREAM_ID_KEY, StreamDraft
 
 DEFAULT_MAX_MESSAGE_CHARS = 4000
@@ -80,7 +81,8 @@ def bot_payload(message: Mapping[str, Any]) -> dict[str, Any]:
     widget can test for presence. ``metadata`` is always an object, without the
     analytics records (:mod:`bot.contract.analytics`), which are not for the
     customer's browser; a top-level
-    ``stream_id`` (``utter_message(..., stream_id=...)``) is moved into it.
+    ``stream_id`` (``utter_message(..., stream_id=...)``) and the message's
+    ``language`` (:mod:`bot.engine.language`) are moved into it.
     """
     payload: dict[str, Any] = {}
     text = message.get("text")
@@ -107,6 +109,9 @@ def bot_payload(message: Mapping[str, Any]) -> dict[str, Any]:
     )
     if isinstance(message.get(STREAM_ID_KEY), str):
         payload["metadata"].setdefault(STREAM_ID_KEY, message[STREAM_ID_KEY])
+    language = language_code(message.get(LANGUAGE_KEY))
+    if language:
+        payload["metadata"].setdefault(LANGUAGE_KEY, language)
     timestamp = message.get("timestamp")
     payload["timestamp"] = float(timestamp) if isinstance(timestamp, int | float) else time.time()
     return payload

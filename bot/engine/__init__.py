@@ -10,12 +10,14 @@ importing this package does not either; :func:`install` does.
 
 def install() -> None:
     """Resilient custom actions, a tracker store that waits out a database outage,
-    a reply to every message, the HTTP server's limits and guard."""
-    from bot.engine import resilience, server, silence, tracker_store
+    a reply to every message, its language on every bot message, the HTTP
+    server's limits and guard."""
+    from bot.engine import language, resilience, server, silence, tracker_store
 
     resilience.install()
     tracker_store.install()
     silence.install()
+    language.install()
     server.install()
 
 

@@ -9,6 +9,7 @@
           │    │    └── BadRequest     bot.channels.rest: a body the REST channel cannot take
           │    ├── RejectedRequest    bot.channels.slack_events: a Slack request refused
           │    ├── DemoPageError      bot.channels.demo_page: the catalogue lacks a figure
+          │    ├── WidgetStringsError bot.channels.widget_strings: widget.js lost its markers
           │    └── BotFrameworkError  bot.channels.botframework_auth (``status``)
           │         ├── TokenRejected        401: the bearer token does not check out
           │         ├── ActivityForbidden    403: the token does not cover the activity

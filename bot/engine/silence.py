@@ -128,9 +128,8 @@ class SilenceGuardProcessor(MessageProcessor):
             SILENCE_RESPONSE if SILENCE_RESPONSE in self.domain.responses else "a default",
         )
         for event in events:
-            if isinstance(event, BotUttered):
-                await output_channel.send_response(tracker.sender_id, event.message())
             tracker.update(event, self.domain)
+        await self.execute_side_effects(events, tracker, output_channel)
 
 
 def action_before(tracker: DialogueStateTracker) -> str | None:
@@ -151,5 +150,5 @@ def action_before(tracker: DialogueStateTracker) -> str | None:
 def install() -> None:
     """Make the processor Rasa's agent creates a :class:`SilenceGuardProcessor`."""
     module: Any = rasa_agent
-    if module.MessageProcessor is not SilenceGuardProcessor:
+    if not issubclass(module.MessageProcessor, SilenceGuardProcessor):
         module.MessageProcessor = SilenceGuardProcessor

@@ -1,8 +1,11 @@
+# ruff: noqa: RUF001  (the Chinese interface's full-width punctuation, on purpose)
 """The web chat widget in a real browser against the real assistant.
 
 Debian's chromium (``scripts/setup-web.sh --browser``) driven by Playwright opens
 the demo page that the Rasa server itself serves, chats through the widget over
-socket.io, reloads and finds the conversation again, and checks the phone layout.
+socket.io, reloads and finds the conversation again, and checks the phone layout;
+a visitor whose browser speaks Chinese gets the interface, the replies and the
+cards in Chinese.
 A screenshot of each step goes to ``$TANDEM_TEST_ARTIFACTS`` (default
 ``.tandem/test-results/screenshots/``).
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -68,14 +72,15 @@ def demo_url(assistant: Supervisor) -> str:
     return f"{base}/webhooks/webchat/demo"
 
 
-@pytest.fixture()
-def page(demo_url: str) -> Iterator[Any]:
+@contextmanager
+def browser_page(**options: Any) -> Iterator[Any]:
+    """A page of a fresh chromium context (``options``: Playwright's, e.g. ``locale``)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=STEP_TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
         context.set_default_timeout(STEP_TIMEOUT_MS)
         page = context.new_page()
         errors: list[str] = []
@@ -83,6 +88,19 @@ def page(demo_url: str) -> Iterator[Any]:
         yield page
         browser.close()
         assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture()
+def page(demo_url: str) -> Iterator[Any]:
+    with browser_page() as opened:
+        yield opened
+
+
+@pytest.fixture()
+def chinese_page(demo_url: str) -> Iterator[Any]:
+    """A browser whose language is Chinese (``navigator.language == "zh-CN"``)."""
+    with browser_page(locale="zh-CN") as opened:
+        yield opened
 
 
 def say(page: Any, text: str) -> None:
@@ -434,3 +452,87 @@ def test_goodbye_asks_for_a_rating_and_a_tap_on_4_is_recorded(
     )
     slots = response.json()["slots"]
     assert (slots["csat_score"], slots["csat_context"]) == (4, "conversation")
+
+
+def test_a_chinese_visitor_gets_the_widget_and_the_cards_in_chinese(
+    chinese_page: Any, demo_url: str, assistant: Supervisor, shots: Path
+) -> None:
+    """The browser's language picks the interface and starts the conversation in it;
+    each bot message names its language, which the cards' labels follow."""
+    from playwright.sync_api import expect
+
+    from generators.credit import Scorecard
+    from generators.mobile_plans import MobilePlanAdvisor
+    from generators.schemas import payload
+
+    page = chinese_page
+    page.goto(demo_url)
+    launcher = page.get_by_role("button", name="打开聊天：Chat with Volt")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    box = page.get_by_label("您的消息")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("placeholder", "请输入消息…")
+    expect(page.get_by_role("status").filter(has_text="已连接")).to_be_visible()
+    expect(page.get_by_role("log", name="对话")).to_be_visible()
+    expect(page.get_by_role("button", name="发送消息")).to_be_visible()
+    expect(page.get_by_role("button", name="关闭聊天")).to_be_visible()
+    page.screenshot(path=shots / "30-zh-open.png")
+
+    box.fill("你好")
+    box.press("Enter")
+    expect(page.locator(".tw-user .tw-text").last).to_have_text("你好")
+    wait_for_bot_count(page, 1)
+    greeting = bot_texts(page)[-1]
+    assert re.search(r"[\u4e00-\u9fff]", greeting), greeting
+    expect(page.locator(".tw-bot .tw-sr").first).to_have_text("助手：")
+    expect(page.locator(".tw-user .tw-sr").first).to_have_text("您：")
+    session = str(page.evaluate("window.TandemWebChat.sessionId"))
+    tracker = httpx.get(
+        f"{assistant.settings.rasa_url}/conversations/{session}/tracker",
+        headers=rasa_api_headers(assistant),
+        timeout=30,
+    ).json()
+    assert tracker["slots"]["language"] == "zh"
+    page.screenshot(path=shots / "31-zh-greeting.png")
+
+    # Cards sent into the conversation the way the handoff service sends messages:
+    # the engine names the conversation's language on each, and the widget follows it.
+    credit = Scorecard().score({"credit_amount": 2000, "duration_months": 24})
+    mobile = MobilePlanAdvisor(catalog_path=CATALOG_DIR / "mobile_plans.yml").recommend(
+        {"data_gb": 12, "minutes": 500, "roaming_days": 3, "budget": 30}
+    )
+    push(
+        assistant,
+        session,
+        bot("这是您的信用预审结果。", payload("credit_score", credit)),
+        bot("这是最省钱的套餐。", payload("mobile_plan", mobile)),
+        bot(None, {"type": "handoff", "state": "waiting", "position": 2, "expected_wait_s": 120}),
+    )
+    plan = page.locator(".tw-card-mobile_plan")
+    expect(plan.locator("h3")).to_have_text(f"最佳套餐：{mobile.best.plan_name}")
+    expect(plan.locator("dt")).to_have_text(["流量", "通话", "漫游"])
+    expect(plan.locator(".tw-price")).to_contain_text("每月")
+    score = page.locator(".tw-card-credit_score")
+    expect(score.locator("h3")).to_have_text("您的信用预审")
+    expect(score.locator(".tw-badge")).to_have_text("需要人工审核")
+    # a "review" result has no financing offer; its reasons have the Chinese subheading
+    expect(score.locator(".tw-subhead")).to_have_text("影响评分的因素")
+    expect(score.locator("dt")).to_have_text(["评分"])
+    expect(page.locator(".tw-banner")).to_have_text(
+        "正在等待同事接入… 您排在第 2 位。 （约 2 分钟）"
+    )
+    for english in ("Best plan", "What lowered", "Waiting for a colleague", "Roaming"):
+        expect(page.locator(".tw-panel")).not_to_contain_text(english)
+    page.screenshot(path=shots / "32-zh-cards.png")
+    plan.screenshot(path=shots / "33-zh-card-mobile_plan.png")
+    push(assistant, session, bot(None, {"type": "handoff", "state": "bot"}))
+    expect(page.get_by_text("您已回到智能助手。")).to_be_visible()
+
+    # A reload shows the conversation again, in the language it was held in.
+    page.reload()
+    expect(page.get_by_role("status").filter(has_text="已连接")).to_be_visible()
+    expect(page.locator(".tw-card-mobile_plan h3")).to_have_text(
+        f"最佳套餐：{mobile.best.plan_name}"
+    )
+    page.screenshot(path=shots / "34-zh-after-reload.png")

@@ -6,10 +6,13 @@
  *
  * Attributes: data-server (Rasa base URL; default the script's origin), data-title,
  * data-token (visitor JWT for a channel with jwt_key; its sub is the session id),
- * data-open (start open). The same keys,
- * plus `auth` (socket.io's auth option: an object or a function), may be given as
- * window.TandemWebChatConfig before the tag. Plain JS, no build step; socket.io-client
- * 4.x comes from the channel's /vendor route. Protocol: docs/channels/web.md.
+ * data-open (start open), data-lang (the interface language, e.g. "zh-CN"; default the
+ * browser's). The same keys, plus `auth` (socket.io's auth option: an object or a
+ * function) and `strings` (more languages or other words: {fr: {"widget.send": "Envoyer"}}),
+ * may be given as window.TandemWebChatConfig before the tag. Each bot message names its
+ * language; the interface and the cards follow it (docs/languages.md). Plain JS, no build
+ * step; socket.io-client 4.x comes from the channel's /vendor route. Protocol:
+ * docs/channels/web.md.
  */
 (function () {
   "use strict";
@@ -23,7 +26,9 @@
   const config = {
     server,
     base: server + "/webhooks/webchat",
-    title: preset.title || data.title || "Chat with us",
+    title: preset.title || data.title || "",
+    lang: preset.lang || data.lang || "",
+    strings: preset.strings && typeof preset.strings === "object" ? preset.strings : {},
     token: preset.token || data.token || "",
     auth: preset.auth || null,
     open: preset.open === true || data.open === "" || data.open === "true",
@@ -39,6 +44,190 @@
   // Result types drawn as cards and the schema version each is drawn for
   // (bot/result_schemas.py; a unit test keeps the two equal). Others show as text.
   const CARD_VERSIONS = { credit_score: 2, mobile_plan: 1, savings_plan: 1, recommendations: 1, marketing_copy: 1 };
+
+  // ---- words, by language ----------------------------------------------------------
+  // BEGIN LOCALES: written by `python -m bot.channels.widget_strings` from
+  // bot/contract/locales/*.json (edit those, not this).
+  const LOCALES = {
+    "en": {
+      "common.asset.bonds": "bonds",
+      "common.asset.cash": "cash",
+      "common.asset.stocks": "stocks",
+      "common.credit_score.apr": "Representative APR",
+      "common.credit_score.lowered": "What lowered the score",
+      "common.credit_score.monthly_payment": "Monthly payment",
+      "common.credit_score.term": "Term",
+      "common.credit_score.term_months": "{months} months",
+      "common.credit_score.title": "Credit pre-check",
+      "common.credit_score.total_payable": "Total payable",
+      "common.marketing_copy.title": "Copy for {product}",
+      "common.mobile_plan.runner_up": "Runner-up",
+      "common.over_budget": "{amount} over your budget",
+      "common.per_month": "{amount} a month",
+      "common.recommendations.outside": " (outside your request)",
+      "common.risk_profile.balanced": "balanced",
+      "common.risk_profile.cautious": "cautious",
+      "common.risk_profile.growth": "growth",
+      "common.savings_plan.asset_mix": "Asset mix",
+      "common.savings_plan.assumptions": "Assumptions: {assumptions}",
+      "common.savings_plan.expected_return": "Expected return",
+      "common.savings_plan.goal": "Goal",
+      "common.savings_plan.goal_by": "{amount} by {date}",
+      "common.savings_plan.monthly_contribution": "Monthly contribution",
+      "common.savings_plan.months": "Months",
+      "common.savings_plan.per_year": "{rate} a year",
+      "common.savings_plan.projected_value": "Projected value",
+      "widget.about_wait": "(about {minutes} min)",
+      "widget.agent_label": "{agent} (from our team)",
+      "widget.assistant": "Assistant:",
+      "widget.back": "You are back with the assistant.",
+      "widget.cancelled": "Request cancelled: you are back with the assistant.",
+      "widget.cannot_connect": "Cannot connect",
+      "widget.card.best_plan": "Best plan: {name}",
+      "widget.card.credit_title": "Your credit pre-check",
+      "widget.card.data": "Data",
+      "widget.card.decision.declined": "Declined",
+      "widget.card.decision.pre_approved": "Pre-approved",
+      "widget.card.decision.review": "Needs a review",
+      "widget.card.minutes": "Minutes",
+      "widget.card.profile": "Profile",
+      "widget.card.recommendations_title": "Recommended for you",
+      "widget.card.roaming": "Roaming",
+      "widget.card.runner_up": "Runner-up: {name}, {price} a month",
+      "widget.card.savings_title": "Savings plan: {goal} by {date}",
+      "widget.card.score": "Score",
+      "widget.card.unit_days": "{amount} days",
+      "widget.card.unit_gb": "{amount} GB",
+      "widget.card.unit_min": "{amount} min",
+      "widget.card.unlimited": "Unlimited",
+      "widget.card.worked_out": "How we worked it out",
+      "widget.close_chat": "Close chat",
+      "widget.colleague": "a colleague",
+      "widget.connected": "Connected",
+      "widget.connecting": "Connecting…",
+      "widget.conversation": "Conversation",
+      "widget.history_failed": "The earlier conversation could not be loaded.",
+      "widget.image": "Image from the assistant",
+      "widget.next_in_queue": "You're next in the queue.",
+      "widget.offline": "Offline",
+      "widget.open_chat": "Open chat: {title}",
+      "widget.our_team": "Our team",
+      "widget.placeholder": "Type your message…",
+      "widget.queue_place": "You're number {position} in the queue.",
+      "widget.reconnecting": "Reconnecting…",
+      "widget.refused": "The chat refused the connection.",
+      "widget.send": "Send message",
+      "widget.send_failed": "The message could not be sent.",
+      "widget.suggested": "Suggested replies",
+      "widget.talking_to": "You are now talking to {who}, a person from our team",
+      "widget.title": "Chat with us",
+      "widget.too_long": "That message is too long: the limit is {limit} characters.",
+      "widget.typing": "The assistant is typing",
+      "widget.unavailable": "Chat is unavailable",
+      "widget.waited": "You've waited {minutes} min.",
+      "widget.waiting": "Waiting for a colleague…",
+      "widget.you": "You:",
+      "widget.your_message": "Your message"
+    },
+    "zh": {
+      "common.asset.bonds": "债券",
+      "common.asset.cash": "现金",
+      "common.asset.stocks": "股票",
+      "common.credit_score.apr": "代表性年利率",
+      "common.credit_score.lowered": "影响评分的因素",
+      "common.credit_score.monthly_payment": "每月还款",
+      "common.credit_score.term": "期限",
+      "common.credit_score.term_months": "{months} 个月",
+      "common.credit_score.title": "信用预审",
+      "common.credit_score.total_payable": "应付总额",
+      "common.marketing_copy.title": "{product} 的文案",
+      "common.mobile_plan.runner_up": "次选",
+      "common.over_budget": "超出预算 {amount}",
+      "common.per_month": "每月 {amount}",
+      "common.recommendations.outside": "（超出您的要求）",
+      "common.risk_profile.balanced": "平衡型",
+      "common.risk_profile.cautious": "稳健型",
+      "common.risk_profile.growth": "成长型",
+      "common.savings_plan.asset_mix": "资产配置",
+      "common.savings_plan.assumptions": "假设：{assumptions}",
+      "common.savings_plan.expected_return": "预期收益",
+      "common.savings_plan.goal": "目标",
+      "common.savings_plan.goal_by": "{date} 前达到 {amount}",
+      "common.savings_plan.monthly_contribution": "每月存入",
+      "common.savings_plan.months": "月数",
+      "common.savings_plan.per_year": "每年 {rate}",
+      "common.savings_plan.projected_value": "预计价值",
+      "widget.about_wait": "（约 {minutes} 分钟）",
+      "widget.agent_label": "{agent}（我们的团队）",
+      "widget.assistant": "助手：",
+      "widget.back": "您已回到智能助手。",
+      "widget.cancelled": "请求已取消：您已回到智能助手。",
+      "widget.cannot_connect": "无法连接",
+      "widget.card.best_plan": "最佳套餐：{name}",
+      "widget.card.credit_title": "您的信用预审",
+      "widget.card.data": "流量",
+      "widget.card.decision.declined": "未获批准",
+      "widget.card.decision.pre_approved": "预批准",
+      "widget.card.decision.review": "需要人工审核",
+      "widget.card.minutes": "通话",
+      "widget.card.profile": "风险类型",
+      "widget.card.recommendations_title": "为您推荐",
+      "widget.card.roaming": "漫游",
+      "widget.card.runner_up": "次选：{name}，每月 {price}",
+      "widget.card.savings_title": "储蓄计划：{date} 前达到 {goal}",
+      "widget.card.score": "评分",
+      "widget.card.unit_days": "{amount} 天",
+      "widget.card.unit_gb": "{amount} GB",
+      "widget.card.unit_min": "{amount} 分钟",
+      "widget.card.unlimited": "无限",
+      "widget.card.worked_out": "计算过程",
+      "widget.close_chat": "关闭聊天",
+      "widget.colleague": "一位同事",
+      "widget.connected": "已连接",
+      "widget.connecting": "正在连接…",
+      "widget.conversation": "对话",
+      "widget.history_failed": "无法加载之前的对话。",
+      "widget.image": "助手发送的图片",
+      "widget.next_in_queue": "您是下一位。",
+      "widget.offline": "离线",
+      "widget.open_chat": "打开聊天：{title}",
+      "widget.our_team": "我们的团队",
+      "widget.placeholder": "请输入消息…",
+      "widget.queue_place": "您排在第 {position} 位。",
+      "widget.reconnecting": "正在重新连接…",
+      "widget.refused": "聊天服务拒绝了连接。",
+      "widget.send": "发送消息",
+      "widget.send_failed": "消息未能发送。",
+      "widget.suggested": "建议回复",
+      "widget.talking_to": "您现在正在与我们团队的 {who} 交谈",
+      "widget.title": "在线咨询",
+      "widget.too_long": "消息太长了：最多 {limit} 个字符。",
+      "widget.typing": "助手正在输入",
+      "widget.unavailable": "聊天暂不可用",
+      "widget.waited": "您已等待 {minutes} 分钟。",
+      "widget.waiting": "正在等待同事接入…",
+      "widget.you": "您：",
+      "widget.your_message": "您的消息"
+    }
+  };
+  // END LOCALES
+
+  /** "zh" for "zh-CN", "zh_Hans" or "ZH" when the widget has words for it; else null. */
+  function supported(code) {
+    const short = String(code || "").trim().toLowerCase().split(/[-_]/)[0];
+    return short && (LOCALES[short] || config.strings[short]) ? short : null;
+  }
+
+  const browserLanguages = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
+  let language = supported(config.lang) || browserLanguages.map(supported).find(Boolean) || "en";
+
+  /** The words for `key` in the conversation's language (else English), `{name}`s filled in. */
+  function t(key, values) {
+    const sources = [config.strings[language], LOCALES[language], config.strings.en, LOCALES.en];
+    const found = sources.find((words) => words && typeof words[key] === "string");
+    const template = found ? found[key] : key;
+    return template.replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
+  }
 
   // ---- small helpers -------------------------------------------------------------
   function el(tag, attrs, ...children) {
@@ -158,30 +347,54 @@
 
   const launcher = el("button", {
     class: "tw-launcher", type: "button", "aria-expanded": "false", "aria-controls": "tw-panel",
-    "aria-label": `Open chat: ${config.title}`,
   }, icon("M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"));
-  const statusText = el("span", { class: "tw-status-text", text: "Connecting…" });
+  const statusText = el("span", { class: "tw-status-text" });
   const status = el("span", { class: "tw-status", "data-state": "connecting", role: "status" },
     el("span", { class: "tw-dot", "aria-hidden": "true" }), statusText);
-  const closeButton = el("button", { class: "tw-close", type: "button", "aria-label": "Close chat", text: "×" });
+  const closeButton = el("button", { class: "tw-close", type: "button", text: "×" });
   const banner = el("div", { class: "tw-banner", role: "status", hidden: true });
-  const log = el("div", { class: "tw-log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
-  const typing = el("div", { class: "tw-typing", hidden: true },
-    el("span", { class: "tw-sr", text: "The assistant is typing" }),
+  const log = el("div", { class: "tw-log", role: "log", "aria-live": "polite", tabindex: "0" });
+  const typingText = el("span", { class: "tw-sr" });
+  const typing = el("div", { class: "tw-typing", hidden: true }, typingText,
     el("span", { class: "tw-typing-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")));
   const input = el("textarea", {
-    id: "tw-input", class: "tw-input", rows: "1", maxlength: String(config.maxChars),
-    placeholder: "Type your message…", autocomplete: "off",
+    id: "tw-input", class: "tw-input", rows: "1", maxlength: String(config.maxChars), autocomplete: "off",
   });
-  const form = el("form", { class: "tw-form" },
-    el("label", { for: "tw-input", class: "tw-sr", text: "Your message" }), input,
-    el("button", { class: "tw-send", type: "submit", "aria-label": "Send message" },
-      icon("M3 20.5 21 12 3 3.5 3 10l12 2-12 2z")));
+  const inputLabel = el("label", { for: "tw-input", class: "tw-sr" });
+  const sendButton = el("button", { class: "tw-send", type: "submit" }, icon("M3 20.5 21 12 3 3.5 3 10l12 2-12 2z"));
+  const form = el("form", { class: "tw-form" }, inputLabel, input, sendButton);
+  const title = el("h2", { id: "tw-title", class: "tw-title" });
   const panel = el("section", { id: "tw-panel", class: "tw-panel", role: "dialog", "aria-labelledby": "tw-title", hidden: true },
-    el("header", { class: "tw-header" }, el("h2", { id: "tw-title", class: "tw-title", text: config.title }), status, closeButton),
+    el("header", { class: "tw-header" }, title, status, closeButton),
     banner, log, typing, form);
   frame.append(launcher, panel);
   root.append(stylesheet, frame);
+  let statusKey = "widget.connecting";
+
+  /** Words the panel shows outside the messages, in the current language. */
+  function applyLanguage() {
+    frame.lang = language;
+    const name = config.title || t("widget.title");
+    title.textContent = name;
+    launcher.setAttribute("aria-label", t("widget.open_chat", { title: name }));
+    closeButton.setAttribute("aria-label", t("widget.close_chat"));
+    log.setAttribute("aria-label", t("widget.conversation"));
+    typingText.textContent = t("widget.typing");
+    input.placeholder = t("widget.placeholder");
+    inputLabel.textContent = t("widget.your_message");
+    sendButton.setAttribute("aria-label", t("widget.send"));
+    statusText.textContent = t(statusKey);
+    if (banner.dataset.state === "waiting") renderWaiting();
+  }
+
+  /** Follows the language a bot message names (the conversation's, set by the engine). */
+  function follow(named) {
+    const next = supported(named);
+    if (next && next !== language) {
+      language = next;
+      applyLanguage();
+    }
+  }
 
   function setOpen(open, { focus = true } = {}) {
     panel.hidden = !open;
@@ -250,7 +463,7 @@
   }
 
   function choices(buttons) {
-    const group = el("div", { class: "tw-choices", role: "group", "aria-label": "Suggested replies" });
+    const group = el("div", { class: "tw-choices", role: "group", "aria-label": t("widget.suggested") });
     for (const b of buttons) {
       const href = b.url && safeUrl(b.url);
       if (href) {
@@ -276,8 +489,8 @@
 
   function renderWaiting() {
     const minutes = waitingSince === null ? 0 : Math.floor((Date.now() - waitingSince) / 60000);
-    const waited = minutes >= 1 ? ` You've waited ${minutes} min.` : "";
-    banner.textContent = `Waiting for a colleague… ${waitingWords}${waited}`.trim();
+    const waited = minutes >= 1 ? t("widget.waited", { minutes }) : "";
+    banner.textContent = [t("widget.waiting"), waitingWords, waited].filter(Boolean).join(" ");
   }
 
   function stopWaiting() {
@@ -287,18 +500,23 @@
   }
 
   function handoff(custom, timestamp) {
-    const who = custom.agent ? String(custom.agent) : "a colleague";
+    const who = custom.agent ? String(custom.agent) : t("widget.colleague");
     if (custom.state === "agent") {
       stopWaiting();
-      banner.textContent = `You are now talking to ${who}, a person from our team`;
+      banner.textContent = t("widget.talking_to", { who });
       banner.dataset.state = "agent";
       banner.hidden = false;
     } else if (custom.state === "waiting") {
+      // The service words the place and the wait in English; other languages say them from the numbers.
       const words = [custom.place_text, custom.wait_text].filter((w) => typeof w === "string" && w);
-      if (words.length) waitingWords = words.join(" ");
+      if (words.length && language === "en") waitingWords = words.join(" ");
       else {
+        const parts = [];
+        const position = Number(custom.position);
+        if (language !== "en" && position >= 1) parts.push(position === 1 ? t("widget.next_in_queue") : t("widget.queue_place", { position }));
         const wait = Number(custom.expected_wait_s);
-        waitingWords = wait > 0 ? `(about ${Math.max(1, Math.ceil(wait / 60))} min)` : "";
+        if (wait > 0) parts.push(t("widget.about_wait", { minutes: Math.max(1, Math.ceil(wait / 60)) }));
+        waitingWords = parts.join(" ");
       }
       const sent = timestamp ? timestamp * 1000 : Date.now();
       waitingSince = sent - 1000 * (Number(custom.waited_s) || 0);
@@ -310,8 +528,7 @@
       stopWaiting();
       banner.hidden = true;
       banner.dataset.state = "bot";
-      notice(custom.cancelled ? "Request cancelled: you are back with the assistant."
-        : "You are back with the assistant.");
+      notice(t(custom.cancelled ? "widget.cancelled" : "widget.back"));
     } else if (custom.state === "unavailable") {
       stopWaiting();
       banner.hidden = true;
@@ -325,6 +542,7 @@
       if (rendered.has(p.timestamp)) return;
       rendered.add(p.timestamp);
     }
+    follow(p.metadata && p.metadata.language);
     const custom = p.custom && typeof p.custom === "object" ? p.custom : null;
     if (custom && custom.type === "handoff") handoff(custom, p.timestamp);
     const isAgent = custom && custom.type === "agent_message";
@@ -340,27 +558,27 @@
     const buttons = [...(p.buttons || []), ...(p.quick_replies || [])];
     if (!p.text && !card && !image && !buttons.length && !target) return;
     if (!target) {
-      const label = isAgent ? `${custom.agent || "Our team"} (from our team)` : "Assistant:";
+      const label = isAgent ? t("widget.agent_label", { agent: custom.agent || t("widget.our_team") }) : t("widget.assistant");
       target = bubble(isAgent ? "agent" : "bot", label, p.timestamp);
     }
     const text = card ? leadIn(p.text) : p.text;
     if (text) target.body.replaceChildren(richText(text));
     const src = image && safeUrl(image, true);
-    if (src) target.node.append(el("img", { class: "tw-image", src, alt: "Image from the assistant", loading: "lazy" }));
+    if (src) target.node.append(el("img", { class: "tw-image", src, alt: t("widget.image"), loading: "lazy" }));
     if (card) target.node.append(card);
     if (buttons.length) target.node.append(choices(buttons));
     scrollDown();
   }
 
   function renderUser(text, timestamp) {
-    bubble("user", "You:", timestamp).body.append(richText(text));
+    bubble("user", t("widget.you"), timestamp).body.append(richText(text));
   }
 
   function renderStream(chunk) {
     if (!chunk || typeof chunk.stream_id !== "string") return;
     let target = streams.get(chunk.stream_id);
     if (!target) {
-      target = bubble("bot", "Assistant:");
+      target = bubble("bot", t("widget.assistant"));
       target.node.classList.add("tw-streaming");
       target.node.setAttribute("aria-busy", "true");
       streams.set(chunk.stream_id, target);
@@ -392,11 +610,11 @@
     try {
       const card = el("div", { class: `tw-card tw-card-${custom.type}` });
       if (custom.type === "recommendations") {
-        card.append(el("h3", { text: "Recommended for you" }));
+        card.append(el("h3", { text: t("widget.card.recommendations_title") }));
         if (d.note && !said.includes(d.note.trim())) card.append(el("p", { class: "tw-note", text: d.note }));
         const list = el("ul", { class: "tw-items" });
         for (const item of d.items || []) {
-          const outside = item.fits === false ? " (outside your request)" : "";
+          const outside = item.fits === false ? t("common.recommendations.outside") : "";
           list.append(el("li", { class: "tw-item" },
             el("span", { class: "tw-item-name", text: item.name + outside }),
             el("span", { class: "tw-item-price", text: money(item.price, d.currency) }),
@@ -404,45 +622,57 @@
         }
         card.append(list);
       } else if (custom.type === "credit_score") {
-        const decisions = { pre_approved: "Pre-approved", review: "Needs a review", declined: "Declined" };
-        card.append(el("h3", { text: "Your credit pre-check" }),
-          el("p", { class: `tw-badge tw-badge-${d.decision}`, text: decisions[d.decision] || d.decision }),
-          facts([["Score", `${d.score} / 1000`]]));
+        const decision = t(`widget.card.decision.${d.decision}`);
+        card.append(el("h3", { text: t("widget.card.credit_title") }),
+          el("p", { class: `tw-badge tw-badge-${d.decision}`, text: decision.startsWith("widget.") ? d.decision : decision }),
+          facts([[t("widget.card.score"), `${d.score} / 1000`]]));
         const offer = d.financing;
         if (offer) {
-          card.append(facts([["Monthly payment", money(offer.monthly_payment, offer.currency)], ["Term", `${offer.term_months} months`],
-            ["Representative APR", `${offer.apr_percent}%`], ["Total payable", money(offer.total_payable, offer.currency)]]),
+          card.append(facts([[t("common.credit_score.monthly_payment"), money(offer.monthly_payment, offer.currency)],
+            [t("common.credit_score.term"), t("common.credit_score.term_months", { months: offer.term_months })],
+            [t("common.credit_score.apr"), `${offer.apr_percent}%`], [t("common.credit_score.total_payable"), money(offer.total_payable, offer.currency)]]),
           el("p", { class: "tw-small", text: offer.representative_example }));
         }
         if ((d.reasons || []).length) {
-          card.append(el("p", { class: "tw-subhead", text: "What lowered the score" }),
+          card.append(el("p", { class: "tw-subhead", text: t("common.credit_score.lowered") }),
             el("ul", {}, ...d.reasons.map((r) => el("li", { text: r.reason }))));
         }
         if (d.disclaimer) card.append(el("p", { class: "tw-small", text: d.disclaimer }));
       } else if (custom.type === "mobile_plan") {
         const best = d.best || {};
         const covers = best.covers || {};
-        const allowance = (v, unit) => (v === null || v === undefined ? "Unlimited" : `${v} ${unit}`);
-        card.append(el("h3", { text: `Best plan: ${best.plan_name}` }),
-          el("p", { class: "tw-price", text: `${money(best.monthly_total, d.currency)} a month` }),
+        const allowance = (v, unit) => (v === null || v === undefined ? t("widget.card.unlimited") : t(unit, { amount: v }));
+        card.append(el("h3", { text: t("widget.card.best_plan", { name: best.plan_name }) }),
+          el("p", { class: "tw-price", text: t("common.per_month", { amount: money(best.monthly_total, d.currency) }) }),
           el("ul", {}, ...(best.line_items || []).map((li) => el("li", { text: `${li.quantity} × ${li.name}: ${money(li.monthly_cost, d.currency)}` }))),
-          facts([["Data", allowance(covers.data_gb, "GB")], ["Minutes", allowance(covers.minutes, "min")], ["Roaming", allowance(covers.roaming_days, "days")]]));
-        if (d.over_budget_by) card.append(el("p", { class: "tw-warn", text: `${money(d.over_budget_by, d.currency)} over your budget` }));
-        if (d.runner_up) card.append(el("p", { class: "tw-small", text: `Runner-up: ${d.runner_up.plan_name}, ${money(d.runner_up.monthly_total, d.currency)} a month` }));
-      } else if (custom.type === "savings_plan") {
-        const bars = el("ul", { class: "tw-allocation", "aria-label": "Asset mix" });
-        for (const [asset, share] of Object.entries(d.allocation || {})) {
-          const meter = el("meter", { min: "0", max: "1", value: String(share), "aria-label": asset });
-          bars.append(el("li", {}, el("span", { text: `${asset} ${percent(share)}` }), meter));
+          facts([[t("widget.card.data"), allowance(covers.data_gb, "widget.card.unit_gb")], [t("widget.card.minutes"), allowance(covers.minutes, "widget.card.unit_min")],
+            [t("widget.card.roaming"), allowance(covers.roaming_days, "widget.card.unit_days")]]));
+        if (d.over_budget_by) card.append(el("p", { class: "tw-warn", text: t("common.over_budget", { amount: money(d.over_budget_by, d.currency) }) }));
+        if (d.runner_up) {
+          const price = money(d.runner_up.monthly_total, d.currency);
+          card.append(el("p", { class: "tw-small", text: t("widget.card.runner_up", { name: d.runner_up.plan_name, price }) }));
         }
-        card.append(el("h3", { text: `Savings plan: ${money(d.goal_amount)} by ${d.target_date}` }),
-          el("p", { class: "tw-price", text: `${money(d.monthly_contribution)} a month` }),
-          facts([["Profile", d.risk_profile], ["Expected return", `${percent(d.expected_annual_return, 1)} a year`], ["Months", String(d.months)]]),
+      } else if (custom.type === "savings_plan") {
+        const named = (prefix, value) => {
+          const word = t(`${prefix}.${value}`);
+          return word.startsWith(prefix) ? String(value) : word;
+        };
+        const bars = el("ul", { class: "tw-allocation", "aria-label": t("common.savings_plan.asset_mix") });
+        for (const [asset, share] of Object.entries(d.allocation || {})) {
+          const name = named("common.asset", asset);
+          const meter = el("meter", { min: "0", max: "1", value: String(share), "aria-label": name });
+          bars.append(el("li", {}, el("span", { text: `${name} ${percent(share)}` }), meter));
+        }
+        card.append(el("h3", { text: t("widget.card.savings_title", { goal: money(d.goal_amount), date: d.target_date }) }),
+          el("p", { class: "tw-price", text: t("common.per_month", { amount: money(d.monthly_contribution) }) }),
+          facts([[t("widget.card.profile"), named("common.risk_profile", d.risk_profile)],
+            [t("common.savings_plan.expected_return"), t("common.savings_plan.per_year", { rate: percent(d.expected_annual_return, 1) })],
+            [t("common.savings_plan.months"), String(d.months)]]),
           bars,
-          el("details", {}, el("summary", { text: "How we worked it out" }), el("ol", {}, ...(d.steps || []).map((s) => el("li", { text: s })))));
+          el("details", {}, el("summary", { text: t("widget.card.worked_out") }), el("ol", {}, ...(d.steps || []).map((s) => el("li", { text: s })))));
         if (d.disclaimer) card.append(el("p", { class: "tw-small", text: d.disclaimer }));
       } else if (custom.type === "marketing_copy") {
-        card.append(el("h3", { text: `Copy for ${(d.brief || {}).product}` }),
+        card.append(el("h3", { text: t("common.marketing_copy.title", { product: (d.brief || {}).product }) }),
           el("ol", {}, ...(d.variants || []).map((v) => el("li", { text: v.text }))));
       }
       return card;
@@ -460,9 +690,15 @@
   let ready = false;
   let loading = null;
 
-  function setStatus(state, text) {
+  function setStatus(state, key) {
     status.dataset.state = state;
-    statusText.textContent = text;
+    statusKey = key;
+    statusText.textContent = t(key);
+  }
+
+  /** The server's own explanation: its errors are worded in English, so only English gets it. */
+  function serverWords(error) {
+    return language === "en" && error && typeof error.message === "string" ? error.message : "";
   }
 
   function token() {
@@ -473,12 +709,14 @@
   function send(text, shown) {
     if (typeof text !== "string" || !text.trim()) return false;
     if (text.length > config.maxChars) {
-      notice(`That message is too long: the limit is ${config.maxChars} characters.`, "error");
+      notice(t("widget.too_long", { limit: config.maxChars }), "error");
       return false;
     }
     retireChoices();
     renderUser(shown || text);
-    const message = { message: text, session_id: session, metadata: shown ? { display_text: shown } : {} };
+    // The first message's metadata starts the session; its language starts the conversation in it.
+    const metadata = shown ? { display_text: shown, language } : { language };
+    const message = { message: text, session_id: session, metadata };
     if (ready) socket.emit("user_uttered", message);
     else pending.push([message, shown || text]);
     showTyping(true);
@@ -512,13 +750,13 @@
       await loadHistory();
     } catch (error) {
       replaced = false;
-      notice("The earlier conversation could not be loaded.", "error");
+      notice(t("widget.history_failed"), "error");
     }
     // Messages that arrived while the history loaded; ones it already held are skipped.
     for (const payload of loading.splice(0)) renderBot(payload);
     loading = null;
     ready = true;
-    setStatus("online", "Connected");
+    setStatus("online", "widget.connected");
     for (const [message, shown] of pending.splice(0)) {
       if (replaced) renderUser(shown); // the history replaced the log, queued messages included
       socket.emit("user_uttered", message);
@@ -549,25 +787,26 @@
         return;
       }
       showTyping(false);
-      notice((e && e.message) || "The message could not be sent.", "error");
+      notice(serverWords(e) || t("widget.send_failed"), "error");
     });
     socket.on("disconnect", (reason) => {
       ready = false;
-      setStatus("reconnecting", reason === "io client disconnect" ? "Offline" : "Reconnecting…");
+      setStatus("reconnecting", reason === "io client disconnect" ? "widget.offline" : "widget.reconnecting");
       if (reason === "io server disconnect") socket.connect(); // e.g. the token expired: auth again
     });
     socket.on("connect_error", (error) => {
       ready = false;
       if (socket.active) {
-        setStatus("reconnecting", "Reconnecting…");
+        setStatus("reconnecting", "widget.reconnecting");
       } else {
-        setStatus("error", "Cannot connect");
-        notice((error && error.message) || "The chat refused the connection.", "error");
+        setStatus("error", "widget.cannot_connect");
+        notice(serverWords(error) || t("widget.refused"), "error");
       }
     });
   }
 
   function start() {
+    applyLanguage();
     document.body.append(hostNode);
     setOpen(config.open || stored(sessionStorage, OPEN_KEY) === "1", { focus: false });
     // socket.io-client 4 speaks protocol 5; a page's own older client is left alone.
@@ -579,7 +818,7 @@
       if (theirs !== undefined) window.io = theirs;
       connect(ours);
     });
-    vendor.addEventListener("error", () => setStatus("error", "Chat is unavailable"));
+    vendor.addEventListener("error", () => setStatus("error", "widget.unavailable"));
     document.head.append(vendor);
   }
 

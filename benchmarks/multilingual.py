@@ -32,6 +32,7 @@ Writes ``multilingual.json`` (the results contract), ``multilingual.md`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -254,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recompute", action="store_true", help="ignore cached results")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nice", type=int, default=10)
+    parser.add_argument(
+        "--workdir", type=Path, default=None,
+        help="keep the runs' folders (trained models, logs) here; default: a temporary folder",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not (args.encoder / "encoder.onnx").exists():
         parser.error(
@@ -268,9 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     cache_dir = args.out / "nlu_cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="tandem-multilingual-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            workdir = args.workdir.resolve()
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="tandem-multilingual-bench-")
+            workdir = Path(stack.enter_context(tmp))
         runner = Runner(
-            workdir=Path(tmp), encoder=args.encoder, threads=args.threads, nice=args.nice,
+            workdir=workdir, encoder=args.encoder, threads=args.threads, nice=args.nice,
             actions_python=args.actions_python, mpnet=None,
         )  # fmt: skip
         tandem = TANDEM_CONFIG.format(

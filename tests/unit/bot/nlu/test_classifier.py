@@ -200,3 +200,15 @@ def test_the_ngram_model_has_no_say_about_a_message_in_an_unseen_script() -> Non
     embedding_only = IntentModel(model.weights, model.bias).predict(features[:1], ["定个闹钟"])
     assert np.allclose(model.predict(features[:1], ["定个闹钟"]), embedding_only)
     assert model.predict(features[:1], ["set an alarm"])[0, 0] > embedding_only[0, 0]
+
+
+def test_the_one_pass_ngram_features_are_scikit_learns_tfidf() -> None:
+    from bot.nlu.classifier import CharNgrams
+
+    ngrams = CharNgrams().fit(["set an alarm for seven", "wake me up", "will it rain 明天", "天气"])
+    texts = ["set the alarm alarm", "明天天气", "zzz", "", "rain or shine, wake up"]
+    matrix, coverage = ngrams.transform_with_coverage(texts)
+    expected = ngrams.transform(texts)
+    assert matrix.shape == expected.shape
+    assert np.allclose(matrix.toarray(), expected.toarray(), atol=1e-6)
+    assert coverage[2] == 0.0 and coverage[3] == 0.0 and 0 < coverage[0] < 1

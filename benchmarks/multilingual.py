@@ -14,7 +14,10 @@ official splits. Tasks, each trained with ``rasa train nlu`` in a worker process
 - ``joint``: Tandem's multilingual pipeline trained once on zh-CN + en-US train,
   tested on each language's test split (one model serving both languages), and
   its parse latency on Chinese messages through ``rasa run --enable-api``;
-- ``en_to_zh``: the same pipeline trained on en-US only, tested on zh-CN;
+- ``en_to_zh``: the same pipeline trained on en-US only, tested on zh-CN; its
+  Chinese mean embedding (``center_languages``, :mod:`bot.nlu.centering`) comes
+  from the zh-CN validation split's texts, unlabeled (no Chinese label and no
+  translation of a training text is used);
 - ``rasa_zh`` / ``rasa_en``: Rasa's pipelines trained and tested per language:
   Chinese as Rasa documents it (``JiebaTokenizer``, word and character n-gram
   count vectors, ``DIETClassifier``), English with ``rasa init``'s default.
@@ -74,6 +77,8 @@ pipeline:
     fine_tune: {fine_tune}
     fine_tune_python: {actions_python}
     fine_tune_max_steps: {fine_tune_steps}
+    center_languages: {center}
+    language_samples: {samples}
   - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
 policies: []
 """
@@ -118,18 +123,24 @@ policies: []
 
 
 def read_massive(folder: Path, *, limit: int | None = None) -> dict[str, dict[str, Examples]]:
-    """``{"zh": {"train": ..., "test": ...}, "en": ...}``; ``limit`` shortens both splits."""
+    """``{"zh": {"train": ..., "test": ..., "validation": ...}, "en": ...}``.
+
+    ``limit`` shortens the train and test splits; the validation split (optional)
+    serves only as unlabeled text: no task reads its labels.
+    """
     data: dict[str, dict[str, Examples]] = {}
     for short, locale in LANGUAGES.items():
         train = read_csv(folder / locale / "train.csv")
         test = read_csv(folder / locale / "test.csv")
+        path = folder / locale / "validation.csv"
+        validation = read_csv(path) if path.exists() else []
         if limit:
             by_intent: dict[str, Examples] = {}
             for text, intent in train:
                 by_intent.setdefault(intent, []).append((text, intent))
             train = [example for rows in by_intent.values() for example in rows[:limit]]
             test = [(t, i) for t, i in test if i in by_intent][:limit]
-        data[short] = {"train": train, "test": test}
+        data[short] = {"train": train, "test": test, "validation": validation}
     return data
 
 
@@ -155,7 +166,7 @@ def run_task(runner: Runner, task: str, data: dict[str, dict[str, Examples]]) ->
             "_model": result["model"],
         }
     if task == "en_to_zh":
-        result = runner.run("tandem", task, en["train"], [t for t, _ in zh["test"]])
+        result = runner.run("tandem_en_to_zh", task, en["train"], [t for t, _ in zh["test"]])
         return {
             "massive_en_to_zh_acc": accuracy([i for _, i in zh["test"]], result["intents"]),
             "en_to_zh_train_s": result["train_s"],
@@ -246,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diet-epochs", type=int, default=20)
     parser.add_argument("--fine-tune", action="store_true", help="adapt the encoder first")
     parser.add_argument("--fine-tune-steps", type=int, default=300)
+    parser.add_argument(
+        "--no-centering", action="store_true",
+        help="keep each language's mean in the sentence embeddings (center_languages: false)",
+    )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="rows per intent / test rows")
     parser.add_argument("--latency-requests", type=int, default=300)
     parser.add_argument(
@@ -284,26 +299,42 @@ def main(argv: list[str] | None = None) -> int:
             workdir=workdir, encoder=args.encoder, threads=args.threads, nice=args.nice,
             actions_python=args.actions_python, mpnet=None,
         )  # fmt: skip
-        tandem = TANDEM_CONFIG.format(
-            encoder=args.encoder.resolve(), threads=args.threads,
-            fine_tune=str(args.fine_tune).lower(), actions_python=args.actions_python.resolve(),
-            fine_tune_steps=args.fine_tune_steps,
-        )  # fmt: skip
+        # Unlabeled Chinese for the en-US-only model's Chinese mean: validation texts.
+        samples = workdir / "zh-CN-validation-texts.txt"
+        samples.write_text("\n".join(t for t, _ in data["zh"]["validation"]) + "\n")
+        where = {
+            "encoder": args.encoder.resolve(), "threads": args.threads,
+            "fine_tune": str(args.fine_tune).lower(), "fine_tune_steps": args.fine_tune_steps,
+            "actions_python": args.actions_python.resolve(),
+            "center": str(not args.no_centering).lower(),
+        }  # fmt: skip
         runner.configs = {
-            "tandem": tandem,
+            "tandem": TANDEM_CONFIG.format(**where, samples="null"),
+            # the file's path changes per run; its content is in the cache key (the data)
+            "tandem_en_to_zh": TANDEM_CONFIG.format(
+                **where, samples=samples if not args.no_centering else "null"
+            ),
             "rasa_zh": RASA_ZH_CONFIG.format(epochs=args.diet_epochs),
             "rasa_en": RASA_EN_CONFIG.format(epochs=args.diet_epochs),
         }
         for task in TASKS:
-            pipeline = "tandem" if task in ("joint", "en_to_zh") else task
+            pipeline = {"joint": "tandem", "en_to_zh": "tandem_en_to_zh"}.get(task, task)
             config = runner.configs[pipeline]
+            if pipeline == "tandem_en_to_zh":
+                config = config.replace(str(samples), "zh-CN/validation.csv texts")
             parts: list[Any] = [config, task, rasa.__version__, args.limit]
-            if pipeline == "tandem":
+            if pipeline.startswith("tandem"):
                 parts += [
                     _code_digest(config),
                     json.loads((args.encoder / "encoder.json").read_text()),
                 ]
-            key = _digest(*parts, _digest(data))
+            if pipeline == "tandem_en_to_zh" and not args.no_centering:
+                parts.append(_digest(data["zh"]["validation"]))
+            # train and test only: the validation split is read by en_to_zh alone
+            labelled = {
+                lang: {k: split[k] for k in ("train", "test")} for lang, split in data.items()
+            }
+            key = _digest(*parts, _digest(labelled))
             cached = cache_dir / f"multilingual-{task}-{key}.json"
             if cached.exists() and not args.recompute:
                 out = json.loads(cached.read_text())

@@ -113,7 +113,7 @@ class CharNgrams:
         sparse-matrix steps than the few hundred n-grams of a message, and the
         coverage would cut the text into n-grams a second time.
         """
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
         if self._analyze is None:
             self._analyze = self._vectorizer.build_analyzer()

@@ -364,6 +364,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{'on' if args.fine_tune else 'off'}) + SentenceEmbeddingIntentClassifier; "
         "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
         "languages' train splits.",
+        "Sentence embeddings centred per language (`center_languages`, bot/nlu/centering.py): "
+        + (
+            "off (--no-centering)."
+            if args.no_centering
+            else "the joint model's means come from its training examples; the en-US-only "
+            "model's Chinese mean from the zh-CN validation split's texts, unlabeled (no Chinese "
+            "label, no translation of a training text)."
+        ),
         f"Rasa: DIET with {args.diet_epochs} epochs (Rasa's default is 100, too slow for "
         "this machine's shared two cores); zh-CN with JiebaTokenizer + word and char_wb "
         "1-4 CountVectorsFeaturizer, en-US with `rasa init`'s default featurizers.",

@@ -52,9 +52,9 @@ class NodeTimer:
 
     def on_after_node(
         self, node_name: str, execution_context: Any, config: Any, output: Any,
-        input_hook_outputs: dict[str, float],
+        input_hook_data: dict[str, float],
     ) -> None:  # fmt: skip
-        self.last[node_name] = (time.perf_counter() - input_hook_outputs["start"]) * 1000
+        self.last[node_name] = (time.perf_counter() - input_hook_data["start"]) * 1000
 
 
 def _short(node_name: str) -> str:
@@ -118,7 +118,9 @@ def measure(
                 for label, path in models.items()}  # fmt: skip
         loaded = {label: InProcess(path) for label, path in models.items()}
         labels = list(models)
-        for i, text in enumerate(texts[:warmup] + texts):
+        warm = texts[:warmup]
+        warmup = len(warm)
+        for i, text in enumerate(warm + texts):
             for label in labels if i % 2 else labels[::-1]:
                 http = parse_over_http(urls[label], text)
                 total, nodes = loaded[label].parse(text)

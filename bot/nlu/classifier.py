@@ -171,6 +171,14 @@ class IntentModel:
     lexical_weights: np.ndarray | None = None
     lexical_bias: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        # (n-grams x intents), contiguous: a sparse row times ``lexical_weights.T`` (a
+        # transposed view) made scipy copy the whole matrix on every call, 20 ms per
+        # parse for MASSIVE's 60 intents and both languages' n-grams (docs/nlu.md).
+        self._lexical_columns = (
+            None if self.lexical_weights is None else np.ascontiguousarray(self.lexical_weights.T)
+        )
+
     @classmethod
     def fit(
         cls, features: np.ndarray, texts: list[str], labels: np.ndarray, *, c: float,
@@ -188,7 +196,7 @@ class IntentModel:
         if self.ngrams is None or self.lexical_weights is None or self.lexical_bias is None:
             return softmax(logits)
         ngrams, coverage = self.ngrams.transform_with_coverage(texts)
-        lexical = ngrams @ self.lexical_weights.T + self.lexical_bias
+        lexical = ngrams @ self._lexical_columns + self.lexical_bias
         weight = (self.lexical_weight * coverage)[:, np.newaxis]
         log_p = (1 - weight) * _log_softmax(logits)
         log_p += weight * _log_softmax(np.asarray(lexical))

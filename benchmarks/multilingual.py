@@ -14,7 +14,10 @@ official splits. Tasks, each trained with ``rasa train nlu`` in a worker process
 - ``joint``: Tandem's multilingual pipeline trained once on zh-CN + en-US train,
   tested on each language's test split (one model serving both languages), and
   its parse latency on Chinese messages through ``rasa run --enable-api``;
-- ``en_to_zh``: the same pipeline trained on en-US only, tested on zh-CN;
+- ``en_to_zh``: the same pipeline trained on en-US only, tested on zh-CN; its
+  Chinese mean embedding (``center_languages``, :mod:`bot.nlu.centering`) comes
+  from the zh-CN validation split's texts, unlabeled (no Chinese label and no
+  translation of a training text is used);
 - ``rasa_zh`` / ``rasa_en``: Rasa's pipelines trained and tested per language:
   Chinese as Rasa documents it (``JiebaTokenizer``, word and character n-gram
   count vectors, ``DIETClassifier``), English with ``rasa init``'s default.
@@ -32,6 +35,7 @@ Writes ``multilingual.json`` (the results contract), ``multilingual.md`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -73,6 +77,8 @@ pipeline:
     fine_tune: {fine_tune}
     fine_tune_python: {actions_python}
     fine_tune_max_steps: {fine_tune_steps}
+    center_languages: {center}
+    language_samples: {samples}
   - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
 policies: []
 """
@@ -117,18 +123,24 @@ policies: []
 
 
 def read_massive(folder: Path, *, limit: int | None = None) -> dict[str, dict[str, Examples]]:
-    """``{"zh": {"train": ..., "test": ...}, "en": ...}``; ``limit`` shortens both splits."""
+    """``{"zh": {"train": ..., "test": ..., "validation": ...}, "en": ...}``.
+
+    ``limit`` shortens the train and test splits; the validation split (optional)
+    serves only as unlabeled text: no task reads its labels.
+    """
     data: dict[str, dict[str, Examples]] = {}
     for short, locale in LANGUAGES.items():
         train = read_csv(folder / locale / "train.csv")
         test = read_csv(folder / locale / "test.csv")
+        path = folder / locale / "validation.csv"
+        validation = read_csv(path) if path.exists() else []
         if limit:
             by_intent: dict[str, Examples] = {}
             for text, intent in train:
                 by_intent.setdefault(intent, []).append((text, intent))
             train = [example for rows in by_intent.values() for example in rows[:limit]]
             test = [(t, i) for t, i in test if i in by_intent][:limit]
-        data[short] = {"train": train, "test": test}
+        data[short] = {"train": train, "test": test, "validation": validation}
     return data
 
 
@@ -154,7 +166,7 @@ def run_task(runner: Runner, task: str, data: dict[str, dict[str, Examples]]) ->
             "_model": result["model"],
         }
     if task == "en_to_zh":
-        result = runner.run("tandem", task, en["train"], [t for t, _ in zh["test"]])
+        result = runner.run("tandem_en_to_zh", task, en["train"], [t for t, _ in zh["test"]])
         return {
             "massive_en_to_zh_acc": accuracy([i for _, i in zh["test"]], result["intents"]),
             "en_to_zh_train_s": result["train_s"],
@@ -245,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diet-epochs", type=int, default=20)
     parser.add_argument("--fine-tune", action="store_true", help="adapt the encoder first")
     parser.add_argument("--fine-tune-steps", type=int, default=300)
+    parser.add_argument(
+        "--no-centering", action="store_true",
+        help="keep each language's mean in the sentence embeddings (center_languages: false)",
+    )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="rows per intent / test rows")
     parser.add_argument("--latency-requests", type=int, default=300)
     parser.add_argument(
@@ -254,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recompute", action="store_true", help="ignore cached results")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nice", type=int, default=10)
+    parser.add_argument(
+        "--workdir", type=Path, default=None,
+        help="keep the runs' folders (trained models, logs) here; default: a temporary folder",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not (args.encoder / "encoder.onnx").exists():
         parser.error(
@@ -268,31 +288,53 @@ def main(argv: list[str] | None = None) -> int:
     cache_dir = args.out / "nlu_cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="tandem-multilingual-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.workdir:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            workdir = args.workdir.resolve()
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="tandem-multilingual-bench-")
+            workdir = Path(stack.enter_context(tmp))
         runner = Runner(
-            workdir=Path(tmp), encoder=args.encoder, threads=args.threads, nice=args.nice,
+            workdir=workdir, encoder=args.encoder, threads=args.threads, nice=args.nice,
             actions_python=args.actions_python, mpnet=None,
         )  # fmt: skip
-        tandem = TANDEM_CONFIG.format(
-            encoder=args.encoder.resolve(), threads=args.threads,
-            fine_tune=str(args.fine_tune).lower(), actions_python=args.actions_python.resolve(),
-            fine_tune_steps=args.fine_tune_steps,
-        )  # fmt: skip
+        # Unlabeled Chinese for the en-US-only model's Chinese mean: validation texts.
+        samples = workdir / "zh-CN-validation-texts.txt"
+        samples.write_text("\n".join(t for t, _ in data["zh"]["validation"]) + "\n")
+        where = {
+            "encoder": args.encoder.resolve(), "threads": args.threads,
+            "fine_tune": str(args.fine_tune).lower(), "fine_tune_steps": args.fine_tune_steps,
+            "actions_python": args.actions_python.resolve(),
+            "center": str(not args.no_centering).lower(),
+        }  # fmt: skip
         runner.configs = {
-            "tandem": tandem,
+            "tandem": TANDEM_CONFIG.format(**where, samples="null"),
+            # the file's path changes per run; its content is in the cache key (the data)
+            "tandem_en_to_zh": TANDEM_CONFIG.format(
+                **where, samples=samples if not args.no_centering else "null"
+            ),
             "rasa_zh": RASA_ZH_CONFIG.format(epochs=args.diet_epochs),
             "rasa_en": RASA_EN_CONFIG.format(epochs=args.diet_epochs),
         }
         for task in TASKS:
-            pipeline = "tandem" if task in ("joint", "en_to_zh") else task
+            pipeline = {"joint": "tandem", "en_to_zh": "tandem_en_to_zh"}.get(task, task)
             config = runner.configs[pipeline]
+            if pipeline == "tandem_en_to_zh":
+                config = config.replace(str(samples), "zh-CN/validation.csv texts")
             parts: list[Any] = [config, task, rasa.__version__, args.limit]
-            if pipeline == "tandem":
+            if pipeline.startswith("tandem"):
                 parts += [
                     _code_digest(config),
                     json.loads((args.encoder / "encoder.json").read_text()),
                 ]
-            key = _digest(*parts, _digest(data))
+            if pipeline == "tandem_en_to_zh" and not args.no_centering:
+                parts.append(_digest(data["zh"]["validation"]))
+            # train and test only: the validation split is read by en_to_zh alone
+            labelled = {
+                lang: {k: split[k] for k in ("train", "test")} for lang, split in data.items()
+            }
+            key = _digest(*parts, _digest(labelled))
             cached = cache_dir / f"multilingual-{task}-{key}.json"
             if cached.exists() and not args.recompute:
                 out = json.loads(cached.read_text())
@@ -322,6 +364,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{'on' if args.fine_tune else 'off'}) + SentenceEmbeddingIntentClassifier; "
         "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
         "languages' train splits.",
+        "Sentence embeddings centred per language (`center_languages`, bot/nlu/centering.py): "
+        + (
+            "off (--no-centering)."
+            if args.no_centering
+            else "the joint model's means come from its training examples; the en-US-only "
+            "model's Chinese mean from the zh-CN validation split's texts, unlabeled (no Chinese "
+            "label, no translation of a training text)."
+        ),
         f"Rasa: DIET with {args.diet_epochs} epochs (Rasa's default is 100, too slow for "
         "this machine's shared two cores); zh-CN with JiebaTokenizer + word and char_wb "
         "1-4 CountVectorsFeaturizer, en-US with `rasa init`'s default featurizers.",

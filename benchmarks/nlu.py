@@ -44,6 +44,7 @@ Writes ``nlu.json``, ``nlu.md`` and ``nlu.png`` into ``--out``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -56,7 +57,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -431,17 +432,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def latency(model: str, texts: list[str], *, threads: int, requests: int = 300) -> dict:
-    """Parse latency through ``rasa run --enable-api``, client-side, sequential."""
-    import psutil
-
+@contextlib.contextmanager
+def serve(model: str, *, threads: int) -> Iterator[tuple[str, int]]:
+    """``rasa run --enable-api`` serving ``model`` on a free port: ``(url, pid)``."""
     port = _free_port()
     env = {
         **os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
         "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3",
     }  # fmt: skip
     run_dir = Path(model).parent
-    log = (run_dir / "server.log").open("w")
+    log_path = run_dir / f"server-{Path(model).name}.log"
+    log = log_path.open("w")
     # Run from the model's folder so the project's endpoints/credentials stay out of it.
     server = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--enable-api", "-m", model,
@@ -459,25 +460,37 @@ def latency(model: str, texts: list[str], *, threads: int, requests: int = 300) 
             except OSError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                tail = (run_dir / "server.log").read_text()[-2000:]
-                raise RuntimeError(f"rasa server for {model} did not come up:\n{tail}")
+                raise RuntimeError(
+                    f"rasa server for {model} did not come up:\n{log_path.read_text()[-2000:]}"
+                )
             time.sleep(1)
-        timings = []
-        for i in range(requests + 10):
-            body = json.dumps({"text": texts[i % len(texts)]}).encode()
-            request = urllib.request.Request(
-                f"{url}/model/parse", data=body, headers={"Content-Type": "application/json"}
-            )
-            start = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=30) as r:
-                r.read()
-            if i >= 10:
-                timings.append((time.perf_counter() - start) * 1000)
-        rss = psutil.Process(server.pid).memory_info().rss / 2**20
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def parse_over_http(url: str, text: str) -> float:
+    """Milliseconds for one ``/model/parse`` request, client-side."""
+    body = json.dumps({"text": text}).encode()
+    request = urllib.request.Request(
+        f"{url}/model/parse", data=body, headers={"Content-Type": "application/json"}
+    )
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as r:
+        r.read()
+    return (time.perf_counter() - start) * 1000
+
+
+def latency(model: str, texts: list[str], *, threads: int, requests: int = 300) -> dict:
+    """Parse latency through ``rasa run --enable-api``, client-side, sequential."""
+    import psutil
+
+    with serve(model, threads=threads) as (url, pid):
+        timings = [parse_over_http(url, texts[i % len(texts)]) for i in range(requests + 10)]
+        rss = psutil.Process(pid).memory_info().rss / 2**20
+    timings = timings[10:]
     return {
         "parse_p50_ms": float(np.percentile(timings, 50)),
         "parse_p95_ms": float(np.percentile(timings, 95)),

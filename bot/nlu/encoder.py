@@ -93,7 +93,12 @@ class OnnxSentenceEncoder:
         """Encode texts in length-sorted batches (less padding, same results)."""
         prepared = [self.prefix + (t.lower() if self._lower else t) for t in texts]
         shift = len(self.prefix)
-        encodings = self._tokenizer.encode_batch(prepared)
+        # One text (every parse at serving time) skips the batch call's thread hand-off.
+        encodings = (
+            [self._tokenizer.encode(prepared[0])]
+            if len(prepared) == 1
+            else self._tokenizer.encode_batch(prepared)
+        )
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         results: list[Encoded | None] = [None] * len(texts)
         for start in range(0, len(order), self.batch_size):

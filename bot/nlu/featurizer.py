@@ -15,6 +15,11 @@ By default the exported encoder is copied into the trained model, so a model
 ``.tar.gz`` runs on any machine with the engine venv, with no folder to ship
 beside it; ``embed_encoder: false`` references ``encoder_path`` instead (smaller
 models, but the folder must exist wherever the model is served).
+
+``center_languages: true`` subtracts each language's mean sentence embedding
+(:mod:`bot.nlu.centering`), read off the training examples and, for languages
+the training data lacks, off unlabeled messages in ``language_samples`` (a
+UTF-8 file, one message per line); the means are stored in the model.
 """
 
 from __future__ import annotations
@@ -41,10 +46,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.engine.settings import EngineSettings, child_env
+from bot.nlu.centering import LanguageMeans, sample
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES, Encoded, OnnxSentenceEncoder
 from bot.nlu.errors import NLUError
 
 logger = logging.getLogger(__name__)
+
+MEANS_FILE = "language_means.json"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -79,6 +87,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "fine_tune_max_steps": 300,
             "fine_tune_seed": 42,
             "fine_tune_timeout": 3600,
+            # Subtract each language's mean sentence embedding (bot/nlu/centering.py), so a
+            # classifier trained in one language transfers to another.
+            "center_languages": False,
+            # Unlabeled messages (UTF-8, one per line) for languages the examples lack.
+            "language_samples": None,
+            # Messages per language whose embeddings make its mean.
+            "language_sample_size": 1000,
         }
 
     @classmethod
@@ -101,12 +116,14 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         encoder: OnnxSentenceEncoder | None = None,
+        means: LanguageMeans | None = None,
     ) -> None:
         # Rasa names every node of a graph; a component built by hand goes by its class.
         super().__init__(execution_context.node_name or type(self).__name__, config)
         self._model_storage = model_storage
         self._resource = resource
         self._encoder = encoder or self._open(Path(config["encoder_path"]))
+        self._means = means
 
     def _open(self, folder: Path) -> OnnxSentenceEncoder:
         return _open_encoder(folder, self._config)
@@ -131,15 +148,18 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         **kwargs: Any,
     ) -> SentenceEncoderFeaturizer:
         """Load the encoder stored in the model, else the configured folder."""
-        if config.get("embed_encoder", True):
-            try:
-                with model_storage.read_from(resource) as folder:
-                    if all((folder / name).exists() for name in ENCODER_FILES):
-                        encoder = _open_encoder(folder, config)
-                        return cls(config, model_storage, resource, execution_context, encoder)
-            except ValueError:
-                logger.debug("model has no stored encoder; using %s", config["encoder_path"])
-        return cls(config, model_storage, resource, execution_context)
+        encoder, means = None, None
+        try:
+            with model_storage.read_from(resource) as folder:
+                if config.get("embed_encoder", True) and all(
+                    (folder / name).exists() for name in ENCODER_FILES
+                ):
+                    encoder = _open_encoder(folder, config)
+                if (folder / MEANS_FILE).exists():
+                    means = LanguageMeans.from_json(json.loads((folder / MEANS_FILE).read_text()))
+        except ValueError:
+            logger.debug("model has no stored encoder; using %s", config["encoder_path"])
+        return cls(config, model_storage, resource, execution_context, encoder, means)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Copy the encoder into the model (adapted first with ``fine_tune``)."""
@@ -154,10 +174,28 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
                 self._store(tuned)
                 # The session and tokenizer are read now; the folder may go afterwards.
                 self._encoder = self._open(tuned)
-            return self._resource
-        if self._config["embed_encoder"]:
+        elif self._config["embed_encoder"]:
             self._store(self._encoder.folder)
+        if self._config["center_languages"]:
+            self._means = self._fit_means(training_data)
+            with self._model_storage.write_to(self._resource) as folder:
+                (folder / MEANS_FILE).write_text(json.dumps(self._means.to_json()))
         return self._resource
+
+    def _fit_means(self, training_data: TrainingData) -> LanguageMeans:
+        texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT)]
+        if self._config["language_samples"]:
+            path = Path(self._config["language_samples"])
+            if not path.exists():
+                raise NLUError(
+                    f"`language_samples: {path}` does not exist; point it at a UTF-8 file of "
+                    "unlabeled messages, one per line, or remove it."
+                )
+            texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        chosen = sample([t for t in texts if t], int(self._config["language_sample_size"]))
+        means = LanguageMeans.fit(self._encoder.embed(chosen), chosen)
+        logger.info("language means from %d messages: %s", len(chosen), ", ".join(means.means))
+        return means
 
     def _store(self, source: Path) -> None:
         with self._model_storage.write_to(self._resource) as folder:
@@ -182,9 +220,12 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         for message, enc in zip(messages, encoded, strict=True):
             tokens = message.get(TOKENS_NAMES[attribute]) or []
             sequence = _align(enc, [(t.start, t.end) for t in tokens], self._encoder.dim)
+            sentence = enc.sentence[np.newaxis, :]
+            if self._means is not None:
+                sentence = self._means.center(sentence, [message.get(attribute)])
             self.add_features_to_message(
                 sequence=sequence,
-                sentence=enc.sentence[np.newaxis, :],
+                sentence=sentence,
                 attribute=attribute,
                 message=message,
             )

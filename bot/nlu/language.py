@@ -288,6 +288,16 @@ def _script(text: str) -> Detection | None:
     )
 
 
+def script_language(text: str) -> str | None:
+    """The language the message's writing system names (Han: ``zh``, Cyrillic: ``ru``, ...).
+
+    ``None`` for Latin script (and text without letters): which Latin-script
+    language it is takes :func:`detect`'s function words.
+    """
+    found = _script(text)
+    return found.code if found else None
+
+
 def detect(text: str) -> Detection | None:
     """The message's language when the evidence is clear, else None (read it as English)."""
     by_script = _script(text)

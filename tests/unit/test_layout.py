@@ -42,6 +42,7 @@ ENGINE_LIBRARIES = frozenset(
         "sanic",
         "sanic_cors",
         "sanic_routing",
+        "scipy",  # scikit-learn requires it (its sparse matrices)
         "redis",  # rasa requires it (its RedisLockStore); Tandem's lock store uses it
         "sklearn",
         "socketio",

@@ -231,3 +231,15 @@ def test_a_typo_of_a_known_word_is_known_but_short_words_are_not_guessed() -> No
     assert known_or_typo("oder", vocabulary)
     assert not known_or_typo("zzzz", vocabulary)
     assert not known_or_typo("thy", vocabulary)  # three letters: too short to read as a typo
+
+
+def test_the_one_pass_ngram_features_are_scikit_learns_tfidf() -> None:
+    from bot.nlu.classifier import CharNgrams
+
+    ngrams = CharNgrams().fit(["set an alarm for seven", "wake me up", "will it rain 明天", "天气"])
+    texts = ["set the alarm alarm", "明天天气", "zzz", "", "rain or shine, wake up"]
+    matrix, coverage = ngrams.transform_with_coverage(texts)
+    expected = ngrams.transform(texts)
+    assert matrix.shape == expected.shape
+    assert np.allclose(matrix.toarray(), expected.toarray(), atol=1e-6)
+    assert coverage[2] == 0.0 and coverage[3] == 0.0 and 0 < coverage[0] < 1

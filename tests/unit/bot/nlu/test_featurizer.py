@@ -193,3 +193,29 @@ def test_actions_python_is_made_absolute_without_leaving_the_venv(monkeypatch) -
     assert python.is_absolute()
     assert python == root / ".venv" / "actions" / "bin" / "python"
     assert actions_python(None) == python
+
+
+def test_language_means_come_from_examples_and_samples_and_travel_with_the_model(
+    graph, encoder_dir: Path, tmp_path: Path
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.centering import OTHER
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    samples = tmp_path / "samples.txt"
+    samples.write_text("我想退货\n我的卡在哪里\n", encoding="utf-8")
+    storage, resource, context = graph
+    config = _config(encoder_dir, center_languages=True, language_samples=str(samples))
+    trained = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    trained.train(TrainingData(_messages("hi", "where is my card")))
+    assert trained._means is not None and set(trained._means.means) == {"zh", OTHER}
+
+    loaded = SentenceEncoderFeaturizer.load(config, storage, resource, context)
+    [message] = loaded.process(_messages("where is my card"))
+    [raw] = SentenceEncoderFeaturizer.create(
+        _config(encoder_dir), storage, resource, context
+    ).process(_messages("where is my card"))
+    centered = message.get_dense_features("text")[1].features[0]
+    plain = raw.get_dense_features("text")[1].features[0]
+    assert np.allclose(centered, plain - trained._means.means[OTHER], atol=1e-5)

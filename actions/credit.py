@@ -125,9 +125,32 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
     "credit_housing": SlotSpec(
         choice_parser(
             {
-                "own": ("own", "mortgage", "homeowner"),
-                "rent": ("rent", "tenant", "lease"),
-                "free": ("free", "parents", "family", "with friends"),
+                "own": (
+                    "own",
+                    "mortgage",
+                    "homeowner",
+                    "自己的房",
+                    "自有",
+                    "自己买",
+                    "房贷",
+                    "买了房",
+                ),
+                "rent": ("rent", "tenant", "lease", "租"),
+                "free": (
+                    "free",
+                    "parents",
+                    "family",
+                    "with friends",
+                    "父母",
+                    "家里",
+                    "爸妈",
+                    "家人",
+                    "亲戚",
+                    "朋友",
+                    "宿舍",
+                    "不用付房租",
+                    "免租",
+                ),
             },
             question="Do you own your home, rent, or live rent-free (for example with family)?",
         ),
@@ -137,10 +160,56 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
     "credit_history": SlotSpec(
         choice_parser(
             {
-                "past_delays": ("late", "delay", "missed", "behind"),
-                "critical": ("default", "arrears", "other loans", "other credit", "several loans"),
-                "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
-                "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
+                "past_delays": (
+                    "late",
+                    "delay",
+                    "missed",
+                    "behind",
+                    "逾期",
+                    "晚还",
+                    "迟还",
+                    "拖欠过",
+                    "没按时",
+                ),
+                "critical": (
+                    "default",
+                    "arrears",
+                    "other loans",
+                    "other credit",
+                    "several loans",
+                    "其他贷款",
+                    "别的贷款",
+                    "好几笔",
+                    "欠款",
+                    "违约",
+                ),
+                "none_or_all_paid": (
+                    "never",
+                    "first",
+                    "no credit",
+                    "all paid",
+                    "paid off",
+                    "none",
+                    "没借过",
+                    "从没借",
+                    "从来没借",
+                    "第一次",
+                    "都还清",
+                    "还清了",
+                ),
+                "paid_on_time": (
+                    "on time",
+                    "fine",
+                    "good",
+                    "always",
+                    "yes",
+                    "paying",
+                    "按时",
+                    "准时",
+                    "一直",
+                    "挺好",
+                    "正常",
+                ),
             },
             question="Have you paid past credit on time, been late before, or never borrowed?",
         ),
@@ -150,9 +219,19 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
     "credit_other_installments": SlotSpec(
         choice_parser(
             {
-                "none": ("no", "none", "nothing", "nope"),
-                "bank": ("bank", "loan", "finance"),
-                "stores": ("store", "shop", "catalogue", "buy now"),
+                "none": ("no", "none", "nothing", "nope", "没有", "没", "无"),
+                "bank": ("bank", "loan", "finance", "银行", "贷款", "信用卡"),
+                "stores": (
+                    "store",
+                    "shop",
+                    "catalogue",
+                    "buy now",
+                    "商店",
+                    "商场",
+                    "店里",
+                    "花呗",
+                    "分期商城",
+                ),
             },
             question="Are you paying off other instalment plans: with a bank, a store, or none?",
         ),
@@ -185,10 +264,17 @@ class ValidateCreditForm(VoltlineFormValidation):
             return events
         terms = await asyncio.to_thread(default_terms)
         if amount <= terms.minimum_amount:
-            dispatcher.utter_message(text=terms.term_refusal(amount, months or 0))
+            english = terms.term_refusal(amount, months or 0) or ""
+            minimum, asked = terms.money(terms.minimum_amount), terms.money(amount)
+            text = self.say(tracker, "forms.credit.minimum", english, minimum=minimum, amount=asked)
+            dispatcher.utter_message(text=text)
             return [*events, SlotSet("credit_amount", None)]
         if months is not None and (refusal := terms.term_refusal(amount, months)):
-            dispatcher.utter_message(text=refusal)
+            options = "、".join(str(t) for t in terms.allowed_terms(amount))
+            text = self.say(
+                tracker, "forms.credit.term", refusal, amount=terms.money(amount), options=options
+            )
+            dispatcher.utter_message(text=text)
             return [*events, SlotSet("credit_term_months", None)]
         return events
 

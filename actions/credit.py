@@ -440,6 +440,13 @@ class ActionCreditPrecheck(Action):
         return [*reset(CREDIT_SLOTS), remembered, answers]
 
 
+_OUTCOMES = {
+    Decision.PRE_APPROVED: "looked likely to qualify",
+    Decision.REVIEW: "needed a closer look by our finance team",
+    Decision.DECLINED: "looked unlikely to qualify",
+}
+
+
 class ActionExplainCreditResult(Action):
     """Answers "why was I declined?" from the last pre-check's own reasons."""
 
@@ -455,19 +462,25 @@ class ActionExplainCreditResult(Action):
         except ValueError:
             logger.warning("Ignoring an unreadable last credit result: %r", last)
             result = None
+        language = language_of(tracker)
         if result is None:
             dispatcher.utter_message(
-                text="I haven't run a financing pre-check with you yet, so there's no result to "
-                'explain. Say "check financing" and I\'ll start one.'
+                text=say(
+                    "results.credit.none_yet",
+                    language,
+                    "I haven't run a financing pre-check with you yet, so there's no result to "
+                    'explain. Say "check financing" and I\'ll start one.',
+                )
             )
             return []
-        outcome = {
-            Decision.PRE_APPROVED: "looked likely to qualify",
-            Decision.REVIEW: "needed a closer look by our finance team",
-            Decision.DECLINED: "looked unlikely to qualify",
-        }[result.decision]
-        lines = [f"Your last pre-check {outcome} (indicative score {result.score} out of 1000)."]
-        lines.append(reasons_text(result))
+        outcome = say(
+            f"results.credit.last.{result.decision.value}",
+            language,
+            "Your last pre-check {outcome} (indicative score {score} out of 1000).",
+            outcome=_OUTCOMES[result.decision],
+            score=result.score,
+        )
+        lines = [outcome, reasons_text(result, language)]
         if result.financing:
             lines.append(result.financing.representative_example)
         lines.append(result.disclaimer)

@@ -418,21 +418,30 @@ class ActionProductDetails(Action):
         mentioned, shown = products_meant(tracker, products)
         if len(shown) == 1 and not mentioned:
             mentioned = shown
+        language = language_of(tracker)
         if not mentioned:
             dispatcher.utter_message(
-                text="Which product would you like the details of?"
+                text=say(
+                    "results.recommendation.which_details",
+                    language,
+                    "Which product would you like the details of?",
+                )
                 if shown
-                else "Which product would you like the details of? Tell me its name, "
-                "or ask me for a recommendation first.",
+                else say(
+                    "results.recommendation.which_details_none_shown",
+                    language,
+                    "Which product would you like the details of? Tell me its name, "
+                    "or ask me for a recommendation first.",
+                ),
                 buttons=pick_buttons(shown, "ask_product_details"),
             )
             return []
         product = mentioned[0]
         others = [p for p in shown if p.id != product.id]
-        buttons = [{"title": "Compare these", "payload": "/compare_products"}] if others else []
+        buttons = [compare_step(language)] if others else []
         dispatcher.utter_message(
             text=details(product, currency=currency, terms=terms),
-            buttons=[*buttons, FINANCING_STEP],
+            buttons=[*buttons, financing_step(language)],
         )
         return []
 
@@ -454,15 +463,27 @@ class ActionCompareProducts(Action):
             return []
         mentioned, shown = products_meant(tracker, products)
         chosen = mentioned if len(mentioned) >= 2 else shown
+        language = language_of(tracker)
         if len(chosen) < 2:
             dispatcher.utter_message(
-                text="Which products shall I compare? Name two, for example "
-                '"compare the Nova 8 and the Nova 7a", or ask me for a recommendation first.',
-                buttons=[{"title": "A product recommendation", "payload": "/ask_recommendation"}],
+                text=say(
+                    "results.recommendation.which_compare",
+                    language,
+                    "Which products shall I compare? Name two, for example "
+                    '"compare the Nova 8 and the Nova 7a", or ask me for a recommendation first.',
+                ),
+                buttons=[
+                    {
+                        "title": say(
+                            "results.recommendation.ask", language, "A product recommendation"
+                        ),
+                        "payload": "/ask_recommendation",
+                    }
+                ],
             )
             return []
         dispatcher.utter_message(
             text=compare(chosen, currency=currency),
-            buttons=[*pick_buttons(chosen, "ask_product_details"), FINANCING_STEP],
+            buttons=[*pick_buttons(chosen, "ask_product_details"), financing_step(language)],
         )
         return []

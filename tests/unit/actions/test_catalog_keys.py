@@ -52,6 +52,16 @@ def _text(node: ast.expr | None) -> str | None:
     return None
 
 
+def _prefix(node: ast.JoinedStr) -> str:
+    """The literal start of an f-string key: "results.credit." of f"results.credit.{x}"."""
+    head = []
+    for value in node.values:
+        if not isinstance(value, ast.Constant):
+            break
+        head.append(str(value.value))
+    return "".join(head)
+
+
 def uses() -> Iterator[Use]:
     for path in sorted([*PROJECT_ROOT.joinpath("actions").glob("*.py")]):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -70,8 +80,8 @@ def uses() -> Iterator[Use]:
             if len(node.args) <= key_at + 1:
                 continue
             key = _text(node.args[key_at])
-            if isinstance(node.args[key_at], ast.JoinedStr) and key:
-                key += "*"  # a prefix: the rest is a name known at run time
+            if isinstance(node.args[key_at], ast.JoinedStr):
+                key = _prefix(node.args[key_at]) + "*"  # the rest is known at run time
             if key is None or "." not in key:
                 continue
             english = node.args[key_at + 2] if len(node.args) > key_at + 2 else None

@@ -14,11 +14,12 @@ import ast
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from actions.credit import CREDIT_SLOTS
+from actions.handoff import ValidateContactForm
+from actions.orders import ValidateOrderStatusForm
 from actions.plans import MOBILE_SLOTS, SAVINGS_SLOTS
 from bot.sdk.i18n import kit_catalog, read_folder
 from tests.conftest import PROJECT_ROOT
@@ -29,7 +30,13 @@ TRACKER_FIRST = {"localized"}
 METHOD_TRACKER_FIRST = {"say"}  # self.say(tracker, key, english) on a form validation
 # Keys built from a name at run time, and what the name ranges over.
 DYNAMIC_PREFIXES = ("forms.reask.", "forms.label.", "fallback.intent.", "handoff.")
-FORM_SLOTS = {*MOBILE_SLOTS, *SAVINGS_SLOTS, *CREDIT_SLOTS}
+FORM_SLOTS = {
+    *MOBILE_SLOTS,
+    *SAVINGS_SLOTS,
+    *CREDIT_SLOTS,
+    *ValidateContactForm.slots,
+    *ValidateOrderStatusForm.slots,
+}
 
 
 @dataclass(frozen=True)

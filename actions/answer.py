@@ -116,7 +116,7 @@ class ActionAnswerQuestion(Action):
                 )
             except GeneratorError as e:
                 log.error("action_answer_question: pipeline unavailable: %s", e)
-                apology = apology_for(e, what="an answer to that")
+                apology = apology_for(e, what="an answer to that", language=language_of(tracker))
                 dispatcher.utter_message(text=apology, metadata=draft.metadata)
                 return [SlotSet("answer_outcome", "failed")]
         log.info("action_answer_question: %s (%s)", answer.outcome, answer.cause or "ok")

@@ -403,7 +403,9 @@ class ActionCreditPrecheck(Action):
             result = result.model_copy(update={"financing": offer})
         except GeneratorError as e:
             logger.warning("Credit pre-check failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="your pre-check"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="your pre-check", language=language_of(tracker))
+            )
             return reset(CREDIT_SLOTS)
         card = payload("credit_score", result)
         language = language_of(tracker)

@@ -175,7 +175,9 @@ class ActionMobilePlan(Action):
             result = advisor.recommend(usage)
         except GeneratorError as e:
             logger.warning("Mobile plan advice failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="a plan for you"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="a plan for you", language=language_of(tracker))
+            )
             return reset(MOBILE_SLOTS)
         dispatcher.utter_message(
             text=mobile_summary(result, language_of(tracker)),
@@ -375,7 +377,9 @@ class ActionSavingsPlan(Action):
             plan = planner.plan(goal, language=language_of(tracker))
         except GeneratorError as e:
             logger.warning("Savings plan failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="a savings plan"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="a savings plan", language=language_of(tracker))
+            )
             return reset(SAVINGS_SLOTS)
         dispatcher.utter_message(
             text=savings_summary(plan, language_of(tracker)),

@@ -325,7 +325,9 @@ async def recommend(
         result = in_language(result, request, recommender.products, language)
     except GeneratorError as e:
         logger.warning("Recommendation failed: %s", e)
-        dispatcher.utter_message(text=apology_for(e, what="recommendations"))
+        dispatcher.utter_message(
+            text=apology_for(e, what="recommendations", language=language_of(tracker))
+        )
         return []
     dispatcher.utter_message(
         text=lead_in(result, asked_currency=budget.currency, carried=carried, language=language),
@@ -413,7 +415,9 @@ class ActionProductDetails(Action):
             terms = await asyncio.to_thread(financing_terms)
         except GeneratorError as e:
             logger.warning("Product details failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="the product details"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="the product details", language=language_of(tracker))
+            )
             return []
         mentioned, shown = products_meant(tracker, products)
         if len(shown) == 1 and not mentioned:
@@ -459,7 +463,9 @@ class ActionCompareProducts(Action):
             products, currency = await asyncio.to_thread(catalogue)
         except GeneratorError as e:
             logger.warning("Product comparison failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="the comparison"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="the comparison", language=language_of(tracker))
+            )
             return []
         mentioned, shown = products_meant(tracker, products)
         chosen = mentioned if len(mentioned) >= 2 else shown

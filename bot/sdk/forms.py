@@ -537,17 +537,33 @@ def known(value: Any) -> Any:
     return None if value == UNKNOWN else value
 
 
-def apology_for(error: GeneratorError, *, what: str) -> str:
-    """What the customer reads when a generator refuses or breaks (details go to the log)."""
+def apology_for(
+    error: GeneratorError,
+    *,
+    what: str,
+    language: str | None = None,
+    catalog_factory: Callable[[], Catalog] = project_catalog,
+) -> str:
+    """What the customer reads when a generator refuses or breaks (details go to the log).
+
+    In another language than English the catalog's ``forms.apology.*`` texts, which
+    name no ``what``, are said instead.
+    """
     if isinstance(error, ValidationFailed):
-        return (
+        key, english = (
+            "forms.apology.mismatch",
             f"Sorry, some of your answers don't fit together, so I couldn't work out {what}. "
-            "Could we go through the questions again?"
+            "Could we go through the questions again?",
         )
-    return (
-        f"Sorry, I can't work out {what} right now. "
-        "A member of our team can help: just ask for a person."
-    )
+    else:
+        key, english = (
+            "forms.apology.unavailable",
+            f"Sorry, I can't work out {what} right now. "
+            "A member of our team can help: just ask for a person.",
+        )
+    if not language or language == DEFAULT_LANGUAGE:
+        return english
+    return catalog_factory().get(key, language, english)
 
 
 def reset(slots: Iterable[str]) -> list[EventType]:

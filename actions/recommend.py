@@ -125,13 +125,7 @@ def in_language(
     if not language or language == DEFAULT_LANGUAGE or language != "zh":
         return result
     by_id = {p.id: p for p in products}
-    limits = {
-        "max_price": request.max_price,
-        "min_price": request.min_price,
-        "uses": request.uses,
-        "features": request.features,
-        "currency": result.currency,
-    }
+    currency = result.currency
     items = []
     for item in result.items:
         product = by_id.get(item.product_id)
@@ -139,14 +133,19 @@ def in_language(
             reason = say("results.recommendation.popular", language, item.reason)
         elif request.budget or request.uses or request.features or not item.fits:
             text = f"{product.name}. {product.description}"
-            reason = constraints_zh.reason(price=product.price, text=text, **limits)
+            reason = constraints_zh.reason(
+                request, price=product.price, text=text, currency=currency
+            )
         else:
             reason = f"{constraints_zh.money(item.price, result.currency)}\uff1a{item.reason}"
         missed = (
             []
             if product is None
             else constraints_zh.misses(
-                price=product.price, text=f"{product.name}. {product.description}", **limits
+                request,
+                price=product.price,
+                text=f"{product.name}. {product.description}",
+                currency=currency,
             )
         )
         items.append(item.model_copy(update={"reason": reason, "misses": missed}))

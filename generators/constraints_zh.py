@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Protocol
 
 from bot.nlu.zh_numbers import ZH_NUMBER, parse_zh_number
 
@@ -301,19 +302,24 @@ def price_words(min_price: float | None, max_price: float | None, currency: str 
     return ""
 
 
-def misses(
-    *,
-    max_price: float | None,
-    min_price: float | None,
-    uses: Iterable[str],
-    features: Iterable[str],
-    price: float,
-    text: str,
-    currency: str = "GBP",
-) -> list[str]:
+class Request(Protocol):
+    """What a request rules out (:class:`generators.constraints.Constraints` is one)."""
+
+    @property
+    def max_price(self) -> float | None: ...
+    @property
+    def min_price(self) -> float | None: ...
+    @property
+    def uses(self) -> tuple[str, ...]: ...
+    @property
+    def features(self) -> tuple[str, ...]: ...
+
+
+def misses(c: Request, *, price: float, text: str, currency: str = "GBP") -> list[str]:
     """How a product falls outside a request, in Chinese; empty when it fits."""
     from generators.constraints import evidence  # that module imports this one
 
+    max_price, min_price, uses, features = c.max_price, c.min_price, c.uses, c.features
     out = []
     if max_price is not None and price > max_price:
         out.append(
@@ -326,16 +332,7 @@ def misses(
     return out
 
 
-def reason(
-    *,
-    max_price: float | None,
-    min_price: float | None,
-    uses: Iterable[str],
-    features: Iterable[str],
-    price: float,
-    text: str,
-    currency: str = "GBP",
-) -> str:
+def reason(c: Request, *, price: float, text: str, currency: str = "GBP") -> str:
     """One line citing the product's own attributes that answer the request, in Chinese.
 
     The attributes are quoted from the catalogue as written (in English, like the
@@ -343,8 +340,8 @@ def reason(
     """
     from generators.constraints import evidence  # that module imports this one
 
-    uses, features = list(uses), list(features)
     parts = []
+    uses, features = c.uses, c.features
     for use in uses:
         found = evidence(use, text)
         if found:
@@ -353,18 +350,10 @@ def reason(
         found = evidence(feature, text)
         if found:
             parts.append(f"{FEATURE_NAMES.get(feature, feature)}（{found[0]}）")
-    missed = misses(
-        max_price=max_price,
-        min_price=min_price,
-        uses=uses,
-        features=features,
-        price=price,
-        text=text,
-        currency=currency,
-    )
+    missed = misses(c, price=price, text=text, currency=currency)
     head = money(price, currency)
     if missed:
         head += "，" + "；".join(missed)
-    elif max_price is not None:
-        head += f"，在您 {money(max_price, currency)} 的预算内"
+    elif c.max_price is not None:
+        head += f"，在您 {money(c.max_price, currency)} 的预算内"
     return f"{head}：{'；'.join(parts)}" if parts else head

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import string
-
 import re
+import string
 from pathlib import Path
 
 import pytest

@@ -156,8 +156,8 @@ def english_answer(text: str) -> str:
         out = re.sub(pattern, words, out)
     out = _dates(_numbers(out))
     for pattern, unit in _UNITS:
-        out = re.sub(rf"(\d)\s*(?:{pattern})", rf"\1{unit}", out, flags=re.I)
-    out = re.sub(r"(\d+) (years|months|hours|weeks)半", r"\1.5 \2", out)
+        out = re.sub(rf"(\d)\s*(?:{pattern})", rf"\1{unit} ", out, flags=re.I)
+    out = re.sub(r"(\d+) (years|months|hours|weeks)\s*半", r"\1.5 \2", out)
     out += "".join(f" a {period}" for period in periods if period != "month")
     out = re.sub(r"[，。！、；：,;!]+", " ", out)
     return re.sub(r"\s+", " ", out).strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.credit import CREDIT_SLOTS, ActionCreditPrecheck, ValidateCreditForm
 from actions.plans import (
@@ -60,6 +61,23 @@ async def test_a_plan_in_chinese_with_a_correction_mid_form() -> None:
     assert message["custom"]["data"]["usage"]["data_gb"] == 20
     assert message["custom"]["data"]["usage"]["budget"] == 30
     assert message["text"].startswith("这是能满足您用量的最便宜的方案")
+
+
+async def test_a_correction_after_the_plan_result_redoes_it_in_chinese() -> None:
+    from actions.revise import ActionReviseAnswers
+    from bot.sdk.forms import LAST_ANSWERS_SLOT
+    from tests.unit.actions.form_driver import tracker
+
+    answers = {"plan_data_gb": 5.0, "plan_minutes": 300.0, "plan_roaming_days": 0.0}
+    slots = {
+        "language": "zh",
+        LAST_ANSWERS_SLOT: {"form": "mobile_plan_form", "answers": {**answers, "plan_budget": 20}},
+    }
+    dispatcher = CollectingDispatcher()
+    await ActionReviseAnswers().run(dispatcher, tracker("改成30个G吧", slots), {})
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert texts[0] == "好的：每月流量（GB） 30。这是更新后的结果。"
+    assert card(dispatcher.messages)["custom"]["data"]["usage"]["data_gb"] == 30
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from bot.sdk.form_zh import english_answer
     ("answer", "read_as"),
     [
         ("大概10个G", "10 GB"),
-        ("一个月二十个G吧", "20 GB吧"),
+        ("一个月二十个G吧", "20 GB 吧"),
         ("500兆", "500 MB"),
         ("不限", "unlimited"),
         ("每月一百分钟", "100 minutes"),
@@ -31,7 +31,7 @@ from bot.sdk.form_zh import english_answer
         ("透支两百", "overdrawn 200"),
         ("没工作", "not working"),
         ("2030年6月", "June 2030"),
-        ("五年内", "5 years内"),
+        ("五年内", "5 years 内"),
         ("两年半", "2.5 years"),
         ("一直按时还", "一直按时还"),  # a numeral inside a word is not a number
         ("投过一点", "投过一点"),

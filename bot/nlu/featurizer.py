@@ -43,6 +43,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.engine.settings import EngineSettings, child_env
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES, Encoded, OnnxSentenceEncoder
 from bot.nlu.errors import NLUError
+from bot.nlu.segment import has_han
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "fine_tune_max_steps": 300,
             "fine_tune_seed": 42,
             "fine_tune_timeout": 3600,
+            # An encoder that cannot read Chinese (all-MiniLM-L6-v2) beside one that can:
+            # a text with Han characters gets zero features from this one, so the
+            # classifier reads it through the other (docs/nlu.md, Chinese and English).
+            "skip_han": False,
         }
 
     @classmethod
@@ -178,15 +183,22 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: list[Message], attribute: str) -> None:
         if not messages:
             return
-        encoded = self._encoder.encode([m.get(attribute) for m in messages])
-        for message, enc in zip(messages, encoded, strict=True):
+        texts = [m.get(attribute) for m in messages]
+        skipped = [bool(self._config["skip_han"]) and has_han(text) for text in texts]
+        read = [text for text, skip in zip(texts, skipped, strict=True) if not skip]
+        encoded = iter(self._encoder.encode(read))
+        dim = self._encoder.dim
+        for message, skip in zip(messages, skipped, strict=True):
             tokens = message.get(TOKENS_NAMES[attribute]) or []
-            sequence = _align(enc, [(t.start, t.end) for t in tokens], self._encoder.dim)
+            if skip:
+                sequence = np.zeros((len(tokens), dim), dtype=np.float32)
+                sentence = np.zeros((1, dim), dtype=np.float32)
+            else:
+                enc = next(encoded)
+                sequence = _align(enc, [(t.start, t.end) for t in tokens], dim)
+                sentence = enc.sentence[np.newaxis, :]
             self.add_features_to_message(
-                sequence=sequence,
-                sentence=enc.sentence[np.newaxis, :],
-                attribute=attribute,
-                message=message,
+                sequence=sequence, sentence=sentence, attribute=attribute, message=message
             )
 
 

@@ -193,3 +193,25 @@ def test_actions_python_is_made_absolute_without_leaving_the_venv(monkeypatch) -
     assert python.is_absolute()
     assert python == root / ".venv" / "actions" / "bin" / "python"
     assert actions_python(None) == python
+
+
+def test_skip_han_gives_chinese_text_zero_features_and_encodes_the_rest(
+    graph, encoder_dir: Path
+) -> None:
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    storage, resource, context = graph
+    config = _config(encoder_dir, skip_han=True)
+    featurizer = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    plain = SentenceEncoderFeaturizer.create(_config(encoder_dir), storage, resource, context)
+    chinese, english = featurizer.process(_messages("我想买 Nova 8", "where is my new card"))
+
+    sequence, sentence = chinese.get_dense_features("text")
+    assert sentence.features.shape == (1, 384) and not sentence.features.any()
+    assert sequence.features.shape[1] == 384 and not sequence.features.any()
+    [reference] = plain.process(_messages("where is my new card"))
+    assert np.allclose(
+        english.get_dense_features("text")[1].features,
+        reference.get_dense_features("text")[1].features,
+        atol=1e-5,
+    )

@@ -30,6 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.recommend import recommend, shopping_turn
+from actions.texts import say
 from bot.sdk.analytics import attach, knowledge_record
 from bot.sdk.buttons import words_behind
 from bot.sdk.forms import apology_for
@@ -56,6 +57,18 @@ FAQ_TOPICS = (
 log = logging.getLogger(__name__)
 
 
+def faq_topics(language: str | None = None) -> list[dict[str, str]]:
+    """The topic buttons, each asking its question in the conversation's language."""
+    keys = ("returns", "delivery", "warranty", "payment")
+    return [
+        {
+            "title": say(f"answers.topics.{key}.title", language, topic["title"]),
+            "payload": say(f"answers.topics.{key}.question", language, topic["payload"]),
+        }
+        for key, topic in zip(keys, FAQ_TOPICS, strict=True)
+    ]
+
+
 @lru_cache(maxsize=1)
 def default_streams() -> WebChatStreams:
     return WebChatStreams.from_env(get_runtime().settings.env)
@@ -76,10 +89,14 @@ class ActionAnswerQuestion(Action):
     ) -> list[EventType]:
         question = words_behind(tracker.latest_message.get("text"), tracker.events)
         if not question:
+            language = language_of(tracker)
             dispatcher.utter_message(
-                text="Sure, what would you like to know? Ask me in your own words, "
-                "or pick a topic:",
-                buttons=list(FAQ_TOPICS),
+                text=say(
+                    "answers.which_topic",
+                    language,
+                    "Sure, what would you like to know? Ask me in your own words, or pick a topic:",
+                ),
+                buttons=faq_topics(language),
             )
             return []
         if shopping_turn(tracker, question):
@@ -99,7 +116,7 @@ class ActionAnswerQuestion(Action):
                 )
             except GeneratorError as e:
                 log.error("action_answer_question: pipeline unavailable: %s", e)
-                apology = apology_for(e, what="an answer to that")
+                apology = apology_for(e, what="an answer to that", language=language_of(tracker))
                 dispatcher.utter_message(text=apology, metadata=draft.metadata)
                 return [SlotSet("answer_outcome", "failed")]
         log.info("action_answer_question: %s (%s)", answer.outcome, answer.cause or "ok")

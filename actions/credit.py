@@ -99,7 +99,17 @@ def parse_savings(text: str) -> Parsed:
 
 _HISTORY_CHOICES = choice_parser(
     {
-        "past_delays": ("late", "delay", "missed", "behind"),
+        "past_delays": (
+            "late",
+            "delay",
+            "missed",
+            "behind",
+            "逾期",
+            "晚还",
+            "迟还",
+            "拖欠过",
+            "没按时",
+        ),
         "critical": (
             "default",
             "arrears",
@@ -111,9 +121,39 @@ _HISTORY_CHOICES = choice_parser(
             "bankrupt",
             "iva",
             "debt management",
+            "其他贷款",
+            "别的贷款",
+            "好几笔",
+            "欠款",
+            "违约",
         ),
-        "none_or_all_paid": ("never", "first", "no credit", "all paid", "paid off", "none"),
-        "paid_on_time": ("on time", "fine", "good", "always", "yes", "paying"),
+        "none_or_all_paid": (
+            "never",
+            "first",
+            "no credit",
+            "all paid",
+            "paid off",
+            "none",
+            "没借过",
+            "从没借",
+            "从来没借",
+            "第一次",
+            "都还清",
+            "还清了",
+        ),
+        "paid_on_time": (
+            "on time",
+            "fine",
+            "good",
+            "always",
+            "yes",
+            "paying",
+            "按时",
+            "准时",
+            "一直",
+            "挺好",
+            "正常",
+        ),
     },
     question="Have you paid past credit on time, been late before, or never borrowed?",
 )
@@ -190,8 +230,25 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
     "credit_housing": SlotSpec(
         choice_parser(
             {
-                "own": ("own", "mortgage", "homeowner"),
-                "rent": ("rent", "tenant", "lease", "council", "housing association", "landlord"),
+                "own": (
+                    "own",
+                    "mortgage",
+                    "homeowner",
+                    "自己的房",
+                    "自有",
+                    "自己买",
+                    "房贷",
+                    "买了房",
+                ),
+                "rent": (
+                    "rent",
+                    "tenant",
+                    "lease",
+                    "council",
+                    "housing association",
+                    "landlord",
+                    "租",
+                ),
                 "free": (
                     "free",
                     "parents",
@@ -202,6 +259,15 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
                     "dad",
                     "nan",
                     "grandparents",
+                    "父母",
+                    "家里",
+                    "爸妈",
+                    "家人",
+                    "亲戚",
+                    "朋友",
+                    "宿舍",
+                    "不用付房租",
+                    "免租",
                 ),
             },
             question="Do you own your home, rent, or live rent-free (for example with family)?",
@@ -213,8 +279,18 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
     "credit_other_installments": SlotSpec(
         choice_parser(
             {
-                "none": ("no", "none", "nothing", "nope"),
-                "bank": ("bank", "loan", "finance", "credit card", "car finance", "overdraft"),
+                "none": ("no", "none", "nothing", "nope", "没有", "没", "无"),
+                "bank": (
+                    "bank",
+                    "loan",
+                    "finance",
+                    "credit card",
+                    "car finance",
+                    "overdraft",
+                    "银行",
+                    "贷款",
+                    "信用卡",
+                ),
                 "stores": (
                     "store",
                     "shop",
@@ -225,6 +301,11 @@ CREDIT_SLOTS: dict[str, SlotSpec] = {
                     "laybuy",
                     "pay in 3",
                     "pay later",
+                    "商店",
+                    "商场",
+                    "店里",
+                    "花呗",
+                    "分期商城",
                 ),
             },
             question="Are you paying off other instalment plans: with a bank, a store, or none?",
@@ -258,10 +339,17 @@ class ValidateCreditForm(VoltlineFormValidation):
             return events
         terms = await asyncio.to_thread(default_terms)
         if amount <= terms.minimum_amount:
-            dispatcher.utter_message(text=terms.term_refusal(amount, months or 0))
+            english = terms.term_refusal(amount, months or 0) or ""
+            minimum, asked = terms.money(terms.minimum_amount), terms.money(amount)
+            text = self.say(tracker, "forms.credit.minimum", english, minimum=minimum, amount=asked)
+            dispatcher.utter_message(text=text)
             return [*events, SlotSet("credit_amount", None)]
         if months is not None and (refusal := terms.term_refusal(amount, months)):
-            dispatcher.utter_message(text=refusal)
+            options = "、".join(str(t) for t in terms.allowed_terms(amount))
+            text = self.say(
+                tracker, "forms.credit.term", refusal, amount=terms.money(amount), options=options
+            )
+            dispatcher.utter_message(text=text)
             return [*events, SlotSet("credit_term_months", None)]
         return events
 
@@ -390,7 +478,9 @@ class ActionCreditPrecheck(Action):
             result = result.model_copy(update={"financing": offer})
         except GeneratorError as e:
             logger.warning("Credit pre-check failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="your pre-check"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="your pre-check", language=language_of(tracker))
+            )
             return reset(CREDIT_SLOTS)
         card = payload("credit_score", result)
         language = language_of(tracker)
@@ -427,6 +517,13 @@ class ActionCreditPrecheck(Action):
         return [*reset(CREDIT_SLOTS), remembered, answers]
 
 
+_OUTCOMES = {
+    Decision.PRE_APPROVED: "looked likely to qualify",
+    Decision.REVIEW: "needed a closer look by our finance team",
+    Decision.DECLINED: "looked unlikely to qualify",
+}
+
+
 class ActionExplainCreditResult(Action):
     """Answers "why was I declined?" from the last pre-check's own reasons."""
 
@@ -442,19 +539,25 @@ class ActionExplainCreditResult(Action):
         except ValueError:
             logger.warning("Ignoring an unreadable last credit result: %r", last)
             result = None
+        language = language_of(tracker)
         if result is None:
             dispatcher.utter_message(
-                text="I haven't run a financing pre-check with you yet, so there's no result to "
-                'explain. Say "check financing" and I\'ll start one.'
+                text=say(
+                    "results.credit.none_yet",
+                    language,
+                    "I haven't run a financing pre-check with you yet, so there's no result to "
+                    'explain. Say "check financing" and I\'ll start one.',
+                )
             )
             return []
-        outcome = {
-            Decision.PRE_APPROVED: "looked likely to qualify",
-            Decision.REVIEW: "needed a closer look by our finance team",
-            Decision.DECLINED: "looked unlikely to qualify",
-        }[result.decision]
-        lines = [f"Your last pre-check {outcome} (indicative score {result.score} out of 1000)."]
-        lines.append(reasons_text(result))
+        outcome = say(
+            f"results.credit.last.{result.decision.value}",
+            language,
+            "Your last pre-check {outcome} (indicative score {score} out of 1000).",
+            outcome=_OUTCOMES[result.decision],
+            score=result.score,
+        )
+        lines = [outcome, reasons_text(result, language)]
         if result.financing:
             lines.append(result.financing.representative_example)
         lines.append(result.disclaimer)

@@ -25,9 +25,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import VoltlineFormValidation
 from actions.handoff import PHONE_NUMBER
+from actions.texts import say
 from bot.sdk.form_text import is_question
 from bot.sdk.forms import Parsed, SlotSpec, is_dont_know
 from bot.sdk.handoff import REASON_SLOT
+from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
 from generators.orders import (
     OrderError,
@@ -158,7 +160,7 @@ class ValidateOrderStatusForm(VoltlineFormValidation):
             else:
                 parsed = parse_verifier(raw, key=settings.verify_key)
             if parsed.error:
-                dispatcher.utter_message(text=parsed.error)
+                dispatcher.utter_message(text=self.reask(tracker, slot, parsed.error))
             values[slot] = parsed.value
         tracker.slots.update(values)
         return [SlotSet(slot, value) for slot, value in values.items()]
@@ -184,8 +186,11 @@ class ActionOrderStatus(Action):
         settings, system = await asyncio.to_thread(default_orders)
         orders = self._orders or system
         attempts = int(tracker.get_slot(ATTEMPTS_SLOT) or 0)
+        language = language_of(tracker)
+        not_found = say("orders.not_found", language, NOT_FOUND)
+        locked = say("orders.locked", language, LOCKED, phone=PHONE_NUMBER)
         if attempts >= settings.max_attempts:
-            dispatcher.utter_message(text=LOCKED)
+            dispatcher.utter_message(text=locked)
             return _clear()
         number = tracker.get_slot(NUMBER_SLOT)
         digest = tracker.get_slot(VERIFIER_SLOT)
@@ -197,23 +202,33 @@ class ActionOrderStatus(Action):
         except OrderError as e:
             log.error("action_order_status: order system unavailable: %s", e)
             dispatcher.utter_message(
-                text="Sorry, I can't reach our order system right now. A colleague can check "
-                f'it for you: say "talk to a person", or call us on {PHONE_NUMBER}.'
+                text=say(
+                    "orders.unreachable",
+                    language,
+                    "Sorry, I can't reach our order system right now. A colleague can check "
+                    'it for you: say "talk to a person", or call us on {phone}.',
+                    phone=PHONE_NUMBER,
+                )
             )
             return _clear()
         if not matches(order, digest, key=settings.verify_key) or order is None:
             attempts += 1
             counted = [*_clear(), SlotSet(ATTEMPTS_SLOT, attempts)]
             if attempts >= settings.max_attempts:
-                dispatcher.utter_message(text=f"{NOT_FOUND}\n\n{LOCKED}")
+                dispatcher.utter_message(text=f"{not_found}\n\n{locked}")
                 return counted
-            dispatcher.utter_message(text=f"{NOT_FOUND} Let's try once more.")
+            again = say("orders.try_again", language, "Let's try once more.")
+            dispatcher.utter_message(text=f"{not_found} {again}")
             return [*counted, FollowupAction(FORM)]
         today = self._today or dt.date.today()
         dispatcher.utter_message(text=describe(order, today))
         if order.days_late(today):
             dispatcher.utter_message(
-                text="I'm getting a colleague to chase it with the carrier for you."
+                text=say(
+                    "orders.chase",
+                    language,
+                    "I'm getting a colleague to chase it with the carrier for you.",
+                )
             )
             return [*_clear(), SlotSet(REASON_SLOT, LATE_REASON), FollowupAction("action_handoff")]
         return _clear()

@@ -175,7 +175,9 @@ class ActionMobilePlan(Action):
             result = advisor.recommend(usage)
         except GeneratorError as e:
             logger.warning("Mobile plan advice failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="a plan for you"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="a plan for you", language=language_of(tracker))
+            )
             return reset(MOBILE_SLOTS)
         dispatcher.utter_message(
             text=mobile_summary(result, language_of(tracker)),
@@ -243,9 +245,45 @@ SAVINGS_SLOTS: dict[str, SlotSpec] = {
     "savings_loss_reaction": SlotSpec(
         choice_parser(
             {
-                "sell": ("sell", "get out", "panic", "cash out", "withdraw"),
-                "buy_more": ("buy more", "invest more", "top up", "opportunity"),
-                "wait": ("wait", "hold", "nothing", "keep", "ride", "stay"),
+                "sell": (
+                    "sell",
+                    "get out",
+                    "panic",
+                    "cash out",
+                    "withdraw",
+                    "卖",
+                    "割肉",
+                    "取出",
+                    "撤",
+                ),
+                "buy_more": (
+                    "buy more",
+                    "invest more",
+                    "top up",
+                    "opportunity",
+                    "加仓",
+                    "多买",
+                    "再投",
+                    "追加",
+                    "抄底",
+                    "买更多",
+                    "多投",
+                ),
+                "wait": (
+                    "wait",
+                    "hold",
+                    "nothing",
+                    "keep",
+                    "ride",
+                    "stay",
+                    "等",
+                    "拿着",
+                    "不动",
+                    "持有",
+                    "不管",
+                    "放着",
+                    "观望",
+                ),
             },
             question="If your savings fell 20% in a year, would you sell, wait, or invest more?",
         ),
@@ -253,9 +291,44 @@ SAVINGS_SLOTS: dict[str, SlotSpec] = {
     "savings_experience": SlotSpec(
         choice_parser(
             {
-                "none": ("none", "no", "never", "beginner", "new"),
-                "experienced": ("experienced", "a lot", "years", "expert", "regularly"),
-                "some": ("some", "a bit", "little", "once", "few"),
+                "none": (
+                    "none",
+                    "no",
+                    "never",
+                    "beginner",
+                    "new",
+                    "没投",
+                    "从没",
+                    "从来没",
+                    "没有",
+                    "新手",
+                    "不懂",
+                ),
+                "experienced": (
+                    "experienced",
+                    "a lot",
+                    "years",
+                    "expert",
+                    "regularly",
+                    "经常",
+                    "常常",
+                    "很多年",
+                    "老手",
+                    "定投",
+                    "一直在",
+                ),
+                "some": (
+                    "some",
+                    "a bit",
+                    "little",
+                    "once",
+                    "few",
+                    "一点",
+                    "一些",
+                    "偶尔",
+                    "几次",
+                    "投过",
+                ),
             },
             question="Have you invested before: never, a little, or regularly?",
         ),
@@ -304,7 +377,9 @@ class ActionSavingsPlan(Action):
             plan = planner.plan(goal, language=language_of(tracker))
         except GeneratorError as e:
             logger.warning("Savings plan failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="a savings plan"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="a savings plan", language=language_of(tracker))
+            )
             return reset(SAVINGS_SLOTS)
         dispatcher.utter_message(
             text=savings_summary(plan, language_of(tracker)),

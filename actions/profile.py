@@ -17,7 +17,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.texts import say
 from bot.sdk.buttons import is_bare_payload
+from bot.sdk.i18n import language_of
 
 MAX_NAME_CHARS = 40
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
@@ -140,10 +142,19 @@ class ActionRememberName(Action):
             if not asked and not re.search(_INTRODUCING, text or "", re.IGNORECASE):
                 # "blorp fizz" read as a name with no name in it: not understood
                 return [FollowupAction("action_fallback_clarify")]
-            dispatcher.utter_message(text="Sorry, I didn't catch your name.")
+            dispatcher.utter_message(
+                text=say("profile.missed", language_of(tracker), "Sorry, I didn't catch your name.")
+            )
             dispatcher.utter_message(response=ASK_NAME_RESPONSE)
             return []
-        dispatcher.utter_message(text=f"Nice to meet you, {name}! How can I help you today?")
+        dispatcher.utter_message(
+            text=say(
+                "profile.nice_to_meet",
+                language_of(tracker),
+                "Nice to meet you, {name}! How can I help you today?",
+                name=name,
+            )
+        )
         return [SlotSet("customer_name", name)]
 
 
@@ -155,9 +166,14 @@ class ActionRecallName(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         name = tracker.get_slot("customer_name")
+        language = language_of(tracker)
         if name:
-            dispatcher.utter_message(text=f"Of course, you're {name}.")
+            dispatcher.utter_message(
+                text=say("profile.known", language, "Of course, you're {name}.", name=name)
+            )
         else:
-            dispatcher.utter_message(text="I don't know your name yet.")
+            dispatcher.utter_message(
+                text=say("profile.unknown", language, "I don't know your name yet.")
+            )
             dispatcher.utter_message(response=ASK_NAME_RESPONSE)
         return []

@@ -35,8 +35,9 @@ from actions.texts import say
 from bot.sdk.buttons import words_behind
 from bot.sdk.form_text import is_question
 from bot.sdk.forms import apology_for
-from bot.sdk.i18n import language_of
+from bot.sdk.i18n import DEFAULT_LANGUAGE, language_of
 from bot.sdk.runtime import get_runtime
+from generators import constraints_zh
 from generators.compose import join_sentences
 from generators.constraints import (
     Constraints,
@@ -82,20 +83,85 @@ SHOWN_SLOT = "shown_products"
 FINANCING_STEP = {"title": "Check financing", "payload": "/ask_credit_check"}
 
 
-def next_steps(result: Recommendations) -> list[dict[str, str]]:
+def financing_step(language: str | None = None) -> dict[str, str]:
+    title = say("results.recommendation.financing", language, FINANCING_STEP["title"])
+    return {**FINANCING_STEP, "title": title}
+
+
+def compare_step(language: str | None = None) -> dict[str, str]:
+    return {
+        "title": say("results.recommendation.compare", language, "Compare these"),
+        "payload": "/compare_products",
+    }
+
+
+def next_steps(result: Recommendations, language: str | None = None) -> list[dict[str, str]]:
     """Buttons under a result: details of each item, a comparison, financing."""
     if not result.items:
         return []
     buttons = [
         {
-            "title": f"Details: {item.name}",
+            "title": say(
+                "results.recommendation.details", language, "Details: {name}", name=item.name
+            ),
             "payload": f'/ask_product_details{{"product": "{item.product_id}"}}',
         }
         for item in result.items
     ]
     if len(result.items) > 1:
-        buttons.append({"title": "Compare these", "payload": "/compare_products"})
-    return [*buttons, FINANCING_STEP]
+        buttons.append(compare_step(language))
+    return [*buttons, financing_step(language)]
+
+
+def in_language(
+    result: Recommendations,
+    request: Constraints,
+    products: Iterable[Product],
+    language: str | None,
+) -> Recommendations:
+    """The result with its note and one-line reasons in ``language`` (English as it is).
+
+    The reasons cite the same catalogue attributes, quoted as the catalogue writes them.
+    """
+    if not language or language == DEFAULT_LANGUAGE or language != "zh":
+        return result
+    by_id = {p.id: p for p in products}
+    currency = result.currency
+    items = []
+    for item in result.items:
+        product = by_id.get(item.product_id)
+        if product is None or item.source == "popular":
+            reason = say("results.recommendation.popular", language, item.reason)
+        elif request.budget or request.uses or request.features or not item.fits:
+            text = f"{product.name}. {product.description}"
+            reason = constraints_zh.reason(
+                request, price=product.price, text=text, currency=currency
+            )
+        else:
+            reason = f"{constraints_zh.money(item.price, result.currency)}\uff1a{item.reason}"
+        missed = (
+            []
+            if product is None
+            else constraints_zh.misses(
+                request,
+                price=product.price,
+                text=f"{product.name}. {product.description}",
+                currency=currency,
+            )
+        )
+        items.append(item.model_copy(update={"reason": reason, "misses": missed}))
+    note = result.note
+    if note:
+        what = constraints_zh.headline(
+            category=request.category,
+            uses=request.uses,
+            features=request.features,
+            min_price=request.min_price,
+            max_price=request.max_price,
+            currency=result.currency,
+        )
+        note = say("results.recommendation.nothing_fits", language, note, what=what)
+    return result.model_copy(update={"items": items, "note": note})
 
 
 def lead_in(
@@ -117,7 +183,11 @@ def lead_in(
     if result.note:
         lines = [result.note]
     elif carried is not None:
-        budget = headline(carried, result.currency).removeprefix("products ")
+        budget = (
+            constraints_zh.price_words(carried.min_price, carried.max_price, result.currency)
+            if language == "zh"
+            else headline(carried, result.currency).removeprefix("products ")
+        )
         lines = [
             say(
                 "results.recommendation.kept_budget",
@@ -227,6 +297,15 @@ async def recommend(
                 earlier_requests(tracker.events), categories, category=category
             )
         budget = carried or limits
+        request = Constraints(
+            max_price=budget.max_price,
+            min_price=budget.min_price,
+            currency=budget.currency,
+            category=category,
+            uses=limits.uses,
+            prefer_cheap=limits.prefer_cheap,
+            features=limits.features,
+        )
         wish = wish_from(text)
         result = recommender.recommend(
             {
@@ -242,28 +321,18 @@ async def recommend(
                 "k": 3,
             }
         )
+        language = language_of(tracker)
+        result = in_language(result, request, recommender.products, language)
     except GeneratorError as e:
         logger.warning("Recommendation failed: %s", e)
-        dispatcher.utter_message(text=apology_for(e, what="recommendations"))
+        dispatcher.utter_message(
+            text=apology_for(e, what="recommendations", language=language_of(tracker))
+        )
         return []
     dispatcher.utter_message(
-        text=lead_in(
-            result,
-            asked_currency=budget.currency,
-            carried=carried,
-            language=language_of(tracker),
-        ),
+        text=lead_in(result, asked_currency=budget.currency, carried=carried, language=language),
         json_message=payload("recommendations", result),
-        buttons=next_steps(result),
-    )
-    request = Constraints(
-        max_price=budget.max_price,
-        min_price=budget.min_price,
-        currency=budget.currency,
-        category=category,
-        uses=limits.uses,
-        prefer_cheap=limits.prefer_cheap,
-        features=limits.features,
+        buttons=next_steps(result, language),
     )
     return [
         SlotSet(SHOWN_SLOT, [item.product_id for item in result.items]),
@@ -363,26 +432,37 @@ class ActionProductDetails(Action):
             terms = await asyncio.to_thread(financing_terms)
         except GeneratorError as e:
             logger.warning("Product details failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="the product details"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="the product details", language=language_of(tracker))
+            )
             return []
         mentioned, shown = products_meant(tracker, products)
         if len(shown) == 1 and not mentioned:
             mentioned = shown
+        language = language_of(tracker)
         if not mentioned:
             dispatcher.utter_message(
-                text="Which product would you like the details of?"
+                text=say(
+                    "results.recommendation.which_details",
+                    language,
+                    "Which product would you like the details of?",
+                )
                 if shown
-                else "Which product would you like the details of? Tell me its name, "
-                "or ask me for a recommendation first.",
+                else say(
+                    "results.recommendation.which_details_none_shown",
+                    language,
+                    "Which product would you like the details of? Tell me its name, "
+                    "or ask me for a recommendation first.",
+                ),
                 buttons=pick_buttons(shown, "ask_product_details"),
             )
             return []
         product = mentioned[0]
         others = [p for p in shown if p.id != product.id]
-        buttons = [{"title": "Compare these", "payload": "/compare_products"}] if others else []
+        buttons = [compare_step(language)] if others else []
         dispatcher.utter_message(
             text=details(product, currency=currency, terms=terms),
-            buttons=[*buttons, FINANCING_STEP],
+            buttons=[*buttons, financing_step(language)],
         )
         return []
 
@@ -400,19 +480,33 @@ class ActionCompareProducts(Action):
             products, currency = await asyncio.to_thread(catalogue)
         except GeneratorError as e:
             logger.warning("Product comparison failed: %s", e)
-            dispatcher.utter_message(text=apology_for(e, what="the comparison"))
+            dispatcher.utter_message(
+                text=apology_for(e, what="the comparison", language=language_of(tracker))
+            )
             return []
         mentioned, shown = products_meant(tracker, products)
         chosen = mentioned if len(mentioned) >= 2 else shown
+        language = language_of(tracker)
         if len(chosen) < 2:
             dispatcher.utter_message(
-                text="Which products shall I compare? Name two, for example "
-                '"compare the Nova 8 and the Nova 7a", or ask me for a recommendation first.',
-                buttons=[{"title": "A product recommendation", "payload": "/ask_recommendation"}],
+                text=say(
+                    "results.recommendation.which_compare",
+                    language,
+                    "Which products shall I compare? Name two, for example "
+                    '"compare the Nova 8 and the Nova 7a", or ask me for a recommendation first.',
+                ),
+                buttons=[
+                    {
+                        "title": say(
+                            "results.recommendation.ask", language, "A product recommendation"
+                        ),
+                        "payload": "/ask_recommendation",
+                    }
+                ],
             )
             return []
         dispatcher.utter_message(
             text=compare(chosen, currency=currency),
-            buttons=[*pick_buttons(chosen, "ask_product_details"), FINANCING_STEP],
+            buttons=[*pick_buttons(chosen, "ask_product_details"), financing_step(language)],
         )
         return []

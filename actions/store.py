@@ -27,6 +27,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.errors import ConfigError, TandemError
+from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
 from generators.followup import split_questions
 
@@ -335,9 +336,11 @@ class ActionStoreHours(Action):
         clock = self._clock or clock_from_env(runtime.settings.env)
         now = clock() if clock else None
         text = tracker.latest_message.get("text") or ""
-        day = asked_day(text, directory.local_now(now).weekday())
         mention = next(tracker.get_latest_entity_values("store"), None)
         store = directory.find(mention) if mention else directory.find_in(text)
+        if language_of(tracker) == "zh":
+            return _answer_zh(dispatcher, directory, text, mention, store, now)
+        day = asked_day(text, directory.local_now(now).weekday())
         if mention is not None and store is None:
             names = ", ".join(s.name for s in directory.stores.values())
             dispatcher.utter_message(
@@ -358,3 +361,32 @@ class ActionStoreHours(Action):
         else:
             dispatcher.utter_message(text=directory.describe_day(store, day, now))
         return []
+
+
+def _answer_zh(
+    dispatcher: CollectingDispatcher,
+    directory: StoreDirectory,
+    text: str,
+    mention: str | None,
+    store: Store | None,
+    now: datetime | None,
+) -> list[EventType]:
+    """The same answer in Chinese (:mod:`actions.store_zh`)."""
+    from actions import store_zh  # that module builds on this one
+
+    day = store_zh.asked_day_zh(text, directory.local_now(now).weekday())
+    if day is None:
+        day = asked_day(text, directory.local_now(now).weekday())
+    if mention is not None and store is None:
+        dispatcher.utter_message(text=store_zh.unknown_store_zh(directory, mention))
+    elif store is None:
+        dispatcher.utter_message(
+            text=store_zh.overview_zh(directory, now)
+            if day is None
+            else store_zh.day_overview_zh(directory, day, now)
+        )
+    elif day is None:
+        dispatcher.utter_message(text=store_zh.describe_zh(directory, store, now))
+    else:
+        dispatcher.utter_message(text=store_zh.describe_day_zh(directory, store, day, now))
+    return []

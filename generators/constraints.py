@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from generators import constraints_zh as zh
+
 _SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
 _WORDS = {
     "pound": "GBP",
@@ -335,6 +337,10 @@ def parse_budget(text: str, *, bare: bool = True) -> tuple[float | None, float |
     ``bare=False`` ignores a lone amount ("£30"), which only means a budget in a
     shopping request, not as the answer to some other question.
     """
+    if zh.is_chinese(text):
+        found = zh.parse_budget(text, bare=bare)
+        if found != (None, None, None):
+            return found
     text = re.sub(r"\ba (?=grand\b)", "1 ", text, flags=re.I)
     low = high = None
     currency = None
@@ -373,6 +379,8 @@ def parse_category(text: str, categories: Iterable[str]) -> str | None:
     phone" with nothing else asks for an accessory.
     """
     known = set(categories)
+    if zh.is_chinese(text) and (chinese := zh.parse_category(text, known)):
+        return chinese
     wanted: list[tuple[int, str]] = []
     owned: list[tuple[int, str, bool]] = []
     patterns = [
@@ -411,11 +419,19 @@ def parse_category(text: str, categories: Iterable[str]) -> str | None:
 
 def parse_features(text: str) -> tuple[str, ...]:
     """The attributes a request requires ("OLED", "noise cancelling")."""
-    return tuple(f.name for f in FEATURES if f.asked.search(text))
+    found = [f.name for f in FEATURES if f.asked.search(text)]
+    if zh.is_chinese(text):
+        found += [name for name in zh.parse_features(text) if name not in found]
+        if "5G" in found and "5G" not in zh.parse_features(text):
+            found.remove("5G")
+    return tuple(found)
 
 
 def parse_uses(text: str) -> tuple[str, ...]:
-    return tuple(u.name for u in USES if u.asked.search(text))
+    found = [u.name for u in USES if u.asked.search(text)]
+    if zh.is_chinese(text):
+        found += [name for name in zh.parse_uses(text) if name not in found]
+    return tuple(found)
 
 
 def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
@@ -428,7 +444,8 @@ def parse_constraints(text: str, categories: Iterable[str] = ()) -> Constraints:
         currency=currency,
         category=parse_category(text, categories),
         uses=parse_uses(text),
-        prefer_cheap=bool(_CHEAP.search(_strip_budget_word(without_budget))),
+        prefer_cheap=bool(_CHEAP.search(_strip_budget_word(without_budget)))
+        or (zh.is_chinese(text) and zh.prefers_cheap(text)),
         features=parse_features(text),
     )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from generators import constraints_zh as zh
 from generators.constraints import Constraints, parse_budget, parse_constraints
 
 # Questions about the shop rather than about what to buy: they keep their answers
@@ -58,6 +59,30 @@ _AMOUNT_ONLY = re.compile(
 )
 
 
+# The same, in Chinese (no word boundaries: a word matches anywhere).
+_NOT_SHOPPING_ZH = re.compile(
+    r"退货|退款|退钱|换货|保修|质保|保修期|配送|运费|包邮|快递|发货|送货|到货|自提|维修|修理|"
+    r"坏了|坏掉|不能用|用不了|开不了机|碎了|订单|单号|物流|价保|比价|优惠券|折扣码|以旧换新|"
+    r"保险|分期|信用|贷款|利息|利率|月供|套餐|流量|话费|漫游|营业|几点|开门|关门|投诉|已经买了|刚买"
+)
+_SHOPPING_WORDS_ZH = re.compile(
+    r"推荐|想买|想要|要买|买个|买一|买台|买部|买款|买副|买块|要个|有什么|有没有|有啥|礼物|送人|"
+    r"挑|选个|选一|求推荐|看看|找个|找一"
+)
+_POINTS_AT_SHOWN_ZH = re.compile(r"第[一二三1-3]|最后一|这个|那个|这款|那款|这几|那几|它|它们")
+_AMOUNT_ONLY_ZH = re.compile(
+    r"^\W*(?:那|嗯|好|好的)?[\uff0c,\s]*(?:预算)?(?:最多|不超过|顶多|大概|控制在)?\s*"
+    r"[£€$]?\s*[\d零一二两三四五六七八九十百千万.]+\s*(?:块钱?|元|镑|英镑|磅)?\s*"
+    r"(?:以下|以内|之内|左右|封顶)?(?:的)?(?:吧|呢|就行|就好|可以吗|行吗)?\W*$"
+)
+
+
+def _not_shopping(text: str) -> bool:
+    return bool(
+        _NOT_SHOPPING.search(text) or (zh.is_chinese(text) and _NOT_SHOPPING_ZH.search(text))
+    )
+
+
 def names_product(text: str, product_names: Iterable[str]) -> bool:
     """Whether the text names a catalogue product: its full name, or its first word
     with the model mark after it ("Nova 8", "Terra X", "Pulse ANC")."""
@@ -80,12 +105,12 @@ def shopping_request(
     text: str, categories: Iterable[str], product_names: Iterable[str] = ()
 ) -> Constraints | None:
     """The constraints of a shopping request, or None when the message is not one."""
-    if not text or _NOT_SHOPPING.search(text) or names_product(text, product_names):
+    if not text or _not_shopping(text) or names_product(text, product_names):
         return None
     c = parse_constraints(text, categories)
-    if not (c.category or _SHOPPING_WORDS.search(text)):
+    if not (c.category or _SHOPPING_WORDS.search(text) or _SHOPPING_WORDS_ZH.search(text)):
         return None
-    cheap = c.prefer_cheap and not _SUPERLATIVE.search(text)
+    cheap = c.prefer_cheap and not (_SUPERLATIVE.search(text) or zh.CHEAPEST.search(text))
     if not (c.budget or c.uses or c.features or cheap):
         return None
     return c
@@ -94,8 +119,17 @@ def shopping_request(
 def budget_refinement(text: str) -> Constraints | None:
     """The budget of a message that states one and little else ("under 500 please",
     "i can spend 350 max", "£30"): meant for the recommendation just shown."""
-    if not text or _NOT_SHOPPING.search(text):
+    if not text or _not_shopping(text):
         return None
+    if zh.is_chinese(text):
+        if not _AMOUNT_ONLY_ZH.match(text):
+            return None
+        low, high, currency = zh.parse_budget(text)
+        if low is None and high is None:
+            _, high, currency = zh.parse_budget(f"{text.strip()}以下")
+        if low is None and high is None:
+            return None
+        return Constraints(max_price=high, min_price=low, currency=currency)
     low, high, currency = parse_budget(text)
     amount = _AMOUNT.search(text) if _AMOUNT_ONLY.match(text) else None
     if low is None and high is None and amount:
@@ -109,7 +143,9 @@ def refinement(text: str, categories: Iterable[str]) -> Constraints | None:
     """What a message right after a recommendation adds to it: a budget, a use or a
     feature ("for gaming", "oled only"); None when it adds none of these, or asks
     about a product shown ("is the first one waterproof?")."""
-    if not text or _NOT_SHOPPING.search(text) or _POINTS_AT_SHOWN.search(text):
+    if not text or _not_shopping(text) or _POINTS_AT_SHOWN.search(text):
+        return None
+    if zh.is_chinese(text) and _POINTS_AT_SHOWN_ZH.search(text):
         return None
     c = parse_constraints(text, categories)
     if c.uses or c.features or c.budget:

@@ -28,6 +28,8 @@ NO_FIT = re.compile(
     r"above (?:your|the) budget|outside|(?:doesn'?t|does not|don'?t|do not|won'?t) (?:fit|match)|"
     r"(?:don'?t|do not) have|(?:couldn'?t|could not|can'?t|cannot) find|more than your|"
     r"over £|above £|slightly over|a bit over|stretch)\b"
+    # Chinese: no word boundaries
+    r"|没有符合|没有合适|最接近|不符合|超出[^。]*预算|超过[^。]*预算|找不到|没找到"
 )
 
 

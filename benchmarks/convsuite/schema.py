@@ -34,6 +34,7 @@ CATEGORIES = (
     "handoff",
     "languages",
     "silence",
+    "chinese",
 )
 CONSTRAINT_KEYS = frozenset({"max_price", "min_price", "category", "ids"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")

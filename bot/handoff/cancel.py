@@ -38,10 +38,12 @@ _WITH_BOT = (
 _BACK_TO_BOT = r"\b(?:back to|keep|continue with) " + _BOT + r"\b"
 MAX_WORDS_WITH_BOT = 14
 # Chinese: the whole message is a cancel phrase with fillers ("好的 算了", "不用了 谢谢").
+_ZH_CANCEL = (
+    r"(?:还是)?(?:算了|不用了?|不需要了?|取消(?:请求|人工)?|我不等了|不等了|不用转人工了?|"
+    r"还是问机器人吧?)"
+)
 _ZH_WHOLE = re.compile(
-    r"^(?:好的?|嗯|哦|那|没事了?|没关系|谢谢)*"
-    r"(?:算了|不用了?|不需要了?|取消(?:请求|人工)?|我不等了|不等了|不用转人工了?|还是问机器人吧?)"
-    r"(?:吧|了|啦|谢谢|我自己来)*$"
+    rf"^(?:好的?|嗯|哦|那|没事了?|没关系|谢谢)*{_ZH_CANCEL}(?:吧|了|啦|谢谢|我自己来|{_ZH_CANCEL})*$"
 )
 
 

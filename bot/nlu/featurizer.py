@@ -49,6 +49,7 @@ from bot.engine.settings import EngineSettings, child_env
 from bot.nlu.centering import LanguageMeans, sample
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES, Encoded, OnnxSentenceEncoder
 from bot.nlu.errors import NLUError
+from bot.nlu.segment import has_han
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             "language_samples": None,
             # Messages per language whose embeddings make its mean.
             "language_sample_size": 1000,
+            # An encoder that cannot read Chinese (all-MiniLM-L6-v2) beside one that can:
+            # a text with Han characters gets zero features from this one, so the
+            # classifier reads it through the other (docs/nlu.md, Chinese and English).
+            "skip_han": False,
         }
 
     @classmethod
@@ -216,18 +221,24 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: list[Message], attribute: str) -> None:
         if not messages:
             return
-        encoded = self._encoder.encode([m.get(attribute) for m in messages])
-        for message, enc in zip(messages, encoded, strict=True):
+        texts = [m.get(attribute) for m in messages]
+        skipped = [bool(self._config["skip_han"]) and has_han(text) for text in texts]
+        read = [text for text, skip in zip(texts, skipped, strict=True) if not skip]
+        encoded = iter(self._encoder.encode(read))
+        dim = self._encoder.dim
+        for message, skip in zip(messages, skipped, strict=True):
             tokens = message.get(TOKENS_NAMES[attribute]) or []
-            sequence = _align(enc, [(t.start, t.end) for t in tokens], self._encoder.dim)
-            sentence = enc.sentence[np.newaxis, :]
-            if self._means is not None:
-                sentence = self._means.center(sentence, [message.get(attribute)])
+            if skip:
+                sequence = np.zeros((len(tokens), dim), dtype=np.float32)
+                sentence = np.zeros((1, dim), dtype=np.float32)
+            else:
+                enc = next(encoded)
+                sequence = _align(enc, [(t.start, t.end) for t in tokens], dim)
+                sentence = enc.sentence[np.newaxis, :]
+                if self._means is not None:
+                    sentence = self._means.center(sentence, [message.get(attribute)])
             self.add_features_to_message(
-                sequence=sequence,
-                sentence=sentence,
-                attribute=attribute,
-                message=message,
+                sequence=sequence, sentence=sentence, attribute=attribute, message=message
             )
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.sdk.form_zh import is_chinese, is_exit_zh, is_question_zh
+
 _CORRECTION = re.compile(
     r"\b(?:i\s+mean[t]?|i\s+ment|make\s+(?:that|it)|scratch\s+that|or\s+rather|"
     r"change\s+(?:that|it)\s+to|correction:?)\s*",
@@ -81,12 +83,14 @@ def focus(text: str) -> str:
 
 
 def is_exit(text: str) -> bool:
-    """Whether the whole message asks to leave: "never mind", "ok forget it", "cancel that"."""
-    return bool(_EXIT.match(text.strip()))
+    """Whether the whole message asks to leave: "never mind", "ok forget it", "算了"."""
+    return bool(_EXIT.match(text.strip())) or (is_chinese(text) and is_exit_zh(text))
 
 
 def is_question(text: str) -> bool:
     stripped = text.strip()
+    if is_chinese(stripped):
+        return is_question_zh(stripped)
     return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
 
 

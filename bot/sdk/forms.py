@@ -38,6 +38,8 @@ from bot.sdk.form_text import (
     per_month,
     unit_after,
 )
+from bot.sdk.form_zh import english_answer
+from bot.sdk.i18n import DEFAULT_LANGUAGE, Catalog, language_of, project_catalog
 from generators.errors import GeneratorError, ValidationFailed
 
 UNKNOWN = "unknown"
@@ -246,13 +248,18 @@ def number_parser(
     return parse
 
 
+def _word_start(word: str) -> str:
+    """A choice word at a word's start; a Chinese one anywhere (Chinese has no spaces)."""
+    return rf"\b{word}" if word[:1].isascii() else re.escape(word)
+
+
 def choice_parser(options: dict[str, tuple[str, ...]], *, question: str) -> Callable[[str], Parsed]:
     """Maps words to one of ``options``; the first option whose keyword appears wins."""
 
     def parse(text: str) -> Parsed:
         lowered = text.lower()
         for value, words in options.items():
-            if value == lowered.strip() or any(re.search(rf"\b{w}", lowered) for w in words):
+            if value == lowered.strip() or any(re.search(_word_start(w), lowered) for w in words):
                 return Parsed(value=value)
         return Parsed(error=f"Sorry, I didn't get that. {question}")
 
@@ -270,6 +277,26 @@ class SlotSpec:
     """How a confirmation names a slot filled out of turn: "Got it: your budget 30"."""
     mention: str = ""
     """A regex for a value that names this slot by its unit: "20 GB", "£25", "300 mins"."""
+
+
+def localized(
+    tracker: Tracker,
+    key: str,
+    english: str,
+    /,
+    catalog_factory: Callable[[], Catalog] = project_catalog,
+    **values: Any,
+) -> str:
+    """``english`` in an English conversation, else the catalog's ``key`` (``english`` if
+    it has none); the catalog is read only for another language."""
+    language = language_of(tracker)
+    if language == DEFAULT_LANGUAGE:
+        return english
+    return catalog_factory().get(key, language, english, **values)
+
+
+def _shown(value: Any) -> str:
+    return f"{value:,g}" if isinstance(value, float | int) else str(value)
 
 
 DIGRESSIONS = frozenset({"ask_faq", "bot_challenge", "out_of_scope"})
@@ -296,6 +323,27 @@ class TextFormValidation(FormValidationAction):
     its question again; a bare answer ("2", "yes") classified as one is still an answer."""
     stopped: ClassVar[str] = STOPPED
     """Said when the customer leaves the form ("never mind"); its answers are forgotten."""
+    catalog_factory: Callable[[], Catalog] = staticmethod(project_catalog)
+    """Where the texts of a conversation in another language come from (``forms.*``)."""
+
+    def say(self, tracker: Tracker, key: str, english: str, /, **values: Any) -> str:
+        """``english``, or ``key``'s text in the conversation's language."""
+        return localized(tracker, key, english, self.catalog_factory, **values)
+
+    def reask(self, tracker: Tracker, slot: str, english: str) -> str:
+        """A slot's re-ask: ``english`` (the parser's words), or the catalog's
+        ``forms.reask.<slot>`` (else ``forms.reask``) in another language."""
+        if language_of(tracker) == DEFAULT_LANGUAGE:
+            return english
+        catalog = self.catalog_factory()
+        key = f"forms.reask.{slot}"
+        return self.say(
+            tracker, key if catalog.template(key, language_of(tracker)) else "forms.reask", english
+        )
+
+    def label(self, tracker: Tracker, slot: str) -> str:
+        spec = self.slots[slot]
+        return self.say(tracker, f"forms.label.{slot}", spec.label or slot.replace("_", " "))
 
     def product_names(self) -> ProductNames:
         """Product names that contain numbers ("Nova 8"); override when there is a catalogue."""
@@ -363,7 +411,7 @@ class TextFormValidation(FormValidationAction):
         end a form early; the submission action then sees unanswered questions
         and stays quiet (:func:`unanswered`).
         """
-        dispatcher.utter_message(text=self.stopped)
+        dispatcher.utter_message(text=self.say(tracker, "forms.stopped", self.stopped))
         return [SlotSet("requested_slot", None), *reset(self.slots), ActiveLoop(None)]
 
     def readable(self, tracker: Tracker, text: str) -> str:
@@ -376,7 +424,7 @@ class TextFormValidation(FormValidationAction):
             and isinstance(e.get("start"), int)
             and message.get("text") == text
         ]
-        return focus(self.product_names().mask(text, spans))
+        return focus(english_answer(self.product_names().mask(text, spans)))
 
     def corrections(self, text: str, requested: str | None) -> dict[str, tuple[int, str]]:
         """Slots other than the requested one that ``text`` names with a value.
@@ -430,7 +478,8 @@ class TextFormValidation(FormValidationAction):
         the question asked now, and it does fit the answer given just before.
         ``raw`` is the message as written, ``text`` its answering part.
         """
-        if not _CORRECTION_CUE.search(raw) or self.slots[requested].parse(text).error is None:
+        cue = _CORRECTION_CUE.search(english_answer(raw))
+        if not cue or self.slots[requested].parse(text).error is None:
             return None
         previous = self.last_answered(tracker, requested)
         if previous is None or self.slots[previous].parse(text).error is not None:
@@ -472,7 +521,9 @@ class TextFormValidation(FormValidationAction):
                 if spec.allow_unknown:
                     values[slot] = UNKNOWN
                 else:
-                    dispatcher.utter_message(text=spec.unknown_reply)
+                    dispatcher.utter_message(
+                        text=self.say(tracker, "forms.unknown_reply", spec.unknown_reply)
+                    )
                     values[slot] = None
                 continue
             parsed = spec.parse(raw)
@@ -481,16 +532,28 @@ class TextFormValidation(FormValidationAction):
             named = bool(spec.mention and re.search(spec.mention, raw.lower()))
             if parsed.error is None and question and slot == requested and not named:
                 parsed = Parsed(error=NOT_AN_ANSWER)
-            if parsed.error:
-                dispatcher.utter_message(text=parsed.error)
-            elif slot != requested:
-                label = spec.label or slot.replace("_", " ")
-                shown = (
-                    f"{parsed.value:,g}" if isinstance(parsed.value, float | int) else parsed.value
+            if parsed.error == NOT_AN_ANSWER:
+                dispatcher.utter_message(
+                    text=self.say(tracker, "forms.not_an_answer", NOT_AN_ANSWER)
                 )
-                dispatcher.utter_message(text=f"Got it: {label} {shown}.")
+            elif parsed.error:
+                dispatcher.utter_message(text=self.reask(tracker, slot, parsed.error))
+            elif slot != requested:
+                label, shown = self.label(tracker, slot), _shown(parsed.value)
+                dispatcher.utter_message(
+                    text=self.say(
+                        tracker,
+                        "forms.got_it",
+                        f"Got it: {label} {shown}.",
+                        label=label,
+                        value=shown,
+                    )
+                )
             if parsed.note:
-                dispatcher.utter_message(text=parsed.note)
+                shown = _shown(parsed.value)
+                dispatcher.utter_message(
+                    text=self.say(tracker, "forms.note", parsed.note, value=shown)
+                )
             values[slot] = parsed.value
         tracker.slots.update(values)
         return [SlotSet(slot, value) for slot, value in values.items()]
@@ -501,17 +564,33 @@ def known(value: Any) -> Any:
     return None if value == UNKNOWN else value
 
 
-def apology_for(error: GeneratorError, *, what: str) -> str:
-    """What the customer reads when a generator refuses or breaks (details go to the log)."""
+def apology_for(
+    error: GeneratorError,
+    *,
+    what: str,
+    language: str | None = None,
+    catalog_factory: Callable[[], Catalog] = project_catalog,
+) -> str:
+    """What the customer reads when a generator refuses or breaks (details go to the log).
+
+    In another language than English the catalog's ``forms.apology.*`` texts, which
+    name no ``what``, are said instead.
+    """
     if isinstance(error, ValidationFailed):
-        return (
+        key, english = (
+            "forms.apology.mismatch",
             f"Sorry, some of your answers don't fit together, so I couldn't work out {what}. "
-            "Could we go through the questions again?"
+            "Could we go through the questions again?",
         )
-    return (
-        f"Sorry, I can't work out {what} right now. "
-        "A member of our team can help: just ask for a person."
-    )
+    else:
+        key, english = (
+            "forms.apology.unavailable",
+            f"Sorry, I can't work out {what} right now. "
+            "A member of our team can help: just ask for a person.",
+        )
+    if not language or language == DEFAULT_LANGUAGE:
+        return english
+    return catalog_factory().get(key, language, english)
 
 
 def reset(slots: Iterable[str]) -> list[EventType]:
@@ -556,5 +635,5 @@ class ActionAbandonForm(Action, ABC):
     ) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         required = (domain.get("forms") or {}).get(form, {}).get("required_slots", [])
-        dispatcher.utter_message(text=self.stopped)
+        dispatcher.utter_message(text=localized(tracker, "forms.stopped", self.stopped))
         return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(required)]

@@ -51,7 +51,9 @@ class ActionReviseAnswers(Action, ABC):
         raw = (tracker.latest_message or {}).get("text") or ""
         mentions = validator.corrections(validator.readable(tracker, raw), None)
         if not mentions:
-            dispatcher.utter_message(text=self.nothing_to_change)
+            dispatcher.utter_message(
+                text=validator.say(tracker, "forms.nothing_to_change", self.nothing_to_change)
+            )
             return []
         answers = dict(last.get("answers") or {})
         changed = []
@@ -59,15 +61,24 @@ class ActionReviseAnswers(Action, ABC):
             spec = validator.slots[slot]
             parsed = spec.parse(value)
             if parsed.error:
-                dispatcher.utter_message(text=parsed.error)
+                dispatcher.utter_message(text=validator.reask(tracker, slot, parsed.error))
                 return []
             answers[slot] = parsed.value
-            label = spec.label or slot.replace("_", " ")
             shown = f"{parsed.value:,g}" if isinstance(parsed.value, float | int) else parsed.value
-            changed.append(f"{label} {shown}")
+            changed.append(f"{validator.label(tracker, slot)} {shown}")
             if parsed.note:
-                dispatcher.utter_message(text=parsed.note)
-        dispatcher.utter_message(text=f"Got it: {', '.join(changed)}. Here's the updated result.")
+                dispatcher.utter_message(
+                    text=validator.say(tracker, "forms.note", parsed.note, value=shown)
+                )
+        changes = ", ".join(changed)
+        dispatcher.utter_message(
+            text=validator.say(
+                tracker,
+                "forms.revised",
+                f"Got it: {changes}. Here's the updated result.",
+                changes="\uff0c".join(changed),
+            )
+        )
         revised = copy.deepcopy(tracker)
         revised.slots.update(answers)
         return await submit.run(dispatcher, revised, domain)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese punctuation, on purpose)
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,6 +14,7 @@ from actions.store import (
     StoreDirectory,
     clock_from_env,
 )
+from actions.store_zh import asked_day_zh
 from bot.errors import ConfigError
 from tests.conftest import CATALOG_DIR
 
@@ -281,3 +283,39 @@ async def test_hours_and_another_question_get_both_answers(tracker_factory) -> N
     hours, delivery = (m["text"] for m in dispatcher.messages)
     assert hours.startswith("Our stores:") or "Downtown" in hours
     assert "£4.99" in delivery
+
+
+async def test_a_chinese_question_about_saturday_is_answered_in_chinese(tracker_factory) -> None:
+    monday_noon = datetime(2026, 11, 30, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        text="河畔店周六几点开门",
+        intent="ask_store_hours",
+        entities=[{"entity": "store", "value": "riverside"}],
+        slots={"language": "zh"},
+    )
+    await ActionStoreHours(clock=lambda: monday_noon).run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == "Voltline Riverside周六的营业时间是 10:00-20:00。"
+
+
+def test_chinese_day_words() -> None:
+    assert [asked_day_zh(t, today=0) for t in ("周六", "星期天", "礼拜3", "明天", "今晚")] == [
+        5,
+        6,
+        2,
+        1,
+        0,
+    ]
+    assert asked_day_zh("几点开门", today=0) is None
+
+
+async def test_all_stores_today_in_chinese(tracker_factory) -> None:
+    sunday = datetime(2026, 11, 29, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_factory(
+        text="你们几点开门", intent="ask_store_hours", slots={"language": "zh"}
+    )
+    await ActionStoreHours(clock=lambda: sunday).run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("我们的门店：")
+    assert "Voltline Downtown：今天休息（现在关门，明天 09:00 开门）" in text

@@ -230,6 +230,9 @@ def test_constraint_with_no_fit_in_the_catalogue_needs_an_honest_reply() -> None
     assert honest_text.helpful and not honest_text.violations
     dishonest = judge(expect, text("Try the AeroBook 14 (£1,099)."))
     assert dishonest.violations and not dishonest.helpful
+    chinese = judge(expect, text("我们的商品里没有符合“£1,000 以下的适合游戏的笔记本电脑”的。"))
+    assert chinese.helpful and not chinese.violations
+    assert not judge(expect, text("这是我的首选推荐。")).helpful
 
 
 def test_products_named_in_text_longest_name_first() -> None:

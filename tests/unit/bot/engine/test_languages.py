@@ -71,20 +71,13 @@ def _chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-@pytest.mark.parametrize(
-    "response",
-    [
-        "utter_greet",
-        "utter_fallback_clarify",
-        "utter_fallback_rephrase",
-        "utter_fallback_offer_human",
-        "utter_ask_handoff_contact",
-        "utter_anything_else",
-        "utter_ask_name",
-        "utter_ask_csat",
-        "utter_csat_thanks",
-    ],
-)
+def _responses() -> list[str]:
+    import yaml
+
+    return sorted(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"])
+
+
+@pytest.mark.parametrize("response", _responses())
 def test_responses_answer_in_the_conversations_language(domain, response: str) -> None:
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 

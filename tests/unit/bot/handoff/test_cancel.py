@@ -60,7 +60,17 @@ def test_the_assistant_is_known_by_its_configured_name() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["算了", "好的，算了", "不用了，谢谢", "取消", "我不等了", "嗯 不需要了"]
+    "text",
+    [
+        "算了",
+        "好的，算了",
+        "不用了，谢谢",
+        "取消",
+        "我不等了",
+        "嗯 不需要了",
+        "算了，不用了",
+        "还是不用了",
+    ],
 )
 def test_chinese_cancel_phrases_take_the_request_back(text: str) -> None:
     assert wants_to_cancel(text)

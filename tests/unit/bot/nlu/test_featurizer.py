@@ -219,3 +219,25 @@ def test_language_means_come_from_examples_and_samples_and_travel_with_the_model
     centered = message.get_dense_features("text")[1].features[0]
     plain = raw.get_dense_features("text")[1].features[0]
     assert np.allclose(centered, plain - trained._means.means[OTHER], atol=1e-5)
+
+
+def test_skip_han_gives_chinese_text_zero_features_and_encodes_the_rest(
+    graph, encoder_dir: Path
+) -> None:
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    storage, resource, context = graph
+    config = _config(encoder_dir, skip_han=True)
+    featurizer = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    plain = SentenceEncoderFeaturizer.create(_config(encoder_dir), storage, resource, context)
+    chinese, english = featurizer.process(_messages("我想买 Nova 8", "where is my new card"))
+
+    sequence, sentence = chinese.get_dense_features("text")
+    assert sentence.features.shape == (1, 384) and not sentence.features.any()
+    assert sequence.features.shape[1] == 384 and not sequence.features.any()
+    [reference] = plain.process(_messages("where is my new card"))
+    assert np.allclose(
+        english.get_dense_features("text")[1].features,
+        reference.get_dense_features("text")[1].features,
+        atol=1e-5,
+    )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,19 @@ def test_the_kit_speaks_english_and_chinese_with_the_same_keys() -> None:
     assert {"en", "zh"} <= set(kit.languages)
     english, chinese = set(kit.messages["en"]), set(kit.messages["zh"])
     assert english <= chinese, sorted(english - chinese)
+    # the handoff service words "unavailable" in English itself (with its opening times)
+    service_words = {key for key in chinese if key.startswith("handoff.unavailable.")}
+    assert chinese - service_words <= english, sorted(chinese - service_words - english)
     for key in english:  # every Chinese text takes the values its English one takes
-        names = {"words", "position", "ahead", "minutes", "offer", "phone", "contact", "hours"}
-        names |= {"agent", "bot", "name"}
-        kit.text(key, "zh", **dict.fromkeys(names, "x"))
+        wanted = placeholders(kit.messages["en"][key])
+        if key == "handoff.place_number":  # the Chinese says how many are ahead, too
+            wanted |= {"ahead"}
+        assert placeholders(kit.messages["zh"][key]) <= wanted, key
+        kit.text(key, "zh", **dict.fromkeys(wanted, "x"))
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def test_the_reference_assistant_adds_its_own_chinese_texts() -> None:

@@ -1,0 +1,71 @@
+# ruff: noqa: RUF001  (Chinese punctuation, on purpose)
+"""Recommendations in a Chinese conversation: constraints from Chinese words, Chinese texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.recommend as recommend_actions
+from actions.recommend import ActionInformOutsideForm, ActionRecommendProducts
+from generators.embeddings import HashingEmbedder
+from generators.recommend import HybridRecommender
+from generators.schemas import json_schema
+from tests.conftest import CATALOG_DIR
+from tests.unit.actions.form_driver import tracker
+
+
+@pytest.fixture(autouse=True)
+def chinese_catalog(install_runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_runtime()
+    rec = HybridRecommender.from_catalog(CATALOG_DIR, embedder=HashingEmbedder())
+    monkeypatch.setattr(recommend_actions, "default_recommender", lambda: rec)
+
+
+async def ask(text: str, *, intent: str = "ask_recommendation") -> dict[str, Any]:
+    dispatcher = CollectingDispatcher()
+    action = (
+        ActionRecommendProducts() if intent == "ask_recommendation" else ActionInformOutsideForm()
+    )
+    await action.run(dispatcher, tracker(text, {"language": "zh"}, intent=intent), {})
+    [message] = dispatcher.messages
+    return message
+
+
+async def test_a_cheap_phone_under_400_pounds() -> None:
+    message = await ask("便宜点的手机，最多400镑")
+    data = message["custom"]["data"]
+    jsonschema.validate(data, json_schema("recommendations"))
+    assert data["items"] and all(i["category"] == "phones" for i in data["items"])
+    assert all(i["price"] <= 400 and i["fits"] for i in data["items"])
+    assert data["items"][0]["reason"].startswith("£329，在您 £400 的预算内")
+    assert message["text"] == "这是我的首选推荐。"
+    assert [b["title"] for b in message["buttons"]][-1] == "了解分期付款"
+    assert message["buttons"][0]["title"].startswith("详情：")
+
+
+async def test_nothing_fits_is_said_honestly_in_chinese() -> None:
+    message = await ask("一千以下的游戏笔记本")
+    data = message["custom"]["data"]
+    assert all(not i["fits"] and i["price"] > 1000 for i in data["items"])
+    assert data["note"].startswith("我们的商品里没有符合“£1,000 以下的适合游戏的笔记本电脑”的")
+    assert message["text"] == data["note"]
+    first = data["items"][0]
+    assert "超出您 £1,000 的预算" in first["reason"] and "适合游戏" in first["reason"]
+    assert first["misses"] == ["超出您 £1,000 的预算 £299"]
+
+
+async def test_a_gaming_laptop_under_three_thousand_fits() -> None:
+    message = await ask("三千块以下的游戏笔记本")
+    items = message["custom"]["data"]["items"]
+    assert items and all(i["fits"] and i["price"] <= 3000 for i in items)
+    assert all(i["category"] == "laptops" and "适合游戏" in i["reason"] for i in items)
+
+
+async def test_a_chinese_shopping_request_read_as_an_answer_is_still_recommended() -> None:
+    message = await ask("想买个降噪耳机，预算两百", intent="inform")
+    items = message["custom"]["data"]["items"]
+    assert items and all(i["category"] == "headphones" and i["price"] <= 200 for i in items)

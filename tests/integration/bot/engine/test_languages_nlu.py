@@ -89,7 +89,7 @@ def test_a_budget_in_chinese_words_and_a_category(agent) -> None:
     parsed = _parse(agent, "两千块左右的手机有什么推荐")
     assert parsed["intent"]["name"] == "ask_recommendation"
     entities = _entities(parsed)
-    assert entities["product_category"] == ["phones"]
+    assert set(entities["product_category"]) == {"phones"}  # CRF and the lookup agree
     assert entities["money"] == [2000.0]
 
 
@@ -97,14 +97,21 @@ def test_a_budget_in_digits_and_a_two_word_category(agent) -> None:
     parsed = _parse(agent, "预算3000，买什么笔记本电脑好")
     assert parsed["intent"]["name"] == "ask_recommendation"
     entities = _entities(parsed)
-    assert entities["product_category"] == ["laptops"]  # one entity, not 笔记本 + 电脑
+    # one span, not 笔记本 + 电脑: CRF and the lookup each find it once
+    assert [
+        (e["start"], e["end"]) for e in parsed["entities"] if e["entity"] == "product_category"
+    ] in (
+        [(10, 15)],
+        [(10, 15), (10, 15)],
+    )
+    assert set(entities["product_category"]) == {"laptops"}
     assert entities["count"] == [3000]
 
 
 def test_a_product_name_inside_chinese_text(agent) -> None:
     parsed = _parse(agent, "我想买Nova 8，现在多少钱")
     entities = _entities(parsed)
-    assert entities["product"] == ["nova-8"]
+    assert set(entities["product"]) == {"nova-8"}
     assert "count" not in entities  # the 8 belongs to the product name
 
 
@@ -118,7 +125,7 @@ def test_a_data_amount_for_the_plan_form(agent) -> None:
 def test_a_plan_name_next_to_chinese(agent) -> None:
     parsed = _parse(agent, "Plus套餐去法国能用流量吗")
     assert parsed["intent"]["name"] == "ask_faq"
-    assert _entities(parsed)["plan"] == ["plus"]
+    assert set(_entities(parsed)["plan"]) == {"plus"}
 
 
 def test_a_store_by_its_chinese_name(agent) -> None:
@@ -146,4 +153,4 @@ def test_the_language_is_chinese(agent) -> None:
 def test_english_is_still_understood(agent) -> None:
     parsed = _parse(agent, "which laptop should I get for uni, max 700")
     assert parsed["intent"]["name"] == "ask_recommendation"
-    assert _entities(parsed)["product_category"] == ["laptops"]
+    assert set(_entities(parsed)["product_category"]) == {"laptops"}

@@ -41,6 +41,7 @@ from bot.supervisor import (
     ServerProcess,
     action_server,
     analytics_consumer,
+    cores_per_replica,
     free_port,
     handoff_server,
     http_ok,
@@ -254,6 +255,7 @@ class Cluster(ProcessGroup):
                 endpoints=endpoints,
                 name=f"rasa-{i + 1}",
                 echo=echo,
+                threads=cores_per_replica(replicas),
             )
             for i in range(replicas)
         ]

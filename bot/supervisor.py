@@ -337,11 +337,14 @@ def rasa_server(
     endpoints: str | None = None,
     name: str = "rasa",
     echo: IO[str] | None = None,
+    threads: int | None = None,
 ) -> ServerProcess:
     """Rasa with its API on; the API's secrets go through the environment.
 
     ``port``, ``interface`` and ``endpoints`` default to the settings' (a replica
-    behind a balancer listens on its own loopback port).
+    behind a balancer listens on its own loopback port). ``threads`` caps the
+    threads of its inference (the sentence encoders' ONNX Runtime and TensorFlow's
+    policies), so replicas sharing a machine do not each take every core.
     """
     port = settings.rasa_port if port is None else port
     interface = settings.host if interface is None else interface
@@ -371,10 +374,29 @@ def rasa_server(
         health=lambda: http_ok(f"{url}/status", expect=rasa_model_loaded, headers=api_auth),
         log_file=settings.log_dir / f"{name}.log",
         cwd=settings.project_dir,
-        env=settings.rasa_env(),
+        env=inference_env(settings.rasa_env(), threads),
         echo=echo,
         url=url,
     )
+
+
+def inference_env(env: dict[str, str], threads: int | None) -> dict[str, str]:
+    """``env`` with ``threads`` for the encoders (``TANDEM_INFERENCE_THREADS``) and
+    TensorFlow (Rasa's ``TF_*_PARALLELISM_THREADS``); values already set win."""
+    if threads:
+        env.setdefault("TANDEM_INFERENCE_THREADS", str(threads))
+        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", str(threads))
+        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+    return env
+
+
+def cores_per_replica(replicas: int) -> int:
+    """The cores this process may use, shared out over ``replicas`` (at least one)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, replicas))
 
 
 class ProcessGroup:

@@ -26,6 +26,8 @@ the NLU components.
                                       encoder fine-tune during ``rasa train``
 ``TANDEM_VENV_DIR``                   the folder of both venvs; the fine-tune looks
                                       for ``actions/bin/python`` there (``.venv``)
+``TANDEM_INFERENCE_THREADS``          threads of each sentence encoder (ONNX Runtime);
+                                      0: the model config's ``num_threads`` (0)
 ====================================  ==============================================
 
 Secrets come through the environment, never the command line, where ``ps`` shows them.
@@ -74,6 +76,10 @@ class EngineSettings:
     ``state_url``; empty: in this process (Slack) or a local SQLite file (Teams)."""
     redis_key_prefix: str = "tandem"
     """``TANDEM_REDIS_KEY_PREFIX``: the first part of every key Tandem's channels write."""
+    inference_threads: int = 0
+    """``TANDEM_INFERENCE_THREADS``: threads of each sentence encoder; 0 leaves it to the
+    model's config. Several replicas on one machine each get their share of the cores
+    (``python -m bot run --replicas N`` sets it), instead of each taking them all."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -99,6 +105,7 @@ class EngineSettings:
             socketio_redis_url=env.get("TANDEM_SOCKETIO_REDIS_URL", ""),
             channels_redis_url=env.get("TANDEM_CHANNELS_REDIS_URL", ""),
             redis_key_prefix=env.get("TANDEM_REDIS_KEY_PREFIX") or "tandem",
+            inference_threads=env_int(env, "TANDEM_INFERENCE_THREADS", 0, low=0, high=1024),
         )
 
 

@@ -243,10 +243,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
 
 def _open_encoder(folder: Path, config: dict[str, Any]) -> OnnxSentenceEncoder:
+    # The deployment's share of the cores (TANDEM_INFERENCE_THREADS) wins over the
+    # model's config: a replica beside others must not take every core.
+    threads = EngineSettings.from_env().inference_threads or int(config["num_threads"])
     return OnnxSentenceEncoder(
         folder,
         batch_size=int(config["batch_size"]),
-        num_threads=int(config["num_threads"]) or None,
+        num_threads=threads or None,
         allow_spinning=bool(config.get("allow_spinning", False)),
     )
 

@@ -98,3 +98,33 @@ def test_replicas_share_the_production_services_and_reach_everything_through_the
 def test_a_cluster_needs_at_least_one_of_each() -> None:
     with pytest.raises(ConfigError, match="--replicas N"):
         Cluster(Settings(), model=Path("m"), replicas=0, haproxy=Path("/usr/sbin/haproxy"))
+
+
+def test_each_replica_gets_its_share_of_the_cores_for_inference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each engine's ONNX Runtime and TensorFlow would take every core; replicas on
+    one machine then fight over them. Each gets cores / replicas threads (at least 1)."""
+    import os
+
+    from bot.supervisor import cores_per_replica
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    for name in ("TANDEM_INFERENCE_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert [cores_per_replica(n) for n in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]
+    cluster = Cluster(
+        Settings(state_dir=tmp_path), model=tmp_path / "m.tar.gz", replicas=2,
+        haproxy=Path("/usr/sbin/haproxy"),
+    )  # fmt: skip
+    for replica in cluster.replicas:
+        assert replica.env["TANDEM_INFERENCE_THREADS"] == "2"
+        assert replica.env["TF_INTRA_OP_PARALLELISM_THREADS"] == "2"
+        assert replica.env["TF_INTER_OP_PARALLELISM_THREADS"] == "1"
+    # an operator's own value wins
+    monkeypatch.setenv("TANDEM_INFERENCE_THREADS", "3")
+    cluster = Cluster(
+        Settings(state_dir=tmp_path), model=tmp_path / "m.tar.gz", replicas=2,
+        haproxy=Path("/usr/sbin/haproxy"),
+    )  # fmt: skip
+    assert {r.env["TANDEM_INFERENCE_THREADS"] for r in cluster.replicas} == {"3"}

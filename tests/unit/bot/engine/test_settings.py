@@ -73,3 +73,10 @@ def test_child_env_puts_the_source_first_and_applies_overrides() -> None:
     )
     assert env == {"PYTHONPATH": "/src:/lib", "HOME": "/home/a", "HF_HUB_OFFLINE": "1"}
     assert child_env({}, env={})["PYTHONPATH"] == ""
+
+
+def test_inference_threads_default_to_the_model_config_and_are_checked() -> None:
+    assert EngineSettings.from_env({}).inference_threads == 0
+    assert EngineSettings.from_env({"TANDEM_INFERENCE_THREADS": "1"}).inference_threads == 1
+    with pytest.raises(ConfigError, match="TANDEM_INFERENCE_THREADS"):
+        EngineSettings.from_env({"TANDEM_INFERENCE_THREADS": "-1"})

@@ -14,11 +14,13 @@ lost notification costs only latency, never a message.
 
 Each sweep sync reads the whole tracker from Rasa, which costs the engine as much
 as a customer's message. So a conversation whose syncs find nothing new is swept
-less and less often: after 1, 2, 4, ... up to :data:`QUIET_MAX_SWEEPS` sweeps,
-and again at every sweep as soon as a sync finds a new line. Under load, waiting
-customers nobody has claimed yet were a seventh of an engine replica's CPU
-(py-spy, docs/capacity.md); a lost notification now costs at most
-``QUIET_MAX_SWEEPS * sweep_s`` seconds of latency.
+less often: after 1, 2, then every :data:`QUIET_MAX_SWEEPS` sweeps, and again at
+every sweep as soon as a sync finds a new line. Under load, waiting customers
+nobody has claimed yet were a seventh of an engine replica's CPU (py-spy,
+docs/capacity.md). The cap is low because the sweep is also how a message
+reaches the console when the engine replica that took it did not know the
+conversation was paused (``HandoffNotifier._paused`` is per replica): such a
+message waits at most ``QUIET_MAX_SWEEPS * sweep_s`` seconds (8 s by default).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from bot.handoff.store import Store
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 LOCK_STRIPES = 256
-QUIET_MAX_SWEEPS = 16
+QUIET_MAX_SWEEPS = 4
 
 
 async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -118,8 +118,11 @@ class ActionFallbackClarify(Action):
         company"); the documents may still answer them, and an answer beats
         two guesses as buttons. An abstention is not shown: the guesses are.
         """
-        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        latest = tracker.latest_message or {}
+        text = (latest.get("text") or "").strip()
         if len(text.split()) < MIN_WORDS_TO_LOOK_UP or text.startswith("/"):
+            return None
+        if latest.get("all_words_unknown"):  # bot.nlu.classifier: no word anyone taught
             return None
         scratch = CollectingDispatcher()
         events = await self._answering().run(scratch, tracker, domain)

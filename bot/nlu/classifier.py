@@ -48,6 +48,11 @@ WEIGHTS_FILE = "weights.npz"
 META_FILE = "meta.json"
 
 
+ALL_WORDS_UNKNOWN = "all_words_unknown"
+"""Parse-data key, ``True`` when no word of the message is in the training data
+(nor a typo of one); absent otherwise."""
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
@@ -458,9 +463,12 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             order = np.argsort(-probs)[: int(self.component_config["ranking_length"])]
             ranking = [{"name": self.intents[i], "confidence": float(probs[i])} for i in order]
             intent = ranking[0]
-            if self.threshold is not None and (
-                intent["confidence"] < self.threshold or self._all_words_unknown(message)
-            ):
+            unknown = self._all_words_unknown(message)
+            if unknown:
+                # In the parse data: the fallback action does not look words nobody
+                # knows up in the knowledge base ("blorp fizzle wug").
+                message.set(ALL_WORDS_UNKNOWN, True, add_to_output=True)
+            if self.threshold is not None and (intent["confidence"] < self.threshold or unknown):
                 intent = {
                     "name": self.component_config["fallback_intent"],
                     "confidence": float(self.threshold),

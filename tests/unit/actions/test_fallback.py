@@ -215,3 +215,24 @@ async def test_a_missed_message_the_documents_do_not_answer_still_gets_guesses()
     assert await ActionFallbackClarify(_answering()).run(dispatcher, tracker, {}) == []
     [message] = dispatcher.messages
     assert message["response"] == "utter_fallback_clarify" and message["buttons"]
+
+
+async def test_words_nobody_taught_are_not_looked_up_in_the_documents() -> None:
+    """NLU says no word of the message is known (bot.nlu.classifier): retrieval would
+    only find the nearest passage to noise, so the customer gets the guesses."""
+
+    class Answering:
+        calls = 0
+
+        async def run(self, *args: Any) -> list[dict]:
+            Answering.calls += 1
+            return []
+
+    event = _user("need a vat invoice for my order", "nlu_fallback", RANKING)
+    event["parse_data"]["all_words_unknown"] = True
+    dispatcher = CollectingDispatcher()
+    action = ActionFallbackClarify(Answering())  # type: ignore[arg-type]
+    assert await action.run(dispatcher, _tracker([event]), {}) == []
+    assert Answering.calls == 0
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_fallback_clarify" and message["buttons"]

@@ -169,6 +169,9 @@ def test_a_message_of_unknown_words_is_not_understood_however_confident(storage)
     [number] = loaded.process([_message(None, clear, "£30")])
 
     assert gibberish.get("intent")["name"] == "nlu_fallback"
+    assert gibberish.get("all_words_unknown") is True  # in the parse data, for the actions
+    assert "all_words_unknown" in gibberish.as_dict(only_output_properties=True)
+    assert typo.get("all_words_unknown") is None
     assert typo.get("intent")["name"] == "greet"  # one known word is enough
     assert number.get("intent")["name"] == "greet"  # no words: the gate does not apply
 

@@ -77,14 +77,27 @@ def intent_title(intent: str, language: str | None = None, catalog: Catalog | No
     return catalog.get(f"fallback.intent.{intent}", language, english) if catalog else english
 
 
+# When NLU's ranking (its top 10) holds fewer intents worth a button than asked
+# for (noise ranks the social intents high), these fill the rest: the commonest
+# things customers come for.
+FILL_GUESSES = ("ask_faq", "ask_recommendation")
+
+
 def top_guesses(
-    latest_message: dict[str, Any], count: int = 2, *, staff: bool = False
+    latest_message: dict[str, Any],
+    count: int = 2,
+    *,
+    staff: bool = False,
+    fill: tuple[str, ...] = FILL_GUESSES,
 ) -> list[str]:
-    """The likeliest intents worth a button; staff tools only for staff."""
+    """The likeliest intents worth a button, then ``fill``; staff tools only for staff."""
     ranking = latest_message.get("intent_ranking") or []
     skip = MISS_INTENTS | ANSWER_INTENTS | NOT_OFFERED | (frozenset() if staff else STAFF_INTENTS)
     names = [r.get("name") for r in ranking if r.get("name") not in skip]
-    return [name for name in names if name][:count]
+    guesses = [name for name in names if name][:count]
+    if guesses:  # nothing at all: the customer is asked to rephrase
+        guesses += [f for f in fill if f not in guesses and f not in skip]
+    return guesses[:count]
 
 
 MIN_WORDS_TO_LOOK_UP = 3

@@ -128,7 +128,8 @@ def test_a_rating_is_never_offered_as_a_guess() -> None:
         {"name": "greet", "confidence": 0.1},
         {"name": "ask_store_hours", "confidence": 0.05},
     ]
-    assert top_guesses({"intent_ranking": ranking}) == ["ask_store_hours"]
+    assert top_guesses({"intent_ranking": ranking}) == ["ask_store_hours", "ask_faq"]
+    assert "rate_csat" not in top_guesses({"intent_ranking": ranking}, count=5)
 
 
 async def test_a_message_in_another_language_gets_the_languages_note_not_guesses() -> None:
@@ -236,3 +237,14 @@ async def test_words_nobody_taught_are_not_looked_up_in_the_documents() -> None:
     assert Answering.calls == 0
     [message] = dispatcher.messages
     assert message["response"] == "utter_fallback_clarify" and message["buttons"]
+
+
+def test_a_short_ranking_is_filled_with_the_commonest_requests() -> None:
+    from actions.fallback import top_guesses
+
+    social = [{"name": n, "confidence": 0.1} for n in ("greet", "thanks", "goodbye", "stop")]
+    latest = {"intent_ranking": [*social, {"name": "ask_credit_check", "confidence": 0.05}]}
+    assert top_guesses(latest) == ["ask_credit_check", "ask_faq"]
+    latest = {"intent_ranking": [*social, {"name": "ask_faq", "confidence": 0.05}]}
+    assert top_guesses(latest) == ["ask_faq", "ask_recommendation"]
+    assert top_guesses({"intent_ranking": social}) == []  # nothing worth a button: rephrase

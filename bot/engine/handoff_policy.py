@@ -231,7 +231,7 @@ class HandoffPolicy(Policy):
         intent = message.intent.get(INTENT_NAME_KEY)
         confidence = message.intent.get(PREDICTED_CONFIDENCE_KEY)
         context = {"active_loop": tracker.active_loop_name} if tracker.active_loop_name else {}
-        if intent in self.intents:
+        if intent in self.intents and not _only_values(message.text, message.entities):
             return {
                 "reason": intent,
                 "trigger": "intent",
@@ -296,6 +296,20 @@ class HandoffPolicy(Policy):
             value = reason if isinstance(slot, AnySlot) else reason["reason"]
             events.append(SlotSet(slot.name, value))
         return events
+
+
+def _only_values(text: str | None, entities: list[dict[str, Any]]) -> bool:
+    """Whether the message is nothing but extracted values, an answer such as an
+    e-mail address, a phone number or an amount: "someone.else@example.com" typed
+    for a form's e-mail question is not a request for someone else."""
+    if not text or not entities:
+        return False
+    rest = list(text)
+    for entity in entities:
+        start, end = entity.get("start"), entity.get("end")
+        if isinstance(start, int) and isinstance(end, int):
+            rest[start:end] = [" "] * (end - start)
+    return not any(ch.isalpha() for ch in "".join(rest))
 
 
 def _last_turn_event(tracker: DialogueStateTracker) -> Event | None:

@@ -66,7 +66,8 @@ def test_a_policy_follow_up_is_answered_for_the_earlier_question(assistant: Supe
     user = "e2e-kb-delivery"
     assert "2-4 working days" in answer(assistant, user, "how long does standard delivery take?")
     reply = answer(assistant, user, "what about express delivery?")
-    assert "next working day" in reply
+    # "arrive the next working day" or "Express next-working-day delivery": either says when
+    assert "next working day" in reply.replace("-", " ")
 
 
 def test_a_knowledge_reply_after_another_question_is_answered(assistant: Supervisor) -> None:

@@ -451,3 +451,29 @@ def test_trained_model_hands_over_a_frustrated_customer_inside_a_form(tmp_path: 
     # the calm messages of the same conversation were scored too, and did not trigger
     greeting = next(e for e in state.events if isinstance(e, UserUttered))
     assert greeting.parse_data["frustration"]["frustrated"] is False
+
+
+def test_a_message_that_is_only_a_value_is_an_answer_not_a_request(tmp_path: Path) -> None:
+    """ "someone.else@example.com" for the order check's e-mail question read as
+    ask_human; an e-mail address, phone number or amount alone is an answer."""
+    email = "someone.else@example.com"
+    intent_data = {"name": "ask_human", "confidence": 0.21}
+    entities = [{"entity": "email", "start": 0, "end": len(email), "value": email}]
+    only_value = UserUttered(email, intent_data, entities, {"intent": intent_data})
+    assert_abstains(
+        make_policy(tmp_path, intents=["ask_human"]).predict_action_probabilities(
+            tracker(only_value), DOMAIN
+        )
+    )
+    text = f"get me someone else, my email is {email}"
+    with_words = UserUttered(
+        text,
+        intent_data,
+        [{**entities[0], "start": text.index(email), "end": len(text)}],
+        {"intent": intent_data},
+    )
+    assert_hands_over(
+        make_policy(tmp_path, intents=["ask_human"]).predict_action_probabilities(
+            tracker(with_words), DOMAIN
+        )
+    )

@@ -654,12 +654,16 @@ def cluster(services: dict[str, Any], state: Path, replicas: int) -> Iterator[De
 
 def point_at(servers: Sequence[Any], services: dict[str, Any]) -> None:
     """Every server's production-profile variables to the private services."""
-    from bot.settings import socketio_redis_url
+    from bot.settings import handoff_postgres_url, socketio_redis_url
 
     for server in servers:
         server.env.update(services["env"])
         if "TANDEM_SOCKETIO_REDIS_URL" in server.env:
             server.env["TANDEM_SOCKETIO_REDIS_URL"] = socketio_redis_url(server.env)
+        if "TANDEM_HANDOFF_DB_URL" in server.env:
+            # Built from the machine's PostgreSQL when the server was set up; the
+            # handoff database is the private server's too (it was the shared one's).
+            server.env["TANDEM_HANDOFF_DB_URL"] = handoff_postgres_url(server.env)
 
 
 class ClusterNode(SingleNode):

@@ -43,6 +43,7 @@ ENGINE_LIBRARIES = frozenset(
         "sanic_cors",
         "sanic_routing",
         "scipy",  # scikit-learn requires it (its sparse matrices)
+        "jsonschema",  # rasa requires it (it validates the action server's answers)
         "redis",  # rasa requires it (its RedisLockStore); Tandem's lock store uses it
         "sklearn",
         "socketio",

@@ -1,7 +1,7 @@
 """Load test, 1 replica against 2 (issue 20): Locust journeys over REST and socket.io.
 
     python -m benchmarks.scale [--users 16] [--run-time 60] [--replicas 1 2]
-                               [--action-servers 1] [--no-stock]
+                               [--action-servers 1] [--cpus-per-replica 1] [--no-stock]
 
 In one run: a fresh PostgreSQL database and Redis key prefix; the cluster
 (``bot.cluster.Cluster``: N Rasa replicas and M action servers behind HAProxy,
@@ -85,7 +85,13 @@ def cluster_run(
         handoff_port=free_port(),
         profile="production",
     )
-    cluster = Cluster(settings, model=model, replicas=replicas, action_servers=action_servers)
+    cluster = Cluster(
+        settings,
+        model=model,
+        replicas=replicas,
+        action_servers=action_servers,
+        cpus_per_replica=args.cpus_per_replica,
+    )
     cluster.start()
     try:
         warm_up([r.url for r in cluster.replicas if r.url])
@@ -350,6 +356,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--action-servers", type=int, default=1)
     parser.add_argument("--no-stock", action="store_true", help="skip the stock rasa bot")
     parser.add_argument(
+        "--cpus-per-replica",
+        type=int,
+        default=None,
+        help="pin each replica to this many cores of its own (a CPU limit); default: "
+        "replicas share every core",
+    )
+    parser.add_argument(
         "--postgres-admin-user",
         default="postgres",
         help="creates (and drops) the run's database, which the servers use (default postgres)",
@@ -395,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "users": args.users,
         "run_time_s": args.run_time,
         "action_servers": args.action_servers,
+        "cpus_per_replica": args.cpus_per_replica,
         "ratio_2_vs_1": round(two.msgs_per_s / one.msgs_per_s, 2)
         if one and two and one.msgs_per_s
         else None,

@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="with --replicas: how many action servers, behind HAProxy too (default 1)",
     )
+    run.add_argument(
+        "--cpus-per-replica",
+        type=int,
+        help="with --replicas: pin each replica to this many cores of its own, as a "
+        "Kubernetes CPU limit would (default: replicas share every core)",
+    )
     train = sub.add_parser("train", help="train the model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if a model is current")
     shell = sub.add_parser("shell", help="chat with the assistant in this terminal")
@@ -170,6 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _refuse_open_api(settings)
     _interrupt_on_signals()
     cluster = args.replicas is not None
+    if args.cpus_per_replica is not None and not cluster:
+        raise ConfigError("--cpus-per-replica goes with --replicas N; add --replicas.")
     if cluster and args.profile == "embedded":
         raise ConfigError(
             "--replicas runs the production profile (PostgreSQL, Redis, RabbitMQ): replicas "
@@ -177,6 +185,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if cluster:
         check_counts(args.replicas, args.action_servers)
+        if args.cpus_per_replica is not None and args.cpus_per_replica < 1:
+            raise ConfigError(
+                f"--cpus-per-replica {args.cpus_per_replica}: give 1 or more, or leave it out."
+            )
         settings = settings.with_overrides(profile="production")
     haproxy = find_haproxy() if cluster else None  # before training: fail fast
     model = _model(settings, no_train=args.no_train)
@@ -190,6 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             action_servers=args.action_servers,
             haproxy=haproxy,
             echo=echo,
+            cpus_per_replica=args.cpus_per_replica,
         )
         if cluster
         else Supervisor(settings, model=model, echo=echo)

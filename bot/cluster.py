@@ -47,6 +47,7 @@ from bot.supervisor import (
     http_ok,
     make_private_file,
     rasa_server,
+    replica_cpus,
 )
 
 logger = logging.getLogger(__name__)
@@ -219,7 +220,10 @@ class Cluster(ProcessGroup):
     that calls "Rasa" or "the action server" (the handoff service, the action
     servers' stream posts, Rasa's action endpoint) goes through the balancer.
     ``endpoints`` replaces the profile's endpoints file for the replicas (a
-    test runs Rasa's stock lock store this way).
+    test runs Rasa's stock lock store this way). ``cpus_per_replica`` pins each
+    replica to its own cores (CPU affinity, what a Kubernetes CPU limit with the
+    static CPU manager does), so one replica cannot spread over the whole machine;
+    ``None`` lets every replica run anywhere, with its inference threads shared out.
     """
 
     def __init__(
@@ -232,8 +236,10 @@ class Cluster(ProcessGroup):
         endpoints: str | None = None,
         haproxy: Path | None = None,
         echo: IO[str] | None = None,
+        cpus_per_replica: int | None = None,
     ) -> None:
         check_counts(replicas, action_servers)
+        self.cpus_per_replica = cpus_per_replica
         self.settings = settings = settings.with_overrides(profile="production")
         self.model = model
         self.echo = echo
@@ -255,7 +261,8 @@ class Cluster(ProcessGroup):
                 endpoints=endpoints,
                 name=f"rasa-{i + 1}",
                 echo=echo,
-                threads=cores_per_replica(replicas),
+                threads=cpus_per_replica or cores_per_replica(replicas),
+                cpus=replica_cpus(i, cpus_per_replica) if cpus_per_replica else None,
             )
             for i in range(replicas)
         ]

@@ -147,9 +147,12 @@ class ServerProcess:
         env: dict[str, str],
         echo: IO[str] | None = None,
         url: str | None = None,
+        cpus: Sequence[int] | None = None,
     ) -> None:
         self.name = name
         self.url = url
+        self.cpus = tuple(cpus) if cpus else None
+        """The cores it may run on (CPU affinity, like a container's CPU limit); ``None``: all."""
         """Where it serves (``http://127.0.0.1:<port>``); ``None`` for a consumer."""
         self.command = list(command)
         self.health = health
@@ -194,6 +197,10 @@ class ServerProcess:
             start_new_session=True,  # Ctrl-C reaches us alone; we stop children in order
             umask=PRIVATE_UMASK,  # what a server writes (databases, logs) is its owner's
         )
+        if self.cpus:
+            # Set before the interpreter has started its own threads; every thread it
+            # starts later inherits the mask.
+            os.sched_setaffinity(self._process.pid, self.cpus)
         self._pump = threading.Thread(
             target=self._copy_output, name=f"{self.name}-log", daemon=True
         )
@@ -338,13 +345,15 @@ def rasa_server(
     name: str = "rasa",
     echo: IO[str] | None = None,
     threads: int | None = None,
+    cpus: Sequence[int] | None = None,
 ) -> ServerProcess:
     """Rasa with its API on; the API's secrets go through the environment.
 
     ``port``, ``interface`` and ``endpoints`` default to the settings' (a replica
     behind a balancer listens on its own loopback port). ``threads`` caps the
     threads of its inference (the sentence encoders' ONNX Runtime and TensorFlow's
-    policies), so replicas sharing a machine do not each take every core.
+    policies), so replicas sharing a machine do not each take every core;
+    ``cpus`` pins it to those cores (a replica with a CPU limit).
     """
     port = settings.rasa_port if port is None else port
     interface = settings.host if interface is None else interface
@@ -377,6 +386,7 @@ def rasa_server(
         env=inference_env(settings.rasa_env(), threads),
         echo=echo,
         url=url,
+        cpus=cpus,
     )
 
 
@@ -397,6 +407,21 @@ def cores_per_replica(replicas: int) -> int:
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
     return max(1, cores // max(1, replicas))
+
+
+def replica_cpus(index: int, per_replica: int) -> tuple[int, ...]:
+    """The cores replica ``index`` is pinned to when each gets ``per_replica`` of them:
+    consecutive blocks of this process's cores, wrapping round when replicas outnumber
+    them (two replicas on one core share it, as two pods would share a node)."""
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = list(range(os.cpu_count() or 1))
+    if per_replica < 1:
+        raise ConfigError(f"cpus per replica must be 1 or more, not {per_replica}.")
+    per_replica = min(per_replica, len(cores))
+    start = index * per_replica
+    return tuple(cores[(start + k) % len(cores)] for k in range(per_replica))
 
 
 class ProcessGroup:

@@ -128,3 +128,61 @@ def test_each_replica_gets_its_share_of_the_cores_for_inference(
         haproxy=Path("/usr/sbin/haproxy"),
     )  # fmt: skip
     assert {r.env["TANDEM_INFERENCE_THREADS"] for r in cluster.replicas} == {"3"}
+
+
+def test_pinned_replicas_get_cores_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cpus_per_replica`` gives each replica its own block of cores (a CPU limit):
+    its inference threads match the block, and blocks wrap round when replicas
+    outnumber the cores."""
+    import os
+
+    from bot.supervisor import replica_cpus
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    for name in ("TANDEM_INFERENCE_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert [replica_cpus(i, 1) for i in range(5)] == [(0,), (1,), (2,), (3,), (0,)]
+    assert [replica_cpus(i, 2) for i in range(3)] == [(0, 1), (2, 3), (0, 1)]
+    assert replica_cpus(0, 8) == (0, 1, 2, 3)  # never more than there are
+    with pytest.raises(ConfigError, match="1 or more"):
+        replica_cpus(0, 0)
+    cluster = Cluster(
+        Settings(state_dir=tmp_path), model=tmp_path / "m.tar.gz", replicas=2,
+        haproxy=Path("/usr/sbin/haproxy"), cpus_per_replica=1,
+    )  # fmt: skip
+    assert [r.cpus for r in cluster.replicas] == [(0,), (1,)]
+    assert {r.env["TANDEM_INFERENCE_THREADS"] for r in cluster.replicas} == {"1"}
+    # the other servers are not pinned
+    assert all(server.cpus is None for server in (*cluster.action_servers, cluster.handoff))
+    unpinned = Cluster(
+        Settings(state_dir=tmp_path), model=tmp_path / "m.tar.gz", replicas=2,
+        haproxy=Path("/usr/sbin/haproxy"),
+    )  # fmt: skip
+    assert all(r.cpus is None for r in unpinned.replicas)
+
+
+def test_a_pinned_process_runs_on_its_cores_only(tmp_path: Path) -> None:
+    """The affinity is set on the real child process, and its threads inherit it."""
+    import os
+    import sys
+
+    from bot.supervisor import ServerProcess
+
+    core = min(os.sched_getaffinity(0))
+    server = ServerProcess(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        health=lambda: True,
+        log_file=tmp_path / "logs" / "sleeper.log",
+        cwd=tmp_path,
+        env=dict(os.environ),
+        cpus=[core],
+    )
+    server.start()
+    try:
+        assert server.pid is not None
+        assert os.sched_getaffinity(server.pid) == {core}
+    finally:
+        server.stop()

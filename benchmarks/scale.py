@@ -261,8 +261,18 @@ def write_report(result: dict[str, Any], runs: dict[int, LoadRun], out_dir: Path
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, shared with other "
         f"work (load average {load['load_average_before']} before the run). Command: "
-        f"`python -m benchmarks.scale --users {load['users']} --run-time {load['run_time_s']}`. "
-        "Locust runs on the same cores as the servers.",
+        f"`python -m benchmarks.scale --users {load['users']} --run-time {load['run_time_s']}"
+        + (
+            f" --cpus-per-replica {pinned}`. "
+            if (pinned := load.get("cpus_per_replica"))
+            else "`. "
+        )
+        + (
+            f"Each replica is pinned to {pinned} core(s) of its own (CPU affinity, like a "
+            "Kubernetes CPU limit); the other processes and Locust run on every core."
+            if pinned
+            else "Replicas, the other processes and Locust share every core."
+        ),
         "",
         "| measure | value |",
         "|---|---|",
@@ -279,6 +289,14 @@ def write_report(result: dict[str, Any], runs: dict[int, LoadRun], out_dir: Path
         f"{fmt(result['stock_rasa_turn_p50_ms'], ' ms')} |",
         "",
     ]
+    if shared := load.get("shared_cores_run"):
+        lines += [
+            f"The run before, replicas sharing every core ({shared['note']}): "
+            f"{shared['msgs_per_s_1_replica']} msgs/s with 1 replica, "
+            f"{shared['msgs_per_s_2_replicas']} with 2 ({shared['ratio_2_vs_1']}x): one replica "
+            "alone spreads over both cores, so a second adds less.",
+            "",
+        ]
     for replicas, run in runs.items():
         check = run.tracker_check
         lines += [

@@ -46,7 +46,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.blocks import SlackMessage, mark_chosen, render
-from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY
+from bot.channels.rest import EMPTY_MESSAGE_REPLY, failure_reply
 from bot.channels.shared_state import (
     DEFAULT_PREFIX,
     Deduplicator,
@@ -349,7 +349,9 @@ class SlackInput(InputChannel):
             await on_new_message(message)
         except Exception:
             logger.exception("handling a Slack message in %s failed", sender)
-            await output.send_response(sender, {"text": FAILURE_REPLY})
+            await output.send_response(
+                sender, {"text": failure_reply(incoming.text, incoming.metadata)}
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"tandem_webhook_{type(self).__name__}", __name__)

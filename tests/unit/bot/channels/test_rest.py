@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 from __future__ import annotations
 
 import json
@@ -121,3 +122,14 @@ def test_with_secrets_a_token_is_required() -> None:
 def test_a_short_shared_secret_fails_when_the_channel_is_built() -> None:
     with pytest.raises(ConfigError, match="at least 16"):
         RestInput.from_credentials({"auth_token": "short"})
+
+
+def test_the_apology_on_failure_is_in_the_customers_language() -> None:
+    from bot.channels.rest import FAILURE_REPLY, failure_reply
+
+    assert failure_reply() == failure_reply("where is my order?") == FAILURE_REPLY
+    assert failure_reply("hi", {"language": "en"}) == FAILURE_REPLY
+    chinese = "抱歉，我们这边出了点问题。请稍后再试。"
+    assert failure_reply("我的订单在哪里？") == chinese
+    assert failure_reply("hello", {"language": "zh-CN"}) == chinese
+    assert failure_reply("hello", {"metadata": {"language": "zh"}}) == chinese

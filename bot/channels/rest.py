@@ -79,7 +79,7 @@ def failure_reply(text: str | None = None, metadata: Any = None) -> str:
     """:data:`FAILURE_REPLY` in the customer's language, guessed without the tracker (the
     failure may be the tracker's): the ``language`` the channel reports, else Chinese when
     the message is written in Chinese characters, else English."""
-    language = message_language(metadata) if isinstance(metadata, Mapping) else None
+    language = message_language(metadata) if isinstance(metadata, Mapping) else DEFAULT_LANGUAGE
     if language == DEFAULT_LANGUAGE and text and _HAN.search(text):
         language = "zh"
     return labels_for(language).get("channel.failure", FAILURE_REPLY)

@@ -314,7 +314,8 @@ class ActionHandoff(Action, ABC):
                 customer_name=tracker.get_slot("customer_name"),
                 client_ip=self.client_ip(tracker),
                 form=self.resumable(interrupted_form(tracker), language),
-                language=language,
+                # the service speaks the default language unless told otherwise
+                language=None if language == catalog.default else language,
             )
         except HandoffServiceError as e:
             logger.error("handoff for %s failed: %s", tracker.sender_id, e)

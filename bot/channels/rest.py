@@ -75,14 +75,25 @@ FAILURE_REPLY = "Sorry, something went wrong on our side. Please try again in a 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-def failure_reply(text: str | None = None, metadata: Any = None) -> str:
-    """:data:`FAILURE_REPLY` in the customer's language, guessed without the tracker (the
-    failure may be the tracker's): the ``language`` the channel reports, else Chinese when
-    the message is written in Chinese characters, else English."""
+def customer_language(text: str | None = None, metadata: Any = None) -> str:
+    """The customer's language as a channel can guess it without the tracker (a failure
+    may be the tracker's): the ``language`` the channel reports, else Chinese when the
+    message is written in Chinese characters, else the default."""
     language = message_language(metadata) if isinstance(metadata, Mapping) else DEFAULT_LANGUAGE
     if language == DEFAULT_LANGUAGE and text and _HAN.search(text):
         language = "zh"
-    return labels_for(language).get("channel.failure", FAILURE_REPLY)
+    return language
+
+
+def failure_reply(text: str | None = None, metadata: Any = None) -> str:
+    """:data:`FAILURE_REPLY` in the customer's language (:func:`customer_language`)."""
+    return labels_for(customer_language(text, metadata)).get("channel.failure", FAILURE_REPLY)
+
+
+def empty_reply(metadata: Any = None) -> str:
+    """:data:`EMPTY_MESSAGE_REPLY` in the language the channel reports."""
+    language = customer_language(None, metadata)
+    return labels_for(language).get("channel.empty_message", EMPTY_MESSAGE_REPLY)
 
 
 class BadRequest(Rejected):
@@ -297,7 +308,7 @@ class RestInput(RasaRestInput):
             )
 
             if not text.strip():
-                return response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])
+                return response.json([{"recipient_id": sender, "text": empty_reply(metadata)}])
 
             if request.args.get("stream", "false").lower() == "true":
                 return response.stream(

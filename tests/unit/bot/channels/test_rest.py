@@ -133,3 +133,18 @@ def test_the_apology_on_failure_is_in_the_customers_language() -> None:
     assert failure_reply("我的订单在哪里？") == chinese
     assert failure_reply("hello", {"language": "zh-CN"}) == chinese
     assert failure_reply("hello", {"metadata": {"language": "zh"}}) == chinese
+
+
+def test_the_channels_own_replies_in_chinese() -> None:
+    from bot.channels.rest import EMPTY_MESSAGE_REPLY, empty_reply
+    from bot.channels.slack import TOO_LONG_REPLY
+    from bot.contract.labels import labels_for
+
+    assert empty_reply() == empty_reply({"language": "en"}) == EMPTY_MESSAGE_REPLY
+    assert empty_reply({"language": "zh"}) == "您的消息好像是空的。有什么可以帮您？"
+    assert labels_for("en")("channel.too_long", length=5, limit=4) == TOO_LONG_REPLY.format(
+        length=5, limit=4
+    )
+    assert labels_for("zh")("channel.too_long", length=5, limit=4).startswith(
+        "抱歉，这条消息太长了（5 个字符，我最多能读 4 个）"
+    )

@@ -475,6 +475,9 @@ class ActionCreditPrecheck(Action):
                 language=language_of(tracker),
             )
             offer = terms.offer(amount, application["duration_months"])
+            if offer is not None:  # the card shows the example as the text says it
+                example = representative_example(offer, language_of(tracker))
+                offer = offer.model_copy(update={"representative_example": example})
             result = result.model_copy(update={"financing": offer})
         except GeneratorError as e:
             logger.warning("Credit pre-check failed: %s", e)
@@ -559,7 +562,7 @@ class ActionExplainCreditResult(Action):
         )
         lines = [outcome, reasons_text(result, language)]
         if result.financing:
-            lines.append(result.financing.representative_example)
+            lines.append(representative_example(result.financing, language))
         lines.append(result.disclaimer)
         dispatcher.utter_message(text="\n".join(lines))
         return []

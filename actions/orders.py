@@ -41,6 +41,7 @@ from generators.orders import (
     matches,
     verifier_digest,
 )
+from generators.orders_zh import describe_zh
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ LOCKED = (
     "For your security I can't check more orders in this chat. "
     f'A colleague can help: just say "talk to a person", or call us on {PHONE_NUMBER}.'
 )
+DESCRIBE = {"zh": describe_zh}
+"""How an order is described in each language other than English."""
 _DIGEST = re.compile(r"^(email|postcode):[0-9a-f]{64}$")
 
 
@@ -221,7 +224,7 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(text=f"{not_found} {again}")
             return [*counted, FollowupAction(FORM)]
         today = self._today or dt.date.today()
-        dispatcher.utter_message(text=describe(order, today))
+        dispatcher.utter_message(text=DESCRIBE.get(language, describe)(order, today))
         if order.days_late(today):
             dispatcher.utter_message(
                 text=say(

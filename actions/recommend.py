@@ -461,7 +461,7 @@ class ActionProductDetails(Action):
         others = [p for p in shown if p.id != product.id]
         buttons = [compare_step(language)] if others else []
         dispatcher.utter_message(
-            text=details(product, currency=currency, terms=terms),
+            text=details(product, currency=currency, terms=terms, language=language),
             buttons=[*buttons, financing_step(language)],
         )
         return []
@@ -506,7 +506,7 @@ class ActionCompareProducts(Action):
             )
             return []
         dispatcher.utter_message(
-            text=compare(chosen, currency=currency),
+            text=compare(chosen, currency=currency, language=language),
             buttons=[*pick_buttons(chosen, "ask_product_details"), financing_step(language)],
         )
         return []

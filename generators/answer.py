@@ -48,7 +48,7 @@ from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
 from generators.financing import FinancingTerms
 from generators.followup import Context, Rewritten, rewrite, split_questions
 from generators.guardrails import MAX_INPUT_CHARS, check_input, injection_reply
-from generators.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, KnowledgeBases
+from generators.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, KnowledgeBases, base_language
 from generators.lexical import HAN, han_terms, terms
 from generators.products import COLOURS, FactKind, ProductCatalog, _squash, price_difference
 from generators.retrieval import KnowledgeBase, Retrieval
@@ -80,19 +80,29 @@ class AnswerTexts:
     sources: str
     """How the citations follow the answer; ``{citations}`` is replaced by them."""
     separator: str = "; "
+    refusal: str | None = None
+    """The reply to a prompt-injection attempt, a :meth:`Brand.fill` template; None: the
+    brand's own (English) one."""
 
 
 ANSWER_TEXTS = {
     "en": AnswerTexts(DONT_KNOW, "(Source: {citations})"),
     "zh": AnswerTexts(
-        "这个问题我不太清楚，抱歉。要我帮您转给同事吗？", "（来源：{citations}）", separator="；"
+        "这个问题我不太清楚，抱歉。要我帮您转给同事吗？",
+        "（来源：{citations}）",
+        separator="；",
+        refusal=(
+            "我只能回答关于{business}的产品、门店、套餐和服务的问题，"
+            "也不能透露我的指令或其他人的信息。请问有什么可以帮您？"
+        ),
     ),
 }
 """Keyed by the conversation's language; a language missing here speaks English."""
 
 
 def answer_texts(language: str | None) -> AnswerTexts:
-    return ANSWER_TEXTS.get(language or DEFAULT_LANGUAGE) or ANSWER_TEXTS[DEFAULT_LANGUAGE]
+    code = base_language(language) or DEFAULT_LANGUAGE
+    return ANSWER_TEXTS.get(code) or ANSWER_TEXTS[DEFAULT_LANGUAGE]
 
 
 def language_instruction(language: str | None) -> str:
@@ -232,7 +242,13 @@ class AnswerPipeline:
         checked = check_input(question, max_chars=self.max_input_chars)
         if not checked.allowed:
             log.warning("answer: refused a prompt-injection attempt (%s)", checked.injection)
-            return Answer(self.refusal, "refused", cause=f"injection:{checked.injection}")
+            refusal = answer_texts(language).refusal
+            text = (
+                self.brand.fill("refusal_" + (base_language(language) or ""), refusal)
+                if refusal
+                else self.refusal
+            )
+            return Answer(text, "refused", cause=f"injection:{checked.injection}")
         language, _ = self.knowledge_bases.for_language(language)
         if language != self.knowledge_bases.default_language:
             return self._answer_one(checked.text, context or Context(), on_chunk, language)

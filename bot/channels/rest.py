@@ -41,7 +41,7 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -59,6 +59,7 @@ from bot.channels.inbound import (
     loads_json,
     with_identity,
 )
+from bot.contract.labels import DEFAULT_LANGUAGE, labels_for, message_language
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,28 @@ _SENDER_PATTERN = re.compile(r"^[\w.@:+\-]+$")
 
 EMPTY_MESSAGE_REPLY = "It looks like your message was empty. What can I help you with?"
 FAILURE_REPLY = "Sorry, something went wrong on our side. Please try again in a moment."
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def customer_language(text: str | None = None, metadata: Any = None) -> str:
+    """The customer's language as a channel can guess it without the tracker (a failure
+    may be the tracker's): the ``language`` the channel reports, else Chinese when the
+    message is written in Chinese characters, else the default."""
+    language = message_language(metadata) if isinstance(metadata, Mapping) else DEFAULT_LANGUAGE
+    if language == DEFAULT_LANGUAGE and text and _HAN.search(text):
+        language = "zh"
+    return language
+
+
+def failure_reply(text: str | None = None, metadata: Any = None) -> str:
+    """:data:`FAILURE_REPLY` in the customer's language (:func:`customer_language`)."""
+    return labels_for(customer_language(text, metadata)).get("channel.failure", FAILURE_REPLY)
+
+
+def empty_reply(metadata: Any = None) -> str:
+    """:data:`EMPTY_MESSAGE_REPLY` in the language the channel reports."""
+    language = customer_language(None, metadata)
+    return labels_for(language).get("channel.empty_message", EMPTY_MESSAGE_REPLY)
 
 
 class BadRequest(Rejected):
@@ -219,10 +242,10 @@ class RestInput(RasaRestInput):
             await on_new_message(message)
         except CancelledError:
             logger.error("handling a message from %s timed out", message.sender_id)
-            await output.send_text_message(sender, FAILURE_REPLY)
+            await output.send_text_message(sender, failure_reply(message.text, message.metadata))
         except Exception:
             logger.exception("handling a message from %s failed", message.sender_id)
-            await output.send_text_message(sender, FAILURE_REPLY)
+            await output.send_text_message(sender, failure_reply(message.text, message.metadata))
 
     def _stream(
         self,
@@ -285,7 +308,7 @@ class RestInput(RasaRestInput):
             )
 
             if not text.strip():
-                return response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])
+                return response.json([{"recipient_id": sender, "text": empty_reply(metadata)}])
 
             if request.args.get("stream", "false").lower() == "true":
                 return response.stream(

@@ -46,7 +46,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.blocks import SlackMessage, mark_chosen, render
-from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY
+from bot.channels.rest import customer_language, empty_reply, failure_reply
 from bot.channels.shared_state import (
     DEFAULT_PREFIX,
     Deduplicator,
@@ -66,6 +66,7 @@ from bot.channels.slack_events import (
     require_str,
     verify_request,
 )
+from bot.contract.labels import labels_for
 from bot.engine.settings import EngineSettings
 from bot.errors import ConfigError
 
@@ -336,11 +337,14 @@ class SlackInput(InputChannel):
                 | {"text": incoming.original_text or incoming.title, "blocks": blocks},
             )
         if len(incoming.text) > self.max_message_chars:
-            reply = TOO_LONG_REPLY.format(length=len(incoming.text), limit=self.max_message_chars)
+            labels = labels_for(customer_language(incoming.text, incoming.metadata))
+            reply = labels.get("channel.too_long", TOO_LONG_REPLY).format(
+                length=len(incoming.text), limit=self.max_message_chars
+            )
             await output.send_response(sender, {"text": reply})
             return
         if not incoming.text.strip():
-            await output.send_response(sender, {"text": EMPTY_MESSAGE_REPLY})
+            await output.send_response(sender, {"text": empty_reply(incoming.metadata)})
             return
         message = UserMessage(
             incoming.text, output, sender, input_channel=self.name(), metadata=incoming.metadata
@@ -349,7 +353,9 @@ class SlackInput(InputChannel):
             await on_new_message(message)
         except Exception:
             logger.exception("handling a Slack message in %s failed", sender)
-            await output.send_response(sender, {"text": FAILURE_REPLY})
+            await output.send_response(
+                sender, {"text": failure_reply(incoming.text, incoming.metadata)}
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"tandem_webhook_{type(self).__name__}", __name__)

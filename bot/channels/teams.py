@@ -48,7 +48,7 @@ from bot.channels.botframework_connector import (
     UnknownConversation,
 )
 from bot.channels.cards import Rendered, buttons_card, image_card, render_custom
-from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, BadRequest
+from bot.channels.rest import BadRequest, empty_reply, failure_reply
 from bot.channels.shared_state import (
     DEFAULT_PREFIX,
     RedisReferenceStore,
@@ -345,7 +345,7 @@ class TeamsInput(InputChannel):
             if message.text:
                 await on_new_message(message)
             else:
-                await output.send_text_message(message.sender_id, EMPTY_MESSAGE_REPLY)
+                await output.send_text_message(message.sender_id, empty_reply(message.metadata))
             return
         except auth.BotFrameworkError as e:
             logger.error("could not reply in Teams conversation %s: %s", message.sender_id, e)
@@ -353,7 +353,9 @@ class TeamsInput(InputChannel):
         except Exception:
             logger.exception("handling a Teams message from %s failed", message.sender_id)
         try:
-            await output.send_text_message(message.sender_id, FAILURE_REPLY)
+            await output.send_text_message(
+                message.sender_id, failure_reply(message.text, message.metadata)
+            )
         except auth.BotFrameworkError as e:
             logger.error("could not apologise in %s: %s", message.sender_id, e)
 

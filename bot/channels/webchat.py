@@ -73,7 +73,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from bot.channels import demo_page, visitor_token
 from bot.channels.inbound import client_ip, with_identity
-from bot.channels.rest import FAILURE_REPLY
+from bot.channels.rest import failure_reply
 from bot.channels.webchat_protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -531,7 +531,7 @@ class WebChatInput(SocketIOInput):
                 )
             except Exception:
                 logger.exception("webchat: handling a message of %s failed", session_id)
-                await output.send_response(session_id, {"text": FAILURE_REPLY})
+                await output.send_response(session_id, {"text": failure_reply(text, metadata)})
             finally:
                 await sio.emit(TYPING_EVENT, {"typing": False}, to=session_id, namespace=ns)
 

@@ -25,6 +25,7 @@ MAX_NAME_CHARS = 100
 MAX_CONTACT_CHARS = 254
 MAX_NOTE_CHARS = 2000
 MAX_FORM_FIELD_CHARS = 100
+MAX_LANGUAGE_CHARS = 16
 PRIORITY_RANGE = (0, 9)
 """0 routine ... 9 most urgent; the agents' queue shows higher first."""
 UNAVAILABLE = "unavailable"
@@ -90,6 +91,8 @@ class HandoffRequest:
     client_ip: str | None = None
     """The customer's address as the channel saw it; the service limits requests per address."""
     form: InterruptedForm | None = None
+    language: str | None = None
+    """The conversation's language (``zh``); the service words its answers in it."""
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -103,6 +106,8 @@ class HandoffRequest:
             body["client_ip"] = self.client_ip
         if self.form is not None:
             body["form"] = self.form.to_dict()
+        if self.language:
+            body["language"] = self.language
         return body
 
     @classmethod
@@ -127,6 +132,7 @@ class HandoffRequest:
             customer_name=_text(body, "customer_name", limit=MAX_NAME_CHARS, required=False),
             client_ip=_text(body, "client_ip", limit=64, required=False),
             form=None if form is None else InterruptedForm.from_dict(form),
+            language=_text(body, "language", limit=MAX_LANGUAGE_CHARS, required=False),
         )
 
 
@@ -172,11 +178,15 @@ class HandoffUnavailable:
     message: str
     next_open: str | None = None
     """ISO 8601 time the team is next available, when ``reason`` is ``closed``."""
+    language: str | None = None
+    """The language ``message`` is in, when the request named one (else the default)."""
 
     def to_dict(self) -> dict[str, Any]:
         body = {"status": UNAVAILABLE, "reason": self.reason, "message": self.message}
         if self.next_open is not None:
             body["next_open"] = self.next_open
+        if self.language is not None:
+            body["language"] = self.language
         return body
 
 
@@ -184,11 +194,12 @@ def handoff_reply_from_dict(body: Any) -> HandoffAccepted | HandoffUnavailable:
     """The service's answer to a :class:`HandoffRequest`."""
     body = _object(body, "A handoff reply")
     if body.get("status") == UNAVAILABLE:
-        next_open = body.get("next_open")
+        next_open, language = body.get("next_open"), body.get("language")
         return HandoffUnavailable(
             reason=str(body.get("reason", "")),
             message=str(body.get("message", "")),
             next_open=next_open if isinstance(next_open, str) else None,
+            language=language if isinstance(language, str) else None,
         )
     handoff_id = body.get("id")
     if handoff_id is None or str(handoff_id) == "":

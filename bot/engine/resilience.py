@@ -1,10 +1,12 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """What the engine does when the action server fails.
 
 Rasa 3.6 logs a failed custom action and carries on in silence: the customer
 gets no answer at all. :class:`ResilientRemoteAction` keeps Rasa's behaviour
 (the action's events are lost, the log says why) and adds what the customer
 needs: an apology, the domain's ``utter_action_failed`` response when the
-domain defines one (to word or translate it), else a plain English default. A failed
+domain defines one (to word or translate it), else a plain default in the
+conversation's language (:data:`FALLBACK_APOLOGIES`, English where it has none). A failed
 ``action_session_start`` falls back to Rasa's built-in session start, so a
 conversation can always begin.
 
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 APOLOGY_RESPONSE = "utter_action_failed"
 _FALLBACK_APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+FALLBACK_APOLOGIES = {"en": _FALLBACK_APOLOGY, "zh": "抱歉，我们这边出了点问题。请稍后再试。"}
+"""Said when the domain has no ``utter_action_failed``, in the conversation's language."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -102,7 +106,10 @@ async def _apology(
         return await rasa_actions.ActionBotResponse(APOLOGY_RESPONSE).run(
             output_channel, nlg, tracker, domain
         )
-    return [BotUttered(_FALLBACK_APOLOGY, metadata={"utter_action": APOLOGY_RESPONSE})]
+    from bot.engine.language import conversation_language  # it imports rasa's agent
+
+    text = FALLBACK_APOLOGIES.get(conversation_language(tracker), _FALLBACK_APOLOGY)
+    return [BotUttered(text, metadata={"utter_action": APOLOGY_RESPONSE})]
 
 
 def install() -> None:

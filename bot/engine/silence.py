@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """Every customer message gets a reply: the engine's guard against silence.
 
 Rasa answers a message with whatever its dialogue policies predict, and when
@@ -43,6 +44,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
+from bot.contract.labels import DEFAULT_LANGUAGE, LANGUAGE_SLOT, language_code
+
 if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
     from rasa.shared.core.events import Event
@@ -52,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 SILENCE_RESPONSE = "utter_silence_fallback"
 DEFAULT_TEXT = "Sorry, I'm not sure how to answer that. Could you say it another way?"
+DEFAULT_TEXTS = {"en": DEFAULT_TEXT, "zh": "抱歉，我不太确定该怎么回答。您可以换个说法吗？"}
+"""Said when the domain has no ``utter_silence_fallback``, in the conversation's language."""
 
 _COMMANDS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
 _in_reminder: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -118,7 +123,8 @@ class SilenceGuardProcessor(MessageProcessor):
                 output_channel, self.nlg, tracker, self.domain
             )
         if not events:
-            events = [BotUttered(DEFAULT_TEXT, metadata={"utter_action": SILENCE_RESPONSE})]
+            text = default_text(tracker)
+            events = [BotUttered(text, metadata={"utter_action": SILENCE_RESPONSE})]
         logger.warning(
             "No rule or story answered intent %r after action %r; sent %s instead. "
             "Add a rule for this intent in this context (docs/nlu.md, "
@@ -130,6 +136,12 @@ class SilenceGuardProcessor(MessageProcessor):
         for event in events:
             tracker.update(event, self.domain)
         await self.execute_side_effects(events, tracker, output_channel)
+
+
+def default_text(tracker: DialogueStateTracker) -> str:
+    """The plain reply without the domain's response, in the conversation's language."""
+    language = language_code(tracker.get_slot(LANGUAGE_SLOT)) or DEFAULT_LANGUAGE
+    return DEFAULT_TEXTS.get(language, DEFAULT_TEXT)
 
 
 def action_before(tracker: DialogueStateTracker) -> str | None:

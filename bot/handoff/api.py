@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from bot.contract import handoff as contract
+from bot.contract.labels import language_code
 from bot.contract.paths import (
     HANDOFF_API_PREFIX,
     HANDOFFS_PATH,
@@ -35,7 +37,7 @@ from bot.contract.paths import (
     route,
 )
 from bot.handoff.errors import NotAuthenticated
-from bot.handoff.service import HandoffService
+from bot.handoff.service import HandoffService, language
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
@@ -79,10 +81,35 @@ UNAVAILABLE_MESSAGES = {
 }
 
 
+UNAVAILABLE_KEYS = {"closed": "handoff.unavailable.closed_until"}
+"""The catalog keys of the messages above in other languages (``handoff.unavailable.<reason>``
+unless named here)."""
+
+
+def unavailable_message(
+    service: HandoffService, reason: str, language: str | None, now: datetime
+) -> str:
+    """Why nobody can take over, in ``language`` (English when the catalog lacks it)."""
+    hours = service.settings.open_hours
+    english = UNAVAILABLE_MESSAGES[reason]
+    values = {"hours": hours.describe(language), "next_open": hours.describe_next(now, language)}
+    if not language or language == service.catalog.default:
+        return english.format(**values)
+    key = UNAVAILABLE_KEYS.get(reason, f"handoff.unavailable.{reason}")
+    return service.catalog.get(key, language, english, **values)
+
+
 def _channel(value: str) -> str:
     if not 1 <= len(value) <= 64 or not re.match(r"^[A-Za-z0-9_.\-]+$", value):
         raise ValueError("give Rasa's input channel name (letters, digits, . _ -; at most 64)")
     return value
+
+
+def _language(value: str) -> str:
+    code = language_code(value)
+    if code is None:
+        raise ValueError("give the conversation's language as a code such as 'en' or 'zh-CN'")
+    return code
 
 
 def _client_ip(value: str) -> str:
@@ -124,6 +151,14 @@ class HandoffRequest(BaseModel):
         default=None, description="The customer's address as the channel saw it, if it did."
     )
     form: InterruptedForm | None = None
+    language: (
+        Annotated[
+            str,
+            StringConstraints(max_length=contract.MAX_LANGUAGE_CHARS),
+            AfterValidator(_language),
+        ]
+        | None
+    ) = Field(default=None, description="The conversation's language; answers are worded in it.")
 
 
 class TicketRequest(BaseModel):
@@ -173,6 +208,7 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
         customer_name=body.customer_name or None,
         client_ip=body.client_ip,
         form=body.form.model_dump() if body.form else None,
+        language=body.language,
     )
     handoff = outcome.handoff
     if handoff is None:
@@ -182,12 +218,11 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
         opens = hours.next_open(now)
         answer = contract.HandoffUnavailable(
             reason=outcome.unavailable,
-            message=UNAVAILABLE_MESSAGES[outcome.unavailable].format(
-                hours=hours.describe(), next_open=hours.describe_next(now)
-            ),
+            message=unavailable_message(service, outcome.unavailable, body.language, now),
             next_open=(
                 opens.isoformat() if outcome.unavailable == "closed" and opens is not None else None
             ),
+            language=body.language,
         )
         return JSONResponse(answer.to_dict())
     if not outcome.created:
@@ -195,7 +230,8 @@ async def request_handoff(body: HandoffRequest, request: Request, response: Resp
     status = await service.status(handoff)
     if status is None:  # with an agent already
         return {"id": handoff.id, "status": handoff.status, "position": 0, "expected_wait_s": 0}
-    return {"id": handoff.id, "status": handoff.status, **status.as_json()}
+    words = status.as_json(language(handoff), service.catalog)
+    return {"id": handoff.id, "status": handoff.status, **words}
 
 
 @router.post(route(TICKETS_PATH, HANDOFF_API_PREFIX), status_code=201)

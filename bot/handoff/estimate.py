@@ -14,6 +14,10 @@ they cannot disagree. The estimate is honest about what it knows:
   online, when there is no recent history to go by, or when the customer has
   already waited longer than the estimate: then the wording says so instead
   of a made-up figure.
+
+The words are English (:attr:`QueueStatus.place_text`, :attr:`QueueStatus.wait_text`);
+:meth:`QueueStatus.words` says them in another language from a message catalog
+(keys ``handoff.place_*``, ``handoff.wait_*``), for a customer who writes it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.sdk.i18n import Catalog
 
 NO_AGENTS = "no_agents"
 NO_HISTORY = "no_history"
@@ -64,16 +71,41 @@ class QueueStatus:
             return "It's taking longer than usual, sorry; you keep your place."
         return "I can't estimate the wait yet."
 
-    def as_json(self) -> dict[str, Any]:
-        """The contract with the engine's action and the widget (``custom`` of the message)."""
+    def words(self, language: str | None = None, catalog: Catalog | None = None) -> list[str]:
+        """The place and the wait in ``language``: the English above, or ``catalog``'s."""
+        if catalog is None or not language or language == catalog.default:
+            return [self.place_text, self.wait_text]
+        if self.position <= 1:
+            place = catalog.text("handoff.place_next", language)
+        else:
+            place = catalog.text(
+                "handoff.place_number", language, position=self.position, ahead=self.position - 1
+            )
+        minutes = self.expected_wait_min
+        if minutes is not None:
+            wait = catalog.text("handoff.wait_minutes", language, minutes=minutes)
+        elif self.unknown_because == NO_AGENTS:
+            wait = catalog.text("handoff.wait_no_agents", language)
+        elif self.unknown_because == OVERDUE:
+            wait = catalog.text("handoff.wait_overdue", language)
+        else:
+            wait = catalog.text("handoff.wait_unknown", language)
+        return [place, wait]
+
+    def as_json(
+        self, language: str | None = None, catalog: Catalog | None = None
+    ) -> dict[str, Any]:
+        """The contract with the engine's action and the widget (``custom`` of the message),
+        its words in ``language`` (see :meth:`words`)."""
+        place, wait = self.words(language, catalog)
         return {
             "position": self.position,
             "expected_wait_s": self.expected_wait_s,
             "expected_wait_min": self.expected_wait_min,
             "waited_s": self.waited_s,
             "agents_online": self.agents_online,
-            "place_text": self.place_text,
-            "wait_text": self.wait_text,
+            "place_text": place,
+            "wait_text": wait,
         }
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (Chinese text, on purpose)
 """When people are on duty: the support hours, parsed and checked.
 
 By default they are read from the support page of the knowledge base
@@ -27,6 +28,7 @@ from bot.errors import ConfigError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _DAY_WORD = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _TIME = r"(\d{1,2})[:.](\d{2})"
 # "Monday to Saturday, 09:00-18:00", "Mon-Fri 9.00 to 17.30", "Sunday 10:00-16:00"
@@ -134,30 +136,45 @@ class OpenHours:
                 return naive.replace(tzinfo=zone)
         return None
 
-    def describe_next(self, when: datetime) -> str:
-        """When the team is next there, in the customer's words: "tomorrow (Monday) at 09:00"."""
+    def describe_next(self, when: datetime, language: str | None = None) -> str:
+        """When the team is next there, in the customer's words: "tomorrow (Monday) at 09:00".
+
+        ``language`` ``zh`` says it in Chinese ("明天（周一）09:00"); others in English.
+        """
+        zh = language == "zh"
         opens = self.next_open(when)
         if opens is None:
-            return "soon"
+            return "稍后" if zh else "soon"
         if opens == when:
-            return "now"
+            return "现在" if zh else "now"
         local_now = when.astimezone(opens.tzinfo)
         days = (opens.date() - local_now.date()).days
         at = opens.strftime("%H:%M")
+        day = (DAY_NAMES_ZH if zh else DAY_NAMES)[opens.weekday()]
         if days == 0:
-            return f"today at {at}"
+            return f"今天 {at}" if zh else f"today at {at}"
         if days == 1:
-            return f"tomorrow ({DAY_NAMES[opens.weekday()]}) at {at}"
-        return f"on {DAY_NAMES[opens.weekday()]} at {at}"
+            return f"明天（{day}）{at}" if zh else f"tomorrow ({day}) at {at}"
+        return f"{day} {at}" if zh else f"on {day} at {at}"
 
-    def describe(self) -> str:
-        """A customer-facing description, e.g. ``Mon-Sat 09:00-18:00 (Europe/London time)``."""
+    def describe(self, language: str | None = None) -> str:
+        """A customer-facing description, e.g. ``Mon-Sat 09:00-18:00 (Europe/London time)``.
+
+        ``language`` ``zh`` says it in Chinese (``周一至周六 09:00-18:00（Europe/London 时间）``).
+        """
+        zh = language == "zh"
         if self.always:
-            return "at any time"
+            return "全天" if zh else "at any time"
         parts = []
         for r in self.ranges:
             days, times = r.text.split(maxsplit=1)
-            parts.append(f"{'-'.join(d.capitalize() for d in days.split('-'))} {times}")
+            if zh:
+                names = [DAY_NAMES_ZH[DAYS.index(d)] for d in days.split("-")]
+                parts.append(f"{'至'.join(names)} {times}")
+            else:
+                parts.append(f"{'-'.join(d.capitalize() for d in days.split('-'))} {times}")
+        if zh:
+            return f"{'，'.join(parts)}（{self.timezone} 时间）"
         return f"{', '.join(parts)} ({self.timezone} time)"
 
 

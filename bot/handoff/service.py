@@ -177,7 +177,7 @@ class HandoffService:
         ids = [h.id for h in waiting]
         position = ids.index(handoff.id) + 1 if handoff.id in ids else max(len(ids), 1)
         status = estimate(position, waits, online, (now - handoff.created_at).total_seconds())
-        words = [status.place_text, status.wait_text]
+        words = status.words(language(handoff), self.catalog)
         if handoff.announced != words:
             await in_thread(self.store.set_announced, handoff.id, words)
         return status
@@ -198,7 +198,7 @@ class HandoffService:
                 continue
             waited = (now - handoff.created_at).total_seconds()
             status = estimate(position, waits, online, waited)
-            words = [status.place_text, status.wait_text]
+            words = status.words(language(handoff), self.catalog)
             if handoff.announced == words:
                 continue
             async with self.syncer.lock(handoff.conversation_id):
@@ -207,7 +207,11 @@ class HandoffService:
                     continue
                 if current.announced == words:  # another process told them meanwhile
                     continue
-                custom = {"type": "handoff", "state": "waiting", **status.as_json()}
+                custom = {
+                    "type": "handoff",
+                    "state": "waiting",
+                    **status.as_json(language(handoff), self.catalog),
+                }
                 try:
                     await self.gateway.update_status(handoff.conversation_id, custom)
                 except GatewayError as e:
@@ -300,8 +304,13 @@ class HandoffService:
         client_ip: str | None = None,
         form: dict[str, str] | None = None,
         now: datetime | None = None,
+        language: str | None = None,
     ) -> Outcome:
         """Queue the conversation, or say why not (``closed``, ``queue_full``, ``too_many``).
+
+        ``language`` is the conversation's as the action saw it (its tracker may
+        not have this turn's ``language`` slot yet): what the customer is told
+        from here on is in it.
 
         A conversation that is already queued or with an agent gets its
         handoff back unchanged (the engine may ask twice). Nobody can fill the
@@ -344,6 +353,8 @@ class HandoffService:
                 start, context = len(events), transcript.context(events)
             if form:
                 context["form"] = form  # interrupted by the request: offered again on return
+            if language:
+                context.setdefault("slots", {})[LANGUAGE_SLOT] = language
             handoff, created = await in_thread(
                 self.store.create,
                 Handoff(

@@ -135,6 +135,7 @@ class HandoffClient:
         customer_name: str | None,
         client_ip: str | None = None,
         form: InterruptedForm | Mapping[str, str] | None = None,
+        language: str | None = None,
     ) -> Accepted | Unavailable:
         if form is not None and not isinstance(form, InterruptedForm):
             form = InterruptedForm.from_dict(form)
@@ -146,6 +147,7 @@ class HandoffClient:
             customer_name=customer_name,
             client_ip=client_ip or None,
             form=form,
+            language=language or None,
         ).to_dict()
         try:
             return handoff_reply_from_dict((await self._post(HANDOFFS_PATH, body)).json())
@@ -312,13 +314,17 @@ class ActionHandoff(Action, ABC):
                 customer_name=tracker.get_slot("customer_name"),
                 client_ip=self.client_ip(tracker),
                 form=self.resumable(interrupted_form(tracker), language),
+                # the service speaks the default language unless told otherwise
+                language=None if language == catalog.default else language,
             )
         except HandoffServiceError as e:
             logger.error("handoff for %s failed: %s", tracker.sender_id, e)
-            outcome = Unavailable("service_down", catalog.text("handoff.service_down", language))
+            text = catalog.text("handoff.service_down", language)
+            outcome = Unavailable("service_down", text, language=language)
         if isinstance(outcome, Unavailable):
             offer = outcome.message or catalog.text("handoff.nobody_free", language)
-            if language != catalog.default:  # the service words it in the default language
+            if language != catalog.default and outcome.language != language:
+                # worded in the default language (a service that was not told the language)
                 offer = catalog.get(f"handoff.unavailable.{outcome.reason}", language, offer)
             call = "handoff.call_us_when_open" if outcome.reason == "closed" else "handoff.call_us"
             dispatcher.utter_message(
@@ -347,8 +353,9 @@ class ActionLeaveContact(Action, ABC):
     def name(self) -> str:
         """The action's name in the domain, usually ``action_leave_contact``."""
 
-    def opening_hours(self) -> str:
-        """When the team answers the phone, in words ("Monday to Friday 9:00-17:00")."""
+    def opening_hours(self, language: str | None = None) -> str:
+        """When the team answers the phone, in words ("Mon-Fri 09:00-17:00 (Europe/London
+        time)"), in ``language`` where the hours have words for it (``zh``)."""
         # imported here: bot.handoff.settings reads assistant.yml through this package
         from bot.handoff.settings import open_hours_from_env
         from bot.sdk.runtime import get_runtime
@@ -356,7 +363,7 @@ class ActionLeaveContact(Action, ABC):
         runtime = get_runtime()
         return open_hours_from_env(
             runtime.settings.env, hours_file=runtime.assistant.support_hours
-        ).describe()
+        ).describe(language)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -375,7 +382,7 @@ class ActionLeaveContact(Action, ABC):
                 "handoff.ticket_failed",
                 language_of(tracker),
                 phone=self.phone_number,
-                hours=self.opening_hours(),
+                hours=self.opening_hours(language_of(tracker)),
             )
             dispatcher.utter_message(text=text)
         else:

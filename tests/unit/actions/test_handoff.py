@@ -311,3 +311,24 @@ async def test_a_chinese_ticket_is_confirmed_in_chinese() -> None:
     tracker = _chinese(handoff_contact="ada@example.com")
     messages, _ = await _run(ActionLeaveContact(), tracker, Service(201, {"id": "t1"}))
     assert messages[0]["text"].startswith("谢谢，我已把 ada@example.com 转给我们的团队")
+
+
+async def test_the_service_is_told_the_language_and_its_chinese_words_are_kept() -> None:
+    worded = "我们团队的服务时间是周一至周六 09:00-18:00（Europe/London 时间），现在无人接待。"
+    closed = {"status": "unavailable", "reason": "closed", "message": worded, "language": "zh"}
+    service = Service(200, closed)
+    messages, events = await _run(ActionHandoff(), _chinese(), service)
+    assert service.requests[0][1]["language"] == "zh"
+    assert messages[0]["text"].startswith(worded)  # with the hours, not the catalog's words
+    assert "0800 555 0199" in messages[0]["text"]
+    assert FollowupAction("contact_form") in events
+
+
+async def test_a_failed_ticket_gives_the_opening_hours_in_chinese(monkeypatch) -> None:
+    monkeypatch.setattr(ActionLeaveContact, "opening_hours", lambda self, language=None: (
+        "周一至周六 09:00-18:00" if language == "zh" else "Mon-Sat 09:00-18:00"
+    ))  # fmt: skip
+    tracker = _chinese(handoff_contact="ada@example.com")
+    messages, _ = await _run(ActionLeaveContact(), tracker, Service(503, {"error": "x"}))
+    assert messages[0]["text"].startswith("很抱歉，我暂时无法转交您的联系方式。")
+    assert "周一至周六 09:00-18:00" in messages[0]["text"]

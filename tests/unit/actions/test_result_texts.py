@@ -38,6 +38,8 @@ async def test_a_declined_pre_check_is_explained_in_chinese() -> None:
     assert result["text"].endswith("包括查询信用参考机构的记录。")
     reasons = [r["reason"] for r in result["custom"]["data"]["reasons"]]
     assert reasons and all(not r.isascii() for r in reasons), reasons  # the card's, in Chinese
+    example = result["custom"]["data"]["financing"]["representative_example"]
+    assert example.startswith("代表性示例：借款 £9,000.00")  # the card's too
     offer = final[-1]
     assert offer["text"] == "需要请我们金融团队的同事和您详细谈谈吗？"
     assert [b["title"] for b in offer["buttons"]] == ["好的，转人工", "不用了，谢谢"]
@@ -80,3 +82,25 @@ async def test_plan_and_savings_cards_have_chinese_lead_ins() -> None:
     assert data["steps"][0].startswith("风险评分 ") and "平衡型" in data["steps"][0]
     assert data["disclaimer"].startswith("本计划仅为示例，并非理财建议。")
     assert data["risk_profile"] == "balanced"  # codes stay codes
+
+
+async def test_the_last_pre_check_is_explained_in_chinese_with_its_example() -> None:
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.credit import LAST_RESULT_SLOT, ActionExplainCreditResult
+
+    chat = credit_conversation()
+    chat.slots["language"] = "zh"
+    for text in WEAK:
+        final = await chat.say(text)
+    data = card(final)["custom"]["data"]
+    data["financing"]["representative_example"] = "Representative example: stored in English"
+    slots = {"language": "zh", LAST_RESULT_SLOT: data}
+    tracker = Tracker("c", slots, {}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    await ActionExplainCreditResult().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["text"].startswith("您上一次预审的结果是可能性不大")
+    assert "代表性示例：借款 £9,000.00" in message["text"]
+    assert "Representative example" not in message["text"]

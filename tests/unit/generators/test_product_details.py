@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 from __future__ import annotations
 
 import pytest
@@ -80,3 +81,22 @@ def test_what_is_not_a_budget_for_this_request_is_not_carried(history, category)
 def test_parse_budget_can_ignore_bare_amounts() -> None:
     assert parse_budget("£30")[1] == 30
     assert parse_budget("£30", bare=False)[:2] == (None, None)
+
+
+def test_details_and_comparison_in_chinese() -> None:
+    nova = details(product("nova-8"), currency=CURRENCY, terms=FinancingTerms.load(), language="zh")
+    lines = nova.splitlines()
+    assert lines[0] == "Nova 8：£599。"
+    assert lines[1] == product("nova-8").description  # product data, as the catalogue has it
+    assert lines[2] == "分期付款：12 个月，年利率 0%，每月 £49.92。"
+    text = compare(
+        [product("nova-8"), product("nova-7a"), product("terra-x")],
+        currency=CURRENCY,
+        language="zh",
+    )
+    lines = text.splitlines()
+    assert lines[0] == "比较 Nova 8、Nova 7a、Terra X Rugged："
+    assert lines[1].startswith("• Nova 7a，£329：")
+    assert lines[-1] == "Nova 7a 最便宜，比 Nova 8 便宜 £270。"
+    mixed = compare([product("nova-8"), product("pulse-anc")], currency=CURRENCY, language="zh")
+    assert mixed.splitlines()[-1] == "它们属于不同类别的产品，请按您的需要来比较。"

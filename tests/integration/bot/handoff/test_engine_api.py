@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """The engine-facing API: what Rasa's actions and event broker rely on."""
 
 from __future__ import annotations
@@ -290,3 +291,24 @@ async def test_client_ip_must_be_an_address(harness: Harness) -> None:
     bad = await harness.request_handoff("rest:x", client_ip="203.0.113.5; DROP TABLE")
     assert bad.status_code == 422 and "client_ip" in bad.json()["error"]
     assert harness.runtime.store.active() == []
+
+
+async def test_a_chinese_customer_is_answered_in_chinese(settings: HandoffSettings) -> None:
+    async with running(settings) as h:
+        first = (await h.request_handoff("c1", language="zh")).json()
+        second = (await h.request_handoff("c2", language="zh-CN")).json()
+        english = (await h.request_handoff("c3")).json()
+        assert first["place_text"] == "下一位就轮到您了。"
+        assert second["place_text"] == "您前面还有 1 位，排在第 2 位。"
+        assert "没有同事在线" in second["wait_text"]
+        assert english["place_text"] == "You're number 3 in the queue."
+        [queued] = [x for x in h.runtime.store.active() if x.conversation_id == "c2"]
+        assert queued.context["slots"]["language"] == "zh"  # later messages speak it too
+    hours = OpenHours.parse("sun 03:00-03:01", timezone="Asia/Tokyo")
+    if hours.is_open(datetime.now(UTC)):
+        pytest.skip("the one open minute of the week")
+    async with running(replace(settings, open_hours=hours)) as h:
+        body = (await h.request_handoff("c9", language="zh")).json()
+        assert (body["reason"], body["language"]) == ("closed", "zh")
+        assert "周日 03:00-03:01（Asia/Tokyo 时间）" in body["message"]
+        assert "电子邮箱或电话号码" in body["message"]

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 from __future__ import annotations
 
 import json
@@ -121,3 +122,29 @@ def test_with_secrets_a_token_is_required() -> None:
 def test_a_short_shared_secret_fails_when_the_channel_is_built() -> None:
     with pytest.raises(ConfigError, match="at least 16"):
         RestInput.from_credentials({"auth_token": "short"})
+
+
+def test_the_apology_on_failure_is_in_the_customers_language() -> None:
+    from bot.channels.rest import FAILURE_REPLY, failure_reply
+
+    assert failure_reply() == failure_reply("where is my order?") == FAILURE_REPLY
+    assert failure_reply("hi", {"language": "en"}) == FAILURE_REPLY
+    chinese = "抱歉，我们这边出了点问题。请稍后再试。"
+    assert failure_reply("我的订单在哪里？") == chinese
+    assert failure_reply("hello", {"language": "zh-CN"}) == chinese
+    assert failure_reply("hello", {"metadata": {"language": "zh"}}) == chinese
+
+
+def test_the_channels_own_replies_in_chinese() -> None:
+    from bot.channels.rest import EMPTY_MESSAGE_REPLY, empty_reply
+    from bot.channels.slack import TOO_LONG_REPLY
+    from bot.contract.labels import labels_for
+
+    assert empty_reply() == empty_reply({"language": "en"}) == EMPTY_MESSAGE_REPLY
+    assert empty_reply({"language": "zh"}) == "您的消息好像是空的。有什么可以帮您？"
+    assert labels_for("en")("channel.too_long", length=5, limit=4) == TOO_LONG_REPLY.format(
+        length=5, limit=4
+    )
+    assert labels_for("zh")("channel.too_long", length=5, limit=4).startswith(
+        "抱歉，这条消息太长了（5 个字符，我最多能读 4 个）"
+    )

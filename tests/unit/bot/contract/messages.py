@@ -42,6 +42,7 @@ def messages() -> list[Any]:
             customer_name="Ada",
             client_ip="203.0.113.5",
             form=InterruptedForm("credit_form", "Carry on", "/ask_credit_check"),
+            language="zh",
         ),
         HandoffRequest(conversation_id="c1", channel="rest", reason="customer_request"),
         TicketRequest(conversation_id="c1", contact="ada@example.com", note="nobody was free"),
@@ -65,6 +66,7 @@ def handoff_replies() -> list[HandoffAccepted | HandoffUnavailable]:
         ),
         HandoffUnavailable(reason="closed", message="We're closed.", next_open="2026-01-05T09:00"),
         HandoffUnavailable(reason="queue_full", message="The queue is full."),
+        HandoffUnavailable(reason="too_many", message="请稍后再试。", language="zh"),
     ]
 
 

@@ -27,6 +27,7 @@ def test_the_handoff_service_accepts_what_the_client_sends() -> None:
         customer_name="Ada",
         client_ip="203.0.113.5",
         form=handoff_contract.InterruptedForm("credit_form", "Carry on", "/ask_credit_check"),
+        language="zh",
     ).to_dict()
     assert api.HandoffRequest.model_validate(body).model_dump() == body
     ticket = handoff_contract.TicketRequest("c1", "ada@example.com", "call back").to_dict()

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese texts, on purpose)
 """A dead action server gives the customer an apology, not silence."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import rasa.core.actions.action as rasa_actions
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SessionStarted
+from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -25,10 +26,10 @@ responses:
 """
 
 
-def _run(action_name: str, domain: Domain) -> list:
+def _run(action_name: str, domain: Domain, *events: Event) -> list:
     dead = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")  # nothing listens there
     action = ResilientRemoteAction(action_name, dead)
-    tracker = DialogueStateTracker.from_events("u1", [])
+    tracker = DialogueStateTracker.from_events("u1", list(events), domain.slots)
     return asyncio.run(
         action.run(
             CollectingOutputChannel(),
@@ -50,6 +51,18 @@ def test_failed_action_apologises_in_plain_english_without_a_response() -> None:
     [event] = _run("action_store_hours", domain)
     assert isinstance(event, BotUttered)
     assert event.text.startswith("Sorry, something went wrong on our side")
+
+
+def test_failed_action_apologises_in_chinese_to_a_chinese_customer() -> None:
+    domain = Domain.from_yaml(
+        'version: "3.1"\nactions: [action_store_hours]\n'
+        "slots:\n  language:\n    type: text\n    mappings: [{type: custom}]\n"
+    )
+    [event] = _run("action_store_hours", domain, SlotSet("language", "zh"))
+    assert isinstance(event, BotUttered)
+    assert event.text == "抱歉，我们这边出了点问题。请稍后再试。"
+    [english] = _run("action_store_hours", domain, SlotSet("language", "en"))
+    assert english.text.startswith("Sorry, something went wrong on our side")
 
 
 def test_failed_session_start_falls_back_to_rasas_own() -> None:

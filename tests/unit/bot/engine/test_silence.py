@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """Every customer message gets a bot message, unless a person has the conversation."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.engine.silence import (
     DEFAULT_TEXT,
     SILENCE_RESPONSE,
     SilenceGuardProcessor,
+    default_text,
     is_unanswered,
     turn_message,
 )
@@ -39,6 +41,18 @@ def user(intent: str = "affirm") -> UserUttered:
 
 def tracker_of(*events: Any) -> DialogueStateTracker:
     return DialogueStateTracker.from_events("ana", [ActionExecuted("action_listen"), *events])
+
+
+def test_the_plain_reply_follows_the_conversations_language() -> None:
+    from rasa.shared.core.slots import TextSlot
+
+    def said(language: str | None) -> str:
+        slots = [TextSlot("language", mappings=[])]
+        events = [SlotSet("language", language)] if language else []
+        return default_text(DialogueStateTracker.from_events("ana", events, slots))
+
+    assert said(None) == said("en") == said("fr") == DEFAULT_TEXT
+    assert said("zh") == said("zh-CN") == "抱歉，我不太确定该怎么回答。您可以换个说法吗？"
 
 
 # The turn's message and whether it went unanswered -----------------------------

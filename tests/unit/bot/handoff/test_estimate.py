@@ -1,10 +1,14 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """The one estimate of a waiting customer's wait, and the words every surface shows."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.handoff.estimate import NO_AGENTS, NO_HISTORY, OVERDUE, estimate
+from bot.sdk.i18n import kit_catalog
 
 
 def test_the_wait_follows_recent_claims_and_the_agents_online() -> None:
@@ -61,3 +65,28 @@ def test_minutes_are_rounded_once_for_every_surface(seconds: int, minutes: int, 
 def test_place_words() -> None:
     assert estimate(1, [], 1).place_text == "You're next in the queue."
     assert estimate(4, [], 1).place_text == "You're number 4 in the queue."
+
+
+@pytest.mark.parametrize(
+    ("position", "waits", "online", "waited", "place", "wait"),
+    [
+        (1, [240.0], 1, 0, "下一位就轮到您了。", "预计等待约 4 分钟。"),
+        (3, [60.0], 1, 0, "您前面还有 2 位，排在第 3 位。", "预计等待约 3 分钟。"),
+        (2, [60.0], 0, 0, "您前面还有 1 位，排在第 2 位。", "目前团队里没有同事在线"),
+        (1, [60.0], 1, 14 * 60, "下一位就轮到您了。", "这次比平时等得久一些"),
+        (1, [], 1, 0, "下一位就轮到您了。", "暂时无法估计等待时间。"),
+    ],
+)
+def test_a_chinese_customer_reads_the_queue_in_chinese(
+    position: int, waits: list[float], online: int, waited: int, place: str, wait: str
+) -> None:
+    status = estimate(position, waits, online, waited)
+    words = status.words("zh", kit_catalog())
+    assert words[0] == place and wait in words[1]
+    payload = status.as_json("zh", kit_catalog())
+    assert [payload["place_text"], payload["wait_text"]] == words
+    assert not re.search(r"[A-Za-z]", "".join(words))
+    # English is what it was, with or without a catalog
+    english = [status.place_text, status.wait_text]
+    assert status.words("en", kit_catalog()) == status.words() == english
+    assert status.as_json("en", kit_catalog()) == status.as_json()

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -94,3 +95,17 @@ def test_hours_written_on_a_knowledge_page() -> None:
     )
     with pytest.raises(ConfigError, match="No support hours"):
         spec_from_page("Call us whenever you like.")
+
+
+def test_hours_in_chinese() -> None:
+    hours = OpenHours.parse("mon-fri 09:00-18:00, sat 10:00-14:00", timezone="Europe/London")
+    assert hours.describe("zh") == "周一至周五 09:00-18:00，周六 10:00-14:00（Europe/London 时间）"
+    assert hours.describe_next(at("2026-12-06T21:30:00"), "zh") == "明天（周一）09:00"
+    assert hours.describe_next(at("2026-12-07T06:00:00"), "zh") == "今天 09:00"
+    assert hours.describe_next(at("2026-12-07T10:00:00"), "zh") == "现在"
+    assert OpenHours.parse("always").describe("zh") == "全天"
+    assert (
+        hours.describe("en")
+        == hours.describe()
+        == ("Mon-Fri 09:00-18:00, Sat 10:00-14:00 (Europe/London time)")
+    )

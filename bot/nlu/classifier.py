@@ -163,6 +163,7 @@ class FitArgs(TypedDict):
     c: float
     lexical_weight: float
     lexical_c: float
+    full_coverage: float
 
 
 @dataclass
@@ -175,6 +176,9 @@ class IntentModel:
     ngrams: CharNgrams | None = None
     lexical_weights: np.ndarray | None = None
     lexical_bias: np.ndarray | None = None
+    # The n-gram share of a message at which the n-gram model gets its whole weight;
+    # below it the weight shrinks in proportion (1.0: in proportion to the share).
+    full_coverage: float = 1.0
 
     def __post_init__(self) -> None:
         # (n-grams x intents), contiguous: a sparse row times ``lexical_weights.T`` (a
@@ -187,14 +191,14 @@ class IntentModel:
     @classmethod
     def fit(
         cls, features: np.ndarray, texts: list[str], labels: np.ndarray, *, c: float,
-        lexical_weight: float, lexical_c: float,
+        lexical_weight: float, lexical_c: float, full_coverage: float = 1.0,
     ) -> IntentModel:  # fmt: skip
         weights, bias = fit_logistic(features, labels, c=c)
         if lexical_weight <= 0:
             return cls(weights, bias)
         ngrams = CharNgrams().fit(texts)
         lex_w, lex_b = fit_logistic(ngrams.transform(texts), labels, c=lexical_c, max_iter=100)
-        return cls(weights, bias, lexical_weight, ngrams, lex_w, lex_b)
+        return cls(weights, bias, lexical_weight, ngrams, lex_w, lex_b, full_coverage)
 
     def predict(self, features: np.ndarray, texts: list[str]) -> np.ndarray:
         logits = features @ self.weights.T + self.bias
@@ -202,7 +206,8 @@ class IntentModel:
             return softmax(logits)
         ngrams, coverage = self.ngrams.transform_with_coverage(texts)
         lexical = ngrams @ self._lexical_columns + self.lexical_bias
-        weight = (self.lexical_weight * coverage)[:, np.newaxis]
+        share = np.minimum(1.0, coverage / self.full_coverage)
+        weight = (self.lexical_weight * share)[:, np.newaxis]
         log_p = (1 - weight) * _log_softmax(logits)
         log_p += weight * _log_softmax(np.asarray(lexical))
         return softmax(log_p)
@@ -330,6 +335,12 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             # Share of the character n-gram model in the mix; 0 turns it off.
             "lexical_weight": 0.35,
             "lexical_C": 10.0,
+            # The share of a message's character n-grams the model must know for the
+            # n-gram model to get its whole weight; below it the weight shrinks in
+            # proportion (a message in a script the examples never used: none). 1.0
+            # scales every message by its share; 0.5 keeps the whole weight for a
+            # message half of whose n-grams are known (docs/nlu.md, MASSIVE).
+            "lexical_full_coverage": 1.0,
             # Names (aliases) of the dense featurizers to use; empty means all.
             FEATURIZERS: [],
         }
@@ -363,6 +374,11 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             )
         if int(config.get("calibration_folds", 0)) < 2:
             raise InvalidConfigException("calibration_folds must be at least 2.")
+        full = config.get("lexical_full_coverage", 1.0)
+        if isinstance(full, bool) or not isinstance(full, (int, float)) or not 0 < full <= 1:
+            raise InvalidConfigException(
+                f"lexical_full_coverage must be a number in (0, 1], e.g. 0.5; got {full!r}."
+            )
         if config.get("calibration_rule", "balanced") not in RULES:
             raise InvalidConfigException(
                 f"calibration_rule must be one of {', '.join(RULES)}; "
@@ -390,6 +406,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "c": float(self.component_config["C"]),
             "lexical_weight": float(self.component_config["lexical_weight"]),
             "lexical_c": float(self.component_config["lexical_C"]),
+            "full_coverage": float(self.component_config["lexical_full_coverage"]),
         }
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -495,6 +512,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "intents": self.intents,
             "threshold": self.threshold,
             "lexical_weight": model.lexical_weight,
+            "lexical_full_coverage": model.full_coverage,
             "words": sorted(self.words),
         }
         if (
@@ -543,6 +561,7 @@ class SentenceEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             ngrams,
             arrays.get("lexical_weights"),
             arrays.get("lexical_bias"),
+            float(meta.get("lexical_full_coverage", 1.0)),
         )
         return cls(
             config,

@@ -22,6 +22,8 @@ ONNX_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 ENCODER_FILES = (MANIFEST, ONNX_FILE, TOKENIZER_FILE)
 DEFAULT_ENCODER_DIR = Path("models/encoders/all-minilm-l6-v2")
+LAYERS_OUTPUT = "layer_embeddings"
+"""The exported graph's third output: every hidden layer pooled, ``(batch, layers, dim)``."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,15 @@ class Encoded:
 
 
 class OnnxSentenceEncoder:
-    """Runs an exported encoder; texts longer than the model's window are truncated."""
+    """Runs an exported encoder; texts longer than the model's window are truncated.
+
+    ``sentence_layers`` (e.g. ``[-1, -3, -5, -7]``, Python indices into the hidden
+    states, ``-1`` the last layer) makes the sentence vector the concatenation of
+    those layers' pooled vectors, each scaled to unit length: lower layers keep
+    word-level detail the last one has smoothed over, which a linear classifier can
+    use (docs/nlu.md, MASSIVE). ``sentence_dim`` is then ``dim`` times their number;
+    the word-piece vectors stay the last layer's.
+    """
 
     def __init__(
         self,
@@ -47,6 +57,7 @@ class OnnxSentenceEncoder:
         batch_size: int = 32,
         num_threads: int | None = None,
         allow_spinning: bool = False,
+        sentence_layers: Sequence[int] | None = None,
     ) -> None:
         folder = Path(folder)
         missing = [name for name in ENCODER_FILES if not (folder / name).exists()]
@@ -88,6 +99,24 @@ class OnnxSentenceEncoder:
         self._session = ort.InferenceSession(
             str(folder / ONNX_FILE), sess_options=options, providers=["CPUExecutionProvider"]
         )
+        self.sentence_layers = tuple(int(n) for n in sentence_layers or ())
+        if self.sentence_layers:
+            outputs = [o.name for o in self._session.get_outputs()]
+            count = int(self.manifest.get("hidden_layers", 0))
+            if LAYERS_OUTPUT not in outputs or not count:
+                raise EncoderNotFound(
+                    f"The encoder in {folder} was exported without its hidden layers, which "
+                    "`sentence_layers` reads; export it again (`make setup` after deleting the "
+                    f"folder, or `python -m bot.encoders.export --force --out {folder}`).",
+                    path=folder,
+                )
+            bad = [n for n in self.sentence_layers if not -count <= n < count]
+            if bad:
+                raise ValueError(
+                    f"sentence_layers {bad} out of range: {folder} has {count} hidden states "
+                    f"(the input embeddings and {count - 1} layers); use -1 … -{count}."
+                )
+        self.sentence_dim = self.dim * max(1, len(self.sentence_layers))
 
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
         """Encode texts in length-sorted batches (less padding, same results)."""
@@ -113,7 +142,11 @@ class OnnxSentenceEncoder:
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
-            tokens, sentences = self._session.run(None, feed)
+            tokens, sentences, layers = self._run(feed)
+            if layers is not None:
+                picked = layers[:, list(self.sentence_layers)]  # (batch, k, dim)
+                picked = picked / np.maximum(np.linalg.norm(picked, axis=-1, keepdims=True), 1e-12)
+                sentences = picked.reshape(len(batch), -1)
             for row, i in enumerate(batch):
                 enc = encodings[i]
                 keep = [
@@ -130,8 +163,16 @@ class OnnxSentenceEncoder:
                 )
         return [r for r in results if r is not None]
 
+    def _run(self, feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if self.sentence_layers:
+            tokens, sentences, layers = self._session.run(None, feed)
+            return tokens, sentences, layers
+        # An encoder exported before the layers output, or one whose layers are not read.
+        tokens, sentences = self._session.run(["token_embeddings", "sentence_embedding"], feed)
+        return tokens, sentences, None
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentence vectors only, shape ``(len(texts), dim)``."""
+        """Sentence vectors only, shape ``(len(texts), sentence_dim)``."""
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.sentence_dim), dtype=np.float32)
         return np.stack([e.sentence for e in self.encode(texts)])

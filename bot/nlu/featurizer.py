@@ -99,6 +99,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             # a text with Han characters gets zero features from this one, so the
             # classifier reads it through the other (docs/nlu.md, Chinese and English).
             "skip_han": False,
+            # Hidden layers whose pooled vectors make the sentence features, e.g.
+            # [-1, -3, -5, -7]: concatenated, each at unit length (bot/nlu/encoder.py).
+            # None: the encoder's own sentence embedding (the last layer).
+            "sentence_layers": None,
         }
 
     @classmethod
@@ -107,6 +111,16 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             raise InvalidConfigException(
                 "SentenceEncoderFeaturizer needs `encoder_path`: a folder written by "
                 "`python -m bot.encoders.export` (default models/encoders/all-minilm-l6-v2)."
+            )
+        layers = config.get("sentence_layers")
+        if layers is not None and (
+            not isinstance(layers, list)
+            or not layers
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in layers)
+        ):
+            raise InvalidConfigException(
+                f"SentenceEncoderFeaturizer: `sentence_layers: {layers!r}` must be a list of "
+                "hidden-layer indices such as [-1, -3, -5, -7] (-1 is the last layer), or null."
             )
         if config.get("fine_tune") and not config.get("embed_encoder", True):
             raise InvalidConfigException(
@@ -123,6 +137,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         encoder: OnnxSentenceEncoder | None = None,
         means: LanguageMeans | None = None,
     ) -> None:
+        self.validate_config(config)
         # Rasa names every node of a graph; a component built by hand goes by its class.
         super().__init__(execution_context.node_name or type(self).__name__, config)
         self._model_storage = model_storage
@@ -230,7 +245,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             tokens = message.get(TOKENS_NAMES[attribute]) or []
             if skip:
                 sequence = np.zeros((len(tokens), dim), dtype=np.float32)
-                sentence = np.zeros((1, dim), dtype=np.float32)
+                sentence = np.zeros((1, self._encoder.sentence_dim), dtype=np.float32)
             else:
                 enc = next(encoded)
                 sequence = _align(enc, [(t.start, t.end) for t in tokens], dim)
@@ -251,6 +266,7 @@ def _open_encoder(folder: Path, config: dict[str, Any]) -> OnnxSentenceEncoder:
         batch_size=int(config["batch_size"]),
         num_threads=threads or None,
         allow_spinning=bool(config.get("allow_spinning", False)),
+        sentence_layers=config.get("sentence_layers") or None,
     )
 
 

@@ -10,6 +10,7 @@ production profile, on a private PostgreSQL database and Redis key prefix.
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
 import socket
 import time
@@ -84,7 +85,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             "TANDEM_HANDOFF_OPEN_HOURS": "always",
         }
         with patched_environ(run_env):
-            group = Cluster(settings, model=model, replicas=1, action_servers=1)
+            # pinned to a core, as the benchmark measures it (--cpus-per-replica 1)
+            group = Cluster(settings, model=model, replicas=1, action_servers=1, cpus_per_replica=1)
             group.start()
             try:
                 yield group
@@ -110,6 +112,8 @@ def test_customers_on_rest_and_web_chat_lose_and_duplicate_nothing(
     channels = {s["channel"] for s in run.steps}
     assert channels == {"rest", "webchat"}, run.steps
     assert run.messages > 0
+    replica = cluster.replicas[0]
+    assert replica.pid is not None and len(os.sched_getaffinity(replica.pid)) == 1
     assert run.failures == 0, run.errors
     result = check_trackers(cluster.balancer_url, cluster.settings.rasa_token, journal)
     assert result["conversations"] >= USERS

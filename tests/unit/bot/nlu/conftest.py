@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.encoders.export import is_current
 from bot.nlu.encoder import DEFAULT_ENCODER_DIR, ENCODER_FILES
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -71,7 +72,7 @@ policies: []
 @pytest.fixture(scope="session")
 def encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     default = ROOT / DEFAULT_ENCODER_DIR
-    if all((default / name).exists() for name in ENCODER_FILES):
+    if all((default / name).exists() for name in ENCODER_FILES) and is_current(default):
         return default
     out = tmp_path_factory.mktemp("encoder")
     subprocess.run(

@@ -88,6 +88,18 @@ def test_trains_persists_loads_and_predicts_the_same(storage) -> None:
     assert 0.0 < loaded.threshold < 1.0
 
 
+def test_full_coverage_is_persisted_with_the_model(storage) -> None:
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    config = _config(lexical_full_coverage=0.5)
+    clf = SentenceEmbeddingIntentClassifier.create(config, model_storage, resource, context)
+    clf.train(_training_data(np.random.default_rng(0)))
+    # the trained model's setting wins over the config it is loaded with
+    loaded = SentenceEmbeddingIntentClassifier.load(_config(), model_storage, resource, context)
+    assert loaded.model is not None and loaded.model.full_coverage == 0.5
+
+
 def test_low_confidence_becomes_nlu_fallback_but_keeps_the_ranking(storage) -> None:
     from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
 
@@ -203,6 +215,47 @@ def test_the_ngram_model_has_no_say_about_a_message_in_an_unseen_script() -> Non
     embedding_only = IntentModel(model.weights, model.bias).predict(features[:1], ["定个闹钟"])
     assert np.allclose(model.predict(features[:1], ["定个闹钟"]), embedding_only)
     assert model.predict(features[:1], ["set an alarm"])[0, 0] > embedding_only[0, 0]
+
+
+def test_full_coverage_keeps_the_ngram_weight_for_a_partly_known_message() -> None:
+    """With ``full_coverage`` 0.5 a message half of whose n-grams are known gets the
+    n-gram model's whole weight; one in an unseen script still gets none. The setting
+    travels with the persisted model's meta (see the round-trip test)."""
+    from bot.nlu.classifier import CharNgrams, IntentModel
+
+    texts = ["set an alarm", "wake me up", "what is the weather", "will it rain"]
+    labels = np.array([0, 0, 1, 1])
+    features = np.tile(np.array([[0.0, 1.0]], dtype=np.float32), (4, 1))
+    scaled = IntentModel.fit(features, texts, labels, c=1.0, lexical_weight=0.9, lexical_c=100.0)
+    kept = IntentModel.fit(
+        features, texts, labels, c=1.0, lexical_weight=0.9, lexical_c=100.0, full_coverage=0.5
+    )
+    partly = "set an alarm qqqq zzzz"
+    [share] = CharNgrams.coverage(kept.ngrams, [partly])
+    assert 0.5 < share < 1.0
+    # the partly known message: the whole weight with 0.5, a share of it with 1.0
+    whole_weight = 1e-9  # any known n-gram gives the whole weight
+    full = IntentModel(
+        kept.weights, kept.bias, 0.9, kept.ngrams, kept.lexical_weights, kept.lexical_bias,
+        whole_weight,
+    )  # fmt: skip
+    assert np.allclose(kept.predict(features[:1], [partly]), full.predict(features[:1], [partly]))
+    assert kept.predict(features[:1], [partly])[0, 0] > scaled.predict(features[:1], [partly])[0, 0]
+    embedding_only = IntentModel(kept.weights, kept.bias).predict(features[:1], ["定个闹钟"])
+    assert np.allclose(kept.predict(features[:1], ["定个闹钟"]), embedding_only)
+
+
+@pytest.mark.parametrize("value", [0, 1.5, "half", True])
+def test_a_bad_full_coverage_is_refused(storage, value) -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
+
+    model_storage, resource, context = storage
+    with pytest.raises(InvalidConfigException, match="lexical_full_coverage"):
+        SentenceEmbeddingIntentClassifier.create(
+            _config(lexical_full_coverage=value), model_storage, resource, context
+        )
 
 
 @pytest.mark.parametrize(

@@ -241,3 +241,35 @@ def test_skip_han_gives_chinese_text_zero_features_and_encodes_the_rest(
         reference.get_dense_features("text")[1].features,
         atol=1e-5,
     )
+
+
+def test_sentence_layers_widen_the_sentence_features_only(graph, encoder_dir: Path) -> None:
+    """With ``sentence_layers`` the sentence features are the chosen layers' pooled
+    vectors side by side (each unit length); the word features stay 384 wide, and a
+    Chinese message skipped by ``skip_han`` gets zeros of the same widths."""
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    storage, resource, context = graph
+    config = _config(encoder_dir, sentence_layers=[-1, -3, -5], skip_han=True)
+    featurizer = SentenceEncoderFeaturizer.create(config, storage, resource, context)
+    message, chinese = featurizer.process(_messages("where is my new card", "我想退货"))
+    sequence, sentence = message.get_dense_features("text")
+    assert sentence.features.shape == (1, 3 * 384)
+    assert sequence.features.shape == (5, 384)
+    parts = sentence.features[0].reshape(3, 384)
+    assert np.allclose(np.linalg.norm(parts, axis=1), 1.0, atol=1e-5)
+    plain = SentenceEncoderFeaturizer.create(_config(encoder_dir), storage, resource, context)
+    [same] = plain.process(_messages("where is my new card"))
+    assert np.allclose(parts[0], same.get_dense_features("text")[1].features[0], atol=1e-5)
+    _, zeros = chinese.get_dense_features("text")
+    assert zeros.features.shape == (1, 3 * 384) and not zeros.features.any()
+
+
+@pytest.mark.parametrize("layers", [[], "last", [1.5], [True]])
+def test_bad_sentence_layers_are_refused_with_an_example(encoder_dir: Path, layers) -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.featurizer import SentenceEncoderFeaturizer
+
+    with pytest.raises(InvalidConfigException, match=r"\[-1, -3, -5, -7\]"):
+        SentenceEncoderFeaturizer.validate_config(_config(encoder_dir, sentence_layers=layers))

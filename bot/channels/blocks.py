@@ -532,11 +532,21 @@ def _fit(
     return blocks
 
 
+CHOSE = "<@{user}> chose *{title}*"
+
+
 def mark_chosen(
-    blocks: list[dict[str, Any]], *, block_id: str | None, user_id: str, title: str
+    blocks: list[dict[str, Any]],
+    *,
+    block_id: str | None,
+    user_id: str,
+    title: str,
+    language: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The clicked message with its buttons replaced by who chose what, for ``chat.update``."""
-    chosen = context(f"<@{user_id}> chose *{escape(title)}*")
+    """The clicked message with its buttons replaced by who chose what, for ``chat.update``,
+    in the customer's ``language`` (``channel.chose``)."""
+    template = labels_for(language).get("channel.chose", CHOSE)
+    chosen = context(template.format(user=user_id, title=escape(title)))
     kept = [b for b in blocks if not (b.get("type") == "actions" and b.get("block_id") == block_id)]
     if len(kept) == len(blocks):
         kept = [b for b in blocks if b.get("type") != "actions"]

@@ -330,6 +330,7 @@ class SlackInput(InputChannel):
                 block_id=incoming.block_id,
                 user_id=incoming.metadata["user_id"],
                 title=incoming.title,
+                language=customer_language(incoming.title, incoming.metadata),
             )
             await self.client.call(
                 "chat.update",

@@ -739,6 +739,19 @@ def test_a_clicked_message_shows_the_choice_instead_of_the_buttons() -> None:
     assert updated[1]["elements"][0]["text"] == "<@U0001> chose *Yes*"
 
 
+def test_the_choice_line_is_in_the_customers_language() -> None:
+    original = render(
+        {"text": "要转人工吗", "buttons": [{"title": "是 <好>", "payload": "/affirm"}]},
+        team_label=TEAM,
+    )
+    assert original is not None
+    updated = mark_chosen(
+        original.blocks, block_id="tandem_actions_0", user_id="U0001", title="是 <好>",
+        language="zh",
+    )  # fmt: skip
+    assert updated[-1]["elements"][0]["text"] == "<@U0001> 选择了 *是 &lt;好&gt;*"
+
+
 def test_marketing_copy_becomes_a_header_and_one_section_per_variant() -> None:
     from bot.channels.blocks import render
 

@@ -133,11 +133,13 @@ policies: []
 """
 
 
-def with_gloss(config: str, weight: float) -> str:
-    """``config`` with the gloss-reading featurizer and classifier (bot/nlu/gloss.py)."""
-    return config.replace(
-        "bot.nlu.featurizer.SentenceEncoderFeaturizer", "bot.nlu.gloss.GlossingEncoderFeaturizer"
-    ).replace(
+def with_gloss(config: str, weight: float, copies: int = 0) -> str:
+    """``config`` with the gloss-reading featurizer and classifier (bot/nlu/gloss.py),
+    and ``copies`` code-switched copies of each English example."""
+    featurizer = "bot.nlu.gloss.GlossingEncoderFeaturizer"
+    if copies:
+        featurizer += f"\n    code_switch_copies: {copies}"
+    return config.replace("bot.nlu.featurizer.SentenceEncoderFeaturizer", featurizer).replace(
         "  - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier\n",
         f"  - name: bot.nlu.gloss.GlossMixingIntentClassifier\n    gloss_weight: {weight}\n",
     )
@@ -290,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--gloss-weight", type=float, default=0.3)
     parser.add_argument(
+        "--code-switch-copies", type=int, default=0,
+        help="with --gloss-tasks: code-switched copies of each English example (bot/nlu/gloss.py)",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-centering", action="store_true",
         help="keep each language's mean in the sentence embeddings (center_languages: false)",
     )  # fmt: skip
@@ -385,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         glossed = set(filter(None, args.gloss_tasks.split(",")))
         for task, name in (("joint", "tandem"), ("en_to_zh", "tandem_en_to_zh")):
             if task in glossed:
-                runner.configs[name] = with_gloss(runner.configs[name], args.gloss_weight)
+                runner.configs[name] = with_gloss(
+                    runner.configs[name], args.gloss_weight, args.code_switch_copies
+                )
         for task in TASKS:
             pipeline = {"joint": "tandem", "en_to_zh": "tandem_en_to_zh"}.get(task, task)
             config = runner.configs[pipeline]
@@ -443,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         "languages' train splits."
         + (
             f" The English word gloss of Chinese messages (bot/nlu/gloss.py, CC-CEDICT, "
-            f"gloss_weight {args.gloss_weight}) is read by: {', '.join(sorted(glossed))}."
+            f"gloss_weight {args.gloss_weight}, {args.code_switch_copies} code-switched "
+            f"copies per English example) is read by: {', '.join(sorted(glossed))}."
             if glossed
             else ""
         ),

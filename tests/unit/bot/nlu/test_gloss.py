@@ -61,6 +61,21 @@ def test_a_word_the_dictionary_lacks_is_glossed_by_its_longest_known_pieces(glos
     assert glossary._pieces("闹") == []
 
 
+def test_english_words_and_phrases_are_put_into_chinese_for_code_switched_copies(
+    glossary,
+) -> None:
+    import random
+
+    assert glossary.chinese["alarm clock"] == ["闹钟"]
+    assert glossary.chinese["set up"] == ["设置"]  # the word's main sense
+    assert glossary.chinese["install"] == ["设置"]
+    text = "Set up an alarm clock for tomorrow, please"
+    # two-word phrases first; function words stay English; Han neighbours are joined
+    assert glossary.code_switch(text, random.Random(0), 1.0) == "设置 an 闹钟 for 明天 please"
+    assert glossary.code_switch("tomorrow seven", random.Random(0), 1.0) == "明天七"
+    assert glossary.code_switch(text, random.Random(0), 0.0) == text
+
+
 def test_a_missing_or_empty_dictionary_says_how_to_fix_it(tmp_path: Path) -> None:
     from bot.nlu.errors import NLUError
     from bot.nlu.gloss import Glossary
@@ -186,3 +201,51 @@ def test_an_english_only_model_mixes_in_the_gloss_of_chinese_messages(tmp_path: 
         _ranking(plain, "cancel my alarm"), abs=1e-5
     )
     assert np.isclose(sum(_ranking(mixed, "取消明天的闹钟").values()), 1.0, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_code_switched_copies_train_the_classifier_only(tmp_path: Path) -> None:
+    if not (E5 / "encoder.json").exists():
+        pytest.skip(f"{E5} is missing: `make setup` exports it")
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.nlu.gloss import (
+        CODE_SWITCHED,
+        GlossingEncoderFeaturizer,
+        GlossMixingIntentClassifier,
+    )
+    from bot.nlu.tokenizer import MultilingualTokenizer
+
+    (tmp_path / "nlu.yml").write_text(NLU, encoding="utf-8")
+    data = load_data(str(tmp_path / "nlu.yml"))
+    MultilingualTokenizer(MultilingualTokenizer.get_default_config()).process_training_data(data)
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    context = ExecutionContext(GraphSchema({}), node_name="feat")
+    config = {
+        **GlossingEncoderFeaturizer.get_default_config(),
+        "encoder_path": str(E5), "embed_encoder": False, "num_threads": 1,
+        "code_switch_copies": 2,
+    }  # fmt: skip
+    featurizer = GlossingEncoderFeaturizer.create(config, storage, Resource("feat"), context)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+
+    copies = [c for m in data.intent_examples for c in m.get(CODE_SWITCHED) or []]
+    assert len(copies) >= len(data.intent_examples)  # 2 per example, less those left English
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in c.get("text")) for c in copies)
+    _, sentence = copies[0].get_dense_features("text")
+    assert sentence is not None and sentence.features.shape == (1, 384)
+    assert len(data.training_examples) == 15  # the copies are not training examples
+
+    classifier = GlossMixingIntentClassifier.create(
+        {**GlossMixingIntentClassifier.get_default_config(), "fallback_threshold": None},
+        storage, Resource("clf"), context,
+    )  # fmt: skip
+    classifier.train(data)
+    # it trained on the copies too: their Chinese characters are words it knows
+    han = {ch for c in copies for ch in c.get("text") if "\u4e00" <= ch <= "\u9fff"}
+    assert han and han <= classifier.words

@@ -235,6 +235,21 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
             "code_switch_seed": 42,
         }
 
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        super().validate_config(config)
+        copies, share = config.get("code_switch_copies", 0), config.get("code_switch_share", 0.6)
+        if not isinstance(copies, int) or isinstance(copies, bool) or copies < 0:
+            raise InvalidConfigException(
+                f"GlossingEncoderFeaturizer: `code_switch_copies: {copies!r}` must be a whole "
+                "number of copies per English example (0: none)."
+            )
+        if not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise InvalidConfigException(
+                f"GlossingEncoderFeaturizer: `code_switch_share: {share!r}` must be the share "
+                "of words put into Chinese, above 0 and at most 1 (e.g. 0.6)."
+            )
+
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         super().process_training_data(training_data)
         copies = int(self._config.get("code_switch_copies") or 0)
@@ -272,7 +287,11 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
         if not han:
             return messages
         glossary = load_glossary(self._config.get("gloss_dictionary"))
-        texts = [glossary.gloss(m.get(TEXT)) for m in han]
+        # a message none of whose words the dictionary knows has no gloss to read
+        glossed = [(m, text) for m in han if (text := glossary.gloss(m.get(TEXT)).strip())]
+        if not glossed:
+            return messages
+        han, texts = [m for m, _ in glossed], [text for _, text in glossed]
         vectors = self._encoder.embed(texts)
         if self._means is not None:
             vectors = self._means.center(vectors, texts)

@@ -96,6 +96,19 @@ def test_the_packaged_cc_cedict_glosses_everyday_requests() -> None:
     assert "weather" in glossary.gloss("明天天气怎么样")
 
 
+@pytest.mark.parametrize(
+    "setting", [{"code_switch_copies": -1}, {"code_switch_copies": 1.5}, {"code_switch_share": 0}]
+)
+def test_bad_code_switch_settings_are_refused(setting: dict) -> None:
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from bot.nlu.gloss import GlossingEncoderFeaturizer
+
+    config = {**GlossingEncoderFeaturizer.get_default_config(), **setting}
+    with pytest.raises(InvalidConfigException, match="code_switch"):
+        GlossingEncoderFeaturizer.validate_config(config)
+
+
 def test_gloss_weight_outside_zero_to_one_is_refused() -> None:
     from rasa.shared.exceptions import InvalidConfigException
 

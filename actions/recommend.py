@@ -149,7 +149,8 @@ def in_language(
                 currency=currency,
             )
         )
-        items.append(item.model_copy(update={"reason": reason, "misses": missed}))
+        name = item.name if product is None else product.in_language(language).name
+        items.append(item.model_copy(update={"reason": reason, "misses": missed, "name": name}))
     note = result.note
     if note:
         what = constraints_zh.headline(
@@ -414,8 +415,13 @@ def products_meant(
     return mentioned, shown
 
 
-def pick_buttons(products: list[Product], intent: str) -> list[dict[str, str]]:
-    return [{"title": p.name, "payload": f'/{intent}{{"product": "{p.id}"}}'} for p in products[:5]]
+def pick_buttons(
+    products: list[Product], intent: str, language: str | None = None
+) -> list[dict[str, str]]:
+    return [
+        {"title": p.in_language(language).name, "payload": f'/{intent}{{"product": "{p.id}"}}'}
+        for p in products[:5]
+    ]
 
 
 class ActionProductDetails(Action):
@@ -454,7 +460,7 @@ class ActionProductDetails(Action):
                     "Which product would you like the details of? Tell me its name, "
                     "or ask me for a recommendation first.",
                 ),
-                buttons=pick_buttons(shown, "ask_product_details"),
+                buttons=pick_buttons(shown, "ask_product_details", language),
             )
             return []
         product = mentioned[0]
@@ -507,6 +513,9 @@ class ActionCompareProducts(Action):
             return []
         dispatcher.utter_message(
             text=compare(chosen, currency=currency, language=language),
-            buttons=[*pick_buttons(chosen, "ask_product_details"), financing_step(language)],
+            buttons=[
+                *pick_buttons(chosen, "ask_product_details", language),
+                financing_step(language),
+            ],
         )
         return []

@@ -5,8 +5,8 @@ The next steps offered under recommendations ("Details", "Compare these")
 answer from ``data/catalog/products.yml`` only, so a price or a spec can never
 differ from what the recommender used. Plain functions over
 :class:`~generators.recommend.Product`: no model, tested line by line.
-``language="zh"`` words them in Chinese; the catalogue's names and descriptions
-are product data and are quoted as the catalogue writes them.
+``language="zh"`` words them in Chinese and quotes the catalogue's Chinese name
+and description (``translations``) where it has them, else the English ones.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ def find_product(mention: str | None, products: Iterable[Product]) -> Product | 
     wanted = _key(mention)
     catalogue = list(products)
     for product in catalogue:
-        if wanted in (_key(product.id), _key(product.name)):
+        if wanted in (_key(product.id), *(_key(name) for name in product.names())):
             return product
     return None
 
 
 def _key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", text.lower().removeprefix("the "))
+    return re.sub(r"[^a-z0-9\u3400-\u9fff]+", "", text.lower().removeprefix("the "))
 
 
 def financing_line(
@@ -72,6 +72,7 @@ def details(
 ) -> str:
     """The product's facts as the catalogue has them, for "Details"."""
     zh = language == "zh"
+    product = product.in_language(language)
     price = constraints_zh.money(product.price, currency) if zh else money(product.price, currency)
     lines = [
         f"{product.name}：{price}。" if zh else f"{product.name}: {price}.",
@@ -87,7 +88,8 @@ def compare(
     products: Sequence[Product], *, currency: str = "GBP", language: str | None = None
 ) -> str:
     """A short comparison of the items shown: price order, the gap, each one's lead."""
-    shown = list({p.id: p for p in products}.values())[:MAX_COMPARED]
+    shown = [p.in_language(language) for p in {p.id: p for p in products}.values()]
+    shown = shown[:MAX_COMPARED]
     if len(shown) < 2:
         raise ValueError("A comparison needs at least two products.")
     by_price = sorted(shown, key=lambda p: p.price)
@@ -116,12 +118,20 @@ def _lead(description: str) -> str:
     return first[:1].lower() + first[1:]
 
 
+def _lead_zh(description: str) -> str:
+    """:func:`_lead` for a Chinese description (its first sentence); an English one
+    (no translation in the catalogue) as :func:`_lead` cuts it."""
+    if not re.search(r"[\u3400-\u9fff]", description):
+        return _lead(description)
+    return re.split(r"[。！？]", description, maxsplit=1)[0]
+
+
 def _compare_zh(shown: list[Product], by_price: list[Product], currency: str) -> str:
     """:func:`compare` in Chinese; each product's lead is quoted from the catalogue."""
     cheapest, dearest = by_price[0], by_price[-1]
     price = lambda value: constraints_zh.money(value, currency)  # noqa: E731
     lines = [f"比较 {'、'.join(p.name for p in shown)}："]
-    lines += [f"• {p.name}，{price(p.price)}：{_lead(p.description)}" for p in by_price]
+    lines += [f"• {p.name}，{price(p.price)}：{_lead_zh(p.description)}" for p in by_price]
     gap = dearest.price - cheapest.price
     if gap > 0:
         lines.append(f"{cheapest.name} 最便宜，比 {dearest.name} 便宜 {price(gap)}。")

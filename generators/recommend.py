@@ -45,12 +45,40 @@ _REASONS = {
 }
 
 
+class ProductText(BaseModel):
+    """A product's name and description in another language (``translations``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, description="None: the name as it is.")
+    description: str = Field(min_length=1)
+
+
 class Product(BaseModel):
     id: str
     name: str
     category: str
     price: float = Field(ge=0)
     description: str
+    translations: dict[str, ProductText] = Field(
+        default_factory=dict,
+        description='Shown to customers of that language, e.g. {"zh": {"description": …}}; '
+        "matching and ranking read the fields above.",
+    )
+
+    def in_language(self, language: str | None) -> Product:
+        """The product as a customer of ``language`` reads it: its translated name and
+        description where the catalogue has them, else itself."""
+        text = self.translations.get(language or "")
+        if text is None:
+            return self
+        return self.model_copy(
+            update={"name": text.name or self.name, "description": text.description}
+        )
+
+    def names(self) -> list[str]:
+        """Every name the product goes by: the catalogue's and its translations'."""
+        return [self.name, *(t.name for t in self.translations.values() if t.name)]
 
 
 class Interaction(BaseModel):

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.recommend as recommend_actions
 from actions.recommend import ActionInformOutsideForm, ActionRecommendProducts
 from generators.embeddings import HashingEmbedder
-from generators.recommend import HybridRecommender
+from generators.recommend import HybridRecommender, load_products
 from generators.schemas import json_schema
 from tests.conftest import CATALOG_DIR
 from tests.unit.actions.form_driver import tracker
@@ -69,3 +69,24 @@ async def test_a_chinese_shopping_request_read_as_an_answer_is_still_recommended
     message = await ask("想买个降噪耳机，预算两百", intent="inform")
     items = message["custom"]["data"]["items"]
     assert items and all(i["category"] == "headphones" and i["price"] <= 200 for i in items)
+
+
+async def test_the_card_and_its_buttons_name_products_as_the_chinese_catalogue_does() -> None:
+    message = await ask("户外用的三防手机")
+    items = message["custom"]["data"]["items"]
+    names = {i["product_id"]: i["name"] for i in items}
+    assert names.get("terra-x") == "Terra X 三防手机", names
+    details = [b["title"] for b in message["buttons"] if b["title"].startswith("详情：")]
+    assert "详情：Terra X 三防手机" in details
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert all(p.startswith("/") and "三防" not in p for p in payloads)
+
+
+def test_pick_buttons_title_in_the_language_and_payload_by_id() -> None:
+    products = load_products(CATALOG_DIR / "products.yml")[0]
+    terra = [p for p in products if p.id in ("terra-x", "nova-8")]
+    buttons = recommend_actions.pick_buttons(terra, "ask_product_details", "zh")
+    assert [b["title"] for b in buttons] == ["Nova 8", "Terra X 三防手机"]
+    assert buttons[1]["payload"] == '/ask_product_details{"product": "terra-x"}'
+    english = recommend_actions.pick_buttons(terra, "ask_product_details")
+    assert english[1]["title"] == "Terra X Rugged"

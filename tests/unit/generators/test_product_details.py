@@ -87,7 +87,8 @@ def test_details_and_comparison_in_chinese() -> None:
     nova = details(product("nova-8"), currency=CURRENCY, terms=FinancingTerms.load(), language="zh")
     lines = nova.splitlines()
     assert lines[0] == "Nova 8：£599。"
-    assert lines[1] == product("nova-8").description  # product data, as the catalogue has it
+    assert lines[1] == product("nova-8").translations["zh"].description  # the catalogue's zh text
+    assert lines[1].startswith("畅销智能手机")
     assert lines[2] == "分期付款：12 个月，年利率 0%，每月 £49.92。"
     text = compare(
         [product("nova-8"), product("nova-7a"), product("terra-x")],
@@ -95,8 +96,30 @@ def test_details_and_comparison_in_chinese() -> None:
         language="zh",
     )
     lines = text.splitlines()
-    assert lines[0] == "比较 Nova 8、Nova 7a、Terra X Rugged："
-    assert lines[1].startswith("• Nova 7a，£329：")
+    assert lines[0] == "比较 Nova 8、Nova 7a、Terra X 三防手机："
+    assert lines[1] == "• Nova 7a，£329：实惠的 5G 智能手机，大电池、双摄像头、6.5 英寸明亮屏幕"
     assert lines[-1] == "Nova 7a 最便宜，比 Nova 8 便宜 £270。"
     mixed = compare([product("nova-8"), product("pulse-anc")], currency=CURRENCY, language="zh")
     assert mixed.splitlines()[-1] == "它们属于不同类别的产品，请按您的需要来比较。"
+
+
+def test_a_product_without_a_chinese_text_is_quoted_in_english() -> None:
+    plain = product("nova-7a").model_copy(update={"translations": {}})
+    lines = details(plain, currency=CURRENCY, language="zh").splitlines()
+    assert lines == ["Nova 7a：£329。", plain.description]
+    text = compare([plain, product("terra-x")], currency=CURRENCY, language="zh")
+    assert "• Nova 7a，£329：affordable 5G smartphone with a large battery" in text
+    assert "• Terra X 三防手机，£449：适合户外工作的坚固防水手机" in text
+
+
+def test_english_conversations_keep_the_english_catalogue() -> None:
+    text = compare([product("terra-x"), product("nova-7a")], currency=CURRENCY, language="en")
+    assert "Terra X Rugged" in text and "三防" not in text
+    assert details(product("terra-x"), currency=CURRENCY).startswith("Terra X Rugged: £449.")
+
+
+def test_a_translated_name_finds_the_product() -> None:
+    assert product("Nova 8 透明保护壳").id == "case-nova-8"
+    assert product("无线充电板").id == "wireless-pad"
+    assert product("terra x 三防手机").id == "terra-x"
+    assert find_product("透明保护壳", PRODUCTS) is None  # part of a name is not a name

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -82,6 +83,30 @@ def test_catalog_ships_products_and_a_consistent_log() -> None:
     log = load_interactions(CATALOG_DIR / "interactions.csv")
     assert {i.product_id for i in log} <= ids
     assert {"flip-z", "terra-x"} & {i.product_id for i in log} == set()
+
+
+def test_the_reference_catalogue_speaks_chinese_and_falls_back_to_english() -> None:
+    products, _ = load_products(CATALOG_DIR / "products.yml")
+    han = re.compile(r"[\u3400-\u9fff]")
+    for product in products:  # every product, so no card mixes the languages
+        zh = product.in_language("zh")
+        assert han.search(zh.description), product.id
+        assert zh.id == product.id and zh.price == product.price
+        assert product.in_language("en") is product and product.in_language(None) is product
+    terra = next(p for p in products if p.id == "terra-x")
+    assert terra.names() == ["Terra X Rugged", "Terra X 三防手机"]
+    nova = next(p for p in products if p.id == "nova-8")
+    assert nova.in_language("zh").name == "Nova 8"  # no zh name: the name stays
+
+
+def test_a_translation_needs_a_description(tmp_path) -> None:
+    bad = tmp_path / "products.yml"
+    bad.write_text(
+        "currency: GBP\nproducts:\n  - {id: a, name: A, category: x, price: 1, "
+        "description: An A., translations: {zh: {name: 甲}}}\n"
+    )
+    with pytest.raises(ModelLoadError, match="description"):
+        load_products(bad)
 
 
 def test_collaborative_signal_completes_a_basket() -> None:

@@ -529,6 +529,12 @@ def test_a_chinese_visitor_gets_the_widget_and_the_cards_in_chinese(
     push(assistant, session, bot(None, {"type": "handoff", "state": "bot"}))
     expect(page.get_by_text("您已回到智能助手。")).to_be_visible()
 
+    # A message the server refuses (an unpaired surrogate is not text) is explained
+    # in the visitor's language by the error's code, not in the server's English.
+    page.evaluate("window.TandemWebChat.send('坏\\ud800字')")
+    expect(page.locator(".tw-notice")).to_contain_text("消息里有无法发送的字符，请重新输入。")
+    expect(page.locator(".tw-panel")).not_to_contain_text("unpaired surrogate")
+
     # A reload shows the conversation again, in the language it was held in.
     page.reload()
     expect(page.get_by_role("status").filter(has_text="已连接")).to_be_visible()

@@ -106,6 +106,10 @@
       "widget.connected": "Connected",
       "widget.connecting": "Connecting…",
       "widget.conversation": "Conversation",
+      "widget.error.bad_text": "The message contains characters that can't be sent. Please type it again.",
+      "widget.error.message_too_long": "That message is too long for the chat. Please split it into shorter messages.",
+      "widget.error.no_session": "The chat is still connecting. Please send your message again in a moment.",
+      "widget.error.token_expired": "Your chat session has expired. Reconnecting…",
       "widget.history_failed": "The earlier conversation could not be loaded.",
       "widget.image": "Image from the assistant",
       "widget.next_in_queue": "You're next in the queue.",
@@ -186,6 +190,10 @@
       "widget.connected": "已连接",
       "widget.connecting": "正在连接…",
       "widget.conversation": "对话",
+      "widget.error.bad_text": "消息里有无法发送的字符，请重新输入。",
+      "widget.error.message_too_long": "消息太长了，请分成几条较短的消息发送。",
+      "widget.error.no_session": "聊天仍在连接中，请稍后重新发送。",
+      "widget.error.token_expired": "聊天会话已过期，正在重新连接…",
       "widget.history_failed": "无法加载之前的对话。",
       "widget.image": "助手发送的图片",
       "widget.next_in_queue": "您是下一位。",
@@ -222,9 +230,16 @@
   let language = supported(config.lang) || browserLanguages.map(supported).find(Boolean) || "en";
 
   /** The words for `key` in the conversation's language (else English), `{name}`s filled in. */
+  function wordSources() {
+    return [config.strings[language], LOCALES[language], config.strings.en, LOCALES.en];
+  }
+
+  function hasWords(key) {
+    return wordSources().some((words) => words && typeof words[key] === "string");
+  }
+
   function t(key, values) {
-    const sources = [config.strings[language], LOCALES[language], config.strings.en, LOCALES.en];
-    const found = sources.find((words) => words && typeof words[key] === "string");
+    const found = wordSources().find((words) => words && typeof words[key] === "string");
     const template = found ? found[key] : key;
     return template.replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
   }
@@ -697,7 +712,11 @@
   }
 
   /** The server's own explanation: its errors are worded in English, so only English gets it. */
+  /** A server error in the visitor's words: the widget's own for the codes it knows
+   *  (widget.error.<code>), the server's English text for others in English, else "". */
   function serverWords(error) {
+    const key = error && typeof error.code === "string" ? `widget.error.${error.code}` : "";
+    if (key && hasWords(key)) return t(key);
     return language === "en" && error && typeof error.message === "string" ? error.message : "";
   }
 

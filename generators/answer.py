@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from generators import products_zh
 from generators.brand import Brand
 from generators.compose import Composition, compose, join_sentences
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
@@ -228,8 +229,8 @@ class AnswerPipeline:
         ``language`` (the conversation's, e.g. ``zh``) picks the knowledge base
         searched and the language of the answer; one without documents of its
         own is answered from the default language's. The product catalogue
-        and follow-up rewriting are written in the default language and serve
-        it only.
+        answers the default language and Chinese (:mod:`generators.products_zh`);
+        follow-up rewriting and financing quotes serve the default language only.
 
         ``context`` (earlier questions, the product discussed) resolves
         follow-ups. Validation needs the whole reply, so a streaming channel
@@ -300,20 +301,24 @@ class AnswerPipeline:
         on_chunk: Callable[[str], None] | None,
         language: str = DEFAULT_LANGUAGE,
     ) -> Answer:
-        asked = (
-            rewrite(question, context, self.catalog)
-            if language == self.knowledge_bases.default_language
-            else Rewritten(question)
-        )
-        if quote := self._financing_quote(asked, question):
+        default = language == self.knowledge_bases.default_language
+        if default:
+            asked = rewrite(question, context, self.catalog)
+        elif language == products_zh.LANGUAGE:
+            asked = products_zh.rewrite_zh(question, context, self.catalog)
+        else:
+            asked = Rewritten(question)
+        if default and (quote := self._financing_quote(asked, question)):
             return quote
-        if asked.kind is not None and (fact := self._several_products(asked, question)):
+        if asked.kind is not None and (fact := self._several_products(asked, question, language)):
             return fact
-        if asked.kind is not None and (fact := self._from_catalogue(asked, asked.kind, question)):
-            return self._with_policy(fact, asked, question)
+        if asked.kind is not None and (
+            fact := self._from_catalogue(asked, asked.kind, question, language)
+        ):
+            return self._with_policy(fact, asked, question) if default else fact
         prepared = self._about_the_product(self.preprocess(asked.query, language=language), asked)
         if not prepared.retrieval.confident:
-            if fact := self._from_catalogue(asked, "overview", question):
+            if fact := self._from_catalogue(asked, "overview", question, language):
                 return fact  # a product named, but no policy about it: what it is
             log.info("answer: abstained, top score %.2f", prepared.retrieval.top_score)
             return Answer(
@@ -348,9 +353,23 @@ class AnswerPipeline:
         product = asked.product.id if asked.product is not None else None
         return Answer(text, "answered", (FINANCING_CITATION,), "financing", product)
 
-    def _from_catalogue(self, asked: Rewritten, kind: FactKind, question: str) -> Answer | None:
+    def _from_catalogue(
+        self, asked: Rewritten, kind: FactKind, question: str, language: str = DEFAULT_LANGUAGE
+    ) -> Answer | None:
         if self.catalog is None or asked.product is None:
             return None
+        if language == products_zh.LANGUAGE:
+            text = products_zh.answer_zh(self.catalog, asked.product, kind, question)
+            return Answer(
+                text,
+                "answered",
+                (products_zh.citation_zh(asked.product),),
+                "catalogue",
+                asked.product.id,
+                language=language,
+            )
+        if language != self.knowledge_bases.default_language:
+            return None  # no catalogue words in this language
         fact = self.catalog.answer(asked.product, kind, question)
         return Answer(fact.text, "answered", (fact.product.citation,), "catalogue", fact.product.id)
 
@@ -377,16 +396,33 @@ class AnswerPipeline:
             cause="catalogue+extractive",
         )
 
-    def _several_products(self, asked: Rewritten, question: str) -> Answer | None:
+    def _several_products(
+        self, asked: Rewritten, question: str, language: str = DEFAULT_LANGUAGE
+    ) -> Answer | None:
         """A fact about each product a question names ("the Nova 8 or the Nova 8 Mini")."""
         if self.catalog is None or asked.kind is None or asked.followup:
             return None
         named = self.catalog.find_all(question)
         if len(named) < 2:
             return None
-        facts = [self.catalog.answer(p, asked.kind, question) for p in named]
-        texts = [f.text for f in facts]
-        if asked.kind == "price":
+        kind = asked.kind
+        if language == products_zh.LANGUAGE:
+            catalog = self.catalog
+            texts = [products_zh.answer_zh(catalog, p, kind, question) for p in named]
+            if kind == "price":
+                texts.append(products_zh.price_difference_zh(named[0], named[1]))
+            return Answer(
+                "".join(texts),
+                "answered",
+                tuple(products_zh.citation_zh(p) for p in named),
+                "catalogue",
+                named[0].id,
+                language=language,
+            )
+        if language != self.knowledge_bases.default_language:
+            return None
+        texts = [self.catalog.answer(p, kind, question).text for p in named]
+        if kind == "price":
             texts.append(price_difference(named[0], named[1]))
         return Answer(
             join_sentences(texts),

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from generators.errors import ModelLoadError
-from generators.recommend import load_products
+from generators.recommend import Product, load_products
 
 FactKind = Literal["price", "colour", "stock", "spec", "overview"]
 SOURCE_TITLE = "Product catalogue"
@@ -120,10 +120,27 @@ class ProductFacts:
     specs: Mapping[str, str] = field(default_factory=dict)
     stock: Mapping[str, int] = field(default_factory=dict)
     restock: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per language: ``name``, ``description`` (``products.yml``), ``restock``
+    (``product_facts.yml``); each missing one is said as above."""
 
     @property
     def citation(self) -> str:
         return f"{SOURCE_TITLE}: {self.name}"
+
+    def name_in(self, language: str | None) -> str:
+        return self.translations.get(language or "", {}).get("name") or self.name
+
+    def description_in(self, language: str | None) -> str:
+        return self.translations.get(language or "", {}).get("description") or self.description
+
+    def restock_in(self, language: str | None) -> str | None:
+        return self.translations.get(language or "", {}).get("restock") or self.restock
+
+    def names(self) -> list[str]:
+        """The catalogue's name and each translated one."""
+        translated = (t.get("name") for t in self.translations.values())
+        return list(dict.fromkeys([self.name, *(n for n in translated if n)]))
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,28 @@ def _join(items: list[str]) -> str:
 
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_HAN_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
+
+
+def _translations(product: Product, facts: Any) -> dict[str, dict[str, str]]:
+    """``product``'s translated name and description with the facts' translated
+    ``restock`` (``translations: {zh: {restock: 两周内}}`` in product_facts.yml)."""
+    merged: dict[str, dict[str, str]] = {
+        language: {k: v for k, v in text.model_dump().items() if v}
+        for language, text in product.translations.items()
+    }
+    for language, extra in (facts or {}).items():
+        if not isinstance(extra, Mapping) or not set(extra) <= {"restock"}:
+            raise TypeError(
+                f"translations.{language} may hold restock only, got {extra!r} (names and "
+                "descriptions are translated in products.yml)"
+            )
+        merged.setdefault(str(language), {}).update({str(k): str(v) for k, v in extra.items()})
+    return merged
 
 
 MAX_NAME_GAP = 3
@@ -264,6 +303,7 @@ class ProductCatalog:
                         specs={str(k): str(v) for k, v in (more.get("specs") or {}).items()},
                         stock={str(k): int(v) for k, v in (more.get("stock") or {}).items()},
                         restock=more.get("restock"),
+                        translations=_translations(p, more.get("translations")),
                     )
                 )
             except (TypeError, ValueError, AttributeError) as e:
@@ -313,14 +353,23 @@ class ProductCatalog:
         return [self.products[pid] for pid, _ in sorted(self._named(text), key=lambda n: n[1])]
 
     def _named(self, text: str) -> list[tuple[str, int]]:
-        """(product id, first word position) of the names in ``text``, best match first."""
-        words = re.findall(r"[a-z0-9]+", text.lower())
+        """(product id, first word position) of the names in ``text``, best match first.
+
+        In a text with Chinese characters each character is a word, so a translated
+        name ("Nova 8 透明保护壳") is found like an English one, and beats the
+        shorter "Nova 8" it contains.
+        """
+        han = bool(_HAN.search(text))
+        word = _HAN_WORD if han else _WORD
+        words = word.findall(text.lower())
         candidates: list[tuple[tuple[int, int, float], frozenset[int], str]] = []
         for p in self.products.values():
-            tokens = re.findall(r"[a-z0-9]+", p.name.lower())
-            if len(tokens) > 1:
-                for span in _close_together(tokens, words):
-                    candidates.append(((2, len(_squash(p.name)), 1.0), span, p.id))
+            for name in p.names() if han else [p.name]:
+                tokens = word.findall(name.lower())
+                if len(tokens) > 1:
+                    size = len(re.sub(r"\s+", "", name))
+                    for span in _close_together(tokens, words):
+                        candidates.append(((2, size, 1.0), span, p.id))
         for n in range(min(4, len(words)), 0, -1):
             for start in range(len(words) - n + 1):
                 gram = "".join(words[start : start + n])

@@ -263,3 +263,37 @@ def test_a_chinese_draft_streams_sentence_by_sentence_and_stops_at_an_unsupporte
     answer = pipe.answer("运费怎么算", language="zh", on_chunk=pieces.append)
     assert "".join(pieces) == "订单金额超过 £50 免运费 [1]。£50 及以下的订单收取 £4.99 运费。"
     assert answer.outcome == "fallback" and answer.language == "zh"
+
+
+def test_chinese_product_questions_are_answered_from_the_catalogue_in_chinese(
+    knowledge_base, bilingual
+) -> None:
+    from generators.followup import Context
+    from generators.products import ProductCatalog
+    from tests.conftest import CATALOG_DIR
+
+    pipe = AnswerPipeline(
+        brand=BRAND,
+        knowledge_base=knowledge_base,
+        knowledge_bases=bilingual,
+        generator=ScriptedGenerator(replies=["unused"]),
+        generate=False,
+        catalog=ProductCatalog.from_directory(CATALOG_DIR, business=BRAND.business),
+    )
+    price = pipe.answer("Nova 8 多少钱？", language="zh")
+    assert (price.outcome, price.cause, price.product_id) == ("answered", "catalogue", "nova-8")
+    assert price.reply == (
+        "Nova 8 有 2 个版本：128 GB £599，256 GB £699。\n（来源：产品目录：Nova 8）"
+    )
+    on_nova = Context(previous=("Nova 8 多少钱？",), product_id="nova-8")
+    colour = pipe.answer("有蓝色的吗", language="zh", context=on_nova)
+    assert colour.text.startswith("有的，Nova 8 有蓝色。") and colour.product_id == "nova-8"
+    both = pipe.answer("Nova 8 和 Nova 8 Mini 各多少钱", language="zh")
+    assert both.text.endswith("Nova 8 Mini 比 Nova 8 便宜 £50。")
+    assert both.citations == ("产品目录：Nova 8", "产品目录：Nova 8 Mini")
+    # a question about something else, with a product in the conversation: the documents
+    shipping = pipe.answer("运费多少钱？", language="zh", context=on_nova)
+    assert shipping.cause != "catalogue" and "免运费" in shipping.text
+    # English is as before
+    english = pipe.answer("How much is the Nova 8?", language="en")
+    assert english.text.startswith("The Nova 8 costs") and english.cause == "catalogue"

@@ -165,8 +165,9 @@ def _other_subject(question: str) -> bool:
     rest = question.lower()
     spec_cues = [c for cues in (*SPEC_CUES_ZH.values(), *STORES_ZH.values()) for c in cues]
     spec_cues += ["门店", "商店", "店里", "店"]
-    for cue in (_PRICE, _COLOUR, _STOCK, _OVERVIEW, *map(re.escape, spec_cues)):
-        rest = re.sub(cue, " ", rest)
+    patterns = [_PRICE, _COLOUR, _STOCK, _OVERVIEW, *(re.compile(re.escape(c)) for c in spec_cues)]
+    for cue in patterns:
+        rest = cue.sub(" ", rest)
     words = [c for c in rest if _HAN_CHAR.match(c) and c not in _FILLERS]
     return len(words) >= 2
 

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from generators import products_zh
+from generators import financing_zh, products_zh
 from generators.brand import Brand
 from generators.compose import Composition, compose, join_sentences
 from generators.errors import EmptyGeneration, GeneratorError, ValidationFailed
@@ -229,8 +229,9 @@ class AnswerPipeline:
         ``language`` (the conversation's, e.g. ``zh``) picks the knowledge base
         searched and the language of the answer; one without documents of its
         own is answered from the default language's. The product catalogue
-        answers the default language and Chinese (:mod:`generators.products_zh`);
-        follow-up rewriting and financing quotes serve the default language only.
+        and financing quotes answer the default language and Chinese
+        (:mod:`generators.products_zh`, :mod:`generators.financing_zh`); follow-up
+        rewriting serves the default language only.
 
         ``context`` (earlier questions, the product discussed) resolves
         follow-ups. Validation needs the whole reply, so a streaming channel
@@ -308,7 +309,7 @@ class AnswerPipeline:
             asked = products_zh.rewrite_zh(question, context, self.catalog)
         else:
             asked = Rewritten(question)
-        if default and (quote := self._financing_quote(asked, question)):
+        if quote := self._financing_quote(asked, question, language):
             return quote
         if asked.kind is not None and (fact := self._several_products(asked, question, language)):
             return fact
@@ -342,15 +343,25 @@ class AnswerPipeline:
             )
             return self._annotate(self.fallback(prepared, cause=type(e).__name__), asked, prepared)
 
-    def _financing_quote(self, asked: Rewritten, question: str) -> Answer | None:
+    def _financing_quote(
+        self, asked: Rewritten, question: str, language: str = DEFAULT_LANGUAGE
+    ) -> Answer | None:
         """ "How much a month is £1,200 over 24 months?": worked out from the terms."""
         if self.financing is None:
             return None
         price = asked.product.price if asked.product is not None else None
+        product = asked.product.id if asked.product is not None else None
+        if language == products_zh.LANGUAGE:
+            text = financing_zh.quote_zh(self.financing, question, price=price)
+            if text is None:
+                return None
+            citation = financing_zh.SOURCE_TITLE
+            return Answer(text, "answered", (citation,), "financing", product, language=language)
+        if language != self.knowledge_bases.default_language:
+            return None
         text = self.financing.quote(question, price=price)
         if text is None:
             return None
-        product = asked.product.id if asked.product is not None else None
         return Answer(text, "answered", (FINANCING_CITATION,), "financing", product)
 
     def _from_catalogue(

@@ -297,3 +297,27 @@ def test_chinese_product_questions_are_answered_from_the_catalogue_in_chinese(
     # English is as before
     english = pipe.answer("How much is the Nova 8?", language="en")
     assert english.text.startswith("The Nova 8 costs") and english.cause == "catalogue"
+
+
+def test_a_chinese_financing_question_is_worked_out_from_the_terms(
+    knowledge_base, bilingual
+) -> None:
+    from generators.financing import FinancingTerms
+    from generators.products import ProductCatalog
+    from tests.conftest import CATALOG_DIR
+
+    pipe = AnswerPipeline(
+        brand=BRAND,
+        knowledge_base=knowledge_base,
+        knowledge_bases=bilingual,
+        generator=ScriptedGenerator(replies=["unused"]),
+        generate=False,
+        catalog=ProductCatalog.from_directory(CATALOG_DIR, business=BRAND.business),
+        financing=FinancingTerms.load(),
+    )
+    quote = pipe.answer("Nova 8 分12期每个月还多少", language="zh")
+    assert (quote.cause, quote.product_id, quote.language) == ("financing", "nova-8", "zh")
+    assert "£599.00，分 12 个月" in quote.text and "每月还款 £49.92" in quote.text
+    assert quote.reply.endswith("（来源：分期付款条款）")
+    english = pipe.answer("How much a month is the Nova 8 over 12 months?", language="en")
+    assert english.cause == "financing" and english.text.startswith("Representative example")

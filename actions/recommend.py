@@ -134,8 +134,13 @@ def in_language(
             reason = say("results.recommendation.popular", language, item.reason)
         elif request.budget or request.uses or request.features or not item.fits:
             text = f"{product.name}. {product.description}"
+            shown = product.in_language(language)
             reason = constraints_zh.reason(
-                request, price=product.price, text=text, currency=currency
+                request,
+                price=product.price,
+                text=text,
+                currency=currency,
+                text_zh=shown.description if shown is not product else None,
             )
         else:
             reason = f"{constraints_zh.money(item.price, result.currency)}\uff1a{item.reason}"

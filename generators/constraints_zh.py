@@ -133,6 +133,36 @@ FEATURE_NAMES = {
     "Dolby Atmos": "杜比全景声",
 }
 
+EVIDENCE_ZH: dict[str, re.Pattern[str]] = {
+    "gaming": re.compile(r"游戏|显卡|Hz|RGB"),
+    "photo and video editing": re.compile(r"剪辑|修图|显卡|高性能"),
+    "students": re.compile(r"学生|论文|笔记|平价|轻便"),
+    "running and the gym": re.compile(r"跑步|健身|运动|防汗|心率|GPS"),
+    "travel": re.compile(r"旅行|出行|出门|便携|轻|续航"),
+    "children": re.compile(r"儿童|孩子|家长|防摔"),
+    "noise cancelling": re.compile(r"降噪"),
+    "waterproofing": re.compile(r"防水|防泼水"),
+    "wireless": re.compile(r"无线|蓝牙"),
+    "a folding design": re.compile(r"折叠|翻盖"),
+    "a rugged build": re.compile(r"防摔|坚固|三防"),
+    "a stylus": re.compile(r"手写笔"),
+    "Dolby Atmos": re.compile(r"杜比全景声"),
+}
+"""Where a Chinese description says what an English attribute match found: the clauses
+quoted in a Chinese reason (the match itself is the English one's)."""
+_CLAUSE = re.compile(r"[，、；：。,;:]")
+
+
+def evidence_zh(name: str, english_found: list[str], text_zh: str | None) -> list[str]:
+    """The clauses of ``text_zh`` (a Chinese description) that show the use or feature
+    ``name`` which the English text showed (``english_found``); the English quotes
+    when there is no Chinese text or none of its clauses says it."""
+    cue = EVIDENCE_ZH.get(name)
+    if not english_found or not text_zh or cue is None:
+        return english_found
+    clauses = [c.strip() for c in _CLAUSE.split(text_zh) if c.strip()]
+    return [c for c in clauses if cue.search(c)] or english_found
+
 
 def is_chinese(text: str) -> bool:
     return bool(HAN.search(text or ""))
@@ -332,22 +362,25 @@ def misses(c: Request, *, price: float, text: str, currency: str = "GBP") -> lis
     return out
 
 
-def reason(c: Request, *, price: float, text: str, currency: str = "GBP") -> str:
+def reason(
+    c: Request, *, price: float, text: str, currency: str = "GBP", text_zh: str | None = None
+) -> str:
     """One line citing the product's own attributes that answer the request, in Chinese.
 
-    The attributes are quoted from the catalogue as written (in English, like the
-    product names); the words around them are Chinese.
+    Whether an attribute answers is read from the English ``text``; the quotes are
+    the clauses of the Chinese description ``text_zh`` that say it
+    (:func:`evidence_zh`), else the English words as the catalogue writes them.
     """
     from generators.constraints import evidence  # that module imports this one
 
     parts = []
     uses, features = c.uses, c.features
     for use in uses:
-        found = evidence(use, text)
+        found = evidence_zh(use, evidence(use, text), text_zh)
         if found:
             parts.append(f"适合{USE_NAMES.get(use, use)}（{'、'.join(found[:2])}）")
     for feature in features:
-        found = evidence(feature, text)
+        found = evidence_zh(feature, evidence(feature, text), text_zh)
         if found:
             parts.append(f"{FEATURE_NAMES.get(feature, feature)}（{found[0]}）")
     missed = misses(c, price=price, text=text, currency=currency)

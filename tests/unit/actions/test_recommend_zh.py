@@ -90,3 +90,13 @@ def test_pick_buttons_title_in_the_language_and_payload_by_id() -> None:
     assert buttons[1]["payload"] == '/ask_product_details{"product": "terra-x"}'
     english = recommend_actions.pick_buttons(terra, "ask_product_details")
     assert english[1]["title"] == "Terra X Rugged"
+
+
+async def test_the_reasons_quote_the_chinese_description() -> None:
+    message = await ask("三千块以下的游戏笔记本")
+    reasons = {i["product_id"]: i["reason"] for i in message["custom"]["data"]["items"]}
+    assert "165 Hz 屏幕" in reasons["forge-g15"], reasons
+    assert "display" not in reasons["forge-g15"] and "graphics" not in reasons["forge-g15"]
+    sport = await ask("跑步用的耳机")
+    items = sport["custom"]["data"]["items"]
+    assert any("防汗运动耳机" in i["reason"] for i in items), [i["reason"] for i in items]

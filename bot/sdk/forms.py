@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -52,6 +52,9 @@ class Parsed:
     error: str | None = None
     note: str | None = None
     """Said when the value is kept: how a unit was converted ("5 days a year is ...")."""
+    note_values: Mapping[str, Any] = field(default_factory=dict)
+    """The note's figures for its words in another language (``forms.note``):
+    ``stated`` and ``period`` ("year", "week", "day") of a monthly conversion."""
 
 
 _DONT_KNOW = re.compile(
@@ -226,6 +229,7 @@ def number_parser(
                 value *= factor
                 break
         note = None
+        note_values: dict[str, Any] = {}
         if monthly:
             factor, period = per_month(text[quantity.end :])
             if factor != 1.0:
@@ -233,6 +237,8 @@ def number_parser(
                 value *= factor
                 value = math.ceil(value) if integer else round(value, 1)
                 note = f"{stated:g} a {period} is about {value:g} a month, so I'll use {value:g}."
+                word = str(period)
+                note_values = {"stated": f"{stated:g}", "period": _PERIOD_WORDS.get(word, word)}
         if value < low:
             return Parsed(
                 error=f"{what.capitalize()} can't be below {low:g}. "
@@ -243,9 +249,12 @@ def number_parser(
                 error=f"{what.capitalize()} of {value:,.0f} is more than I can work with "
                 f"(up to {high:,.0f}). Please check the number."
             )
-        return Parsed(value=round(value) if integer else value, note=note)
+        return Parsed(value=round(value) if integer else value, note=note, note_values=note_values)
 
     return parse
+
+
+_PERIOD_WORDS = {"yr": "year", "annum": "year", "wk": "week"}
 
 
 def _word_start(word: str) -> str:
@@ -551,8 +560,13 @@ class TextFormValidation(FormValidationAction):
                 )
             if parsed.note:
                 shown = _shown(parsed.value)
+                words = dict(parsed.note_values)
+                if "period" in words:
+                    period = str(words["period"])
+                    words["period"] = self.say(tracker, f"forms.period.{period}", period)
+                key = "forms.note_converted" if words else "forms.note"
                 dispatcher.utter_message(
-                    text=self.say(tracker, "forms.note", parsed.note, value=shown)
+                    text=self.say(tracker, key, parsed.note, value=shown, **words)
                 )
             values[slot] = parsed.value
         tracker.slots.update(values)

@@ -154,3 +154,12 @@ async def test_a_term_the_amount_does_not_allow_is_refused_in_chinese() -> None:
     reply = await chat.say("36个月")
     assert chat.slots["credit_term_months"] is None
     assert "还款期" in chat.texts(reply)
+
+
+async def test_a_yearly_answer_is_converted_and_the_conversion_said_in_chinese() -> None:
+    chat = mobile()
+    await chat.say("10G")
+    reply = await chat.say("每周大概两个小时电话")
+    assert chat.slots["plan_minutes"] == 520
+    assert "每周 120，约合每月 520，我按每月 520 来算。" in chat.texts(reply)
+    assert "a week" not in chat.texts(reply)

@@ -133,16 +133,36 @@ policies: []
 """
 
 
-def with_gloss(config: str, weight: float, copies: int = 0) -> str:
+def with_gloss(config: str, weight: float, copies: int = 0, *, tune: bool = False) -> str:
     """``config`` with the gloss-reading featurizer and classifier (bot/nlu/gloss.py),
-    and ``copies`` code-switched copies of each English example."""
+    and ``copies`` code-switched copies of each English example (``tune``: the encoder's
+    fine-tune reads them too)."""
     featurizer = "bot.nlu.gloss.GlossingEncoderFeaturizer"
     if copies:
         featurizer += f"\n    code_switch_copies: {copies}"
+    if tune:
+        featurizer += "\n    code_switch_fine_tune: true"
     return config.replace("bot.nlu.featurizer.SentenceEncoderFeaturizer", featurizer).replace(
         "  - name: bot.nlu.classifier.SentenceEmbeddingIntentClassifier\n",
         f"  - name: bot.nlu.gloss.GlossMixingIntentClassifier\n    gloss_weight: {weight}\n",
     )
+
+
+def fine_tune_steps(value: str) -> dict[str, int]:
+    """ "300" (every task) or "joint=1080,en_to_zh=540" → {task or "*": steps}."""
+    steps: dict[str, int] = {"*": 300}
+    try:
+        for part in filter(None, value.split(",")):
+            task, _, number = part.rpartition("=")
+            if task and task not in TASKS[:2]:
+                raise ValueError(f"{task!r} is not a Tandem task ({', '.join(TASKS[:2])})")
+            steps[task or "*"] = int(number)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give steps as a number or task=number pairs, e.g. "
+            f"joint=1080,en_to_zh=540 ({e})"
+        ) from e
+    return steps
 
 
 def read_massive(folder: Path, *, limit: int | None = None) -> dict[str, dict[str, Examples]]:
@@ -279,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(TASKS), help="which may run (comma-separated)")
     parser.add_argument("--diet-epochs", type=int, default=20)
     parser.add_argument("--fine-tune", action="store_true", help="adapt the encoder first")
-    parser.add_argument("--fine-tune-steps", type=int, default=300)
+    parser.add_argument(
+        "--fine-tune-steps", type=fine_tune_steps, default=fine_tune_steps("300"),
+        help="steps of 64 sentences: one number for every tuned task, or per task "
+        "(joint=1080,en_to_zh=540)",
+    )  # fmt: skip
     parser.add_argument(
         "--fine-tune-tasks", default="joint,en_to_zh",
         help="the Tandem tasks --fine-tune applies to (comma-separated); the others keep the "
@@ -294,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--code-switch-copies", type=int, default=0,
         help="with --gloss-tasks: code-switched copies of each English example (bot/nlu/gloss.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--code-switch-fine-tune", action="store_true",
+        help="with --fine-tune and --code-switch-copies: the encoder is adapted on the "
+        "code-switched copies too (tasks in both --fine-tune-tasks and --gloss-tasks)",
     )  # fmt: skip
     parser.add_argument(
         "--no-centering", action="store_true",
@@ -358,12 +387,6 @@ def main(argv: list[str] | None = None) -> int:
         tuned = set(args.fine_tune_tasks.split(",")) if args.fine_tune else set()
         where = {
             "encoder": args.encoder.resolve(), "threads": args.threads,
-            "fine_tune_steps": args.fine_tune_steps,
-            # a step is ~2.5 s here (64 sentences): twice that, at least the default hour
-            # (written only when fine-tuning, so the frozen runs' cache keys stay)
-            "fine_tune_timeout": f"\n    fine_tune_timeout: {max(3600, 5 * args.fine_tune_steps)}"
-            if args.fine_tune
-            else "",
             "actions_python": args.actions_python.absolute(),  # not resolve(): venv symlink
             "center": str(not args.no_centering).lower(),
             "full_coverage": args.lexical_full_coverage,
@@ -375,15 +398,26 @@ def main(argv: list[str] | None = None) -> int:
             "layers": "null" if args.sentence_layers == "last"
             else "[" + ", ".join(str(int(n)) for n in args.sentence_layers.split(",")) + "]",
         }  # fmt: skip
+
+        def tuning(task: str) -> dict[str, Any]:
+            steps = args.fine_tune_steps.get(task, args.fine_tune_steps["*"])
+            return {
+                "fine_tune": str(task in tuned).lower(),
+                "fine_tune_steps": steps,
+                # a step is ~2.5 s here (64 sentences): twice that, at least the default
+                # hour (written only when fine-tuning, so the frozen runs' cache keys stay)
+                "fine_tune_timeout": f"\n    fine_tune_timeout: {max(3600, 5 * steps)}"
+                if args.fine_tune
+                else "",
+            }
+
         runner.configs = {
-            "tandem": TANDEM_CONFIG.format(
-                **where, samples="null", fine_tune=str("joint" in tuned).lower()
-            ),
+            "tandem": TANDEM_CONFIG.format(**where, **tuning("joint"), samples="null"),
             # the file's path changes per run; its content is in the cache key (the data)
             "tandem_en_to_zh": TANDEM_CONFIG.format(
                 **where,
+                **tuning("en_to_zh"),
                 samples=samples if not args.no_centering else "null",
-                fine_tune=str("en_to_zh" in tuned).lower(),
             ),
             "rasa_zh": RASA_ZH_CONFIG.format(epochs=args.diet_epochs),
             "rasa_en": RASA_EN_CONFIG.format(epochs=args.diet_epochs),
@@ -392,7 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         for task, name in (("joint", "tandem"), ("en_to_zh", "tandem_en_to_zh")):
             if task in glossed:
                 runner.configs[name] = with_gloss(
-                    runner.configs[name], args.gloss_weight, args.code_switch_copies
+                    runner.configs[name],
+                    args.gloss_weight,
+                    args.code_switch_copies,
+                    tune=args.code_switch_fine_tune and task in tuned,
                 )
         for task in TASKS:
             pipeline = {"joint": "tandem", "en_to_zh": "tandem_en_to_zh"}.get(task, task)
@@ -433,7 +470,16 @@ def main(argv: list[str] | None = None) -> int:
 
     contract = {key: results.get(key) for key in CONTRACT}
     details = {k: v for k, v in results.items() if k not in contract}
-    tuning = f"on for {', '.join(sorted(tuned))}, {args.fine_tune_steps} steps" if tuned else "off"
+    steps = ", ".join(
+        f"{task} {args.fine_tune_steps.get(task, args.fine_tune_steps['*'])} steps"
+        + (
+            " with the code-switched copies"
+            if args.code_switch_fine_tune and task in glossed
+            else ""
+        )
+        for task in sorted(tuned)
+    )
+    tuning = f"on: {steps}" if tuned else "off"
     notes = [
         "Accuracies are fractions of MASSIVE's official test split (2,974 utterances per "
         "language; zh-CN and en-US are parallel); `not computed` means the task did not run.",

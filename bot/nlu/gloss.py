@@ -45,6 +45,7 @@ copies are encoded), not parse time.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import logging
 import random
 import re
@@ -64,7 +65,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.classifier import SentenceEmbeddingIntentClassifier
 from bot.nlu.errors import NLUError
-from bot.nlu.featurizer import SentenceEncoderFeaturizer
+from bot.nlu.featurizer import MEANS_FILE, SentenceEncoderFeaturizer
 from bot.nlu.segment import HAN, has_han, segment
 
 logger = logging.getLogger(__name__)
@@ -233,6 +234,9 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
             "code_switch_copies": 0,
             "code_switch_share": 0.6,
             "code_switch_seed": 42,
+            # With `fine_tune: true`, adapt the encoder on the copies too, so that it
+            # places a Chinese word where the English one it stands for goes.
+            "code_switch_fine_tune": False,
         }
 
     @classmethod
@@ -244,17 +248,25 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
                 f"GlossingEncoderFeaturizer: `code_switch_copies: {copies!r}` must be a whole "
                 "number of copies per English example (0: none)."
             )
+        tune = config.get("code_switch_fine_tune", False)
+        if not isinstance(tune, bool) or (tune and not (config.get("fine_tune") and copies)):
+            raise InvalidConfigException(
+                f"GlossingEncoderFeaturizer: `code_switch_fine_tune: {tune!r}` must be true or "
+                "false, and true needs `fine_tune: true` and `code_switch_copies` of 1 or more "
+                "(the copies it adapts the encoder on)."
+            )
         if not isinstance(share, (int, float)) or not 0 < share <= 1:
             raise InvalidConfigException(
                 f"GlossingEncoderFeaturizer: `code_switch_share: {share!r}` must be the share "
                 "of words put into Chinese, above 0 and at most 1 (e.g. 0.6)."
             )
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        super().process_training_data(training_data)
+    def _code_switched(self, training_data: TrainingData) -> list[tuple[Message, str]]:
+        """(English example, its code-switched text), ``code_switch_copies`` per example;
+        the same ones on every call (``code_switch_seed``)."""
         copies = int(self._config.get("code_switch_copies") or 0)
         if copies <= 0:
-            return training_data
+            return []
         glossary = load_glossary(self._config.get("gloss_dictionary"))
         seed = int(self._config.get("code_switch_seed", 42))
         rng = random.Random(seed)  # noqa: S311 - sampling words, not secrets
@@ -262,12 +274,37 @@ class GlossingEncoderFeaturizer(SentenceEncoderFeaturizer):
         originals = [
             m for m in training_data.intent_examples if m.get(TEXT) and not has_han(m.get(TEXT))
         ]
-        made = [
+        return [
             (original, switched)
             for original in originals
             for _ in range(copies)
             if has_han(switched := glossary.code_switch(original.get(TEXT), rng, share))
         ]
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """With ``code_switch_fine_tune``, the encoder is adapted on the examples and
+        their code-switched copies; the language means stay those of the examples as
+        written (a copy is neither English nor Chinese)."""
+        if not (self._config["fine_tune"] and self._config.get("code_switch_fine_tune")):
+            return super().train(training_data)
+        made = self._code_switched(training_data)
+        copies = [Message(data={TEXT: text, INTENT: m.get(INTENT)}) for m, text in made]
+        logger.info("fine-tuning the encoder on %d code-switched copies too", len(copies))
+        resource = super().train(
+            TrainingData(training_examples=[*training_data.training_examples, *copies])
+        )
+        if self._config["center_languages"]:
+            self._means = self._fit_means(training_data)
+            with self._model_storage.write_to(self._resource) as folder:
+                (folder / MEANS_FILE).write_text(json.dumps(self._means.to_json()))
+        return resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        super().process_training_data(training_data)
+        made = self._code_switched(training_data)
+        if not made:
+            return training_data
+        originals = {id(m) for m, _ in made}
         texts = [switched for _, switched in made]
         vectors = self._encoder.embed(texts)
         if self._means is not None:

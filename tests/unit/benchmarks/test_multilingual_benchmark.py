@@ -88,3 +88,26 @@ def test_the_cross_lingual_task_can_read_the_chinese_gloss(tmp_path: Path) -> No
     assert "bot.nlu.gloss.GlossMixingIntentClassifier\n    gloss_weight: 0.3" in text
     note = "gloss_weight 0.3, 0 code-switched copies per English example) is read by: en_to_zh"
     assert note in (out / "multilingual.md").read_text()
+
+
+def test_fine_tune_steps_per_task_and_code_switched_tuning_reach_the_configs() -> None:
+    import argparse
+
+    from benchmarks.multilingual import TANDEM_CONFIG, fine_tune_steps, with_gloss
+
+    assert fine_tune_steps("540") == {"*": 540}
+    assert fine_tune_steps("joint=1080,en_to_zh=540") == {"*": 300, "joint": 1080, "en_to_zh": 540}
+    for bad in ("joint=many", "rasa_zh=10"):
+        with pytest.raises(argparse.ArgumentTypeError, match="joint=1080,en_to_zh=540"):
+            fine_tune_steps(bad)
+    config = TANDEM_CONFIG.format(
+        english="", encoder="e5", threads=1, fine_tune="true", actions_python="python",
+        fine_tune_steps=540, fine_tune_timeout="", center="true", samples="null",
+        layers="null", full_coverage=1.0,
+    )  # fmt: skip
+    glossed = with_gloss(config, 0.3, 2, tune=True)
+    assert (
+        "bot.nlu.gloss.GlossingEncoderFeaturizer\n    code_switch_copies: 2\n"
+        "    code_switch_fine_tune: true\n"
+    ) in glossed
+    assert "code_switch_fine_tune" not in with_gloss(config, 0.3, 2)

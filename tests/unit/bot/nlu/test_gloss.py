@@ -97,7 +97,15 @@ def test_the_packaged_cc_cedict_glosses_everyday_requests() -> None:
 
 
 @pytest.mark.parametrize(
-    "setting", [{"code_switch_copies": -1}, {"code_switch_copies": 1.5}, {"code_switch_share": 0}]
+    "setting",
+    [
+        {"code_switch_copies": -1},
+        {"code_switch_copies": 1.5},
+        {"code_switch_share": 0},
+        {"code_switch_fine_tune": "yes", "code_switch_copies": 2, "fine_tune": True},
+        {"code_switch_fine_tune": True, "code_switch_copies": 2},  # no fine_tune
+        {"code_switch_fine_tune": True, "fine_tune": True},  # no copies
+    ],
 )
 def test_bad_code_switch_settings_are_refused(setting: dict) -> None:
     from rasa.shared.exceptions import InvalidConfigException
@@ -262,3 +270,61 @@ def test_code_switched_copies_train_the_classifier_only(tmp_path: Path) -> None:
     # it trained on the copies too: their Chinese characters are words it knows
     han = {ch for c in copies for ch in c.get("text") if "\u4e00" <= ch <= "\u9fff"}
     assert han and han <= classifier.words
+
+
+@pytest.mark.slow
+def test_code_switch_fine_tune_adapts_the_encoder_on_the_copies_and_keeps_the_means(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fine-tune itself (torch, minutes) is bot.encoders.finetune's; here, what it is
+    given: the examples and their copies, while the language means stay the examples'."""
+    if not (E5 / "encoder.json").exists():
+        pytest.skip(f"{E5} is missing: `make setup` exports it")
+    import json
+
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    import bot.nlu.featurizer as featurizer_module
+    from bot.nlu.gloss import GlossingEncoderFeaturizer
+
+    given: list[list[tuple[str, str]]] = []
+
+    def fake_fine_tune(config, encoder, examples, workdir):  # type: ignore[no-untyped-def]
+        given.append(list(examples))
+        return encoder.folder
+
+    monkeypatch.setattr(featurizer_module, "run_fine_tune", fake_fine_tune)
+    monkeypatch.setattr(GlossingEncoderFeaturizer, "_store", lambda self, folder: None)
+    (tmp_path / "nlu.yml").write_text(NLU, encoding="utf-8")
+    data = load_data(str(tmp_path / "nlu.yml"))
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    context = ExecutionContext(GraphSchema({}), node_name="feat")
+    config = {
+        **GlossingEncoderFeaturizer.get_default_config(),
+        "encoder_path": str(E5), "embed_encoder": True, "num_threads": 1,
+        "fine_tune": True, "code_switch_copies": 2, "center_languages": True,
+    }  # fmt: skip
+    plain = GlossingEncoderFeaturizer.create(config, storage, Resource("plain"), context)
+    plain.train(data)
+    tuned_config = {**config, "code_switch_fine_tune": True}
+    GlossingEncoderFeaturizer.validate_config(tuned_config)
+    tuned = GlossingEncoderFeaturizer.create(tuned_config, storage, Resource("cs"), context)
+    tuned.train(data)
+
+    without, with_copies = given
+    assert len(without) == len(data.intent_examples) == 15
+    assert without == with_copies[: len(without)]
+    copies = with_copies[len(without) :]
+    assert len(copies) >= 15 and all(any("\u4e00" <= c <= "\u9fff" for c in t) for t, _ in copies)
+    intents = {text: intent for text, intent in without}
+    assert {intent for _, intent in copies} <= set(intents.values())
+    assert len(data.training_examples) == 15  # the copies never joined the data
+    # the means (what was stored) are the examples' as written, as without the copies
+    with storage.read_from(Resource("cs")) as folder:
+        stored = json.loads((folder / featurizer_module.MEANS_FILE).read_text())
+    with storage.read_from(Resource("plain")) as folder:
+        assert stored == json.loads((folder / featurizer_module.MEANS_FILE).read_text())

@@ -531,9 +531,11 @@ def test_a_chinese_visitor_gets_the_widget_and_the_cards_in_chinese(
 
     # A message the server refuses (an unpaired surrogate is not text) is explained
     # in the visitor's language by the error's code, not in the server's English.
-    page.evaluate("window.TandemWebChat.send('坏\\ud800字')")
-    expect(page.locator(".tw-notice")).to_contain_text("消息里有无法发送的字符，请重新输入。")
+    assert page.evaluate("window.TandemWebChat.send('坏\\ud800字')") is True
+    refused = page.locator(".tw-notice-error").last
+    expect(refused).to_have_text("消息里有无法发送的字符，请重新输入。")
     expect(page.locator(".tw-panel")).not_to_contain_text("unpaired surrogate")
+    page.screenshot(path=shots / "35-zh-refused.png")
 
     # A reload shows the conversation again, in the language it was held in.
     page.reload()

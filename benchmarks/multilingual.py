@@ -405,9 +405,9 @@ def main(argv: list[str] | None = None) -> int:
                 "fine_tune": str(task in tuned).lower(),
                 "fine_tune_steps": steps,
                 # a step is ~2.5 s here (64 sentences): twice that, at least the default
-                # hour (written only when fine-tuning, so the frozen runs' cache keys stay)
+                # hour (written only for a tuned task, so the frozen runs' cache keys stay)
                 "fine_tune_timeout": f"\n    fine_tune_timeout: {max(3600, 5 * steps)}"
-                if args.fine_tune
+                if task in tuned
                 else "",
             }
 

@@ -123,6 +123,9 @@ class ProductFacts:
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Per language: ``name``, ``description`` (``products.yml``), ``restock``
     (``product_facts.yml``); each missing one is said as above."""
+    translated_specs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per language, the ``specs`` values in its words (``translations: {zh: {specs:
+    ...}}`` in ``product_facts.yml``)."""
 
     @property
     def citation(self) -> str:
@@ -136,6 +139,10 @@ class ProductFacts:
 
     def restock_in(self, language: str | None) -> str | None:
         return self.translations.get(language or "", {}).get("restock") or self.restock
+
+    def spec_in(self, language: str | None, key: str) -> str | None:
+        """The ``key`` spec's value in ``language``'s words; None where it has none."""
+        return self.translated_specs.get(language or "", {}).get(key)
 
     def names(self) -> list[str]:
         """The catalogue's name and each translated one."""
@@ -183,13 +190,27 @@ def _translations(product: Product, facts: Any) -> dict[str, dict[str, str]]:
         for language, text in product.translations.items()
     }
     for language, extra in (facts or {}).items():
-        if not isinstance(extra, Mapping) or not set(extra) <= {"restock"}:
+        if not isinstance(extra, Mapping) or not set(extra) <= {"restock", "specs"}:
             raise TypeError(
-                f"translations.{language} may hold restock only, got {extra!r} (names and "
-                "descriptions are translated in products.yml)"
+                f"translations.{language} may hold restock and specs only, got {extra!r} "
+                "(names and descriptions are translated in products.yml)"
             )
-        merged.setdefault(str(language), {}).update({str(k): str(v) for k, v in extra.items()})
+        if "restock" in extra:
+            merged.setdefault(str(language), {})["restock"] = str(extra["restock"])
     return merged
+
+
+def _translated_specs(facts: Any) -> dict[str, dict[str, str]]:
+    """``translations: {zh: {specs: {battery: 一整天}}}`` → {"zh": {"battery": "一整天"}}."""
+    found: dict[str, dict[str, str]] = {}
+    for language, extra in (facts or {}).items():
+        specs = extra.get("specs") if isinstance(extra, Mapping) else None
+        if specs is None:
+            continue
+        if not isinstance(specs, Mapping):
+            raise TypeError(f"translations.{language}.specs must map spec names to values")
+        found[str(language)] = {str(k): str(v) for k, v in specs.items()}
+    return found
 
 
 MAX_NAME_GAP = 3
@@ -288,6 +309,14 @@ class ProductCatalog:
         products = []
         for p in listed:
             more = extra.get(p.id) or {}
+            empty = [k for k, v in (more.get("specs") or {}).items() if v is None]
+            if empty:
+                raise ModelLoadError(
+                    f"The specs of {p.id!r} in {facts_path} name {empty[0]!r} with no value; "
+                    'a value with a comma must be quoted ("6.7-inch foldable, with a cover '
+                    'screen"), or YAML reads what follows the comma as another spec.',
+                    path=facts_path,
+                )
             try:
                 products.append(
                     ProductFacts(
@@ -304,6 +333,7 @@ class ProductCatalog:
                         stock={str(k): int(v) for k, v in (more.get("stock") or {}).items()},
                         restock=more.get("restock"),
                         translations=_translations(p, more.get("translations")),
+                        translated_specs=_translated_specs(more.get("translations")),
                     )
                 )
             except (TypeError, ValueError, AttributeError) as e:

@@ -7,9 +7,10 @@ The same catalogue, the same facts and the same order as the English replies
 cues (:func:`fact_kind_zh`), the product from its name as written (Latin
 letters and digits, "nova8", or its Chinese name from the catalogue's
 ``translations``), and the reply quotes the catalogue's Chinese description.
-Specs are stated through that description (the spec values themselves are
-English catalogue data). A short question that names no product ("有货吗？")
-is about the product the conversation is on.
+A spec is stated in the catalogue's Chinese words for it (``translations: {zh:
+{specs: ...}}`` in ``product_facts.yml``), else through the Chinese description.
+A short question that names no product ("有货吗？") is about the product the
+conversation is on.
 """
 
 from __future__ import annotations
@@ -313,8 +314,33 @@ def _stock(p: ProductFacts, question: str, business: str | None) -> str:
     return f"{name} 目前在{'和'.join(places)}有货{note}。{online_note}"
 
 
+SPEC_SENTENCES_ZH = {
+    "battery": "{name} 的续航是{value}。",
+    "display": "{name} 配备 {value}。",
+    "camera": "{name} 的摄像头是{value}。",
+    "storage": "{name} 的存储是 {value}。",
+    "memory": "{name} 的内存是 {value}。",
+    "weight": "{name} 重 {value}。",
+    "graphics": "{name} 配{value}。",
+    "water resistance": "{name} {value}。",
+    "noise cancelling": "{name} 有{value}。",
+    "5G": "是的，{name} 支持 5G。",
+    "GPS": "是的，{name} 带 GPS。",
+    "capacity": "{name} 的容量是 {value}。",
+}
+"""How a spec is said (the English ones are ``generators.products._SPEC_SENTENCES``)."""
+
+
 def _spec(p: ProductFacts, question: str) -> str:
-    return _overview(p, question, colours=False)
+    """The spec asked in the catalogue's Chinese words; else the Chinese description."""
+    key = spec_key_zh(question)
+    if key == "memory" and "memory" not in p.specs:
+        key = "storage"  # "内存" is also what phones' storage is called
+    value = p.spec_in(LANGUAGE, key) if key and key in p.specs else None
+    if key is None or value is None:
+        return _overview(p, question, colours=False)
+    fact = SPEC_SENTENCES_ZH[key].format(name=p.name_in(LANGUAGE), value=value)
+    return f"{fact}售价 {money(p.price)}。"
 
 
 def _overview(p: ProductFacts, question: str, *, colours: bool = True) -> str:

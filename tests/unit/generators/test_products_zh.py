@@ -75,10 +75,23 @@ def test_stock_per_store_online_and_when_nothing_is_left() -> None:
     )
 
 
-def test_specs_and_overviews_quote_the_chinese_description() -> None:
-    text = reply("Terra X 防水吗")
-    assert text.startswith("Terra X 三防手机：适合户外工作的坚固防水手机")
-    assert text.endswith("£449。")
+def test_specs_in_the_catalogues_chinese_words() -> None:
+    assert reply("Terra X 防水吗") == "Terra X 三防手机防水（IP68）而且防摔。售价 £449。"
+    assert reply("Nova 8 续航多久") == "Nova 8 的续航是一整天。售价 £599。"
+    assert reply("Nova 7a 屏幕多大") == "Nova 7a 配备 6.5 英寸屏幕。售价 £329。"
+    assert reply("AeroBook 14 有多重") == "AeroBook 14 重 1.2 公斤。售价 £1,099。"
+    assert reply("Nova 8 支持5G吗") == "是的，Nova 8 支持 5G。售价 £599。"
+    # a phone's "内存" is its storage; a laptop has both
+    assert reply("Nova 8 内存多大") == "Nova 8 的存储是 128 GB 或 256 GB。售价 £599。"
+    assert reply("StudyBook 13 内存多大") == "StudyBook 13 的内存是 8 GB。售价 £449。"
+
+
+def test_a_spec_the_catalogue_lacks_is_answered_with_the_description() -> None:
+    text = reply("Vista 55 的摄像头怎么样")  # a TV: no camera
+    assert text.startswith("Vista 55 4K：55 英寸 4K HDR 智能电视") and text.endswith("£599。")
+    english_only = CATALOG.products["nova-8"]
+    bare = type(english_only)(**{**english_only.__dict__, "translated_specs": {}})
+    assert answer_zh(CATALOG, bare, "spec", "Nova 8 续航多久").startswith("Nova 8：畅销智能手机")
     assert reply("介绍一下 Pulse ANC") == (
         "Pulse ANC：头戴式无线耳机，主动降噪，续航 30 小时，记忆海绵耳垫佩戴舒适。"
         "售价 £249。有黑色和白色可选。"
@@ -128,3 +141,37 @@ def test_citations_and_the_price_difference_in_chinese() -> None:
 def test_what_customers_write(question: str, product: str, kind: str | None) -> None:
     asked = rewrite_zh(question, Context(), CATALOG)
     assert (asked.product and asked.product.id, asked.kind) == (product, kind)
+
+
+def test_the_reference_catalogue_says_every_spec_in_chinese() -> None:
+    for product in CATALOG.products.values():
+        for key in product.specs:
+            assert product.spec_in("zh", key), (product.id, key)
+
+
+def test_a_translation_of_facts_other_than_restock_and_specs_is_refused(tmp_path) -> None:
+    from generators.errors import ModelLoadError
+
+    (tmp_path / "products.yml").write_text(
+        "currency: GBP\nproducts:\n"
+        "  - {id: a, name: A, category: x, price: 1, description: An A.}\n"
+    )
+    (tmp_path / "product_facts.yml").write_text(
+        "products:\n  a:\n    colours: [black]\n    translations: {zh: {colours: [黑色]}}\n"
+    )
+    with pytest.raises(ModelLoadError, match="restock and specs only"):
+        ProductCatalog.from_directory(tmp_path)
+
+
+def test_a_spec_split_by_an_unquoted_comma_is_refused_with_the_fix(tmp_path) -> None:
+    from generators.errors import ModelLoadError
+
+    (tmp_path / "products.yml").write_text(
+        "currency: GBP\nproducts:\n"
+        "  - {id: a, name: A, category: x, price: 1, description: An A.}\n"
+    )
+    (tmp_path / "product_facts.yml").write_text(
+        "products:\n  a:\n    specs: {display: 6.7-inch foldable, with a cover screen}\n"
+    )
+    with pytest.raises(ModelLoadError, match="must be quoted"):
+        ProductCatalog.from_directory(tmp_path)

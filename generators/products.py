@@ -309,7 +309,8 @@ class ProductCatalog:
         products = []
         for p in listed:
             more = extra.get(p.id) or {}
-            empty = [k for k, v in (more.get("specs") or {}).items() if v is None]
+            specs = more.get("specs") if isinstance(more, Mapping) else None
+            empty = [k for k, v in specs.items() if v is None] if isinstance(specs, Mapping) else []
             if empty:
                 raise ModelLoadError(
                     f"The specs of {p.id!r} in {facts_path} name {empty[0]!r} with no value; "

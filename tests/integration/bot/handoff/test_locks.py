@@ -17,6 +17,16 @@ from bot.handoff.relay import connector
 
 pytestmark = pytest.mark.postgres
 
+# The other connections of this database that hold an advisory lock end, as with
+# kill -9. With a timeout, pg_terminate_backend waits until each has ended (and its
+# locks are free) instead of returning once the signal is sent, which raced the
+# takeover below on a busy machine.
+TERMINATE_HOLDERS = (
+    "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks "
+    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
 
 @pytest.fixture
 async def two(postgres_url: str) -> AsyncIterator[tuple[SharedLocks, SharedLocks]]:
@@ -59,12 +69,7 @@ async def test_a_dead_process_frees_its_conversations(
         assert not entered.is_set()
         engine = make_engine(postgres_url)
         with engine.begin() as db:  # the holder's connection dies, as with kill -9
-            db.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-                )
-            )
+            db.execute(text(TERMINATE_HOLDERS))
         engine.dispose()
         await asyncio.wait_for(waiting, 10)
     assert entered.is_set()
@@ -88,12 +93,7 @@ async def test_one_process_leads_until_its_connection_ends(
         pass
     engine = make_engine(postgres_url)
     with engine.begin() as db:  # the leader's connection dies, as with kill -9
-        db.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-            )
-        )
+        db.execute(text(TERMINATE_HOLDERS))
     engine.dispose()
     assert await b.lead("sweep")
     assert not await a.lead("sweep")  # its failed connection leads nothing

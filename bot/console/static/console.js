@@ -11,7 +11,13 @@ const me = {
 const $ = (id) => document.getElementById(id);
 const SENDER_LABEL = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
 
-const state = { queue: [], selected: null, detail: null, lastSeq: -1, unread: new Set() };
+const state = {
+  queue: [], selected: null, detail: null, lastSeq: -1, unread: new Set(),
+  // The selected conversation's messages from the stream since its transcript was last
+  // drawn: a transcript fetched before they were stored must not wipe them out.
+  streamed: [],
+};
+let selecting = 0; // the newest select(); an older one's reply is stale and is dropped
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -166,12 +172,14 @@ function renderControls() {
 }
 
 async function select(id) {
+  const ticket = ++selecting;
+  if (state.selected !== id) state.streamed = [];
   state.selected = id;
   state.unread.delete(id);
   renderQueue();
   try {
     const d = await api(`/console/api/handoffs/${id}`);
-    if (state.selected !== id) return;
+    if (ticket !== selecting) return; // another conversation, or a newer copy of this one
     state.detail = d;
     state.lastSeq = -1;
     const h = d.handoff;
@@ -184,6 +192,9 @@ async function select(id) {
     $("context-title").hidden = earlier.length === 0;
     $("messages").replaceChildren();
     d.messages.forEach(addMessage);
+    // what the stream delivered while this was loading (addMessage skips what d had)
+    state.streamed.sort((a, b) => a.seq - b.seq).forEach(addMessage);
+    state.streamed = [];
     renderAssist(d.summary, d.suggestions, d.assist_source);
     renderNotes(d.notes);
     renderControls();
@@ -283,6 +294,8 @@ function connect() {
   source.addEventListener("message", (e) => {
     const event = JSON.parse(e.data);
     if (event.handoff_id === state.selected) {
+      state.streamed.push(event.message);
+      if (state.streamed.length > 1000) state.streamed.shift(); // any new fetch has those
       addMessage(event.message);
       refreshAssistSoon();
     } else {

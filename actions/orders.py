@@ -31,7 +31,9 @@ from bot.sdk.forms import Parsed, SlotSpec, is_dont_know
 from bot.sdk.handoff import REASON_SLOT
 from bot.sdk.i18n import language_of
 from bot.sdk.runtime import get_runtime
+from generators.errors import GeneratorError
 from generators.orders import (
+    Order,
     OrderError,
     OrderSettings,
     OrderSystem,
@@ -59,8 +61,6 @@ LOCKED = (
     "For your security I can't check more orders in this chat. "
     f'A colleague can help: just say "talk to a person", or call us on {PHONE_NUMBER}.'
 )
-DESCRIBE = {"zh": describe_zh}
-"""How an order is described in each language other than English."""
 _DIGEST = re.compile(r"^(email|postcode):[0-9a-f]{64}$")
 
 
@@ -69,6 +69,25 @@ def default_orders() -> tuple[OrderSettings, OrderSystem]:
     call it in a worker thread."""
     runtime = get_runtime()
     return runtime.settings.orders, cast(OrderSystem, runtime.get_sync("orders"))
+
+
+def product_names(language: str) -> dict[str, str]:
+    """The catalogue's English product names (case-folded) → their names in ``language``,
+    where it has one; empty when the catalogue can't be read. Call it in a worker thread."""
+    try:
+        products, _ = get_runtime().get_sync("products")
+    except GeneratorError as e:
+        log.warning("Product names unavailable for the order's items: %s", e)
+        return {}
+    named = ((p.name, p.in_language(language).name) for p in products)
+    return {english.casefold(): name for english, name in named if name != english}
+
+
+def describe_in(language: str, order: Order, today: dt.date) -> str:
+    """The reply about a verified order, in the conversation's language."""
+    if language == "zh":
+        return describe_zh(order, today, product_names(language))
+    return describe(order, today)
 
 
 def parse_order_number(text: str) -> Parsed:
@@ -224,7 +243,8 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(text=f"{not_found} {again}")
             return [*counted, FollowupAction(FORM)]
         today = self._today or dt.date.today()
-        dispatcher.utter_message(text=DESCRIBE.get(language, describe)(order, today))
+        reply = await asyncio.to_thread(describe_in, language, order, today)
+        dispatcher.utter_message(text=reply)
         if order.days_late(today):
             dispatcher.utter_message(
                 text=say(

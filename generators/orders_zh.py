@@ -2,13 +2,16 @@
 """An order's status in Chinese: :func:`generators.orders.describe` for a customer who writes it.
 
 The same facts in the same order as the English reply: the status, the dates,
-the carrier and tracking number, and what to do next. The order's items,
-carrier and store are the order system's own words and stay as they are.
+the carrier and tracking number, and what to do next. An item the catalogue
+sells is named as the catalogue names it in Chinese (``translations``); other
+items, the carrier and the store are the order system's own words and stay as
+they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from generators.orders import Order
 
@@ -20,9 +23,19 @@ def day_zh(date: dt.date) -> str:
     return f"{date.month}月{date.day}日（{_WEEKDAYS[date.weekday()]}）"
 
 
-def describe_zh(order: Order, today: dt.date) -> str:
-    """One reply about a verified order, in Chinese."""
-    head = f"您的订单 {order.order_number}（{order.items}）"
+def items_zh(items: str, names: Mapping[str, str]) -> str:
+    """The order's items ("AeroBook 14, AeroBook Sleeve 14") with each one the catalogue
+    names in Chinese so named (``names``: English name, case-folded → Chinese name),
+    joined with "、"; an item it doesn't name stays as written."""
+    parts = [part.strip() for part in items.split(",") if part.strip()]
+    if not parts:
+        return items
+    return "、".join(names.get(part.casefold(), part) for part in parts)
+
+
+def describe_zh(order: Order, today: dt.date, names: Mapping[str, str] | None = None) -> str:
+    """One reply about a verified order, in Chinese; ``names`` as in :func:`items_zh`."""
+    head = f"您的订单 {order.order_number}（{items_zh(order.items, names or {})}）"
     late = order.days_late(today)
     tracked = bool(order.carrier and order.tracking_number)
     tracking = f"承运商是 {order.carrier}，运单号 {order.tracking_number}。" if tracked else ""

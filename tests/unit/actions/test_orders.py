@@ -14,7 +14,10 @@ from actions.orders import (
     NOT_FOUND,
     ActionOrderStatus,
     ValidateOrderStatusForm,
+    describe_in,
+    product_names,
 )
+from generators.errors import GeneratorError
 from generators.orders import FakeOrderSystem, Order, OrderError, OrderSettings
 from tests.unit.actions.form_driver import Conversation, domain_for, tracker
 
@@ -183,3 +186,29 @@ def test_an_answer_nlu_read_as_a_question_is_still_an_answer(requested: str, tex
     t = tracker(text, {"requested_slot": requested}, intent="ask_faq")
     assert form.is_bare_answer(t, text)
     assert not form.is_bare_answer(t, "do you deliver on sundays?")
+
+
+async def test_a_chinese_customer_reads_the_catalogues_chinese_names_of_the_items(
+    orders, install_runtime
+) -> None:
+    install_runtime()  # the reference catalogue
+    names = product_names("zh")
+    assert names["aerobook sleeve 14"] == "AeroBook 14 英寸电脑内胆包"
+    assert "nova 8" not in names  # a name that stays the same in Chinese
+    order = ON_ITS_WAY.model_copy(update={"items": "Nova 8, AeroBook Sleeve 14"})
+    reply = describe_in("zh", order, TODAY)
+    assert reply.startswith("您的订单 VL-10023（Nova 8、AeroBook 14 英寸电脑内胆包）")  # noqa: RUF001
+    assert describe_in("en", order, TODAY).startswith(
+        "Your order VL-10023 (Nova 8, AeroBook Sleeve 14)"
+    )
+
+
+def test_without_the_catalogue_the_items_stay_as_written(monkeypatch) -> None:
+    class Broken:
+        def get_sync(self, name: str) -> object:
+            raise GeneratorError("products.yml: not found")
+
+    monkeypatch.setattr("actions.orders.get_runtime", lambda: Broken())
+    assert product_names("zh") == {}
+    order = ON_ITS_WAY.model_copy(update={"items": "AeroBook Sleeve 14"})
+    assert "（AeroBook Sleeve 14）" in describe_in("zh", order, TODAY)  # noqa: RUF001

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from generators.orders_zh import day_zh, describe_zh
+from generators.orders_zh import day_zh, describe_zh, items_zh
 from tests.unit.generators.test_orders import TODAY, order
 
 _ENGLISH_WORDS = re.compile(r"\b(?:the|is|was|your|order|it|and|on|by|of|to)\b", re.I)
@@ -51,3 +51,16 @@ def test_each_status_is_said_in_chinese(changes: dict, says: list[str]) -> None:
 
 def test_days_in_chinese() -> None:
     assert day_zh(TODAY) == "3月12日（周三）"
+
+
+def test_items_the_catalogue_names_in_chinese_are_so_named() -> None:
+    names = {
+        "aerobook sleeve 14": "AeroBook 14 英寸电脑内胆包",
+        "echo go speaker": "Echo Go 便携音箱",
+    }
+    text = describe_zh(order(items="AeroBook 14, AeroBook Sleeve 14"), TODAY, names)
+    assert text.startswith("您的订单 VL-10023（AeroBook 14、AeroBook 14 英寸电脑内胆包）")
+    assert items_zh("echo go speaker", names) == "Echo Go 便携音箱"
+    # what the catalogue doesn't sell stays as the order system wrote it
+    assert items_zh("Gift wrap, Echo Go Speaker", names) == "Gift wrap、Echo Go 便携音箱"
+    assert items_zh("", names) == ""

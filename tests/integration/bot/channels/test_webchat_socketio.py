@@ -35,6 +35,8 @@ from sanic import Sanic
 
 from bot.channels import visitor_token
 from bot.channels.webchat import VENDOR_JS, WebChatInput
+from bot.channels.widget_strings import widget_locales
+from bot.contract.labels import read_locales
 from bot.supervisor import free_port
 
 JWT_KEY = "webchat-test-key-0123456789abcdef"
@@ -312,6 +314,10 @@ def test_bad_messages_get_an_error_event_and_never_reach_the_bot(server: _Server
     ]
     assert "the limit is 100" in errors[1]["message"]
     assert server.seen == []
+    # the widget words each of these errors in every language it speaks
+    for language, words in widget_locales(read_locales()).items():
+        for error in errors:
+            assert words.get(f"widget.error.{error['code']}"), (language, error["code"])
 
 
 def test_a_session_id_that_is_not_a_uuid_is_refused(server: _Server) -> None:

@@ -375,7 +375,9 @@ class TextFormValidation(FormValidationAction):
         intent = (message.get("intent") or {}).get("name")
         text = message.get("text") or ""
         pausing = self.interruptions | self.digressions
-        answers = intent in self.digressions and self.is_bare_answer(tracker, text)
+        answers = (intent in self.digressions and self.is_bare_answer(tracker, text)) or (
+            intent == "stop" and self.declines_to_say(tracker, text)
+        )
         if intent in pausing and not answers:
             return []
         if intent not in pausing and is_exit(text):
@@ -410,6 +412,17 @@ class TextFormValidation(FormValidationAction):
         if spec is None or is_question(text) or len(text.split()) > 3:
             return False
         return spec.parse(self.readable(tracker, text)).error is None
+
+    def declines_to_say(self, tracker: Tracker, text: str) -> bool:
+        """ "I'd rather not say", "跳过", "不想说" to a question that takes "unknown": an
+        answer, even where NLU read it as "stop" (which would abandon the form)."""
+        spec = self.slots.get(tracker.get_slot("requested_slot") or "")
+        return (
+            spec is not None
+            and spec.allow_unknown
+            and not is_question(text)
+            and is_dont_know(self.readable(tracker, text))
+        )
 
     def leave(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

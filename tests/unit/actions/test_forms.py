@@ -174,3 +174,35 @@ async def test_stop_and_ask_human_pause_the_form_but_no_is_an_answer(
             "value": 0.0,
             "timestamp": None,
         } in events
+
+
+@pytest.mark.parametrize(
+    ("text", "requested", "answered"),
+    [
+        ("不想说", "credit_monthly_income", True),  # NLU read it as "stop"
+        ("I'd rather not say", "credit_monthly_income", True),
+        ("skip", "credit_monthly_income", True),
+        ("算了吧", "credit_monthly_income", False),  # leaving, not declining
+        ("stop", "credit_monthly_income", False),
+        ("不想说，为什么要问这个？", "credit_monthly_income", False),  # noqa: RUF001
+    ],
+)
+async def test_declining_a_question_that_takes_unknown_is_an_answer_not_a_stop(
+    text: str, requested: str, answered: bool
+) -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.credit import CREDIT_SLOTS, ValidateCreditForm
+    from tests.unit.actions.form_driver import domain_for, tracker
+
+    slots = {"credit_amount": 2000.0, "credit_term_months": 24.0, "requested_slot": requested}
+    events = await ValidateCreditForm().run(
+        CollectingDispatcher(),
+        tracker(text, slots, intent="stop"),
+        domain_for("credit_form", list(CREDIT_SLOTS)),
+    )
+    filled = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    if answered:
+        assert filled.get(requested) == "unknown", events
+    else:
+        assert events == []

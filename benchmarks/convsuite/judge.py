@@ -159,9 +159,12 @@ def active_loop(tracker: Mapping[str, Any]) -> str | None:
 
 
 def handed_off(messages: Sequence[Mapping[str, Any]], tracker: Mapping[str, Any]) -> bool:
-    """A person was asked for: the handoff card, a paused conversation, or contact details asked."""
+    """A person was asked for: the handoff card, a paused conversation, or contact details asked.
+
+    A handoff card whose state is ``bot`` says the opposite: the conversation is back
+    with the bot (the customer cancelled, or an agent gave it back)."""
     return (
-        any(c.get("type") == "handoff" for c in cards(messages))
+        any(c.get("type") == "handoff" and c.get("state") != "bot" for c in cards(messages))
         or bool(tracker.get("paused"))
         or active_loop(tracker) == CONTACT_FORM
     )

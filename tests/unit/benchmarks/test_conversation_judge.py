@@ -193,6 +193,12 @@ def test_handoff_by_card_pause_or_contact_form() -> None:
     assert judge({"handoff": True}, text("e-mail?"), tracker(loop="contact_form")).helpful
     assert not judge({"handoff": True}, text("Sure, what do you need?")).helpful
     assert not judge({"handoff": False}, card).helpful
+    # the card that says the conversation is back with the bot (a cancelled request)
+    back = [
+        {"recipient_id": "x", "text": "Cancelled", "custom": {"type": "handoff", "state": "bot"}}
+    ]
+    assert judge({"handoff": False}, back).helpful
+    assert not judge({"handoff": True}, back).helpful
 
 
 def test_constraint_from_the_card_respects_the_fits_flag() -> None:

@@ -96,6 +96,169 @@ class Category:
     conditional: bool = True
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _alternation(items: list[str], *, literal: bool) -> str:
+    """One regex alternative per item, longest first; a literal in Latin letters or digits
+    ("sb", "12315") only where no letter or digit touches it."""
+    out = []
+    for item in sorted(items, key=len, reverse=True):
+        text = re.escape(item.lower()) if literal else item
+        if literal and re.fullmatch(r"[a-z0-9]+", item.lower()):
+            text = rf"(?<![a-z0-9]){text}(?![a-z0-9])"
+        out.append(text)
+    return "(?:" + "|".join(out) + ")"
+
+
+@dataclass(frozen=True)
+class HanLexicon:
+    """The lexicon's ``chinese`` section, compiled: cues found as substrings, and the
+    character-level context rules (see the comments in ``frustration_lexicon.yml``)."""
+
+    categories: tuple[Category, ...]
+    neutral: re.Pattern[str] | None
+    negated: re.Pattern[str]
+    negator: re.Pattern[str]
+    intensifier: re.Pattern[str]
+    downtoner: re.Pattern[str]
+    conditional: re.Pattern[str]
+    clause_break: re.Pattern[str]
+    politeness: re.Pattern[str]
+    thanks: re.Pattern[str]
+    positive: re.Pattern[str]
+    problem: re.Pattern[str]
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: Path | str) -> HanLexicon:
+        if not isinstance(data, dict) or not isinstance(data.get("cues"), dict):
+            raise LexiconError("`chinese` needs a mapping with a `cues` section.", path=path)
+        raw_sets = {k: [str(v) for v in vs] for k, vs in (data.get("sets") or {}).items()}
+        needed = ("negator", "softener", "intensifier", "downtoner", "conditional",
+                  "clause_break", "politeness", "thanks", "positive", "problem")  # fmt: skip
+        missing = [name for name in needed if not raw_sets.get(name)]
+        if missing:
+            raise LexiconError(f"`chinese.sets` lacks {', '.join(missing)}.", path=path)
+
+        def words(name: str, *, literal: bool = True) -> str:
+            return _alternation(raw_sets[name], literal=literal)
+
+        def compile_cue(name: str, terms: list[str], patterns: list[str]) -> re.Pattern[str]:
+            alternatives = [_alternation([str(t)], literal=True) for t in terms]
+            for pattern in patterns:
+                try:
+                    expanded = re.sub(
+                        r"\{(\w+)\}", lambda m: words(m.group(1), literal=False), pattern
+                    )
+                    re.compile(expanded)
+                except KeyError as e:
+                    raise LexiconError(
+                        f"chinese.{name}: unknown word set {e} in {pattern!r}.", path=path
+                    ) from e
+                except re.error as e:
+                    raise LexiconError(
+                        f"chinese.{name}: bad pattern {pattern!r} ({e}).", path=path
+                    ) from e
+                alternatives.append(expanded)
+            return re.compile("|".join(alternatives))
+
+        categories = []
+        for name, spec in data["cues"].items():
+            weight = spec.get("weight") if isinstance(spec, dict) else None
+            if not isinstance(weight, int | float) or not 0 < weight < 1:
+                raise LexiconError(
+                    f"cue `chinese.{name}` needs a weight between 0 and 1.", path=path
+                )
+            terms, patterns = spec.get("terms") or [], spec.get("patterns") or []
+            if not terms and not patterns:
+                raise LexiconError(
+                    f"cue `chinese.{name}` has neither terms nor patterns.", path=path
+                )
+            categories.append(
+                Category(
+                    name=name,
+                    weight=float(weight),
+                    regex=compile_cue(name, [str(t) for t in terms], [str(p) for p in patterns]),
+                    negatable=bool(spec.get("negatable", True)),
+                    only_negated=bool(spec.get("only_negated", False)),
+                    conditional=bool(spec.get("conditional", True)),
+                )
+            )
+        neutral = [str(t) for t in data.get("neutral") or []]
+        negator = words("negator")
+        return cls(
+            categories=tuple(categories),
+            neutral=re.compile(_alternation(neutral, literal=True)) if neutral else None,
+            negated=re.compile(f"{negator}{words('softener')}?$"),
+            negator=re.compile(negator),
+            intensifier=re.compile(words("intensifier")),
+            downtoner=re.compile(words("downtoner", literal=False)),
+            conditional=re.compile(words("conditional")),
+            clause_break=re.compile(words("clause_break")),
+            politeness=re.compile(words("politeness")),
+            thanks=re.compile(words("thanks")),
+            positive=re.compile(words("positive")),
+            problem=re.compile(words("problem")),
+        )
+
+    def cues(self, text: str) -> tuple[list[Cue], bool, bool]:
+        """The cues in ``text``; whether it is polite outside them; whether it sounds
+        positive (a positive word that no negator turns round)."""
+        low = unicodedata.normalize("NFKC", text).lower()
+        masked = self.neutral.sub(lambda m: "_" * len(m.group()), low) if self.neutral else low
+        found = sorted(
+            ((m.start(), m.end(), c) for c in self.categories for m in c.regex.finditer(masked)),
+            key=lambda f: (f[0], f[0] - f[1]),
+        )
+        cues: list[Cue] = []
+        spans: list[tuple[int, int]] = []
+        seen: dict[str, int] = {}
+        last_end = -1
+        for start, end, category in found:
+            if end <= last_end or end == start:  # inside a cue already found; a cue
+                continue  # that runs on past one is more ("拖了半个月" + "半个月了还不")
+            clause_start = max((m.end() for m in self.clause_break.finditer(masked, 0, start)),
+                               default=0)  # fmt: skip
+            after = self.clause_break.search(masked, end)
+            clause_end = after.start() if after else len(masked)
+            before = masked[clause_start:start]
+            negation = self.negated.search(before)
+            negated = negation is not None and not self.negator.search(before[: negation.start()])
+            if category.only_negated and not negated:
+                continue
+            if category.negatable and not category.only_negated and negated:
+                continue
+            weight = category.weight
+            head = before[: negation.start()] if negation else before
+            if self.intensifier.search(head[-3:]):
+                weight = min(0.9, weight * 1.35)
+            if self.downtoner.search(before[-4:]):
+                weight *= 0.6
+            if category.conditional and self.conditional.search(masked[clause_start:clause_end]):
+                weight *= 0.3
+            weight *= 0.5 ** seen.get(category.name, 0)
+            seen[category.name] = seen.get(category.name, 0) + 1
+            phrase = masked[negation.start() if negated and negation else start : end]
+            cues.append(Cue(category.name, phrase, weight))
+            spans.append((negation.start() + clause_start if negated and negation else start, end))
+            last_end = end
+        outside = "".join(
+            "_" if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(low)
+        )
+        positive = any(
+            not self.negated.search(low[: m.start()]) for m in self.positive.finditer(low)
+        )
+        if (
+            positive
+            and not any(c.kind == "sarcasm" for c in cues)
+            and self.problem.search(masked)  # not the 错 of 不错
+            and not self.thanks.search(low)
+        ):
+            word = next(m.group() for m in self.positive.finditer(low))
+            cues.append(Cue("sarcasm", word, 0.45))
+        return cues, bool(self.politeness.search(outside)), positive
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Word lists and weights, compiled once; see ``frustration_lexicon.yml``."""
@@ -106,6 +269,8 @@ class Lexicon:
     acronyms: frozenset[str]
     emoji: Mapping[str, tuple[float, frozenset[str]]]
     positive_emoji: frozenset[str]
+    han: HanLexicon | None = None
+    """The ``chinese`` section: cues for text with Han characters."""
 
     @classmethod
     def load(cls, path: Path | str = LEXICON_FILE) -> Lexicon:
@@ -174,6 +339,7 @@ class Lexicon:
                 if k != "positive"
             },
             positive_emoji=frozenset((emoji.get("positive") or {}).get("chars", "")),
+            han=HanLexicon.from_dict(data["chinese"], path=path) if data.get("chinese") else None,
         )
 
     def words(self, name: str) -> frozenset[str]:
@@ -262,15 +428,20 @@ class FrustrationScorer:
         tokens = norm.split(" ") if norm else []
         lexical, covered = self._lexical_cues(norm, starts, tokens)
         outside = {t for i, t in enumerate(tokens) if i not in covered}
+        han_polite = han_positive = False
+        if self.lexicon.han is not None and _HAN.search(text):
+            han, han_polite, han_positive = self.lexicon.han.cues(text)
+            lexical += han
         cues = lexical + self._sarcasm(tokens, lexical) + self._surface_cues(text)
-        if not lexical and self._sounds_positive(text, tokens):
+        if not lexical and (han_positive or self._sounds_positive(text, tokens)):
             cues = [c for c in cues if c.kind not in AMPLIFIERS]
         score = 1.0
         for cue in cues:
             score *= 1.0 - cue.weight
         score = 1.0 - score
         loud = any(c.kind in {"profanity", "shouting"} for c in cues)
-        if score and not loud and self.lexicon.words("politeness").intersection(outside):
+        polite = han_polite or bool(self.lexicon.words("politeness").intersection(outside))
+        if score and not loud and polite:
             score *= self.politeness_factor
         score = round(score, 3)  # what is stored is what was compared
         return Frustration(score, score >= self.threshold, tuple(cues))
@@ -357,7 +528,7 @@ class FrustrationScorer:
         else:
             loud = [w for w in loud if len(w) >= 3]  # "NOT", but not "AT" in "AT&T"
             cues.extend(Cue("emphasis", w, 0.2 * 0.5**i) for i, w in enumerate(loud[:2]))
-        marks = re.findall(r"[!?]{2,}", text)
+        marks = re.findall(r"[!?]{2,}", unicodedata.normalize("NFKC", text))  # full-width too
         if marks:
             worst = max(marks, key=_punctuation_weight)
             cues.append(Cue("punctuation", worst[:4], _punctuation_weight(worst)))

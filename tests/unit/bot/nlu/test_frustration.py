@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003  (Chinese text and punctuation, on purpose)
 """FrustrationDetector: cues in context, the parse-data shape, and the Rasa component."""
 
 from __future__ import annotations
@@ -250,3 +251,76 @@ def test_component_threshold_from_config() -> None:
 
     [out] = _detector(threshold=0.95).process([Message(data={"text": "This is ridiculous"})])
     assert out.get(FRUSTRATION)["frustrated"] is False
+
+
+# Chinese: the lexicon's `chinese` section (messages here are not in the evaluation set).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你们这服务也太垃圾了吧",
+        "耳机买回来就坏，真是气人",
+        "我已经催了三次了，到现在还没发货",
+        "等了两个星期，一点消息都没有",
+        "我要找你们领导",
+        "再这样我就去消费者协会",
+        "你是机器人吗？听不懂人话",
+        "呵呵，又延误了",
+        "为什么总是出问题！！",
+        "卧槽，屏幕又黑了",
+    ],
+)
+def test_chinese_frustration_is_flagged(text: str) -> None:
+    assert score_text(text).frustrated, score_text(text).as_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问退货要带什么",
+        "手机屏幕碎了，能修吗",
+        "一点都不麻烦，谢谢",
+        "不错不错，比我想的好",
+        "提醒我明天倒垃圾",  # the bin, not rubbish
+        "我想给妈妈买个生日礼物，妈妈的手机很旧了",  # mother's, not a swear word
+        "usb 线有卖吗",  # the letters sb inside a word
+        "相机的曝光设置在哪",
+        "要是我对耳机不满意，可以退吗？",  # a question about a condition
+        "第二台电视有优惠吗",
+        "太棒了！！！终于到了",
+    ],
+)
+def test_chinese_hard_negatives_are_not_flagged(text: str) -> None:
+    assert not score_text(text).frustrated, score_text(text).as_dict()
+
+
+def test_chinese_negation_turns_words_round_and_two_negators_cancel() -> None:
+    assert kinds("我不生气") == []
+    assert kinds("我很不满意") == ["unmet"] and score_text("我很不满意").frustrated
+    assert score_text("非常不满意").score > score_text("不满意").score  # intensified
+    assert kinds("没有什么不满意的") == []
+    assert kinds("挺满意的") == []  # "satisfied" counts only when negated
+
+
+def test_chinese_cues_name_their_words_and_overlapping_cues_both_count() -> None:
+    result = score_text("订单拖了半个月了还不发货")
+    assert [c.label() for c in result.cues] == ["delay:拖了半个月", "waiting:半个月了还不"]
+    assert result.frustrated
+    # a downtoner and politeness weaken a complaint below the threshold
+    assert not score_text("麻烦问一下，有点失望，颜色和图片不太一样").frustrated
+    # full-width "！！" is punctuation as "!!" is
+    assert "punctuation" in kinds("怎么还没到！！")
+
+
+def test_a_chinese_section_with_a_bad_entry_says_what_to_fix() -> None:
+    base = {"cues": {"anger": {"weight": 0.5, "terms": ["mad"]}}}
+    with pytest.raises(LexiconError, match=r"`chinese\.sets` lacks negator"):
+        Lexicon.from_dict({**base, "chinese": {"sets": {}, "cues": {}}})
+    sets = {
+        name: ["x"]
+        for name in ("negator", "softener", "intensifier", "downtoner", "conditional",
+                     "clause_break", "politeness", "thanks", "positive", "problem")
+    }  # fmt: skip
+    bad = {"sets": sets, "cues": {"anger": {"weight": 0.5, "patterns": ["{nope}"]}}}
+    with pytest.raises(LexiconError, match=r"chinese\.anger: unknown word set 'nope'"):
+        Lexicon.from_dict({**base, "chinese": bad})
+    assert Lexicon.from_dict(base).han is None  # no section: English cues only

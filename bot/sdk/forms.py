@@ -128,6 +128,10 @@ _CORRECTION_CUE = re.compile(
 _VAGUE = re.compile(r"\b(a lot|lots|loads|plenty|many|much|some|a few|few|a bit|little)\b", re.I)
 
 
+_WORDS_OR_HAN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9']+")
+"""A message's length in words, each Chinese character counted as one."""
+
+
 def is_dont_know(text: str) -> bool:
     return bool(_DONT_KNOW.search(text))
 
@@ -415,11 +419,15 @@ class TextFormValidation(FormValidationAction):
 
     def declines_to_say(self, tracker: Tracker, text: str) -> bool:
         """ "I'd rather not say", "跳过", "不想说" to a question that takes "unknown": an
-        answer, even where NLU read it as "stop" (which would abandon the form)."""
+        answer, even where NLU read it as "stop" (which would abandon the form).
+
+        Only a short message that is all decline: "never mind, not sure I want this"
+        still leaves."""
         spec = self.slots.get(tracker.get_slot("requested_slot") or "")
         return (
             spec is not None
             and spec.allow_unknown
+            and len(_WORDS_OR_HAN.findall(text)) <= 6
             and not is_question(text)
             and is_dont_know(self.readable(tracker, text))
         )

@@ -184,6 +184,7 @@ async def test_stop_and_ask_human_pause_the_form_but_no_is_an_answer(
         ("skip", "credit_monthly_income", True),
         ("算了吧", "credit_monthly_income", False),  # leaving, not declining
         ("stop", "credit_monthly_income", False),
+        ("never mind, not sure I want this at all", "credit_monthly_income", False),
         ("不想说，为什么要问这个？", "credit_monthly_income", False),  # noqa: RUF001
     ],
 )

@@ -29,7 +29,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.recommend import recommend, shopping_turn
+from actions.recommend import PRODUCT_SLOT, recommend, shopping_turn
 from actions.texts import say
 from bot.sdk.analytics import attach, knowledge_record
 from bot.sdk.buttons import words_behind
@@ -42,7 +42,6 @@ from generators.errors import GeneratorError
 from generators.followup import Context
 
 ACTION_NAME = "action_answer_question"
-PRODUCT_SLOT = "last_product"
 CONTEXT_QUESTIONS = 2
 """How many earlier questions a follow-up may lean on."""
 # Topics of the knowledge base offered when "A question about our store" comes

@@ -80,6 +80,8 @@ def catalog_category(value: str | None, categories: set[str]) -> str | None:
 
 
 SHOWN_SLOT = "shown_products"
+PRODUCT_SLOT = "last_product"
+"""The product the conversation is on: a follow-up ("what colours?") is about it."""
 FINANCING_STEP = {"title": "Check financing", "payload": "/ask_credit_check"}
 
 
@@ -475,7 +477,7 @@ class ActionProductDetails(Action):
             text=details(product, currency=currency, terms=terms, language=language),
             buttons=[*buttons, financing_step(language)],
         )
-        return []
+        return [SlotSet(PRODUCT_SLOT, product.id)]
 
 
 class ActionCompareProducts(Action):

@@ -205,8 +205,11 @@ async def test_details_by_ordinal_and_asking_which_when_unclear() -> None:
     tracker = conversation(
         "tell me more about the second one", "ask_product_details", slots={"shown_products": shown}
     )
-    messages, _ = await run(ActionProductDetails(), tracker)
+    messages, events = await run(ActionProductDetails(), tracker)
     assert messages[0]["text"].startswith("Nova 7a: £329.")
+    # the conversation is now on it: "what colours?" next is about the Nova 7a
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"last_product": "nova-7a"}
     tracker = conversation("more details", "ask_product_details", slots={"shown_products": shown})
     messages, _ = await run(ActionProductDetails(), tracker)
     assert messages[0]["text"] == "Which product would you like the details of?"

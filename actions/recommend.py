@@ -50,7 +50,7 @@ from generators.financing import FinancingTerms
 from generators.product_details import compare, details, find_product
 from generators.recommend import HybridRecommender, Product, Recommendations
 from generators.schemas import payload
-from generators.shopping import refinement, shopping_request
+from generators.shopping import about_a_price_elsewhere, refinement, shopping_request
 
 logger = logging.getLogger(__name__)
 
@@ -349,12 +349,22 @@ async def recommend(
 
 
 class ActionRecommendProducts(Action):
+    def __init__(self, answer: Action | None = None) -> None:
+        self._answer = answer
+
     def name(self) -> str:
         return "action_recommend_products"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if about_a_price_elsewhere(text):  # "£50 cheaper at Currys": price match, not a budget
+            if self._answer is None:
+                from actions.answer import ActionAnswerQuestion
+
+                self._answer = ActionAnswerQuestion()
+            return await self._answer.run(dispatcher, tracker, domain)
         return await recommend(dispatcher, tracker)
 
 

@@ -77,6 +77,24 @@ _AMOUNT_ONLY_ZH = re.compile(
 )
 
 
+_PRICE_ELSEWHERE = re.compile(
+    r"\bprice[- ]?match|\b(?:cheaper|less|lower) (?:at|in|from|on|elsewhere|somewhere|online)\b|"
+    r"\bafter (?:buying|i bought|i'?ve bought|ordering|i ordered)\b|"
+    r"\b(?:dropped|went down|reduced) (?:in price|after)\b",
+    re.I,
+)
+_PRICE_ELSEWHERE_ZH = re.compile(
+    r"价保|保价|比价|差价|别家.{0,6}便宜|刚买.{0,6}(?:降价|便宜)|买完.{0,6}降价"
+)
+
+
+def about_a_price_elsewhere(text: str) -> bool:
+    """Whether a message is about a price already paid or seen elsewhere ("saw it £50
+    cheaper at Currys after I bought it", "买完就降价了"): a price-match question for the
+    knowledge base, never a budget for recommendations, whatever NLU made of it."""
+    return bool(_PRICE_ELSEWHERE.search(text) or _PRICE_ELSEWHERE_ZH.search(text))
+
+
 def _not_shopping(text: str) -> bool:
     return bool(
         _NOT_SHOPPING.search(text) or (zh.is_chinese(text) and _NOT_SHOPPING_ZH.search(text))

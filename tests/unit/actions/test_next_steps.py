@@ -268,3 +268,28 @@ def test_earlier_requests_skip_form_answers_and_older_sessions() -> None:
         {"event": "user", "text": "latest"},
     ]
     assert earlier_requests(events) == ["b", "a"]
+
+
+async def test_a_price_seen_elsewhere_is_a_price_match_question_not_a_budget() -> None:
+    """NLU may read "£50 cheaper at Currys" as a shopping request; the recommender
+    must not turn the £50 into a budget."""
+    answered: list[str] = []
+
+    class Answer:
+        async def run(self, dispatcher: Any, tracker: Tracker, domain: Any) -> list[Any]:
+            answered.append(tracker.latest_message["text"])
+            return []
+
+    for text in (
+        "saw the same tv £50 cheaper at currys after i bought it",
+        "can you price match a laptop?",
+        "刚买的耳机就降价了，能退差价吗",  # noqa: RUF001
+    ):
+        tracker = conversation(text, "ask_recommendation")
+        messages, _ = await run(ActionRecommendProducts(answer=Answer()), tracker)  # type: ignore[arg-type]
+        assert messages == []
+    assert len(answered) == 3
+    # a shopping request that mentions an earlier purchase is still one
+    tracker = conversation("headphones under £100 please", "ask_recommendation")
+    messages, _ = await run(ActionRecommendProducts(answer=Answer()), tracker)  # type: ignore[arg-type]
+    assert messages and len(answered) == 3

@@ -454,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                 out = json.loads(cached.read_text())
                 logger.info("%s: from cache %s", task, cached.name)
             elif task not in selected:
+                logger.info("%s: not selected, and no cache %s", task, cached.name)
                 continue
             else:
                 out = run_task(runner, task, data)

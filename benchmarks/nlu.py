@@ -233,7 +233,11 @@ def macro_f1(true: Sequence[str], pred: Sequence[str]) -> float:
 
 # Modules only some pipelines load (named in their config) join only those pipelines'
 # code digests: adding or changing one does not invalidate the others' cached results.
-OPTIONAL_MODULES = {"cascade.py": "bot.nlu.cascade.", "gloss.py": "bot.nlu.gloss."}
+OPTIONAL_MODULES = {
+    "cascade.py": "bot.nlu.cascade.",
+    "gloss.py": "bot.nlu.gloss.",
+    "frustration.py": "bot.nlu.frustration.",  # scores messages; never changes an intent
+}
 
 
 def _code_digest(config: str) -> str:

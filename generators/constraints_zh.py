@@ -168,8 +168,56 @@ def is_chinese(text: str) -> bool:
     return bool(HAN.search(text or ""))
 
 
+_NUMERAL_VALUES = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ABOUT = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万])")
+"""Two neighbouring numerals before a unit, "四五千": about 4,000 to 5,000."""
+_AND_MORE = re.compile(
+    r"(?<![\d.一二两三四五六七八九十百千万])"
+    r"(?:(?P<zh>[一二两三四五六七八九])(?P<unit>[十百千万])|(?P<d>\d*[1-9])(?P<zeros>0+))多(?!少)"
+)
+"""A round amount and "more", "三百多", "2000多": up to the next step of its last digit."""
+_UNITS_AFTER = re.compile(
+    r"(\d+(?:\.\d+)?)\s*([kw])(?=\s*(?:以下|以内|之内|左右|上下|出头|块|元|镑|英镑|预算|多))"
+)
+"""Net shorthand for money, "1k以下", "1.5w左右" (but "4k电视" is a resolution)."""
+
+
+def _spelled_out(text: str) -> str:
+    """Approximate amounts as explicit ones: "四五千" → "四千到五千", "三百多" → "400以内",
+    "1k以下" → "1千以下"."""
+
+    def about(m: re.Match[str]) -> str:
+        a, b, unit = m.groups()
+        if _NUMERAL_VALUES[b] != _NUMERAL_VALUES[a] + 1:
+            return m.group()
+        return f"{a}{unit}到{b}{unit}"
+
+    def and_more(m: re.Match[str]) -> str:
+        if m["zh"]:
+            step = {"十": 10, "百": 100, "千": 1000, "万": 10_000}[m["unit"]]
+            value = _NUMERAL_VALUES[m["zh"]] * step
+        else:
+            step = 10 ** len(m["zeros"])
+            value = int(m["d"] + m["zeros"])
+        return f"{value + step}以内"
+
+    text = _UNITS_AFTER.sub(lambda m: m[1] + ("千" if m[2] == "k" else "万"), text)
+    return _AND_MORE.sub(and_more, _ABOUT.sub(about, text))
+
+
 def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    return _spelled_out(unicodedata.normalize("NFKC", text).lower())
 
 
 def _value(m: re.Match[str], group: str = "n") -> float | None:

@@ -51,8 +51,11 @@ def parse_zh_number(text: str) -> float | None:
     last_unit = 0  # the unit just before the waiting digit, for "两千五"
     after_zero = False
     digits_in_a_row = 0
+    numerals_in_a_row = 0  # numeral characters (not Arabic digits) since the last unit
     for token in tokens:
         if token in _DIGITS or token[0].isdigit():
+            if token not in ("零", "〇"):  # "一千零五十": the zero only holds a place
+                numerals_in_a_row = numerals_in_a_row + 1 if token in _DIGITS else 0
             value = float(_DIGITS[token]) if token in _DIGITS else float(token)
             if token in ("零", "〇") and current is None and last_unit:
                 after_zero = True
@@ -60,10 +63,13 @@ def parse_zh_number(text: str) -> float | None:
             digits_in_a_row += 1
             # "一九九八": digits read one by one, as in years and model numbers
             current = value if current is None else current * 10 + value
+        elif numerals_in_a_row > 1:
+            return None  # "四五千", "三四百": about 4,000 to 5,000, a range, not 45,000
         elif token in _SMALL_UNITS:
             unit = _SMALL_UNITS[token]
             section += (1 if current is None else current) * unit
             current, last_unit, after_zero, digits_in_a_row = None, unit, False, 0
+            numerals_in_a_row = 0
         else:
             big = _BIG_UNITS[token]
             section += current or 0
@@ -74,6 +80,7 @@ def parse_zh_number(text: str) -> float | None:
             else:
                 total = (total + section) * big
             section, current, last_unit, after_zero, digits_in_a_row = 0, None, big, False, 0
+            numerals_in_a_row = 0
     if (digits_in_a_row > 1 and last_unit) or (len(tokens) == 2 and digits_in_a_row == 2):
         return None  # "两千五六", "三四", "一两": a range, not one number
     if current is not None:

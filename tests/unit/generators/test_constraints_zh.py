@@ -29,6 +29,15 @@ CATEGORIES = ("laptops", "phones", "headphones", "tvs", "tablets", "audio", "wea
         ("16G内存的电脑", (None, None, None)),
         ("5G手机", (None, None, None)),
         ("用了两年的手机", (None, None, None)),
+        # amounts said roughly, as people do
+        ("学生党，笔记本预算四五千", (4000, 5000, None)),
+        ("三四百的耳机", (300, 400, None)),
+        ("别太贵，三百多就行", (None, 400, None)),
+        ("预算2000多的手机", (None, 3000, None)),
+        ("1k以下的手表", (None, 1000, None)),
+        ("1.5w左右的电脑", (None, 15000, None)),
+        ("想要4k电视", (None, None, None)),  # a resolution, not money
+        ("十多个G的流量", (None, None, None)),
     ],
 )
 def test_chinese_budgets(text: str, budget: tuple) -> None:

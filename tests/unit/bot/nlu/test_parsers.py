@@ -167,7 +167,9 @@ def test_chinese_numbers(text: str, value: float) -> None:
     assert parse_zh_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "万", "千万", "两千五六", "一两", "三四", "手机"])
+@pytest.mark.parametrize(
+    "text", ["", "万", "千万", "两千五六", "一两", "三四", "手机", "四五千", "三四百"]
+)
 def test_not_chinese_numbers(text: str) -> None:
     assert parse_zh_number(text) is None
 

@@ -237,6 +237,10 @@ OPTIONAL_MODULES = {
     "cascade.py": "bot.nlu.cascade.",
     "gloss.py": "bot.nlu.gloss.",
     "frustration.py": "bot.nlu.frustration.",  # scores messages; never changes an intent
+    # the offline value parsers and the Chinese numbers they read: entities only
+    "entities.py": "bot.nlu.entities.",
+    "parsers.py": "bot.nlu.entities.",
+    "zh_numbers.py": "bot.nlu.entities.",
 }
 
 

@@ -107,7 +107,28 @@ def is_question_zh(text: str) -> bool:
     return bool(_QUESTION_END.search(stripped) or _QUESTION_START.match(stripped))
 
 
+_ROUGHLY = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万])")
+"""Two neighbouring numerals before a unit, "三四千": about 3,000 to 4,000."""
+_NUMERAL_VALUE = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {"两": 2}
+
+
+def _roughly(text: str) -> str:
+    """ "三四千" → "3500" (the middle; the form says back what it took, so the customer
+    can correct it); "两三次" stays, a count with no unit to scale."""
+
+    def middle(m: re.Match[str]) -> str:
+        a, b = _NUMERAL_VALUE[m[1]], _NUMERAL_VALUE[m[2]]
+        if b != a + 1:
+            return m.group()
+        unit = {"十": 10, "百": 100, "千": 1000, "万": 10_000}[m[3]]
+        return f" {(a + b) * unit / 2:g} "
+
+    return _ROUGHLY.sub(middle, text)
+
+
 def _numbers(text: str) -> str:
+    text = _roughly(text)
+
     def replace(m: re.Match[str]) -> str:
         number = m["n"]
         after = text[m.end() : m.end() + 1]

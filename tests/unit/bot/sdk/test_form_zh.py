@@ -36,6 +36,9 @@ from bot.sdk.form_zh import english_answer
         ("一直按时还", "一直按时还"),  # a numeral inside a word is not a number
         ("投过一点", "投过一点"),
         ("10gb", "10gb"),  # not Chinese: unchanged
+        ("一个月三四千", "3500"),  # "three or four thousand": the middle, said back
+        ("存款有五六万", "savings 有 55000"),
+        ("两三次", "两三次"),  # a count without a unit to scale stays
     ],
 )
 def test_chinese_answers_in_the_parsers_words(answer: str, read_as: str) -> None:

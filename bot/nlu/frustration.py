@@ -238,9 +238,9 @@ class HanLexicon:
                 weight *= 0.3
             weight *= 0.5 ** seen.get(category.name, 0)
             seen[category.name] = seen.get(category.name, 0) + 1
-            phrase = masked[negation.start() if negated and negation else start : end]
-            cues.append(Cue(category.name, phrase, weight))
-            spans.append((negation.start() + clause_start if negated and negation else start, end))
+            first = clause_start + negation.start() if negated and negation else start
+            cues.append(Cue(category.name, masked[first:end], weight))
+            spans.append((first, end))
             last_end = end
         outside = "".join(
             "_" if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(low)

@@ -301,6 +301,8 @@ def test_chinese_negation_turns_words_round_and_two_negators_cancel() -> None:
     assert kinds("我很不满意") == ["unmet"] and score_text("我很不满意").frustrated
     assert score_text("非常不满意").score > score_text("不满意").score  # intensified
     assert kinds("没有什么不满意的") == []
+    # the cue's words are the negator and the word, wherever the clause starts
+    assert [c.label() for c in score_text("说实话，我很不满意").cues] == ["unmet:不满意"]
     assert kinds("挺满意的") == []  # "satisfied" counts only when negated
 
 
